@@ -1,0 +1,50 @@
+# The two commands a new machine needs: `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+CHROMIUM ?= /usr/bin/chromium
+PORT ?= 5000
+PYTEST_ARGS ?=
+
+.PHONY: run test lint install chromium demo-data clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# Debian's Chromium for the browser tests (Playwright cannot download its own here).
+chromium:
+	@if [ ! -x $(CHROMIUM) ]; then \
+	  echo "installing Debian chromium for the browser tests"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; \
+	fi
+
+run: $(STAMP)
+	$(BIN)/pressroom db upgrade
+	$(BIN)/pressroom demo
+	@echo "Pressroom admin: http://127.0.0.1:$(PORT)/admin/login  (Ctrl-C stops the server and the worker)"
+	@trap 'kill 0' INT TERM EXIT; \
+	  $(BIN)/pressroom worker & \
+	  $(BIN)/pressroom run --port $(PORT) & \
+	  wait
+
+# SQLite always; PostgreSQL too when PRESSROOM_TEST_DATABASE_URL is set.
+test: $(STAMP) chromium
+	env -u PRESSROOM_TEST_DATABASE_URL $(BIN)/pytest -q $(PYTEST_ARGS)
+	@if [ -n "$$PRESSROOM_TEST_DATABASE_URL" ]; then \
+	  echo "== again on $$PRESSROOM_TEST_DATABASE_URL =="; \
+	  $(BIN)/pytest -q $(PYTEST_ARGS); \
+	fi
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf $(VENV) instance test-artifacts .pytest_cache

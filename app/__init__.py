@@ -1,0 +1,38 @@
+"""Pressroom: newsletter authoring and delivery."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder="../templates",
+        static_folder="../static",
+    )
+    from app import config as app_config
+
+    app_config.load(app, config)
+
+    from app import db, errors, security
+    from app.auth import init_app as init_auth
+
+    db.init_app(app)
+    security.init_app(app)
+    init_auth(app)
+    errors.init_app(app)
+
+    from app.admin import bp as admin_bp
+    from app.public import bp as public_bp
+
+    app.register_blueprint(admin_bp)
+    app.register_blueprint(public_bp)
+
+    from app.cli import register_commands
+
+    register_commands(app)
+    return app

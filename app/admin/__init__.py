@@ -1,0 +1,44 @@
+"""The editor admin. This module only declares the blueprint; each area's
+thin views live in their own module and call domain functions."""
+
+from flask import Blueprint, current_app
+from flask_login import current_user, login_required
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+@bp.before_request
+@login_required
+def _require_login() -> None:
+    """Every admin page needs a logged-in user; role checks are per view."""
+
+
+NAV = [
+    ("admin.dashboard", "Dashboard", False), ("admin.issues", "Issues", False),
+    ("admin.events", "Events", False), ("admin.media", "Media", False),
+    ("admin.subscribers", "Subscribers", False), ("admin.sends", "Sends", False),
+    ("admin.users", "Users", True), ("admin.settings", "Settings", True),
+]
+
+
+@bp.app_context_processor
+def _navigation() -> dict:
+    def admin_nav() -> list[tuple[str, str]]:
+        is_admin = current_user.is_authenticated and current_user.is_admin
+        return [(endpoint, label) for endpoint, label, admin_only in NAV
+                if endpoint in current_app.view_functions and (is_admin or not admin_only)]
+
+    return {"admin_nav": admin_nav}
+
+
+from app.admin import (  # noqa: E402,F401  (views register themselves on bp)
+    dashboard,
+    events,
+    issues,
+    media,
+    reports,
+    sends,
+    settings,
+    subscribers,
+    users,
+)

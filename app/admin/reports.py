@@ -1,0 +1,3 @@
+"""Admin views for reports."""
+
+from app.admin import bp  # noqa: F401

@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+from zoneinfo import available_timezones
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_wtf import FlaskForm
+
+from app.admin import bp
+from app.auth import admin_required
+from app.settings import SETTINGS, all_settings, set_setting
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@admin_required
+def settings():
+    form = FlaskForm()  # CSRF only; fields are generated from SETTINGS
+    values = all_settings()
+    errors: dict[str, str] = {}
+    if form.validate_on_submit():
+        updates = {}
+        for key, (_, kind, _label) in SETTINGS.items():
+            raw = request.form.get(key, "")
+            if kind is bool:
+                updates[key] = raw == "on"
+            elif kind is int:
+                if not raw.strip().isdigit() or not 1 <= int(raw) <= 3650:
+                    errors[key] = "Enter a whole number of days between 1 and 3650."
+                else:
+                    updates[key] = int(raw)
+            else:
+                updates[key] = raw.strip()[:500]
+        if updates.get("reader_timezone") and updates["reader_timezone"] not in available_timezones():
+            errors["reader_timezone"] = "Unknown time zone; use a name like Europe/Berlin."
+        if not errors:
+            for key, value in updates.items():
+                set_setting(key, value)
+            flash("Settings saved.", "success")
+            return redirect(url_for("admin.settings"))
+        values.update({k: v for k, v in updates.items() if k not in errors})
+    return render_template("admin/settings.html", form=form, settings=SETTINGS, values=values,
+                           errors=errors), (400 if errors else 200)

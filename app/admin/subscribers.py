@@ -1,0 +1,3 @@
+"""Admin views for subscribers."""
+
+from app.admin import bp  # noqa: F401

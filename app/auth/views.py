@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField
+from wtforms.validators import DataRequired, EqualTo, Length
+
+from app.auth import service
+from app.security import limiter
+
+bp = Blueprint("auth", __name__, url_prefix="/admin")
+
+
+class LoginForm(FlaskForm):
+    email = EmailField("Email", validators=[DataRequired()])
+    password = PasswordField("Password", validators=[DataRequired()])
+
+
+class PasswordForm(FlaskForm):
+    current = PasswordField("Current password", validators=[DataRequired()])
+    new = PasswordField("New password", validators=[DataRequired(), Length(min=service.MIN_PASSWORD_LENGTH)])
+    confirm = PasswordField("Repeat new password", validators=[EqualTo("new", "The passwords differ.")])
+
+
+def _safe_next(target: str | None) -> str:
+    """Only same-site relative paths: ``next=`` must not be an open redirect."""
+    if target:
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//") \
+                and "\\" not in target:
+            return target
+    return url_for("admin.dashboard")
+
+
+def _login_limit() -> str:
+    from flask import current_app
+
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"], error_message="Too many login attempts. Wait a minute.")
+def login():
+    if current_user.is_authenticated:
+        return redirect(_safe_next(request.args.get("next")))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = service.authenticate(form.email.data or "", form.password.data or "")
+        if user:
+            login_user(user)
+            return redirect(_safe_next(request.args.get("next")))
+        flash("Wrong email or password.", "error")
+        return render_template("admin/login.html", form=form), 401
+    return render_template("admin/login.html", form=form)
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    logout_user()
+    flash("You are logged out.", "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@login_required
+def account():
+    form = PasswordForm()
+    if form.validate_on_submit():
+        if not service.authenticate(current_user.email, form.current.data or ""):
+            flash("The current password is wrong.", "error")
+        else:
+            service.change_password(current_user, form.new.data or "")
+            login_user(current_user)  # keep this session; every other one is now invalid
+            flash("Password changed. Your other sessions have been logged out.", "success")
+            return redirect(url_for("auth.account"))
+    return render_template("admin/account.html", form=form)

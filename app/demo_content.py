@@ -1,0 +1,7 @@
+"""Demo content beyond users; each domain adds its part here as it lands."""
+
+from __future__ import annotations
+
+
+def load_demo_content() -> list[str]:
+    return []

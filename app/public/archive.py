@@ -1,0 +1,3 @@
+"""Public views: archive."""
+
+from app.public import bp  # noqa: F401

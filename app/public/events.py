@@ -1,0 +1,3 @@
+"""Public views: events."""
+
+from app.public import bp  # noqa: F401

@@ -1,0 +1,3 @@
+"""Public views: media."""
+
+from app.public import bp  # noqa: F401

@@ -1,0 +1,3 @@
+"""Public views: subscribe."""
+
+from app.public import bp  # noqa: F401

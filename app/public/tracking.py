@@ -1,0 +1,3 @@
+"""Public views: tracking."""
+
+from app.public import bp  # noqa: F401

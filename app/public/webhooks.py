@@ -1,0 +1,3 @@
+"""Public views: webhooks."""
+
+from app.public import bp  # noqa: F401

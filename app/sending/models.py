@@ -1,0 +1,134 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Column, ForeignKey, Index, String, Table, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.db import db, utcnow
+from app.issues.models import Issue
+from app.subscribers.models import MailingList
+
+SEND_STATES = ("scheduled", "running", "paused", "cancelled", "finished")
+DELIVERY_STATES = ("queued", "claimed", "sent", "failed", "skipped", "unknown")
+
+# SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL wants BIGINT for
+# tables that grow by millions of rows per send.
+BigId = BigInteger().with_variant(db.Integer(), "sqlite")
+
+send_lists = Table(
+    "send_lists",
+    db.Model.metadata,
+    Column("send_id", ForeignKey("sends.id", ondelete="CASCADE"), primary_key=True),
+    Column("list_id", ForeignKey("lists.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Send(db.Model):
+    __tablename__ = "sends"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    issue_id: Mapped[int] = mapped_column(ForeignKey("issues.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(20), default="scheduled", index=True)
+    scheduled_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    pause_reason: Mapped[str] = mapped_column(Text, default="")
+    recipient_count: Mapped[int] = mapped_column(default=0)
+    # The rendered issue is frozen when the send starts so every recipient
+    # gets the same content even if the issue is edited later.
+    subject: Mapped[str] = mapped_column(String(300), default="")
+    html_body: Mapped[str] = mapped_column(Text, default="")
+    text_body: Mapped[str] = mapped_column(Text, default="")
+
+    issue: Mapped[Issue] = relationship()
+    lists: Mapped[list[MailingList]] = relationship(secondary=send_lists)
+
+
+class Delivery(db.Model):
+    """One recipient of one send: the durable record that makes a send crash-safe."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        UniqueConstraint("send_id", "subscriber_id"),
+        Index("ix_deliveries_send_status", "send_id", "status"),
+        Index("ix_deliveries_message_id", "message_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    send_id: Mapped[int] = mapped_column(ForeignKey("sends.id", ondelete="CASCADE"))
+    subscriber_id: Mapped[int | None] = mapped_column(ForeignKey("subscribers.id", ondelete="SET NULL"))
+    list_id: Mapped[int | None] = mapped_column(ForeignKey("lists.id", ondelete="SET NULL"))
+    email: Mapped[str] = mapped_column(String(254))
+    status: Mapped[str] = mapped_column(String(20), default="queued")
+    worker_id: Mapped[str | None] = mapped_column(String(100))
+    lease_expires_at: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime | None]
+    message_id: Mapped[str | None] = mapped_column(String(200))
+    error: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]
+    delivered_at: Mapped[datetime | None]
+
+
+class RateBucket(db.Model):
+    """A token bucket shared by every worker through the database."""
+
+    __tablename__ = "rate_buckets"
+
+    name: Mapped[str] = mapped_column(String(50), primary_key=True)
+    rate: Mapped[float]
+    tokens: Mapped[float]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    max_24h: Mapped[int | None]
+    sent_last_24h: Mapped[int | None]
+    quota_checked_at: Mapped[datetime | None]
+    throttled_until: Mapped[datetime | None]
+
+
+class SnsMessage(db.Model):
+    """SNS MessageIds already processed: replays are acknowledged and ignored."""
+
+    __tablename__ = "sns_messages"
+
+    message_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    topic_arn: Mapped[str] = mapped_column(String(300), default="")
+    kind: Mapped[str] = mapped_column(String(50), default="")
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class FeedbackEvent(db.Model):
+    """What happened to a delivered message: delivery, bounce, complaint, open,
+    click, reject, delay. Kept per recipient for the retention period, then
+    aggregated into ``DailyStat``."""
+
+    __tablename__ = "feedback_events"
+    __table_args__ = (Index("ix_feedback_send_kind", "send_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    send_id: Mapped[int | None] = mapped_column(ForeignKey("sends.id", ondelete="CASCADE"))
+    delivery_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("deliveries.id", ondelete="SET NULL")
+    )
+    email: Mapped[str | None] = mapped_column(String(254))
+    kind: Mapped[str] = mapped_column(String(30))
+    detail: Mapped[str] = mapped_column(Text, default="")
+    url: Mapped[str | None] = mapped_column(String(2000))
+    occurred_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class DailyStat(db.Model):
+    """Aggregated counts that outlive the per-recipient events."""
+
+    __tablename__ = "daily_stats"
+    __table_args__ = (UniqueConstraint("send_id", "day", "kind", "url"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    send_id: Mapped[int | None] = mapped_column(ForeignKey("sends.id", ondelete="CASCADE"))
+    day: Mapped[datetime]
+    kind: Mapped[str] = mapped_column(String(30))
+    url: Mapped[str] = mapped_column(String(2000), default="")
+    count: Mapped[int] = mapped_column(default=0)

@@ -1,0 +1,55 @@
+"""Newsletter settings editable by admins. A stored value wins over the
+application config, which provides the default."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app
+
+from app.db import db
+from app.settings.models import Setting
+
+# key -> (config key providing the default, python type, label)
+SETTINGS: dict[str, tuple[str | None, type, str]] = {
+    "newsletter_name": ("NEWSLETTER_NAME", str, "Newsletter name"),
+    "require_approval": ("REQUIRE_APPROVAL", bool, "Require approval by a second user before sending"),
+    "postal_address": (None, str, "Postal address shown in every email footer"),
+    "reader_timezone": (None, str, "Time zone for dates shown to readers"),
+    "events_window_days": ("EVENTS_WINDOW_DAYS", int, "Days ahead for the upcoming events section"),
+    "events_heading": (None, str, "Default heading of the events section"),
+    "track_clicks": (None, bool, "Track link clicks"),
+    "track_opens": (None, bool, "Track opens (pixel)"),
+}
+FALLBACKS: dict[str, Any] = {
+    "postal_address": "",
+    "reader_timezone": "UTC",
+    "events_heading": "Upcoming events",
+    "track_clicks": True,
+    "track_opens": False,
+}
+
+
+def get_setting(key: str) -> Any:
+    config_key, kind, _ = SETTINGS[key]
+    row = db.session.get(Setting, key)
+    if row is not None:
+        return row.value
+    if config_key is not None:
+        return current_app.config[config_key]
+    return FALLBACKS[key]
+
+
+def set_setting(key: str, value: Any) -> None:
+    if key not in SETTINGS:
+        raise KeyError(key)
+    row = db.session.get(Setting, key)
+    if row is None:
+        db.session.add(Setting(key=key, value=value))
+    else:
+        row.value = value
+    db.session.commit()
+
+
+def all_settings() -> dict[str, Any]:
+    return {key: get_setting(key) for key in SETTINGS}
