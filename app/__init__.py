@@ -32,6 +32,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(admin_bp)
     app.register_blueprint(public_bp)
 
+    @app.context_processor
+    def _newsletter_name() -> dict[str, str]:
+        from app.settings import get_setting
+
+        return {"newsletter_name": get_setting("newsletter_name")}
+
     from app.cli import register_commands
 
     register_commands(app)

@@ -1,0 +1,56 @@
+"""The global suppression list: addresses never sent to, whatever their
+subscriptions say. Rows are keyed by a hash of the normalised address, so an
+erased subscriber stays suppressed; ``email`` is kept for every reason but
+``deleted`` (erasure)."""
+
+from __future__ import annotations
+
+import hashlib
+
+from sqlalchemy import select
+
+from app.db import db, utcnow
+from app.subscribers.models import Subscription, Suppression
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def email_hash(email: str) -> str:
+    return hashlib.sha256(normalise_email(email).encode()).hexdigest()
+
+
+def is_suppressed(email: str) -> bool:
+    found = db.session.scalar(select(Suppression.id).where(Suppression.email_hash == email_hash(email)))
+    return found is not None
+
+
+def suppress(email: str, reason: str, source: str = "", *, unsubscribe_all: bool = False,
+             keep_address: bool = True, commit: bool = True) -> Suppression:
+    """Add (or update) a suppression. ``unsubscribe_all`` also ends every
+    subscription of that address (complaints, unsubscribe-from-everything)."""
+    from app.subscribers.models import Subscriber
+
+    digest = email_hash(email)
+    row = db.session.scalar(select(Suppression).where(Suppression.email_hash == digest))
+    if row is None:
+        row = Suppression(email_hash=digest, reason=reason, source=source[:200])
+        db.session.add(row)
+    else:
+        row.reason, row.source = reason, source[:200]
+    row.email = normalise_email(email) if keep_address else None
+    if unsubscribe_all:
+        subscriber = db.session.scalar(select(Subscriber).where(Subscriber.email == normalise_email(email)))
+        if subscriber is not None:
+            now = utcnow()
+            for subscription in db.session.scalars(
+                    select(Subscription).where(Subscription.subscriber_id == subscriber.id,
+                                               Subscription.status != "unsubscribed")):
+                subscription.status = "unsubscribed"
+                subscription.unsubscribed_at = now
+    if commit:
+        db.session.commit()
+    else:
+        db.session.flush()
+    return row
