@@ -38,6 +38,8 @@ class Issue(db.Model):
     # Jekyll provenance, kept so export writes the file back as it came.
     source_filename: Mapped[str | None] = mapped_column(String(300))
     front_matter: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # The front matter exactly as written (None: the file had none), so export reproduces the file.
+    front_matter_text: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

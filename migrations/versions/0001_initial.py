@@ -2,7 +2,7 @@
 
 Revision ID: 0001_initial
 Revises: 
-Create Date: 2026-11-25 14:23:06.894674
+Create Date: 2026-11-25 14:29:26.781012
 
 """
 from alembic import op
@@ -125,6 +125,7 @@ def upgrade():
     sa.Column('excluded_event_ids', sa.JSON(), nullable=False),
     sa.Column('source_filename', sa.String(length=300), nullable=True),
     sa.Column('front_matter', sa.JSON(), nullable=False),
+    sa.Column('front_matter_text', sa.Text(), nullable=True),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('updated_at', sa.DateTime(), nullable=False),
     sa.Column('updated_by_id', sa.Integer(), nullable=True),
