@@ -106,7 +106,10 @@ class FeedbackEvent(db.Model):
     aggregated into ``DailyStat``."""
 
     __tablename__ = "feedback_events"
-    __table_args__ = (Index("ix_feedback_send_kind", "send_id", "kind"),)
+    __table_args__ = (
+        Index("ix_feedback_send_kind", "send_id", "kind"),
+        Index("ix_feedback_delivery_kind", "delivery_id", "kind"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     send_id: Mapped[int | None] = mapped_column(ForeignKey("sends.id", ondelete="CASCADE"))
@@ -118,6 +121,9 @@ class FeedbackEvent(db.Model):
     detail: Mapped[str] = mapped_column(Text, default="")
     url: Mapped[str | None] = mapped_column(String(2000))
     occurred_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    # First event of this kind for this delivery: unique opens/clicks/bounces
+    # are counted from it and survive retention as "<kind>:unique" DailyStats.
+    is_first: Mapped[bool] = mapped_column(default=True)
 
 
 class DailyStat(db.Model):

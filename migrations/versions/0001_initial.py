@@ -2,7 +2,7 @@
 
 Revision ID: 0001_initial
 Revises: 
-Create Date: 2026-11-25 14:29:26.781012
+Create Date: 2026-11-25 14:29:52.445090
 
 """
 from alembic import op
@@ -273,11 +273,13 @@ def upgrade():
     sa.Column('detail', sa.Text(), nullable=False),
     sa.Column('url', sa.String(length=2000), nullable=True),
     sa.Column('occurred_at', sa.DateTime(), nullable=False),
+    sa.Column('is_first', sa.Boolean(), nullable=False),
     sa.ForeignKeyConstraint(['delivery_id'], ['deliveries.id'], name=op.f('fk_feedback_events_delivery_id_deliveries'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['send_id'], ['sends.id'], name=op.f('fk_feedback_events_send_id_sends'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_feedback_events'))
     )
     with op.batch_alter_table('feedback_events', schema=None) as batch_op:
+        batch_op.create_index('ix_feedback_delivery_kind', ['delivery_id', 'kind'], unique=False)
         batch_op.create_index(batch_op.f('ix_feedback_events_occurred_at'), ['occurred_at'], unique=False)
         batch_op.create_index('ix_feedback_send_kind', ['send_id', 'kind'], unique=False)
 
@@ -289,6 +291,7 @@ def downgrade():
     with op.batch_alter_table('feedback_events', schema=None) as batch_op:
         batch_op.drop_index('ix_feedback_send_kind')
         batch_op.drop_index(batch_op.f('ix_feedback_events_occurred_at'))
+        batch_op.drop_index('ix_feedback_delivery_kind')
 
     op.drop_table('feedback_events')
     op.drop_table('send_lists')
