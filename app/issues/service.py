@@ -1,0 +1,236 @@
+"""Issue authoring: create, save with optimistic concurrency, revisions, restore.
+
+Every save names the ``version`` it was based on. A stale version is refused
+with :class:`ConflictError`; the refused text is kept as a revision marked as
+a conflict copy, so two editors saving at once never lose anything. The
+lifecycle (status transitions and approval) lives in :mod:`app.issues.lifecycle`.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import func, select, update
+
+from app.auth.models import User
+from app.db import db, utcnow
+from app.issues.models import Issue, Revision
+from app.subscribers.lists import slugify
+from app.subscribers.models import MailingList
+
+__all__ = [
+    "IssueError", "ConflictError", "NotEditableError", "EDITABLE_STATES", "CONFLICT_NOTE",
+    "create_issue", "save_issue", "restore_revision", "list_revisions", "get_revision",
+    "diff_texts", "RevisionDiff", "diff_revision", "find_issue", "check_slug",
+]
+
+EDITABLE_STATES = ("draft", "approved")
+CONFLICT_NOTE = "conflict copy"
+TEXT_FIELDS = ("title", "subject", "preheader", "body")
+
+
+class IssueError(ValueError):
+    """A user-facing problem with an issue (the message is shown as is)."""
+
+
+class ConflictError(IssueError):
+    """The save was based on an older version than the one stored."""
+
+    def __init__(self, message: str, *, current_version: int, copy_number: int | None) -> None:
+        super().__init__(message)
+        self.current_version = current_version
+        self.copy_number = copy_number
+
+
+class NotEditableError(IssueError):
+    """Only drafts (and approved issues, which return to draft) can be edited."""
+
+
+def find_issue(slug_or_id: str | int) -> Issue | None:
+    if isinstance(slug_or_id, int) or str(slug_or_id).isdigit():
+        issue = db.session.get(Issue, int(slug_or_id))
+        if issue is not None:
+            return issue
+    return db.session.scalar(select(Issue).where(Issue.slug == str(slug_or_id)))
+
+
+def check_slug(slug: str, *, issue_id: int | None = None) -> str:
+    """Return the URL-safe form of ``slug`` or raise if it is empty or taken."""
+    safe = slugify(slug, max_length=200)
+    if not safe:
+        raise IssueError("The slug needs at least one letter or digit.")
+    clash = select(Issue.id).where(Issue.slug == safe)
+    if issue_id is not None:
+        clash = clash.where(Issue.id != issue_id)
+    if db.session.scalar(clash) is not None:
+        raise IssueError(f"Another issue already uses the slug {safe!r}.")
+    return safe
+
+
+def _resolve_lists(lists: Iterable[MailingList | int]) -> list[MailingList]:
+    resolved: list[MailingList] = []
+    for item in lists:
+        mailing_list = item if isinstance(item, MailingList) else db.session.get(MailingList, int(item))
+        if mailing_list is None:
+            raise IssueError(f"There is no list with id {item}.")
+        if mailing_list not in resolved:
+            resolved.append(mailing_list)
+    return resolved
+
+
+def _next_revision_number(issue_id: int) -> int:
+    current = db.session.scalar(select(func.max(Revision.number)).where(Revision.issue_id == issue_id))
+    return (current or 0) + 1
+
+
+def _record_revision(issue: Issue, user: User | None, note: str = "", **texts: str) -> Revision:
+    values = {name: texts.get(name, getattr(issue, name)) or "" for name in TEXT_FIELDS}
+    revision = Revision(issue_id=issue.id, number=_next_revision_number(issue.id),
+                        author_id=user.id if user else None, note=note, **values)
+    db.session.add(revision)
+    return revision
+
+
+def create_issue(title: str, *, user: User | None, slug: str | None = None, subject: str = "",
+                 preheader: str = "", body: str = "", lists: Iterable[MailingList | int] = (),
+                 issue_date: date | None = None, commit: bool = True) -> Issue:
+    title = " ".join(title.split())
+    if not title:
+        raise IssueError("An issue needs a title.")
+    issue = Issue(title=title[:300], slug=check_slug(slug or title), subject=(subject or title)[:300],
+                  preheader=preheader[:300], body=body, issue_date=issue_date, status="draft", version=1,
+                  updated_by_id=user.id if user else None, front_matter={}, excluded_event_ids=[])
+    issue.lists = _resolve_lists(lists)
+    db.session.add(issue)
+    db.session.flush()
+    _record_revision(issue, user, note="created")
+    if commit:
+        db.session.commit()
+    return issue
+
+
+def save_issue(issue: Issue, *, base_version: int, user: User | None, note: str = "",
+               lists: Iterable[MailingList | int] | None = None, slug: str | None = None,
+               issue_date: date | None | bool = False, commit: bool = True, **texts: str) -> bool:
+    """Save edits made on top of ``base_version``. Returns False when nothing changed.
+
+    ``texts`` may hold title, subject, preheader and body; ``issue_date=False`` leaves the date alone.
+    Raises :class:`ConflictError` (after keeping the refused text as a revision) when the
+    issue was saved by someone else since ``base_version``.
+    """
+    unknown = set(texts) - set(TEXT_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown fields {sorted(unknown)}")
+    if issue.status not in EDITABLE_STATES:
+        raise NotEditableError(f"This issue is {issue.status}; only drafts can be edited.")
+    if "title" in texts and not " ".join(texts["title"].split()):
+        raise IssueError("An issue needs a title.")
+    for name in ("title", "subject", "preheader"):
+        if name in texts and len(texts[name]) > 300:
+            raise IssueError(f"The {name} is limited to 300 characters.")
+    if base_version != issue.version:
+        _refuse(issue, user, base_version, texts)
+
+    changes: dict[str, Any] = {name: value for name, value in texts.items() if getattr(issue, name) != value}
+    new_slug = check_slug(slug, issue_id=issue.id) if slug is not None and slug != issue.slug else None
+    new_lists = _resolve_lists(lists) if lists is not None else None
+    lists_changed = new_lists is not None and {m.id for m in new_lists} != {m.id for m in issue.lists}
+    date_changed = issue_date is not False and issue_date != issue.issue_date
+    if not (changes or new_slug or lists_changed or date_changed):
+        return False
+
+    # The conditional UPDATE makes the version check atomic: of two requests that both
+    # passed the check above, only one moves the version on.
+    bumped = db.session.execute(
+        update(Issue).where(Issue.id == issue.id, Issue.version == base_version)
+        .values(version=base_version + 1).execution_options(synchronize_session=False)
+    ).rowcount
+    if bumped != 1:
+        db.session.rollback()
+        _refuse(issue, user, base_version, texts)
+    issue.version = base_version + 1
+    for name, value in changes.items():
+        setattr(issue, name, value)
+    if new_slug:
+        issue.slug = new_slug
+    if new_lists is not None and lists_changed:
+        issue.lists = new_lists
+    if date_changed:
+        issue.issue_date = issue_date  # type: ignore[assignment]
+    if issue.status == "approved":
+        # Any edit after approval needs a fresh approval.
+        issue.status = "draft"
+        issue.approved_by_id = None
+        issue.approved_at = None
+    issue.updated_at = utcnow()
+    issue.updated_by_id = user.id if user else None
+    _record_revision(issue, user, note=note)
+    if commit:
+        db.session.commit()
+    return True
+
+
+def _refuse(issue: Issue, user: User | None, base_version: int, texts: dict[str, str]) -> None:
+    db.session.refresh(issue)
+    copy_number = None
+    if texts:
+        copy = _record_revision(issue, user, note=CONFLICT_NOTE, **texts)
+        copy_number = copy.number
+        db.session.commit()
+    who = issue.updated_by.email if issue.updated_by else "someone else"
+    kept = f" Your text was kept as revision #{copy_number}." if copy_number else ""
+    raise ConflictError(
+        f"This issue was changed by {who} since you opened it (version {base_version}, now "
+        f"{issue.version}); your save was refused so nothing is overwritten.{kept} Reload to see their "
+        "changes, then compare or restore from the revisions page.",
+        current_version=issue.version, copy_number=copy_number)
+
+
+def list_revisions(issue: Issue) -> list[Revision]:
+    return list(db.session.scalars(
+        select(Revision).where(Revision.issue_id == issue.id).order_by(Revision.number.desc())))
+
+
+def get_revision(issue: Issue, number: int) -> Revision:
+    revision = db.session.scalar(
+        select(Revision).where(Revision.issue_id == issue.id, Revision.number == number))
+    if revision is None:
+        raise IssueError(f"This issue has no revision #{number}.")
+    return revision
+
+
+def restore_revision(issue: Issue, number: int, *, base_version: int, user: User | None) -> bool:
+    """Restore an earlier revision's texts as a new save (the history is never rewritten)."""
+    revision = get_revision(issue, number)
+    return save_issue(issue, base_version=base_version, user=user, note=f"restored #{number}",
+                      **{name: getattr(revision, name) for name in TEXT_FIELDS})
+
+
+@dataclass
+class RevisionDiff:
+    unified: str
+    html: str
+    changed: bool
+
+
+def diff_texts(old: str, new: str, old_label: str, new_label: str) -> RevisionDiff:
+    old_lines, new_lines = old.splitlines(), new.splitlines()
+    unified = "\n".join(difflib.unified_diff(old_lines, new_lines, old_label, new_label, lineterm=""))
+    html = difflib.HtmlDiff(wrapcolumn=80).make_table(old_lines, new_lines, old_label, new_label,
+                                                     context=True, numlines=3)
+    return RevisionDiff(unified=unified, html=html, changed=old_lines != new_lines)
+
+
+def diff_revision(issue: Issue, number: int) -> RevisionDiff:
+    """Diff an earlier revision against the issue as it is now (title, subject, preheader, body)."""
+    revision = get_revision(issue, number)
+
+    def as_text(source: Any) -> str:
+        head = "".join(f"{name.capitalize()}: {getattr(source, name) or ''}\n" for name in TEXT_FIELDS[:3])
+        return head + "\n" + (source.body or "")
+
+    return diff_texts(as_text(revision), as_text(issue), f"revision #{number}", f"current (v{issue.version})")
