@@ -17,7 +17,9 @@ def register_commands(app: Flask) -> None:
         try:
             module = __import__(module_name, fromlist=["register"])
         except ModuleNotFoundError as exc:
-            if exc.name != module_name:
+            # Only a missing commands module (or its package) is skipped; a
+            # broken import inside an existing one must still fail loudly.
+            if not exc.name or not module_name.startswith(exc.name):
                 raise
             continue
         module.register(app)
