@@ -1,3 +1,97 @@
-"""Public views: subscribe."""
+"""Public views: signup with double opt-in, confirm, unsubscribe, resubscribe.
 
-from app.public import bp  # noqa: F401
+Unsubscribe GET changes nothing (link scanners and prefetchers follow GET);
+POST acts, including the RFC 8058 one-click POST that mail providers send
+without cookies or CSRF token, so those views are CSRF-exempt: the signed
+per-recipient token in the URL is what authorises them."""
+
+from __future__ import annotations
+
+from flask import current_app, render_template, request
+from sqlalchemy import select
+
+from app.db import db
+from app.public import bp
+from app.security import csrf, limiter
+from app.subscribers.models import MailingList
+from app.subscribers.service import (
+    SubscriberError,
+    TokenError,
+    confirm,
+    read_target,
+    resubscribe,
+    signup,
+    unsubscribe,
+)
+from app.subscribers.tokens import InvalidToken
+
+HONEYPOT = "website"
+
+
+def _signup_limit() -> str:
+    return current_app.config["SIGNUP_RATE_LIMIT"]
+
+
+def _public_lists() -> list[MailingList]:
+    return list(db.session.scalars(select(MailingList).where(MailingList.public.is_(True))
+                                   .order_by(MailingList.name)))
+
+
+@bp.route("/subscribe", methods=["GET", "POST"])
+@limiter.limit(_signup_limit, methods=["POST"])
+def subscribe():
+    lists = _public_lists()
+    if request.method == "GET":
+        return render_template("public/subscribe.html", lists=lists, form={}, error=None)
+    if request.form.get(HONEYPOT):
+        # A bot filled the invisible field: pretend success, do nothing.
+        return render_template("public/subscribe_done.html")
+    if len(lists) == 1:
+        chosen = [lists[0].id]
+    else:
+        chosen = [int(v) for v in request.form.getlist("list") if v.isdigit()]
+    try:
+        signup(request.form.get("email", ""), request.form.get("name", ""), chosen)
+    except SubscriberError as exc:
+        return render_template("public/subscribe.html", lists=lists, form=request.form, error=str(exc)), 400
+    return render_template("public/subscribe_done.html")
+
+
+@bp.route("/confirm/<token>", methods=["GET", "POST"])
+def confirm_subscription(token: str):
+    try:
+        lists = confirm(token)
+    except TokenError as exc:
+        return render_template("public/confirm_invalid.html", message=str(exc)), 400
+    return render_template("public/confirm_done.html", lists=lists)
+
+
+def _invalid_unsubscribe():
+    return render_template("public/unsubscribe_invalid.html"), 400
+
+
+@bp.route("/unsubscribe/<token>", methods=["GET", "POST"])
+@csrf.exempt
+def unsubscribe_page(token: str):
+    try:
+        target = read_target(token)
+    except InvalidToken:
+        return _invalid_unsubscribe()
+    if request.method == "GET":
+        return render_template("public/unsubscribe.html", target=target, token=token)
+    everything = request.form.get("scope") == "all"
+    resubscribe_token = None
+    if target.subscriber is not None:
+        resubscribe_token = unsubscribe(target.subscriber, target.mailing_list, everything=everything)
+    return render_template("public/unsubscribe_done.html", target=target, everything=everything,
+                           resubscribe_token=resubscribe_token)
+
+
+@bp.route("/resubscribe", methods=["POST"])
+@csrf.exempt  # the signed, short-lived resubscribe token in the form is the proof
+def resubscribe_page():
+    try:
+        resubscribe(request.form.get("token", ""))
+    except TokenError as exc:
+        return render_template("public/confirm_invalid.html", message=str(exc)), 400
+    return render_template("public/unsubscribe_resubscribed.html")

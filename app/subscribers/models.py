@@ -25,15 +25,24 @@ class MailingList(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+# Byte order ("C" collation) on PostgreSQL: the unique index on email then
+# serves both keyset pagination (ORDER BY email) and prefix search as a range
+# scan, whatever collation the database was created with.
+EmailColumn = String(254).with_variant(String(254, collation="C"), "postgresql")
+
+
 class Subscriber(db.Model):
     __tablename__ = "subscribers"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    email: Mapped[str] = mapped_column(String(254), unique=True)
+    email: Mapped[str] = mapped_column(EmailColumn, unique=True)
     name: Mapped[str] = mapped_column(String(200), default="")
     status: Mapped[str] = mapped_column(String(20), default="enabled")
     source: Mapped[str] = mapped_column(String(100), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Per-address signup rate limit: when the last confirmation (or
+    # "already subscribed") mail went to this address.
+    confirmation_sent_at: Mapped[datetime | None]
 
     subscriptions: Mapped[list[Subscription]] = relationship(
         back_populates="subscriber", cascade="all, delete-orphan"
@@ -53,6 +62,10 @@ class Subscription(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     confirmed_at: Mapped[datetime | None]
     unsubscribed_at: Mapped[datetime | None]
+    # When the pending state began: confirm tokens carry it, so a token only
+    # confirms the very request it was issued for (no replay after an
+    # unsubscribe or a later re-signup).
+    requested_at: Mapped[datetime | None]
 
     subscriber: Mapped[Subscriber] = relationship(back_populates="subscriptions")
     list: Mapped[MailingList] = relationship()
@@ -70,3 +83,33 @@ class Suppression(db.Model):
     reason: Mapped[str] = mapped_column(String(30))
     source: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+IMPORT_STATES = ("queued", "running", "done", "failed")
+
+
+class SubscriberImport(db.Model):
+    """One CSV import: its options, progress and outcome. Long imports run in
+    the background; the admin polls this row."""
+
+    __tablename__ = "subscriber_imports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    list_id: Mapped[int | None] = mapped_column(ForeignKey("lists.id", ondelete="SET NULL"))
+    filename: Mapped[str] = mapped_column(String(300), default="")
+    subscription_status: Mapped[str] = mapped_column(String(20), default="active")
+    state: Mapped[str] = mapped_column(String(20), default="queued")
+    total_bytes: Mapped[int] = mapped_column(default=0)
+    bytes_read: Mapped[int] = mapped_column(default=0)
+    rows: Mapped[int] = mapped_column(default=0)
+    imported: Mapped[int] = mapped_column(default=0)
+    already: Mapped[int] = mapped_column(default=0)
+    suppressed: Mapped[int] = mapped_column(default=0)
+    duplicates: Mapped[int] = mapped_column(default=0)
+    invalid: Mapped[int] = mapped_column(default=0)
+    # JSON list of [row number, message], capped (see MAX_REPORTED_ERRORS).
+    errors: Mapped[str] = mapped_column(Text, default="[]")
+    message: Mapped[str] = mapped_column(Text, default="")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]

@@ -2,7 +2,7 @@
 
 Revision ID: 0001_initial
 Revises: 
-Create Date: 2026-11-25 14:29:52.445090
+Create Date: 2026-11-25 14:30:11.440385
 
 """
 from alembic import op
@@ -73,11 +73,12 @@ def upgrade():
     )
     op.create_table('subscribers',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('email', sa.String(length=254), nullable=False),
+    sa.Column('email', sa.String(length=254).with_variant(sa.String(length=254, collation='C'), 'postgresql'), nullable=False),
     sa.Column('name', sa.String(length=200), nullable=False),
     sa.Column('status', sa.String(length=20), nullable=False),
     sa.Column('source', sa.String(length=100), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('confirmation_sent_at', sa.DateTime(), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_subscribers')),
     sa.UniqueConstraint('email', name=op.f('uq_subscribers_email'))
     )
@@ -157,6 +158,29 @@ def upgrade():
     with op.batch_alter_table('media', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_media_sha256'), ['sha256'], unique=False)
 
+    op.create_table('subscriber_imports',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('list_id', sa.Integer(), nullable=True),
+    sa.Column('filename', sa.String(length=300), nullable=False),
+    sa.Column('subscription_status', sa.String(length=20), nullable=False),
+    sa.Column('state', sa.String(length=20), nullable=False),
+    sa.Column('total_bytes', sa.Integer(), nullable=False),
+    sa.Column('bytes_read', sa.Integer(), nullable=False),
+    sa.Column('rows', sa.Integer(), nullable=False),
+    sa.Column('imported', sa.Integer(), nullable=False),
+    sa.Column('already', sa.Integer(), nullable=False),
+    sa.Column('suppressed', sa.Integer(), nullable=False),
+    sa.Column('duplicates', sa.Integer(), nullable=False),
+    sa.Column('invalid', sa.Integer(), nullable=False),
+    sa.Column('errors', sa.Text(), nullable=False),
+    sa.Column('message', sa.Text(), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('finished_at', sa.DateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_subscriber_imports_created_by_id_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['list_id'], ['lists.id'], name=op.f('fk_subscriber_imports_list_id_lists'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_subscriber_imports'))
+    )
     op.create_table('subscriptions',
     sa.Column('subscriber_id', sa.Integer(), nullable=False),
     sa.Column('list_id', sa.Integer(), nullable=False),
@@ -165,6 +189,7 @@ def upgrade():
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('confirmed_at', sa.DateTime(), nullable=True),
     sa.Column('unsubscribed_at', sa.DateTime(), nullable=True),
+    sa.Column('requested_at', sa.DateTime(), nullable=True),
     sa.ForeignKeyConstraint(['list_id'], ['lists.id'], name=op.f('fk_subscriptions_list_id_lists'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['subscriber_id'], ['subscribers.id'], name=op.f('fk_subscriptions_subscriber_id_subscribers'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('subscriber_id', 'list_id', name=op.f('pk_subscriptions'))
@@ -315,6 +340,7 @@ def downgrade():
         batch_op.drop_index('ix_subscriptions_list_status')
 
     op.drop_table('subscriptions')
+    op.drop_table('subscriber_imports')
     with op.batch_alter_table('media', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_media_sha256'))
 

@@ -1,0 +1,72 @@
+"""CLI: ``pressroom lists create``, ``pressroom subscribers import|export``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask import Flask
+
+from app.subscribers.csv_export import export_rows
+from app.subscribers.csv_import import CsvImportError, ImportResult, import_csv
+from app.subscribers.lists import ListError, create_list, find_list
+
+lists_cli = click.Group("lists", help="Mailing lists (audiences).")
+subscribers_cli = click.Group("subscribers", help="Subscribers: CSV import and export.")
+
+
+@lists_cli.command("create")
+@click.argument("name")
+@click.option("--public", is_flag=True, help="Offer it on /subscribe and show its issues in the archive.")
+@click.option("--description", default="", help="Shown on the signup form.")
+def create_list_command(name: str, public: bool, description: str) -> None:
+    """Create a list."""
+    try:
+        mailing_list = create_list(name, public=public, description=description)
+    except ListError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Created list {mailing_list.name!r} (slug {mailing_list.slug}"
+               f"{', public' if public else ''}).")
+
+
+@subscribers_cli.command("import")
+@click.argument("csv_path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--list", "list_name", required=True, help="List name or slug; created when missing.")
+@click.option("--status", type=click.Choice(["active", "pending"]), default="active", show_default=True,
+              help="active: consent already recorded; pending: each new address gets a confirmation email.")
+def import_command(csv_path: Path, list_name: str, status: str) -> None:
+    """Import subscribers from a CSV file (column email, optional name)."""
+    total = csv_path.stat().st_size or 1
+
+    def progress(result: ImportResult) -> None:
+        click.echo(f"\r{result.bytes_read * 100 // total:3d}%  {result.rows} rows", nl=False, err=True)
+
+    try:
+        with csv_path.open("rb") as stream:
+            result = import_csv(stream, list_name, status, progress=progress)
+    except (CsvImportError, ListError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo("", err=True)
+    for row, message in result.errors:
+        click.echo(f"row {row}: {message}")
+    if result.invalid > len(result.errors):
+        click.echo(f"... and more: only the first {len(result.errors)} problems are listed")
+    click.echo(result.summary())
+
+
+@subscribers_cli.command("export")
+@click.option("--list", "list_name", required=True, help="List name or slug.")
+@click.option("--status", type=click.Choice(["active", "pending", "unsubscribed"]), default=None,
+              help="Only subscriptions in this state.")
+def export_command(list_name: str, status: str | None) -> None:
+    """Write the list as CSV to stdout (formula-safe)."""
+    mailing_list = find_list(list_name)
+    if mailing_list is None:
+        raise click.ClickException(f"No list named {list_name!r}.")
+    for chunk in export_rows(mailing_list, status):
+        click.echo(chunk, nl=False)
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(lists_cli)
+    app.cli.add_command(subscribers_cli)

@@ -1,0 +1,307 @@
+"""CSV import: streamed, validated row by row, written in batches.
+
+Memory stays bounded whatever the file size: rows are read one at a time and
+at most one batch is held. Each batch is one transaction that writes the
+subscriber and its subscription together, so a valid row is never half
+imported. PostgreSQL batches go through COPY into a temporary table and
+``INSERT ... SELECT ... ON CONFLICT``; SQLite uses executemany.
+
+Duplicates across batches are recognised without remembering every address:
+a subscription already carrying this import's tag was written by an earlier
+row of the same file."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import BinaryIO
+
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import Connection, DateTime, bindparam, text
+
+from app.db import db, utcnow
+from app.subscribers.lists import get_or_create_list
+from app.subscribers.models import MailingList
+from app.subscribers.suppression import email_hash, normalise_email
+
+MAX_REPORTED_ERRORS = 1000
+BATCH_ROWS = 10_000
+csv.field_size_limit(1024 * 1024)  # a hostile 10 MB cell becomes a row error, not a crash
+
+EMAIL_HEADERS = {"email", "e mail", "email address", "e mail address", "emailaddress", "mail", "address",
+                 "email addr", "courriel", "correo", "e mail adresse", "e mailadresse"}
+NAME_HEADERS = {"name", "full name", "fullname", "display name", "subscriber name", "naam", "nom"}
+FIRST_HEADERS = {"first name", "firstname", "given name", "first", "fname", "vorname", "prenom"}
+LAST_HEADERS = {"last name", "lastname", "surname", "family name", "last", "lname", "nachname"}
+
+
+class CsvImportError(ValueError):
+    """The file as a whole cannot be imported (no email column, unreadable)."""
+
+
+@dataclass
+class ImportResult:
+    rows: int = 0          # data rows read (blank lines excluded)
+    imported: int = 0      # new subscriptions written
+    already: int = 0       # address already on the list: left as it was
+    suppressed: int = 0    # on the suppression list: skipped
+    duplicates: int = 0    # repeated inside the file
+    invalid: int = 0       # rows with an error
+    errors: list[tuple[int, str]] = field(default_factory=list)
+    bytes_read: int = 0
+
+    def error(self, row: int, message: str) -> None:
+        self.invalid += 1
+        if len(self.errors) < MAX_REPORTED_ERRORS:
+            self.errors.append((row, message))
+
+    def summary(self) -> str:
+        return (f"{self.rows} rows: {self.imported} imported, {self.already} already on the list, "
+                f"{self.suppressed} suppressed (skipped), {self.duplicates} duplicates, "
+                f"{self.invalid} invalid")
+
+
+def _header_key(value: str) -> str:
+    return " ".join(re.sub(r"[^0-9a-z]+", " ", value.replace("\ufeff", "").strip().lower()).split())
+
+
+def map_header(header: list[str]) -> dict[str, int] | None:
+    """Column positions for email/name/first/last, or None if the first row is
+    not a header (a bare list of addresses)."""
+    found: dict[str, int] = {}
+    for position, cell in enumerate(header):
+        key = _header_key(cell)
+        for role, names in (("email", EMAIL_HEADERS), ("name", NAME_HEADERS), ("first", FIRST_HEADERS),
+                            ("last", LAST_HEADERS)):
+            if key in names and role not in found:
+                found[role] = position
+    if "email" in found:
+        return found
+    if header and "@" in header[0]:
+        return None
+    raise CsvImportError("The file has no email column. Name the column 'email' (or 'E-mail', "
+                       "'Email Address').")
+
+
+class _CountingReader(io.RawIOBase):
+    """Counts bytes for the progress bar while the text layer reads ahead."""
+
+    def __init__(self, raw: BinaryIO) -> None:
+        self.raw, self.count = raw, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:  # type: ignore[override]
+        data = self.raw.read(len(buffer))
+        buffer[:len(data)] = data
+        self.count += len(data)
+        return len(data)
+
+
+def _has_undecodable(cells: list[str]) -> bool:
+    # surrogateescape maps every byte that is not UTF-8 to U+DC80..U+DCFF.
+    return any(re.search("[\udc80-\udcff]", cell) for cell in cells)
+
+
+def _validate(address: str) -> str:
+    if len(address) > 254:
+        raise EmailNotValidError("the address is longer than 254 characters")
+    return normalise_email(validate_email(address, check_deliverability=False).normalized)
+
+
+def _show(value: str) -> str:
+    value = value.encode("utf-8", "replace").decode("utf-8")
+    return repr(value if len(value) <= 60 else value[:57] + "...")
+
+
+def import_csv(stream: BinaryIO, list_name: str, status: str = "active", *, tag: str | None = None,
+               progress: Callable[[ImportResult], None] | None = None) -> ImportResult:
+    """Import subscribers from a CSV byte stream into the list (created when
+    missing). ``active``: consent recorded elsewhere; ``pending``: each new
+    subscription gets a confirmation email."""
+    if status not in ("active", "pending"):
+        raise CsvImportError("Status must be active or pending.")
+    mailing_list = get_or_create_list(list_name)
+    tag = tag or f"import:{uuid.uuid4().hex[:12]}"
+    counter = _CountingReader(stream)
+    reader_stream = io.TextIOWrapper(io.BufferedReader(counter, 1 << 16), encoding="utf-8",
+                                     errors="surrogateescape", newline="")
+    reader = csv.reader(reader_stream)
+    result = ImportResult()
+    header = _next_row(reader, result)
+    if header is None:
+        raise CsvImportError("The file is empty.")
+    if header and header[0].startswith("\ufeff"):
+        header[0] = header[0][1:]  # UTF-8 byte order mark (Excel)
+    if _has_undecodable(header):
+        raise CsvImportError("The file is not UTF-8. Save it as 'CSV UTF-8' and upload it again.")
+    columns = map_header(header)
+    first_data: list[str] | None = None
+    batch: dict[str, tuple[int, str, str]] = {}
+    if columns is None:  # no header: the first row is already an address
+        columns, first_data = {"email": 0, "name": 1}, header
+    writer = _BatchWriter(mailing_list, status, tag)
+
+    def handle(line: int, cells: list[str]) -> None:
+        if not any(cell.strip() for cell in cells):
+            return
+        result.rows += 1
+        if _has_undecodable(cells):
+            result.error(line, "not valid UTF-8 text (save the file as 'CSV UTF-8')")
+            return
+        raw = cells[columns["email"]].strip() if columns["email"] < len(cells) else ""
+        if not raw:
+            result.error(line, "no email address")
+            return
+        try:
+            address = _validate(raw)
+        except EmailNotValidError as exc:
+            result.error(line, f"{_show(raw)} is not a valid email address: {exc}")
+            return
+        name = _name(cells, columns)
+        if len(name) > 200:
+            result.error(line, f"name is {len(name)} characters long (at most 200)")
+            return
+        if address in batch:
+            result.duplicates += 1
+            if len(result.errors) < MAX_REPORTED_ERRORS:
+                result.errors.append((line, f"duplicate of row {batch[address][0]} ({address}): skipped"))
+            return
+        batch[address] = (line, address, name)
+        if len(batch) >= BATCH_ROWS:
+            flush()
+
+    def flush() -> None:
+        if batch:
+            writer.write(list(batch.values()), result)
+            batch.clear()
+        result.bytes_read = counter.count
+        if progress:
+            progress(result)
+
+    if first_data is not None:
+        handle(1, first_data)
+    while (cells := _next_row(reader, result)) is not None:
+        handle(reader.line_num, cells)
+    flush()
+    result.errors.sort()
+    return result
+
+
+def _next_row(reader, result: ImportResult) -> list[str] | None:
+    """The next record; a record the csv module rejects is reported and skipped."""
+    for _ in range(1000):
+        try:
+            return next(reader)
+        except StopIteration:
+            return None
+        except csv.Error as exc:
+            result.rows += 1
+            result.error(reader.line_num, f"unreadable CSV ({exc})")
+    raise CsvImportError("The file is not a CSV file (too many unreadable rows in a row).")
+
+
+def _name(cells: list[str], columns: dict[str, int]) -> str:
+    def cell(role: str) -> str:
+        position = columns.get(role)
+        return cells[position] if position is not None and position < len(cells) else ""
+
+    name = cell("name") or f"{cell('first')} {cell('last')}"
+    return " ".join(name.split())
+
+
+class _BatchWriter:
+    """Writes one batch per transaction on its own connection."""
+
+    def __init__(self, mailing_list: MailingList, status: str, tag: str) -> None:
+        self.list_id, self.status, self.tag = mailing_list.id, status, tag
+        self.postgres = db.engine.dialect.name == "postgresql"
+        # Typed parameters: the same datetime encoding as the ORM on both databases.
+        self.times = [bindparam(n, type_=DateTime()) for n in ("now", "confirmed", "requested")]
+
+    def write(self, rows: list[tuple[int, str, str]], result: ImportResult) -> None:
+        now = utcnow()
+        new_pending: list[tuple[int, str]] = []
+        with db.engine.begin() as conn:
+            self._load(conn, rows)
+            suppressed = conn.execute(text(
+                "SELECT b.rownum FROM import_batch b JOIN suppressions s ON s.email_hash = b.email_hash"
+            )).scalars().all()
+            result.suppressed += len(suppressed)
+            conn.execute(text("DELETE FROM import_batch WHERE EXISTS "
+                              "(SELECT 1 FROM suppressions s WHERE s.email_hash = import_batch.email_hash)"))
+            on_list = conn.execute(text(
+                "SELECT b.rownum, b.email, sub.source FROM import_batch b "
+                "JOIN subscribers s ON s.email = b.email "
+                "JOIN subscriptions sub ON sub.subscriber_id = s.id AND sub.list_id = :list"
+            ), {"list": self.list_id}).all()
+            for rownum, address, source in on_list:
+                if source == self.tag:
+                    result.duplicates += 1
+                    if len(result.errors) < MAX_REPORTED_ERRORS:
+                        result.errors.append((rownum, f"duplicate of an earlier row ({address}): skipped"))
+                else:
+                    result.already += 1
+            conn.execute(text(
+                "INSERT INTO subscribers (email, name, status, source, created_at) "
+                "SELECT email, name, 'enabled', :tag, :now FROM import_batch WHERE true "
+                "ON CONFLICT (email) DO NOTHING").bindparams(self.times[0]), {"tag": self.tag, "now": now})
+            active = self.status == "active"
+            conn.execute(text(
+                "INSERT INTO subscriptions (subscriber_id, list_id, status, source, created_at, "
+                "confirmed_at, requested_at) "
+                "SELECT s.id, :list, :status, :tag, :now, :confirmed, :requested "
+                "FROM import_batch b JOIN subscribers s ON s.email = b.email WHERE true "
+                "ON CONFLICT (subscriber_id, list_id) DO NOTHING").bindparams(*self.times),
+                {"list": self.list_id, "status": self.status, "tag": self.tag, "now": now,
+                 "confirmed": now if active else None, "requested": None if active else now})
+            result.imported += len(rows) - len(suppressed) - len(on_list)
+            if not active:
+                new_pending = [tuple(r) for r in conn.execute(text(
+                    "SELECT s.id, s.email FROM import_batch b JOIN subscribers s ON s.email = b.email "
+                    "JOIN subscriptions sub ON sub.subscriber_id = s.id AND sub.list_id = :list "
+                    "WHERE sub.source = :tag AND sub.created_at = :now").bindparams(self.times[0]),
+                    {"list": self.list_id, "tag": self.tag, "now": now})]
+            if not self.postgres:
+                conn.execute(text("DELETE FROM import_batch"))
+        if new_pending:
+            self._send_confirmations(new_pending)
+
+    def _load(self, conn: Connection, rows: list[tuple[int, str, str]]) -> None:
+        values = [(rownum, address, name, email_hash(address)) for rownum, address, name in rows]
+        if self.postgres:
+            conn.execute(text('CREATE TEMP TABLE IF NOT EXISTS import_batch (rownum integer, '
+                              'email text COLLATE "C", name text, email_hash text) ON COMMIT DELETE ROWS'))
+            cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+            with cursor.copy("COPY import_batch (rownum, email, name, email_hash) FROM STDIN") as copy:
+                for value in values:
+                    copy.write_row(value)
+            conn.execute(text("ANALYZE import_batch"))
+        else:
+            conn.execute(text("CREATE TEMP TABLE IF NOT EXISTS import_batch (rownum integer, email text, "
+                              "name text, email_hash text)"))
+            conn.execute(text("DELETE FROM import_batch"))
+            conn.exec_driver_sql("INSERT INTO import_batch (rownum, email, name, email_hash) "
+                                 "VALUES (?, ?, ?, ?)", values)
+
+    def _send_confirmations(self, rows: list[tuple[int, str]]) -> None:
+        from app.subscribers.mail import send_confirmation
+        from app.subscribers.models import Subscriber, Subscription
+
+        for subscriber_id, _address in rows:
+            subscriber = db.session.get(Subscriber, subscriber_id)
+            subscription = db.session.get(Subscription, (subscriber_id, self.list_id))
+            if subscriber is not None and subscription is not None:
+                send_confirmation(subscriber, [subscription])
+        db.session.expire_all()
+
+
+def errors_json(result: ImportResult) -> str:
+    return json.dumps(result.errors[:MAX_REPORTED_ERRORS])
+

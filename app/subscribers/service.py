@@ -1,0 +1,317 @@
+"""Subscriber domain: validation, double opt-in, unsubscribe / resubscribe,
+manual administration and erasure.
+
+Views call these functions and turn ``SubscriberError`` into a flash or a
+4xx page. Signup never tells the caller whether an address was known: every
+branch returns the same nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from email_validator import EmailNotValidError, validate_email
+from flask import current_app
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import delete, select, update
+
+from app.db import db, utcnow
+from app.subscribers.models import MailingList, Subscriber, Subscription, Suppression
+from app.subscribers.suppression import email_hash, is_suppressed, normalise_email, suppress
+from app.subscribers.tokens import read_unsubscribe_token
+
+CONFIRM_SALT = "pressroom.confirm.v1"
+RESUBSCRIBE_SALT = "pressroom.resubscribe.v1"
+RESUBSCRIBE_MAX_AGE = 30 * 24 * 3600
+_EPOCH = datetime(1970, 1, 1)
+
+
+class SubscriberError(ValueError):
+    """A user-facing problem (invalid address, suppressed, unknown list...)."""
+
+
+class TokenError(ValueError):
+    """A confirm / resubscribe link that is invalid, expired or already used."""
+
+
+def validate_address(email: str) -> str:
+    """The normalised address, or SubscriberError with the validator's reason.
+    No DNS lookups: signup must not hang on, or leak through, the resolver."""
+    email = (email or "").strip()
+    if not email:
+        raise SubscriberError("Enter an email address.")
+    if len(email) > 254:
+        raise SubscriberError("That email address is too long.")
+    try:
+        result = validate_email(email, check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise SubscriberError(f"That is not a valid email address: {exc}") from exc
+    return normalise_email(result.normalized)
+
+
+def clean_name(name: str | None) -> str:
+    name = " ".join((name or "").split())
+    if len(name) > 200:
+        raise SubscriberError("Names are limited to 200 characters.")
+    return name
+
+
+def stamp(moment: datetime) -> int:
+    """A datetime as integer microseconds: exact in tokens and in both databases."""
+    return (moment.replace(tzinfo=None) - _EPOCH) // timedelta(microseconds=1)
+
+
+def find_subscriber(email: str) -> Subscriber | None:
+    return db.session.scalar(select(Subscriber).where(Subscriber.email == normalise_email(email)))
+
+
+def _subscription(subscriber_id: int, list_id: int) -> Subscription | None:
+    return db.session.get(Subscription, (subscriber_id, list_id))
+
+
+# --- double opt-in ---------------------------------------------------------------
+
+def _confirm_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=CONFIRM_SALT)
+
+
+def confirm_token(subscriber_id: int, subscriptions: Iterable[Subscription]) -> str:
+    """Bound to each subscription's ``requested_at``: once confirmed, or after an
+    unsubscribe or a new request, the token matches nothing any more."""
+    pairs = [[s.list_id, stamp(s.requested_at or s.created_at)] for s in subscriptions]
+    return _confirm_serializer().dumps([subscriber_id, pairs])
+
+
+def confirm_url(subscriber_id: int, subscriptions: Iterable[Subscription]) -> str:
+    base = current_app.config["BASE_URL"].rstrip("/")
+    return f"{base}/confirm/{confirm_token(subscriber_id, subscriptions)}"
+
+
+def confirm(token: str) -> list[MailingList]:
+    """Activate the pending subscriptions the token was issued for."""
+    max_age = int(current_app.config.get("CONFIRM_TOKEN_MAX_AGE") or 7 * 24 * 3600)
+    try:
+        subscriber_id, pairs = _confirm_serializer().loads(token, max_age=max_age)
+    except SignatureExpired as exc:
+        raise TokenError("This confirmation link has expired. Please sign up again.") from exc
+    except (BadSignature, ValueError, TypeError) as exc:
+        raise TokenError("This confirmation link is not valid.") from exc
+    used = TokenError("This confirmation link has already been used or is no longer valid. "
+                      "If you signed up again since, use the newest email.")
+    subscriber = db.session.get(Subscriber, subscriber_id) if isinstance(subscriber_id, int) else None
+    if subscriber is None or is_suppressed(subscriber.email):
+        raise used
+    now, confirmed = utcnow(), []
+    for list_id, requested in pairs:
+        subscription = _subscription(subscriber_id, list_id)
+        if (subscription is not None and subscription.status == "pending"
+                and stamp(subscription.requested_at or subscription.created_at) == requested):
+            subscription.status, subscription.confirmed_at = "active", now
+            subscription.unsubscribed_at = None
+            confirmed.append(subscription.list)
+    if not confirmed:
+        raise used
+    db.session.commit()
+    return confirmed
+
+
+def signup(email: str, name: str, list_ids: Iterable[int]) -> None:
+    """Public signup. Returns nothing either way: known, unknown, suppressed and
+    rate-limited addresses are indistinguishable to the caller."""
+    address = validate_address(email)
+    name = clean_name(name)
+    wanted = set(list_ids)
+    lists = db.session.scalars(select(MailingList).where(MailingList.id.in_(wanted),
+                                                         MailingList.public.is_(True))).all()
+    if not lists or len(lists) != len(wanted):
+        raise SubscriberError("Choose a newsletter to subscribe to.")
+    if is_suppressed(address):
+        return
+    now = utcnow()
+    subscriber = find_subscriber(address)
+    if subscriber is None:
+        subscriber = Subscriber(email=address, name=name, source="signup", created_at=now)
+        db.session.add(subscriber)
+        db.session.flush()
+    interval = timedelta(seconds=int(current_app.config.get("SIGNUP_ADDRESS_INTERVAL", 300)))
+    if subscriber.confirmation_sent_at and now - subscriber.confirmation_sent_at < interval:
+        db.session.rollback()  # someone is hammering this address: no mail, no change
+        return
+    pending = _request_subscriptions(subscriber, lists, "signup", now)
+    subscriber.confirmation_sent_at = now
+    db.session.commit()
+    from app.subscribers.mail import send_already_subscribed, send_confirmation
+
+    if pending:
+        send_confirmation(subscriber, pending)
+    else:
+        send_already_subscribed(subscriber, lists)
+
+
+def _request_subscriptions(subscriber: Subscriber, lists: Iterable[MailingList], source: str,
+                           now: datetime) -> list[Subscription]:
+    """Put every requested list that is not active into the pending state; a
+    subscription already pending keeps its stamp so earlier links stay valid."""
+    pending = []
+    for mailing_list in lists:
+        subscription = _subscription(subscriber.id, mailing_list.id)
+        if subscription is None:
+            subscription = Subscription(subscriber_id=subscriber.id, list_id=mailing_list.id,
+                                        status="pending", source=source, created_at=now, requested_at=now)
+            db.session.add(subscription)
+            db.session.flush()
+        elif subscription.status == "active":
+            continue
+        elif subscription.status != "pending" or subscription.requested_at is None:
+            subscription.status, subscription.requested_at = "pending", now
+        pending.append(subscription)
+    return pending
+
+
+# --- unsubscribe and resubscribe ----------------------------------------------------
+
+@dataclass
+class UnsubscribeTarget:
+    subscriber: Subscriber | None     # None once erased: unsubscribing still "works"
+    mailing_list: MailingList | None  # None: the link is for every list
+
+    @property
+    def list_name(self) -> str:
+        return self.mailing_list.name if self.mailing_list else "all newsletters"
+
+
+def read_target(token: str) -> UnsubscribeTarget:
+    """Raises InvalidToken for a tampered or foreign token. Changes nothing."""
+    subscriber_id, list_id = read_unsubscribe_token(token)
+    mailing_list = db.session.get(MailingList, list_id) if list_id is not None else None
+    return UnsubscribeTarget(db.session.get(Subscriber, subscriber_id), mailing_list)
+
+
+def unsubscribe(subscriber: Subscriber, mailing_list: MailingList | None, *, everything: bool = False,
+                source: str = "unsubscribe link") -> str | None:
+    """End one subscription (or all, adding an ``unsubscribed-all`` suppression).
+    Returns a resubscribe token that undoes exactly this change."""
+    now = utcnow()
+    query = select(Subscription).where(Subscription.subscriber_id == subscriber.id)
+    if not everything and mailing_list is not None:
+        query = query.where(Subscription.list_id == mailing_list.id)
+    changed = False
+    for subscription in db.session.scalars(query):
+        if subscription.status != "unsubscribed":
+            subscription.status, subscription.unsubscribed_at = "unsubscribed", now
+            changed = True
+    whole = everything or mailing_list is None
+    if whole and not is_suppressed(subscriber.email):
+        suppress(subscriber.email, "unsubscribed-all", source, commit=False).created_at = now
+        changed = True
+    db.session.commit()
+    if not changed:
+        return None
+    list_id = None if whole else mailing_list.id  # type: ignore[union-attr]
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=RESUBSCRIBE_SALT).dumps(
+        [subscriber.id, list_id, stamp(now)])
+
+
+def resubscribe(token: str) -> Subscriber:
+    """Undo the unsubscribe the token was issued for (and only that one)."""
+    serializer = URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=RESUBSCRIBE_SALT)
+    try:
+        subscriber_id, list_id, when = serializer.loads(token, max_age=RESUBSCRIBE_MAX_AGE)
+    except (BadSignature, ValueError, TypeError) as exc:
+        raise TokenError("This resubscribe link is not valid or has expired.") from exc
+    subscriber = db.session.get(Subscriber, subscriber_id) if isinstance(subscriber_id, int) else None
+    if subscriber is None:
+        raise TokenError("This resubscribe link is no longer valid.")
+    query = select(Subscription).where(Subscription.subscriber_id == subscriber.id,
+                                       Subscription.status == "unsubscribed")
+    if list_id is not None:
+        query = query.where(Subscription.list_id == list_id)
+    restored = 0
+    for subscription in db.session.scalars(query):
+        if subscription.unsubscribed_at and stamp(subscription.unsubscribed_at) == when:
+            subscription.status, subscription.unsubscribed_at = "active", None
+            restored += 1
+    if list_id is None:
+        # Only the suppression this very unsubscribe created is lifted; a bounce or
+        # complaint recorded since keeps the address blocked.
+        digest = email_hash(subscriber.email)
+        row = db.session.scalar(select(Suppression).where(Suppression.email_hash == digest))
+        if row is not None and row.reason == "unsubscribed-all" and stamp(row.created_at) == when:
+            db.session.delete(row)
+            restored += 1
+    if not restored:
+        raise TokenError("This resubscribe link has already been used.")
+    db.session.commit()
+    return subscriber
+
+
+# --- administration ----------------------------------------------------------------
+
+def add_subscriber(email: str, name: str, mailing_list: MailingList, status: str = "active",
+                   source: str = "admin") -> Subscriber:
+    """Manual add. ``active`` records consent given elsewhere; ``pending`` mails a
+    confirmation. A suppressed address is refused, never resurrected."""
+    if status not in ("active", "pending"):
+        raise SubscriberError("Status must be active or pending.")
+    address = validate_address(email)
+    name = clean_name(name)
+    if is_suppressed(address):
+        raise SubscriberError(f"{address} is on the suppression list and cannot be added.")
+    now = utcnow()
+    subscriber = find_subscriber(address)
+    if subscriber is None:
+        subscriber = Subscriber(email=address, name=name, source=source, created_at=now)
+        db.session.add(subscriber)
+        db.session.flush()
+    elif name:
+        subscriber.name = name
+    subscription = _subscription(subscriber.id, mailing_list.id)
+    if subscription is not None and subscription.status == "active":
+        raise SubscriberError(f"{address} is already subscribed to {mailing_list.name}.")
+    if status == "active":
+        if subscription is None:
+            subscription = Subscription(subscriber_id=subscriber.id, list_id=mailing_list.id, source=source,
+                                        created_at=now)
+            db.session.add(subscription)
+        subscription.status, subscription.confirmed_at, subscription.unsubscribed_at = "active", now, None
+        db.session.commit()
+        return subscriber
+    pending = _request_subscriptions(subscriber, [mailing_list], source, now)
+    subscriber.confirmation_sent_at = now
+    db.session.commit()
+    from app.subscribers.mail import send_confirmation
+
+    send_confirmation(subscriber, pending)
+    return subscriber
+
+
+def get_subscriber(subscriber_id: int) -> Subscriber:
+    subscriber = db.session.get(Subscriber, subscriber_id)
+    if subscriber is None:
+        raise SubscriberError("No such subscriber (it may have been deleted).")
+    return subscriber
+
+
+def suppress_subscriber(subscriber: Subscriber, reason: str = "manual", source: str = "admin") -> None:
+    suppress(subscriber.email, reason, source, unsubscribe_all=True, commit=False)
+    subscriber.status = "suppressed"
+    db.session.commit()
+
+
+def delete_subscriber(subscriber: Subscriber) -> None:
+    """Erase personal data: the subscriber row (and subscriptions) go, delivery and
+    feedback records lose the address, and only a hash stays suppressed so the
+    address is never mailed again."""
+    from app.sending.models import Delivery, FeedbackEvent
+
+    address = subscriber.email
+    suppress(address, "deleted", "erasure", keep_address=False, commit=False)
+    db.session.execute(update(Delivery).where(Delivery.subscriber_id == subscriber.id,
+                                              Delivery.status.in_(("queued", "claimed")))
+                       .values(status="skipped", error="subscriber deleted"))
+    db.session.execute(update(Delivery).where(Delivery.subscriber_id == subscriber.id).values(email=""))
+    db.session.execute(update(FeedbackEvent).where(FeedbackEvent.email == address).values(email=None))
+    db.session.execute(delete(Subscription).where(Subscription.subscriber_id == subscriber.id))
+    db.session.delete(subscriber)
+    db.session.commit()
