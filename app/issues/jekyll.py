@@ -105,7 +105,8 @@ def parse_jekyll_text(raw: bytes | str, filename: str) -> JekyllFile:
     doc.slug = doc.filename_slug
     wanted = doc.front_matter.get("slug")
     if isinstance(wanted, str) and wanted.strip():
-        safe = slugify(wanted, max_length=200)
+        # A slug copied together with its file extension ("2020-03-23-client.md") drops it.
+        safe = slugify(re.sub(r"\.(?:md|markdown)$", "", wanted.strip(), flags=re.IGNORECASE), max_length=200)
         if not safe:
             doc.warn(_key_line(doc, "slug"), f"front matter slug {wanted!r} has no letters or digits; "
                      "the file name is used")
@@ -121,7 +122,8 @@ def _parse_front_matter(source: str, doc: JekyllFile) -> dict[str, Any]:
     try:
         data = yaml.load(source, Loader=yaml.BaseLoader)  # noqa: S506 (BaseLoader builds no objects)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
+        # The context mark points at the construct that was left open, which is what to fix.
+        mark = getattr(exc, "context_mark", None) or getattr(exc, "problem_mark", None)
         line = (mark.line + 2) if mark is not None else 1
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         doc.warn(line, f"front matter is not valid YAML ({problem}); it is ignored")

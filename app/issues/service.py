@@ -24,7 +24,7 @@ from app.subscribers.models import MailingList
 
 __all__ = [
     "IssueError", "ConflictError", "NotEditableError", "EDITABLE_STATES", "CONFLICT_NOTE",
-    "create_issue", "save_issue", "restore_revision", "list_revisions", "get_revision",
+    "create_issue", "record_revision", "save_issue", "restore_revision", "list_revisions", "get_revision",
     "diff_texts", "RevisionDiff", "diff_revision", "find_issue", "check_slug",
 ]
 
@@ -87,7 +87,7 @@ def _next_revision_number(issue_id: int) -> int:
     return (current or 0) + 1
 
 
-def _record_revision(issue: Issue, user: User | None, note: str = "", **texts: str) -> Revision:
+def record_revision(issue: Issue, user: User | None, note: str = "", **texts: str) -> Revision:
     values = {name: texts.get(name, getattr(issue, name)) or "" for name in TEXT_FIELDS}
     revision = Revision(issue_id=issue.id, number=_next_revision_number(issue.id),
                         author_id=user.id if user else None, note=note, **values)
@@ -107,7 +107,7 @@ def create_issue(title: str, *, user: User | None, slug: str | None = None, subj
     issue.lists = _resolve_lists(lists)
     db.session.add(issue)
     db.session.flush()
-    _record_revision(issue, user, note="created")
+    record_revision(issue, user, note="created")
     if commit:
         db.session.commit()
     return issue
@@ -168,7 +168,7 @@ def save_issue(issue: Issue, *, base_version: int, user: User | None, note: str 
         issue.approved_at = None
     issue.updated_at = utcnow()
     issue.updated_by_id = user.id if user else None
-    _record_revision(issue, user, note=note)
+    record_revision(issue, user, note=note)
     if commit:
         db.session.commit()
     return True
@@ -178,7 +178,7 @@ def _refuse(issue: Issue, user: User | None, base_version: int, texts: dict[str,
     db.session.refresh(issue)
     copy_number = None
     if texts:
-        copy = _record_revision(issue, user, note=CONFLICT_NOTE, **texts)
+        copy = record_revision(issue, user, note=CONFLICT_NOTE, **texts)
         copy_number = copy.number
         db.session.commit()
     who = issue.updated_by.email if issue.updated_by else "someone else"

@@ -1,0 +1,279 @@
+"""Import Jekyll newsletter files as issues (CLI ``import-jekyll`` and the admin upload).
+
+Rules (issue 4):
+- slug from the front matter, else from the file name; when two files claim one slug,
+  the file whose name is that slug keeps it, the other gets its file-name slug, and a
+  warning names both;
+- issue date and audience from the file name; the audience maps to a list (created when
+  missing); front matter ``title``/``subject``/``preheader``/``lists`` (written by our own
+  export) override what is derived;
+- the body is stored as written: ``{{ site.github.url }}`` stays in the source and is
+  resolved to the base URL by rendering, so export gives the file back unchanged;
+- a file seen before (same file name) is updated only when something differs, so
+  importing a folder twice changes nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from pathlib import Path
+
+from sqlalchemy import select
+
+from app.auth.models import User
+from app.db import db
+from app.issues.jekyll import JekyllError, JekyllFile, parse_jekyll_text, read_jekyll_file
+from app.issues.models import Issue
+from app.issues.service import TEXT_FIELDS, record_revision
+from app.subscribers.lists import ListError, get_or_create_list
+from app.subscribers.models import MailingList
+
+__all__ = ["ImportReport", "derive_title", "expected_fields", "import_jekyll", "import_paths"]
+
+STATUSES = ("auto", "draft", "sent")
+IMAGE_RE = re.compile(r"""(?:\{\{\s*site\.(?:github\.url|url|baseurl)\s*\}\})?/?(images/[^\s)"'<>]+)""")
+PLACEHOLDER_FALLBACK = re.compile(r"\b(?:TODO|TK|TBD|FIXME|XXX)\b")
+
+
+@dataclass
+class ImportReport:
+    imported: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    warnings: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    images: int = 0
+    events: int | None = None
+    slugs: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        return (f"imported {self.imported}, updated {self.updated}, unchanged {self.unchanged}, "
+                f"warnings {len(self.warnings)}, errors {len(self.errors)}")
+
+    def lines(self) -> list[str]:
+        """One line per problem, then the summary."""
+        out = [f"error: {e}" for e in self.errors] + [f"warning: {w}" for w in self.warnings]
+        if self.images:
+            out.append(f"images imported into the media library: {self.images}")
+        if self.events is not None:
+            out.append(f"events created from bullets: {self.events}")
+        return [*out, self.summary()]
+
+
+_INLINE_MARKUP = [(re.compile(r"!\[([^\]]*)\]\([^)]*\)"), ""), (re.compile(r"\[([^\]]*)\]\([^)]*\)"), r"\1"),
+                  (re.compile(r"\[([^\]]*)\]\[[^\]]*\]"), r"\1"), (re.compile(r"<[^>]+>"), ""),
+                  (re.compile(r"[*_`]+"), ""), (re.compile(r"\{\{[^}]*\}\}"), "")]
+
+
+def _plain(text: str) -> str:
+    for pattern, repl in _INLINE_MARKUP:
+        text = pattern.sub(repl, text)
+    return " ".join(text.replace("\u200b", "").split())
+
+
+def derive_title(body: str, fallback: str) -> str:
+    """The first heading, else the first sentence of the first paragraph of prose."""
+    for line in body.split("\n"):
+        match = re.match(r"^#{1,6}\s+(.*?)\s*#*\s*$", line)
+        if match and _plain(match.group(1)):
+            return _plain(match.group(1))[:300]
+    for line in body.split("\n"):
+        stripped = line.strip()
+        if not stripped or stripped.startswith(("---", "<", "!", "|", ">", "```", "{%", "[^")):
+            continue
+        text = _plain(stripped)
+        if len(text) < 3:
+            continue
+        sentence = re.split(r"(?<=[.!?])\s", text, maxsplit=1)[0]
+        return sentence[:120].rstrip() if len(sentence) <= 120 else sentence[:117].rstrip() + "…"
+    return fallback
+
+
+def expected_fields(doc: JekyllFile) -> dict[str, object]:
+    """What an import of ``doc`` stores, before slug clash resolution."""
+    fm = doc.front_matter
+    title = fm.get("title") if isinstance(fm.get("title"), str) and fm["title"].strip() else None
+    title = title or derive_title(doc.body, doc.filename_slug)
+    subject = fm.get("subject") if isinstance(fm.get("subject"), str) else title
+    preheader = fm.get("preheader") if isinstance(fm.get("preheader"), str) else ""
+    if isinstance(fm.get("lists"), list):
+        lists = [str(name) for name in fm["lists"] if str(name).strip()]
+    else:
+        lists = [doc.audience] if doc.audience else []
+    return {"title": title[:300], "subject": subject[:300], "preheader": preheader[:300], "lists": lists}
+
+
+def _resolve_slugs(docs: list[JekyllFile], report: ImportReport) -> dict[str, str]:
+    """filename -> final slug, applying the "file name decides" rule on clashes."""
+    by_slug: dict[str, list[JekyllFile]] = defaultdict(list)
+    for doc in docs:
+        by_slug[doc.slug].append(doc)
+    final: dict[str, str] = {}
+    for slug, claimants in by_slug.items():
+        if len(claimants) == 1:
+            final[claimants[0].filename] = slug
+            continue
+        owner = next((d for d in claimants if d.filename_slug == slug), None)
+        for doc in claimants:
+            if doc is owner:
+                final[doc.filename] = slug
+                continue
+            final[doc.filename] = doc.filename_slug
+            keeper = f"{owner.filename} keeps it (its file name)" if owner else "no file name matches it"
+            others = ", ".join(d.filename for d in claimants if d is not doc)
+            doc.warn(None, f"slug {slug!r} is also claimed by {others}; {keeper}, so this file gets "
+                           f"{doc.filename_slug!r} from its file name")
+    return final
+
+
+def _free_slug(slug: str, filename: str, taken: set[str], report: ImportReport) -> str:
+    """Keep slugs unique against other issues already in the database."""
+    if slug not in taken:
+        return slug
+    number = 2
+    while f"{slug}-{number}" in taken:
+        number += 1
+    report.warnings.append(f"{filename}: slug {slug!r} belongs to another issue; using {slug}-{number}")
+    return f"{slug}-{number}"
+
+
+def _has_placeholders(body: str) -> bool:
+    try:
+        from app.rendering.placeholders import scan
+    except ImportError:  # rendering not installed: a conservative stand-in for its scanner
+        return bool(PLACEHOLDER_FALLBACK.search(body))
+    return bool(scan(body))
+
+
+def _lists_for(names: list[str], doc: JekyllFile) -> list[MailingList]:
+    lists = []
+    for name in names:
+        try:
+            lists.append(get_or_create_list(name, commit=False))
+        except ListError as exc:
+            doc.warn(None, f"audience {name!r} ignored: {exc}")
+    return lists
+
+
+def _import_one(doc: JekyllFile, slug: str, existing: Issue | None, status: str, user: User | None,
+                report: ImportReport) -> Issue:
+    fields = expected_fields(doc)
+    lists = _lists_for(list(fields["lists"]), doc)  # type: ignore[call-overload]
+    values = {"title": fields["title"], "subject": fields["subject"], "preheader": fields["preheader"],
+              "body": doc.body, "slug": slug, "issue_date": doc.issue_date, "source_filename": doc.filename,
+              "front_matter": doc.front_matter, "front_matter_text": doc.front_matter_text}
+    if existing is None:
+        if status == "auto":
+            future = doc.issue_date is not None and doc.issue_date > date.today()
+            status = "draft" if future or _has_placeholders(doc.body) else "sent"
+        issue = Issue(status=status, version=1, excluded_event_ids=[],
+                      updated_by_id=user.id if user else None, **values)
+        if status == "sent" and doc.issue_date:
+            issue.sent_at = datetime.combine(doc.issue_date, time(9, 0))
+        issue.lists = lists
+        db.session.add(issue)
+        db.session.flush()
+        record_revision(issue, user, note=f"imported {doc.filename}")
+        report.imported += 1
+        return issue
+    same = all(getattr(existing, k) == v for k, v in values.items())
+    if same and {m.id for m in existing.lists} == {m.id for m in lists}:
+        report.unchanged += 1
+        return existing
+    if existing.status not in ("draft", "approved"):
+        doc.warn(None, f"differs from issue {existing.slug!r}, which is {existing.status}; not changed")
+        report.unchanged += 1
+        return existing
+    for key, value in values.items():
+        setattr(existing, key, value)
+    existing.lists = lists
+    existing.version += 1
+    existing.status, existing.approved_by_id, existing.approved_at = "draft", None, None
+    existing.updated_by_id = user.id if user else None
+    record_revision(existing, user, note=f"imported {doc.filename}",
+                     **{name: getattr(existing, name) for name in TEXT_FIELDS})
+    report.updated += 1
+    return existing
+
+
+def _import_images(doc: JekyllFile, images_dir: Path, report: ImportReport) -> None:
+    try:
+        from app.media.service import MediaError, import_file
+    except ImportError:  # media library not installed: images are left where they are
+        report.warnings.append(f"{doc.filename}: --images given but there is no media library; skipped")
+        return
+    for offset, line in enumerate(doc.body.split("\n")):
+        for match in IMAGE_RE.finditer(line):
+            key = match.group(1).rstrip(".,;")
+            source = images_dir / key.removeprefix("images/")
+            where = f"{doc.filename}:{doc.body_first_line + offset}"
+            if not source.is_file():
+                report.warnings.append(f"{where}: image {key} not found in {images_dir}")
+                continue
+            try:
+                import_file(key, source.read_bytes())
+                report.images += 1
+            except (MediaError, OSError) as exc:
+                report.warnings.append(f"{where}: image {key} not imported: {exc}")
+
+
+def _extract_events(issues: list[Issue], report: ImportReport) -> None:
+    try:
+        from app.events.importer import extract_events
+    except ImportError:
+        return
+    report.events = 0
+    for issue in issues:
+        report.events += len(extract_events(issue) or [])
+
+
+def import_jekyll(sources: Iterable[tuple[str, bytes | Path]], *, images_dir: Path | None = None,
+                  status: str = "auto", user: User | None = None) -> ImportReport:
+    """Import (file name, content or path) pairs; commits once at the end."""
+    if status not in STATUSES:
+        raise ValueError(f"status must be one of {STATUSES}")
+    report = ImportReport()
+    docs: list[JekyllFile] = []
+    for name, content in sorted(sources, key=lambda pair: pair[0]):
+        try:
+            docs.append(read_jekyll_file(content) if isinstance(content, Path)
+                        else parse_jekyll_text(content, name))
+        except JekyllError as exc:
+            report.errors.append(str(exc))
+    slugs = _resolve_slugs(docs, report)
+    known = {issue.source_filename: issue for issue in db.session.scalars(
+        select(Issue).where(Issue.source_filename.in_([d.filename for d in docs])))} if docs else {}
+    owner_of = dict(db.session.execute(select(Issue.slug, Issue.id)).all())
+    touched: list[Issue] = []
+    for doc in docs:
+        existing = known.get(doc.filename)
+        taken = {s for s, i in owner_of.items() if existing is None or i != existing.id}
+        slug = _free_slug(slugs[doc.filename], doc.filename, taken, report)
+        before = (report.imported, report.updated)
+        issue = _import_one(doc, slug, existing, status, user, report)
+        owner_of[issue.slug] = issue.id
+        report.slugs.append(issue.slug)
+        if (report.imported, report.updated) != before:
+            touched.append(issue)
+        if images_dir is not None:
+            _import_images(doc, images_dir, report)
+        report.warnings.extend(doc.warnings)
+    db.session.commit()
+    _extract_events(touched, report)
+    return report
+
+
+def import_paths(paths: Iterable[Path], **kwargs: object) -> ImportReport:
+    """Import files and folders (a folder contributes its ``*.md``/``*.markdown`` files)."""
+    files: list[tuple[str, bytes | Path]] = []
+    for path in paths:
+        if path.is_dir():
+            files.extend((p.name, p) for p in sorted(path.iterdir())
+                         if p.suffix.lower() in (".md", ".markdown"))
+        else:
+            files.append((path.name, path))
+    return import_jekyll(files, **kwargs)  # type: ignore[arg-type]
