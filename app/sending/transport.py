@@ -33,6 +33,15 @@ class TransientError(TransportError):
     """Throttling, timeouts, 5xx: try this recipient again later."""
 
 
+class ThrottledError(TransientError):
+    """The provider said "too many requests": slow the whole account down."""
+
+
+class UncertainError(TransportError):
+    """The request may or may not have been delivered (read timeout after the
+    request went out): never retried blindly, the recipient is marked unknown."""
+
+
 class PermanentError(TransportError):
     """This recipient cannot be delivered (rejected, invalid address)."""
 

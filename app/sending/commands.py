@@ -1,0 +1,150 @@
+"""Operator commands: ``send``, ``worker`` and ``sends show|pause|resume|cancel|resend-unknown``."""
+
+from __future__ import annotations
+
+import logging
+import signal
+
+import click
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+
+from app.db import db
+from app.issues.models import Issue
+from app.sending import service
+from app.sending.models import DELIVERY_STATES, Send
+from app.sending.service import SendError
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(send_command)
+    app.cli.add_command(worker_command)
+    app.cli.add_command(sends_cli)
+
+
+def _issue(slug: str) -> Issue:
+    from app.issues.service import find_issue
+
+    issue = find_issue(slug)
+    if issue is None:
+        raise click.ClickException(f"No issue {slug!r}.")
+    return issue
+
+
+def _latest(slug: str) -> Send:
+    send = service.latest_send(_issue(slug))
+    if send is None:
+        raise click.ClickException(f"Issue {slug!r} has never been sent.")
+    return send
+
+
+@click.command("send")
+@click.argument("slug")
+@click.option("--list", "list_names", multiple=True, required=True, help="List name or slug (repeatable).")
+@click.option("--at", "at", default=None, help="ISO 8601; without offset: reader time zone.")
+@with_appcontext
+def send_command(slug: str, list_names: tuple[str, ...], at: str | None) -> None:
+    """Queue or schedule a send of issue SLUG to one or more lists."""
+    from app.settings import get_setting
+    from app.subscribers.lists import find_list
+
+    issue = _issue(slug)
+    lists = []
+    for name in list_names:
+        found = find_list(name)
+        if found is None:
+            raise click.ClickException(f"No list {name!r}.")
+        lists.append(found)
+    timezone = get_setting("reader_timezone") or "UTC"
+    try:
+        when = service.parse_schedule(at, timezone) if at else None
+        estimate = service.estimate(lists)
+        send = service.create_send(issue, lists, at=when)
+    except SendError as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc)) from exc
+    local = service.in_zone(send.scheduled_at, timezone)
+    click.echo(f"send {send.id} scheduled for {send.scheduled_at:%Y-%m-%d %H:%M:%S} UTC "
+               f"({local:%Y-%m-%d %H:%M %Z}) to {estimate.recipients} recipients")
+    click.echo(f"estimated duration {estimate.duration_text} at {estimate.rate:g}/s")
+    if estimate.fits_quota is False:
+        click.echo(f"warning: {estimate.recipients} recipients exceed the remaining 24-hour quota "
+                   f"({estimate.remaining_24h}); the send will wait for quota")
+
+
+@click.command("worker")
+@click.option("--once", is_flag=True, help="Deliver everything due, then exit (for cron).")
+@click.option("--threads", type=int, default=None, help="Parallel requests (default SEND_THREADS).")
+def worker_command(once: bool, threads: int | None) -> None:
+    """Run due sends and deliver queued messages until SIGTERM."""
+    from app.sending.worker import Worker
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    worker = Worker(app, threads=threads)
+
+    def stop(signum: int, frame: object) -> None:  # noqa: ARG001
+        click.echo(f"worker {worker.id}: stopping after the current batch", err=True)
+        worker.stop()
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        sent = worker.run(once=once)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    click.echo(f"worker {worker.id}: {sent} messages sent")
+
+
+@click.group("sends")
+def sends_cli() -> None:
+    """Inspect and control sends."""
+
+
+@sends_cli.command("show")
+@click.argument("slug")
+@with_appcontext
+def show(slug: str) -> None:
+    """One STATE COUNT line per delivery state of the issue's latest send, then its status."""
+    send = _latest(slug)
+    counts = service.counts(send)
+    for state in DELIVERY_STATES:
+        click.echo(f"{state} {counts[state]}")
+    status = f"status {send.status}"
+    if send.pause_reason and send.status == "paused":
+        status += f" ({send.pause_reason})"
+    click.echo(status)
+
+
+def _control(slug: str, action: str) -> None:
+    send = _latest(slug)
+    try:
+        if action == "pause":
+            service.pause(send)
+        elif action == "resume":
+            service.resume(send)
+        elif action == "cancel":
+            skipped = service.cancel(send)
+            click.echo(f"{skipped} queued recipients will not be sent")
+        else:
+            count = service.resend_unknown(send)
+            click.echo(f"{count} recipients queued again")
+    except SendError as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"send {send.id}: {db.session.get(Send, send.id).status}")
+
+
+for _action in ("pause", "resume", "cancel", "resend-unknown"):
+    def _make(action: str):
+        @with_appcontext
+        def command(slug: str) -> None:
+            _control(slug, action)
+        command.__doc__ = {"pause": "Stop new claims; in-flight messages finish.",
+                           "resume": "Continue a paused send.",
+                           "cancel": "Stop for good; queued recipients are skipped.",
+                           "resend-unknown": "Queue again recipients whose outcome is unknown "
+                                             "(they may receive a duplicate)."}[action]
+        return click.argument("slug")(command)
+
+    sends_cli.command(_action)(_make(_action))

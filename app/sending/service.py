@@ -1,0 +1,312 @@
+"""The sends domain: scheduling, starting, controlling and counting sends.
+
+State machine of a send: scheduled -> running <-> paused -> finished, or
+cancelled. Deliveries: queued -> claimed -> sent / failed / skipped / unknown;
+``unknown`` rows are only queued again by :func:`resend_unknown` (an explicit
+admin decision), never automatically."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import and_, exists, func, insert, literal, select, update
+
+from app.auth.models import User
+from app.db import db, utcnow
+from app.issues.models import Issue
+from app.sending.models import DELIVERY_STATES, Delivery, Send
+from app.subscribers.models import MailingList, Subscriber, Subscription, Suppression
+
+ACTIVE_SEND_STATES = ("scheduled", "running", "paused")
+
+
+class SendError(ValueError):
+    """A send request or control action refused, with a message for the user."""
+
+
+# --- time --------------------------------------------------------------------
+
+def parse_schedule(text: str, timezone: str = "UTC") -> datetime:
+    """ISO 8601 -> naive UTC. A time without offset is read in ``timezone``;
+    a local time that does not exist (spring forward) or exists twice (fall
+    back) is refused, so a DST change can never move or repeat a send."""
+    try:
+        value = datetime.fromisoformat(text.strip())
+    except ValueError as exc:
+        raise SendError(f"Not an ISO 8601 date and time: {text!r} "
+                        "(example: 2026-03-29T09:00+02:00).") from exc
+    return to_utc(value, timezone)
+
+
+def to_utc(value: datetime, timezone: str = "UTC") -> datetime:
+    if value.tzinfo is not None:
+        return value.astimezone(UTC).replace(tzinfo=None)
+    try:
+        zone = ZoneInfo(timezone or "UTC")
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise SendError(f"Unknown time zone {timezone!r}.") from exc
+    early, late = value.replace(tzinfo=zone, fold=0), value.replace(tzinfo=zone, fold=1)
+    if early.utcoffset() != late.utcoffset():
+        # Both folds round-trip for an ambiguous time; only one does for a gap.
+        roundtrip = early.astimezone(UTC).astimezone(zone).replace(tzinfo=None)
+        if roundtrip != value:
+            raise SendError(f"{value:%Y-%m-%d %H:%M} does not exist in {timezone} (the clocks skip it).")
+        raise SendError(f"{value:%Y-%m-%d %H:%M} happens twice in {timezone} (the clocks go back); "
+                        "give the UTC offset, e.g. +01:00.")
+    return early.astimezone(UTC).replace(tzinfo=None)
+
+
+def in_zone(value: datetime | None, timezone: str) -> datetime | None:
+    """A stored naive-UTC time shown in ``timezone``."""
+    if value is None:
+        return None
+    try:
+        zone = ZoneInfo(timezone or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = ZoneInfo("UTC")
+    return value.replace(tzinfo=UTC).astimezone(zone)
+
+
+# --- recipients --------------------------------------------------------------
+
+def _recipients_select(list_ids: list[int]):
+    """One row per active, unsuppressed subscriber of any of the lists; the
+    lowest list id is the one whose unsubscribe link the recipient gets."""
+    suppressed = exists().where(Suppression.email == Subscriber.email)
+    return (
+        select(Subscriber.id, func.min(Subscription.list_id), Subscriber.email)
+        .join(Subscription, Subscription.subscriber_id == Subscriber.id)
+        .where(Subscription.list_id.in_(list_ids), Subscription.status == "active",
+               Subscriber.status == "enabled", ~suppressed)
+        .group_by(Subscriber.id, Subscriber.email)
+    )
+
+
+def count_recipients(lists: Iterable[MailingList]) -> int:
+    ids = [lst.id for lst in lists]
+    if not ids:
+        return 0
+    return db.session.scalar(select(func.count()).select_from(_recipients_select(ids).subquery())) or 0
+
+
+@dataclass(frozen=True)
+class Estimate:
+    recipients: int
+    rate: float
+    seconds: float
+    remaining_24h: int | None
+
+    @property
+    def fits_quota(self) -> bool | None:
+        return None if self.remaining_24h is None else self.recipients <= self.remaining_24h
+
+    @property
+    def duration_text(self) -> str:
+        seconds = math.ceil(self.seconds)
+        if seconds < 60:
+            return f"{seconds} s"
+        minutes, seconds = divmod(seconds, 60)
+        if minutes < 60:
+            return f"{minutes} min {seconds} s"
+        hours, minutes = divmod(minutes, 60)
+        return f"{hours} h {minutes} min"
+
+
+def estimate(lists: Iterable[MailingList]) -> Estimate:
+    from app.sending.pacing import current_rate, remaining_24h
+
+    recipients = count_recipients(lists)
+    rate = current_rate()
+    return Estimate(recipients, rate, recipients / rate if rate else 0.0, remaining_24h())
+
+
+# --- creating and starting ---------------------------------------------------
+
+def _check_sendable(issue: Issue) -> None:
+    from app.settings import get_setting
+
+    active = db.session.scalar(select(Send.id).where(Send.issue_id == issue.id,
+                                                     Send.status.in_(ACTIVE_SEND_STATES)))
+    if active is not None:
+        raise SendError("This issue already has a send scheduled or in progress.")
+    if issue.status in ("sent", "sending", "scheduled"):
+        raise SendError(f"This issue is already {issue.status}.")
+    if get_setting("require_approval") and issue.status != "approved":
+        raise SendError("This issue must be approved by a second user before it can be sent.")
+    try:
+        from app.rendering.preflight import has_errors, run_preflight
+    except ModuleNotFoundError:
+        return
+    problems = run_preflight(issue)
+    if has_errors(problems):
+        first = next((p for p in problems if getattr(p, "level", "error") == "error"), problems[0])
+        raise SendError(f"Preflight has errors; fix them first: {getattr(first, 'message', first)}")
+
+
+def create_send(issue: Issue, lists: Iterable[MailingList], at: datetime | None = None,
+                user: User | None = None) -> Send:
+    """Schedule ``issue`` for ``lists`` at ``at`` (aware, or naive UTC; None: now)."""
+    from app.issues.lifecycle import transition
+
+    lists = list(dict.fromkeys(lists))
+    if not lists:
+        raise SendError("Choose at least one list.")
+    _check_sendable(issue)
+    when = utcnow() if at is None else to_utc(at)
+    send = Send(issue=issue, status="scheduled", scheduled_at=when, lists=lists,
+                created_by_id=user.id if user else None, created_at=utcnow())
+    db.session.add(send)
+    if issue.status == "draft":  # approval not required
+        transition(issue, "approved", commit=False)
+    transition(issue, "scheduled", commit=False)
+    db.session.commit()
+    return send
+
+
+def start_send(send_id: int) -> bool:
+    """Move a due scheduled send to running: freeze the content and create
+    every delivery row with one INSERT ... SELECT. Returns False when another
+    worker started it first (the conditional UPDATE matched nothing)."""
+    from app.issues.lifecycle import transition
+    from app.sending.compose import freeze
+
+    now = utcnow()
+    won = db.session.execute(update(Send).where(Send.id == send_id, Send.status == "scheduled")
+                             .values(status="running", started_at=now))
+    if won.rowcount != 1:
+        db.session.rollback()
+        return False
+    send = db.session.get(Send, send_id)
+    db.session.refresh(send)
+    freeze(send)
+    list_ids = [lst.id for lst in send.lists]
+    if list_ids:
+        rows = _recipients_select(list_ids).subquery()
+        db.session.execute(insert(Delivery).from_select(
+            ["send_id", "subscriber_id", "list_id", "email", "status", "attempts", "updated_at"],
+            select(literal(send.id), rows.c[0], rows.c[1], rows.c[2], literal("queued"), literal(0),
+                   literal(now))))
+    send.recipient_count = db.session.scalar(
+        select(func.count()).select_from(Delivery).where(Delivery.send_id == send.id)) or 0
+    if send.issue.status != "sending":
+        transition(send.issue, "sending", commit=False)
+    db.session.commit()
+    return True
+
+
+def due_sends(now: datetime | None = None) -> list[int]:
+    return list(db.session.scalars(select(Send.id).where(
+        Send.status == "scheduled", Send.scheduled_at <= (now or utcnow())).order_by(Send.scheduled_at)))
+
+
+def finish_if_done(send_id: int) -> bool:
+    """A running send with nothing queued or claimed is finished."""
+    from app.issues.lifecycle import transition
+
+    pending = exists().where(Delivery.send_id == send_id, Delivery.status.in_(("queued", "claimed")))
+    done = db.session.execute(update(Send).where(Send.id == send_id, Send.status == "running", ~pending)
+                              .values(status="finished", finished_at=utcnow()))
+    if done.rowcount != 1:
+        db.session.commit()
+        return False
+    send = db.session.get(Send, send_id)
+    db.session.refresh(send)
+    if send.issue.status == "sending":
+        transition(send.issue, "sent", commit=False)
+    db.session.commit()
+    return True
+
+
+# --- control -----------------------------------------------------------------
+
+def latest_send(issue: Issue) -> Send | None:
+    return db.session.scalar(select(Send).where(Send.issue_id == issue.id).order_by(Send.id.desc()).limit(1))
+
+
+def pause(send: Send, reason: str = "Paused by an operator.") -> None:
+    """Workers claim only from running sends (checked in the claim itself), so
+    no new message goes out once this commits; in-flight ones are recorded."""
+    if send.status not in ("running", "scheduled"):
+        raise SendError(f"A {send.status} send cannot be paused.")
+    db.session.execute(update(Send).where(Send.id == send.id, Send.status.in_(("running", "scheduled")))
+                       .values(status="paused", pause_reason=reason))
+    db.session.commit()
+
+
+def resume(send: Send) -> None:
+    if send.status != "paused":
+        raise SendError(f"A {send.status} send cannot be resumed.")
+    new = "running" if send.started_at is not None else "scheduled"
+    db.session.execute(update(Send).where(Send.id == send.id, Send.status == "paused")
+                       .values(status=new, pause_reason=""))
+    db.session.commit()
+
+
+def cancel(send: Send) -> int:
+    """Stop for good: queued rows become skipped ("send cancelled"). Returns that count."""
+    from app.issues.lifecycle import transition
+
+    if send.status not in ACTIVE_SEND_STATES:
+        raise SendError(f"A {send.status} send cannot be cancelled.")
+    started = send.started_at is not None
+    send.status, send.finished_at = "cancelled", utcnow()
+    skipped = db.session.execute(update(Delivery).where(Delivery.send_id == send.id,
+                                                        Delivery.status == "queued")
+                                 .values(status="skipped", error="send cancelled", updated_at=utcnow()))
+    issue = send.issue
+    if not started and issue.status == "scheduled":
+        transition(issue, "approved", commit=False)
+    elif issue.status == "sending":
+        any_sent = db.session.scalar(select(Delivery.id).where(Delivery.send_id == send.id,
+                                                               Delivery.status == "sent").limit(1))
+        transition(issue, "sent" if any_sent else "cancelled", commit=False)
+    db.session.commit()
+    return skipped.rowcount
+
+
+def resend_unknown(send: Send) -> int:
+    """Queue again the rows whose outcome is unknown; they may get a duplicate."""
+    if send.status == "cancelled":
+        raise SendError("This send was cancelled.")
+    count = db.session.execute(update(Delivery).where(Delivery.send_id == send.id,
+                                                      Delivery.status == "unknown")
+                               .values(status="queued", worker_id=None, lease_expires_at=None,
+                                       next_attempt_at=None, updated_at=utcnow())).rowcount
+    if count and send.status == "finished":
+        send.status, send.finished_at = "running", None
+        if send.issue.status == "sent":
+            send.issue.status = "sending"  # lifecycle has no way back; this is a resumption
+    db.session.commit()
+    return count
+
+
+# --- reading -----------------------------------------------------------------
+
+def counts(send: Send) -> dict[str, int]:
+    result = dict.fromkeys(DELIVERY_STATES, 0)
+    for status, n in db.session.execute(select(Delivery.status, func.count()).where(
+            Delivery.send_id == send.id).group_by(Delivery.status)):
+        result[status] = n
+    return result
+
+
+def errors_by_reason(send: Send, limit: int = 20) -> list[tuple[str, str, int]]:
+    """(state, reason, count) for failed, skipped and unknown rows."""
+    rows = db.session.execute(
+        select(Delivery.status, Delivery.error, func.count()).where(
+            Delivery.send_id == send.id, Delivery.status.in_(("failed", "skipped", "unknown")))
+        .group_by(Delivery.status, Delivery.error).order_by(func.count().desc()).limit(limit))
+    return [(status, error or "", n) for status, error, n in rows]
+
+
+def sent_rate(send: Send, window_seconds: int = 60) -> float:
+    """Messages per second over the last minute (for the send page)."""
+    since = utcnow().timestamp() - window_seconds
+    since_dt = datetime.fromtimestamp(since, UTC).replace(tzinfo=None)
+    n = db.session.scalar(select(func.count()).select_from(Delivery).where(
+        and_(Delivery.send_id == send.id, Delivery.status == "sent", Delivery.sent_at >= since_dt))) or 0
+    return n / window_seconds

@@ -1,0 +1,365 @@
+"""The delivery worker: starts due sends and delivers queued rows.
+
+Crash safety rests on the Delivery rows: a row is claimed (worker id + lease)
+before its message goes out and its result is written as soon as the
+transport answers. A worker that dies leaves claimed rows behind; when their
+lease expires they become ``unknown`` and are never sent again automatically.
+
+Concurrency: on PostgreSQL the claim is ``UPDATE ... WHERE id IN (SELECT ...
+FOR UPDATE SKIP LOCKED)``, so any number of workers on any number of machines
+share one send without claiming a row twice. SQLite has no row locks: the same
+statement runs (SQLite takes the database write lock for it) and is safe, but
+run ONE worker there; SQLite is for development and small lists.
+
+Throughput: messages go out from a thread pool (``SEND_THREADS``) so one
+worker keeps many requests in flight; the main thread alone talks to the
+database, and the shared token bucket (pacing.py) keeps the account rate."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import uuid
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from time import monotonic
+
+from flask import Flask
+from sqlalchemy import bindparam, exists, func, or_, select, update
+
+from app.db import db, utcnow
+from app.sending import service
+from app.sending.compose import Composer, RecipientRow, _click_url_factory
+from app.sending.models import Delivery, Send, send_lists
+from app.sending.pacing import Pacer
+from app.sending.transport import (
+    AccountPausedError,
+    PermanentError,
+    ThrottledError,
+    TransientError,
+    UncertainError,
+    get_transport,
+)
+from app.subscribers.models import Subscriber, Subscription, Suppression
+
+log = logging.getLogger(__name__)
+
+MAX_TRANSIENT_ATTEMPTS = 8
+SKIP_REASON = "unsubscribed or suppressed since the send started"
+
+
+@dataclass
+class Outcome:
+    row: RecipientRow
+    send_id: int
+    message_id: str | None = None
+    error: BaseException | None = None
+
+
+class Worker:
+    def __init__(self, app: Flask, worker_id: str | None = None, threads: int | None = None) -> None:
+        self.app = app
+        self.id = worker_id or f"{socket.gethostname()[:60]}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+        self.threads = int(threads or app.config.get("SEND_THREADS", 32))
+        self.lease = timedelta(seconds=float(app.config.get("SEND_LEASE_SECONDS", 300)))
+        self.poll = float(app.config.get("SEND_POLL_SECONDS", 1.0))
+        self.stop_event = threading.Event()
+        self.inflight: dict[Future[Outcome], RecipientRow] = {}
+        self.composers: dict[int, Composer] = {}
+        self.list_ids: dict[int, list[int]] = {}
+        self._next_housekeeping = 0.0
+        self._next_renewal = 0.0
+        self.sent = 0
+
+    def stop(self) -> None:
+        """Graceful stop: no new claims; in-flight messages finish and are recorded."""
+        self.stop_event.set()
+
+    # --- main loop -------------------------------------------------------------
+
+    def run(self, once: bool = False) -> int:
+        """Deliver until stopped (or, with ``once``, until nothing is due). Returns messages sent."""
+        with self.app.app_context():
+            self.transport = get_transport(self.app)
+            self.pacer = Pacer(self.transport)
+            self.pacer.refresh_quota(force=True)
+            pool = ThreadPoolExecutor(self.threads, thread_name_prefix="send")
+            try:
+                self._loop(pool, once)
+            finally:
+                self._drain()
+                self._release()
+                pool.shutdown(wait=True)
+                self._finish_sends()
+                db.session.remove()
+        return self.sent
+
+    def _loop(self, pool: ThreadPoolExecutor, once: bool) -> None:
+        send_id: int | None = None
+        while not self.stop_event.is_set():
+            self._housekeeping()
+            if send_id is None:
+                send_id = self._next_send()
+            if send_id is None:
+                if self.inflight:
+                    self._collect(self.poll)
+                elif once and not self._work_pending():
+                    return
+                else:
+                    self.stop_event.wait(min(self.poll, self._seconds_to_next_retry()))
+                continue
+            free = self.threads - len(self.inflight)
+            if free <= 0:
+                self._collect(self.poll)
+                continue
+            grant = self.pacer.acquire(free)
+            if not grant.tokens:
+                self._collect(grant.wait) if self.inflight else self.stop_event.wait(min(grant.wait, 1.0))
+                continue
+            rows = self._claim(send_id, grant.tokens)
+            if len(rows) < grant.tokens:
+                self.pacer.refund(grant.tokens - len(rows))
+                if not rows:
+                    send_id = None  # paused, finished or only future retries: look again
+            self._submit(pool, send_id, rows) if rows else None
+            self._collect(0)
+
+    def _seconds_to_next_retry(self) -> float:
+        soonest = db.session.scalar(select(func.min(Delivery.next_attempt_at)).join(
+            Send, Send.id == Delivery.send_id).where(Send.status == "running", Delivery.status == "queued"))
+        db.session.commit()
+        if soonest is None:
+            return self.poll
+        return max(0.01, (soonest - utcnow()).total_seconds())
+
+    def _housekeeping(self) -> None:
+        now = monotonic()
+        if now >= self._next_renewal and self.inflight:
+            # Keep the lease on rows still in flight, so only a dead worker's rows expire.
+            self._next_renewal = now + self.lease.total_seconds() / 3
+            db.session.execute(update(Delivery).where(Delivery.worker_id == self.id,
+                                                      Delivery.status == "claimed")
+                               .values(lease_expires_at=utcnow() + self.lease))
+            db.session.commit()
+        if now < self._next_housekeeping:
+            return
+        self._next_housekeeping = now + min(1.0, self.poll)
+        expire_leases()
+        for due in service.due_sends():
+            if service.start_send(due):
+                log.info("send %s started", due)
+        self._finish_sends()
+        self.pacer.refresh_quota()
+
+    def _finish_sends(self) -> None:
+        for running in db.session.scalars(select(Send.id).where(Send.status == "running")).all():
+            service.finish_if_done(running)
+
+    def _next_send(self) -> int | None:
+        now = utcnow()
+        claimable = exists().where(Delivery.send_id == Send.id, Delivery.status == "queued",
+                                   or_(Delivery.next_attempt_at.is_(None), Delivery.next_attempt_at <= now))
+        send_id = db.session.scalar(select(Send.id).where(Send.status == "running", claimable)
+                                    .order_by(Send.id).limit(1))
+        db.session.commit()
+        return send_id
+
+    def _work_pending(self) -> bool:
+        """For --once: anything due that this worker could still deliver?"""
+        due = db.session.scalar(select(Send.id).where(Send.status == "scheduled",
+                                                      Send.scheduled_at <= utcnow()).limit(1))
+        queued = db.session.scalar(select(Delivery.id).join(Send, Send.id == Delivery.send_id).where(
+            Send.status == "running", Delivery.status == "queued").limit(1))
+        db.session.commit()
+        return due is not None or queued is not None
+
+    # --- claiming ----------------------------------------------------------------
+
+    def _claim(self, send_id: int, limit: int) -> list[RecipientRow]:
+        now = utcnow()
+        running = exists().where(Send.id == send_id, Send.status == "running")
+        candidates = (select(Delivery.id)
+                      .where(Delivery.send_id == send_id, Delivery.status == "queued",
+                             or_(Delivery.next_attempt_at.is_(None), Delivery.next_attempt_at <= now),
+                             running)
+                      .order_by(Delivery.id).limit(limit)
+                      .with_for_update(skip_locked=True))
+        claimed = db.session.execute(
+            update(Delivery).where(Delivery.id.in_(candidates.scalar_subquery()))
+            .values(status="claimed", worker_id=self.id, lease_expires_at=now + self.lease,
+                    attempts=Delivery.attempts + 1, updated_at=now)
+            .returning(Delivery.id, Delivery.subscriber_id, Delivery.list_id, Delivery.email)
+            .execution_options(synchronize_session=False)).all()
+        db.session.commit()
+        if not claimed:
+            return []
+        return self._recheck(send_id, [RecipientRow(*row) for row in claimed])
+
+    def _recheck(self, send_id: int, rows: list[RecipientRow]) -> list[RecipientRow]:
+        """Skip recipients who unsubscribed or got suppressed after the send started."""
+        if send_id not in self.list_ids:
+            self.list_ids[send_id] = list(db.session.scalars(
+                select(send_lists.c.list_id).where(send_lists.c.send_id == send_id)))
+        active = exists().where(Subscription.subscriber_id == Subscriber.id,
+                                Subscription.list_id.in_(self.list_ids[send_id]),
+                                Subscription.status == "active")
+        suppressed = exists().where(Suppression.email == Subscriber.email)
+        ids = [row.subscriber_id for row in rows if row.subscriber_id is not None]
+        fine = {sid: name for sid, name in db.session.execute(
+            select(Subscriber.id, Subscriber.name).where(Subscriber.id.in_(ids), active, ~suppressed,
+                                                         Subscriber.status == "enabled"))}
+        keep, skip = [], []
+        for row in rows:
+            if row.subscriber_id in fine:
+                keep.append(RecipientRow(row.delivery_id, row.subscriber_id, row.list_id, row.email,
+                                         fine[row.subscriber_id]))
+            else:
+                skip.append(row.delivery_id)
+        if skip:
+            db.session.execute(update(Delivery).where(Delivery.id.in_(skip), Delivery.worker_id == self.id)
+                               .values(status="skipped", error=SKIP_REASON,
+                                       lease_expires_at=None, updated_at=utcnow())
+                               .execution_options(synchronize_session=False))
+        db.session.commit()
+        return keep
+
+    # --- sending -------------------------------------------------------------------
+
+    def _composer(self, send_id: int) -> Composer:
+        if send_id not in self.composers:
+            self.composers[send_id] = Composer(db.session.get(Send, send_id))
+            db.session.commit()
+        return self.composers[send_id]
+
+    def _submit(self, pool: ThreadPoolExecutor, send_id: int, rows: list[RecipientRow]) -> None:
+        composer = self._composer(send_id)
+        transport, app = self.transport, self.app
+        for row in rows:
+            click_url = _click_url_factory(row)  # may read the database: stays in this thread
+
+            def task(row: RecipientRow = row, click_url=click_url) -> Outcome:
+                try:
+                    with app.app_context():
+                        message = composer.compose(row, click_url)
+                except Exception as exc:  # a rendering bug or a bad address: nothing was sent
+                    return Outcome(row, send_id, error=PermanentError(f"cannot build the message: {exc}"))
+                try:
+                    return Outcome(row, send_id, message_id=transport.send(message))
+                except Exception as exc:
+                    return Outcome(row, send_id, error=exc)
+
+            self.inflight[pool.submit(task)] = row
+
+    def _collect(self, timeout: float) -> None:
+        """Wait up to ``timeout`` for answers and record every one that arrived."""
+        if not self.inflight:
+            if timeout > 0:
+                self.stop_event.wait(timeout)
+            return
+        done, _ = wait(list(self.inflight), timeout=timeout, return_when=FIRST_COMPLETED)
+        if done:
+            outcomes = [future.result() for future in done]
+            for future in done:
+                del self.inflight[future]
+            self._record(outcomes)
+
+    def _drain(self) -> None:
+        while self.inflight:
+            done, _ = wait(list(self.inflight), return_when=FIRST_COMPLETED)
+            for future in done:
+                del self.inflight[future]
+            self._record([future.result() for future in done])
+
+    def _release(self) -> None:
+        """Rows still claimed by this worker after draining never went out."""
+        db.session.execute(update(Delivery).where(Delivery.worker_id == self.id, Delivery.status == "claimed")
+                           .values(status="queued", worker_id=None, lease_expires_at=None,
+                                   attempts=Delivery.attempts - 1))
+        db.session.commit()
+
+    def _record(self, outcomes: list[Outcome]) -> None:
+        now = utcnow()
+        sent, final, retry = [], [], []
+        throttled = paused = None
+        for outcome in outcomes:
+            error, row = outcome.error, outcome.row
+            base = {"b_id": row.delivery_id, "b_worker": self.id}
+            if error is None:
+                sent.append({**base, "message_id": outcome.message_id})
+            elif isinstance(error, ThrottledError):
+                throttled = error
+                retry.append({**base, "error": str(error)[:500], "undo": 1, "delay": 0.5})
+            elif isinstance(error, AccountPausedError):
+                paused = (outcome.send_id, error)
+                retry.append({**base, "error": str(error)[:500], "undo": 1, "delay": 0.0})
+            elif isinstance(error, TransientError):
+                retry.append({**base, "error": str(error)[:500], "undo": 0, "delay": None})
+            elif isinstance(error, UncertainError):
+                final.append({**base, "status": "unknown", "error": str(error)[:500]})
+            elif isinstance(error, PermanentError):
+                final.append({**base, "status": "failed", "error": str(error)[:500]})
+            else:  # unexpected: the request may have gone out
+                log.exception("unexpected transport error", exc_info=error)
+                final.append({**base, "status": "unknown", "error": f"unexpected error: {error}"[:500]})
+        table = Delivery.__table__
+        mine = (table.c.id == bindparam("b_id")) & (table.c.worker_id == bindparam("b_worker")) & (
+            (table.c.status == "claimed") | (table.c.status == "unknown"))
+        if sent:
+            db.session.execute(table.update().where(mine).values(
+                status="sent", message_id=bindparam("message_id"), sent_at=now, updated_at=now,
+                lease_expires_at=None, error=None), sent)
+            self.sent += len(sent)
+        if final:
+            db.session.execute(table.update().where(mine).values(
+                status=bindparam("status"), error=bindparam("error"), updated_at=now, lease_expires_at=None),
+                final)
+        if retry:
+            self._requeue(retry, now)
+        db.session.commit()
+        if throttled is not None:
+            self.pacer.throttled()
+        if paused is not None:
+            send = db.session.get(Send, paused[0])
+            if send is not None and send.status == "running":
+                service.pause(send, f"SES stopped sending for the account: {paused[1]}")
+
+    def _requeue(self, retry: list[dict], now: datetime) -> None:
+        table = Delivery.__table__
+        attempts = dict(db.session.execute(select(table.c.id, table.c.attempts).where(
+            table.c.id.in_([r["b_id"] for r in retry]))).all())
+        requeue, give_up = [], []
+        for item in retry:
+            tries = attempts.get(item["b_id"], 1) - item.pop("undo")
+            delay = item.pop("delay")
+            if delay is None:
+                if tries >= MAX_TRANSIENT_ATTEMPTS:
+                    reason = f"gave up after {tries} attempts: {item['error']}"
+                    give_up.append({**item, "error": reason[:500]})
+                    continue
+                delay = min(60.0, 0.5 * 2 ** max(0, tries - 1))
+            requeue.append({**item, "tries": tries, "next": now + timedelta(seconds=delay)})
+        mine = (table.c.id == bindparam("b_id")) & (table.c.worker_id == bindparam("b_worker")) & (
+            (table.c.status == "claimed") | (table.c.status == "unknown"))
+        if requeue:
+            db.session.execute(table.update().where(mine).values(
+                status="queued", worker_id=None, lease_expires_at=None, attempts=bindparam("tries"),
+                next_attempt_at=bindparam("next"), error=bindparam("error"), updated_at=now), requeue)
+        if give_up:
+            db.session.execute(table.update().where(mine).values(
+                status="failed", error=bindparam("error"), lease_expires_at=None, updated_at=now), give_up)
+
+
+def expire_leases() -> int:
+    """Claimed rows whose worker stopped renewing become unknown: the message
+    may or may not have gone out, so they are not resent automatically."""
+    now = utcnow()
+    result = db.session.execute(update(Delivery).where(Delivery.status == "claimed",
+                                                       Delivery.lease_expires_at < now)
+                                .values(status="unknown", updated_at=now,
+                                        error="worker stopped before recording the result")
+                                .execution_options(synchronize_session=False))
+    db.session.commit()
+    return result.rowcount
