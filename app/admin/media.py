@@ -1,3 +1,109 @@
-"""Admin views for media."""
+"""Admin views for the media library: thin wrappers around ``app.media.service``."""
 
-from app.admin import bp  # noqa: F401
+from __future__ import annotations
+
+from flask import abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user
+from werkzeug.routing import BuildError
+
+from app.admin import bp
+from app.db import db
+from app.media.models import MediaItem
+from app.media.service import (
+    MediaError,
+    MediaInUse,
+    delete_item,
+    markdown_snippet,
+    public_url,
+    search,
+    set_alt_text,
+    upload,
+    usages,
+)
+
+
+def _get_item(item_id: int) -> MediaItem:
+    item = db.session.get(MediaItem, item_id)
+    if item is None:
+        abort(404)
+    return item
+
+
+def _issue_url(issue) -> str | None:
+    """Link to the issue editor when the authoring area provides one."""
+    try:
+        return url_for("admin.issues_edit", issue_id=issue.id)
+    except BuildError:
+        return None
+
+
+def _cards(items: list[MediaItem]) -> list[dict]:
+    return [{"item": item, "url": public_url(item), "snippet": markdown_snippet(item),
+             "usages": [(issue, _issue_url(issue)) for issue in usages(item)]}
+            for item in items]
+
+
+def _page(query: str = "", errors: list[str] | None = None, status: int = 200, confirm: dict | None = None):
+    return render_template("admin/media/index.html", cards=_cards(search(query)), query=query,
+                           errors=errors or [], confirm=confirm), status
+
+
+@bp.route("/media")
+def media():
+    return _page(request.args.get("q", ""))
+
+
+@bp.route("/media.json")
+def media_json():
+    """The library as JSON, for pickers in the issue editor."""
+    return jsonify([{"id": c["item"].id, "path": c["item"].path, "url": c["url"], "snippet": c["snippet"],
+                     "alt_text": c["item"].alt_text, "width": c["item"].width, "height": c["item"].height}
+                    for c in _cards(search(request.args.get("q", "")))])
+
+
+@bp.route("/media/upload", methods=["POST"])
+def media_upload():
+    files = [f for f in request.files.getlist("files") if f and f.filename]
+    if not files:
+        return _page(errors=["Choose at least one image to upload."], status=400)
+    errors: list[str] = []
+    created: list[MediaItem] = []
+    for storage_file in files:
+        # Each file stands alone: a refused one writes nothing and does not block the others.
+        try:
+            created.append(upload(storage_file.filename or "", storage_file.read(), current_user))
+        except MediaError as exc:
+            errors.append(f"{storage_file.filename}: {exc}")
+    if request.accept_mimetypes.best == "application/json":
+        created_json = [{"id": i.id, "path": i.path, "snippet": markdown_snippet(i)} for i in created]
+        return jsonify({"created": created_json, "errors": errors}), (400 if errors else 200)
+    if errors:
+        for item in created:
+            flash(f"Uploaded {item.original_name}.", "success")
+        return _page(errors=errors, status=400)
+    flash(f"Uploaded {len(created)} image(s).", "success")
+    return redirect(url_for("admin.media"))
+
+
+@bp.route("/media/<int:item_id>/alt", methods=["POST"])
+def media_alt(item_id: int):
+    item = _get_item(item_id)
+    try:
+        set_alt_text(item, request.form.get("alt_text", ""))
+    except MediaError as exc:
+        db.session.rollback()
+        return _page(errors=[str(exc)], status=400)
+    flash("Alt text saved.", "success")
+    return redirect(url_for("admin.media", q=request.args.get("q", "")))
+
+
+@bp.route("/media/<int:item_id>/delete", methods=["POST"])
+def media_delete(item_id: int):
+    item = _get_item(item_id)
+    confirmed = [int(x) for x in request.form.getlist("confirm_issue") if x.isdigit()]
+    try:
+        delete_item(item, confirmed)
+    except MediaInUse as exc:
+        return _page(errors=[str(exc)], status=409, confirm={"item": item, "issues": exc.issues})
+    flash("Image deleted.", "success")
+    return redirect(url_for("admin.media"))
