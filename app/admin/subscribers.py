@@ -1,3 +1,210 @@
-"""Admin views for subscribers."""
+"""Admin views for subscribers and lists: thin wrappers around
+``app.subscribers`` (browse, service, imports, csv_export, lists).
 
-from app.admin import bp  # noqa: F401
+Editors may browse, add, unsubscribe and import; suppressing, erasing,
+exporting (personal data in bulk) and editing lists are for admins."""
+
+from __future__ import annotations
+
+from flask import (
+    Response,
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+from flask_login import current_user
+
+from app.admin import bp
+from app.auth import admin_required
+from app.db import db
+from app.subscribers import browse
+from app.subscribers.csv_export import export_rows
+from app.subscribers.csv_import import CsvImportError
+from app.subscribers.imports import job_status, start_import
+from app.subscribers.lists import ListError, create_list, slugify, update_list
+from app.subscribers.models import MailingList, Subscriber, SubscriberImport
+from app.subscribers.service import (
+    SubscriberError,
+    add_subscriber,
+    delete_subscriber,
+    get_subscriber,
+    suppress_subscriber,
+    unsubscribe,
+)
+
+
+def _int_arg(name: str) -> int | None:
+    value = request.args.get(name, "")
+    return int(value) if value.isdigit() else None
+
+
+def _subscriber_or_404(subscriber_id: int) -> Subscriber:
+    try:
+        return get_subscriber(subscriber_id)
+    except SubscriberError:
+        abort(404)
+
+
+def _list_or_404(list_id: int) -> MailingList:
+    mailing_list = db.session.get(MailingList, list_id)
+    if mailing_list is None:
+        abort(404)
+    return mailing_list
+
+
+@bp.route("/subscribers")
+def subscribers():
+    prefix, list_id, status = request.args.get("q", ""), _int_arg("list"), request.args.get("status") or None
+    page = browse.search(prefix, list_id, status, after=request.args.get("after"),
+                         before=request.args.get("before"), last=request.args.get("last") == "1")
+    filters = {k: v for k, v in (("q", prefix), ("list", list_id), ("status", status)) if v}
+    return render_template("admin/subscribers/index.html", page=page, lists=browse.all_lists(),
+                           filters=filters, statuses=browse.STATUS_FILTERS)
+
+
+@bp.route("/subscribers/add", methods=["POST"])
+def subscribers_add():
+    raw = request.form.get("list_id", "")
+    mailing_list = _list_or_404(int(raw) if raw.isdigit() else 0)
+    try:
+        form = request.form
+        subscriber = add_subscriber(form.get("email", ""), form.get("name", ""), mailing_list,
+                                    form.get("status", "active"), source=f"admin:{current_user.email}")
+    except SubscriberError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("admin.subscribers"))
+    flash(f"{subscriber.email} added to {mailing_list.name}.", "success")
+    return redirect(url_for("admin.subscribers_view", subscriber_id=subscriber.id))
+
+
+@bp.route("/subscribers/<int:subscriber_id>")
+def subscribers_view(subscriber_id: int):
+    subscriber = _subscriber_or_404(subscriber_id)
+    return render_template("admin/subscribers/view.html", subscriber=subscriber,
+                           history=browse.history(subscriber), lists=browse.all_lists())
+
+
+@bp.route("/subscribers/<int:subscriber_id>/unsubscribe", methods=["POST"])
+def subscribers_unsubscribe(subscriber_id: int):
+    subscriber = _subscriber_or_404(subscriber_id)
+    raw = request.form.get("list_id", "")
+    mailing_list = _list_or_404(int(raw)) if raw.isdigit() else None
+    unsubscribe(subscriber, mailing_list, everything=mailing_list is None,
+                source=f"admin:{current_user.email}")
+    flash(f"Unsubscribed from {mailing_list.name if mailing_list else 'every list'}.", "success")
+    return redirect(url_for("admin.subscribers_view", subscriber_id=subscriber_id))
+
+
+@bp.route("/subscribers/<int:subscriber_id>/suppress", methods=["POST"])
+@admin_required
+def subscribers_suppress(subscriber_id: int):
+    subscriber = _subscriber_or_404(subscriber_id)
+    suppress_subscriber(subscriber, "manual", f"admin:{current_user.email}")
+    flash(f"{subscriber.email} is suppressed: nothing will be sent to it.", "success")
+    return redirect(url_for("admin.subscribers_view", subscriber_id=subscriber_id))
+
+
+@bp.route("/subscribers/<int:subscriber_id>/delete", methods=["POST"])
+@admin_required
+def subscribers_delete(subscriber_id: int):
+    subscriber = _subscriber_or_404(subscriber_id)
+    delete_subscriber(subscriber)
+    flash("Subscriber erased. A hash of the address stays on the suppression list.", "success")
+    return redirect(url_for("admin.subscribers"))
+
+
+@bp.route("/subscribers/import", methods=["GET", "POST"])
+def subscribers_import():
+    if request.method == "POST":
+        try:
+            job = start_import(request.files.get("file"), request.form.get("list_name", ""),
+                               request.form.get("status", "active"), current_user.id)
+        except (CsvImportError, ListError) as exc:
+            flash(str(exc), "error")
+            return render_template("admin/subscribers/import.html", lists=browse.all_lists()), 400
+        return redirect(url_for("admin.subscribers_import_status", job_id=job.id))
+    return render_template("admin/subscribers/import.html", lists=browse.all_lists())
+
+
+def _job_or_404(job_id: int) -> SubscriberImport:
+    job = db.session.get(SubscriberImport, job_id)
+    if job is None:
+        abort(404)
+    return job
+
+
+@bp.route("/subscribers/imports/<int:job_id>")
+def subscribers_import_status(job_id: int):
+    job = _job_or_404(job_id)
+    return render_template("admin/subscribers/import_status.html", job=job, status=job_status(job))
+
+
+@bp.route("/subscribers/imports/<int:job_id>.json")
+def subscribers_import_progress(job_id: int):
+    return jsonify(job_status(_job_or_404(job_id)))
+
+
+@bp.route("/subscribers/lists/<int:list_id>/export.csv")
+@admin_required
+def subscribers_export(list_id: int):
+    mailing_list = _list_or_404(list_id)
+    status = request.args.get("status") or None
+    filename = f"{mailing_list.slug or 'list'}-subscribers.csv"
+    return Response(stream_with_context(export_rows(mailing_list, status)), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+def _list_form() -> dict:
+    form = request.form
+    return {"name": form.get("name", ""), "slug": form.get("slug", ""),
+            "description": form.get("description", ""), "from_address": form.get("from_address", ""),
+            "public": form.get("public") == "on"}
+
+
+@bp.route("/subscribers/lists", methods=["GET", "POST"])
+def subscribers_lists():
+    if request.method == "POST":
+        if not current_user.is_admin:
+            abort(403)
+        data = _list_form()
+        try:
+            mailing_list = create_list(data["name"], public=data["public"], description=data["description"],
+                                       from_address=data["from_address"], commit=False)
+            if data["slug"] and slugify(data["slug"]) != mailing_list.slug:
+                update_list(mailing_list, **data)
+            db.session.commit()
+        except ListError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+            return render_template("admin/lists/index.html", lists=browse.all_lists(),
+                                   counts=browse.list_counts(), form=data), 400
+        flash(f"List {mailing_list.name} created.", "success")
+        return redirect(url_for("admin.subscribers_lists"))
+    return render_template("admin/lists/index.html", lists=browse.all_lists(), counts=browse.list_counts(),
+                           form={})
+
+
+@bp.route("/subscribers/lists/<int:list_id>", methods=["GET", "POST"])
+def subscribers_lists_edit(list_id: int):
+    mailing_list = _list_or_404(list_id)
+    if request.method == "POST":
+        if not current_user.is_admin:
+            abort(403)
+        try:
+            update_list(mailing_list, **_list_form())
+        except ListError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+            return render_template("admin/lists/edit.html", mailing_list=mailing_list, form=_list_form(),
+                                   counts=browse.list_counts().get(list_id, {})), 400
+        flash("List saved.", "success")
+        return redirect(url_for("admin.subscribers_lists"))
+    form = {"name": mailing_list.name, "slug": mailing_list.slug, "description": mailing_list.description,
+            "from_address": mailing_list.from_address or "", "public": mailing_list.public}
+    return render_template("admin/lists/edit.html", mailing_list=mailing_list, form=form,
+                           counts=browse.list_counts().get(list_id, {}))

@@ -36,10 +36,10 @@ def create_list(name: str, *, public: bool = False, description: str = "",
         raise ListError("A list needs a name with at least one letter or digit.")
     if len(name) > 200:
         raise ListError("List names are limited to 200 characters.")
-    if find_list(name):
+    if find_list(name) or db.session.scalar(select(MailingList.id).where(MailingList.slug == slug)):
         raise ListError(f"A list named {name!r} already exists.")
     mailing_list = MailingList(name=name, slug=slug, public=public, description=description,
-                               from_address=from_address or None)
+                               from_address=validate_from_address(from_address))
     db.session.add(mailing_list)
     if commit:
         db.session.commit()
@@ -50,3 +50,42 @@ def create_list(name: str, *, public: bool = False, description: str = "",
 
 def get_or_create_list(name: str, *, public: bool = False, commit: bool = True) -> MailingList:
     return find_list(name) or create_list(name, public=public, commit=commit)
+
+
+def validate_from_address(value: str | None) -> str | None:
+    """An optional ``Name <address>`` override for the From header; None when blank."""
+    from email.utils import formataddr, parseaddr
+
+    from email_validator import EmailNotValidError, validate_email
+
+    value = (value or "").strip()
+    if not value:
+        return None
+    if "\r" in value or "\n" in value or len(value) > 300:
+        raise ListError("The from address must be a single line of at most 300 characters.")
+    display, address = parseaddr(value)
+    try:
+        address = validate_email(address, check_deliverability=False).normalized
+    except EmailNotValidError as exc:
+        raise ListError(f"The from address is not a valid email address: {exc}") from exc
+    return formataddr((display, address)) if display else address
+
+
+def update_list(mailing_list: MailingList, *, name: str, slug: str = "", description: str = "",
+                from_address: str | None = None, public: bool = False) -> MailingList:
+    """Edit a list; name and slug stay unique. Nothing is written on error."""
+    name = " ".join(name.split())
+    slug = slugify(slug or name)
+    if not name or not slug:
+        raise ListError("A list needs a name with at least one letter or digit.")
+    if len(name) > 200:
+        raise ListError("List names are limited to 200 characters.")
+    clash = db.session.scalar(select(MailingList).where(
+        or_(MailingList.name == name, MailingList.slug == slug), MailingList.id != mailing_list.id))
+    if clash is not None:
+        raise ListError(f"Another list already uses the name or slug {clash.name!r}.")
+    sender = validate_from_address(from_address)
+    mailing_list.name, mailing_list.slug, mailing_list.public = name, slug, public
+    mailing_list.description, mailing_list.from_address = description.strip(), sender
+    db.session.commit()
+    return mailing_list

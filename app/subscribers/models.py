@@ -96,6 +96,7 @@ class SubscriberImport(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     list_id: Mapped[int | None] = mapped_column(ForeignKey("lists.id", ondelete="SET NULL"))
+    list_name: Mapped[str] = mapped_column(String(200), default="")
     filename: Mapped[str] = mapped_column(String(300), default="")
     subscription_status: Mapped[str] = mapped_column(String(20), default="active")
     state: Mapped[str] = mapped_column(String(20), default="queued")

@@ -2,7 +2,7 @@
 
 Revision ID: 0001_initial
 Revises: 
-Create Date: 2026-11-25 14:30:11.440385
+Create Date: 2026-11-25 14:34:48.492002
 
 """
 from alembic import op
@@ -161,6 +161,7 @@ def upgrade():
     op.create_table('subscriber_imports',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('list_id', sa.Integer(), nullable=True),
+    sa.Column('list_name', sa.String(length=200), nullable=False),
     sa.Column('filename', sa.String(length=300), nullable=False),
     sa.Column('subscription_status', sa.String(length=20), nullable=False),
     sa.Column('state', sa.String(length=20), nullable=False),
