@@ -1,3 +1,105 @@
-"""Public views: archive."""
+"""Public archive: sent issues of public lists, their web versions, an Atom feed."""
 
-from app.public import bp  # noqa: F401
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from datetime import date, datetime
+
+from flask import Response, abort, current_app, render_template, request
+from sqlalchemy import Select, select
+
+from app.db import db
+from app.issues.models import Issue
+from app.public import bp
+from app.subscribers.models import MailingList
+
+PER_PAGE = 20
+FEED_ENTRIES = 20
+ATOM = "http://www.w3.org/2005/Atom"
+_XML_INVALID = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def public_issues() -> Select[tuple[Issue]]:
+    """Sent issues that went to at least one public list, newest first."""
+    return (
+        select(Issue)
+        .where(Issue.status == "sent", Issue.lists.any(MailingList.public.is_(True)))
+        .order_by(Issue.issue_date.desc().nulls_last(), Issue.sent_at.desc().nulls_last(), Issue.id.desc())
+    )
+
+
+def public_issue(slug: str) -> Issue | None:
+    return db.session.scalar(public_issues().where(Issue.slug == slug))
+
+
+def issue_day(issue: Issue) -> date | None:
+    return issue.issue_date or (issue.sent_at.date() if issue.sent_at else None)
+
+
+@bp.get("/issues/", endpoint="archive")
+def archive() -> str:
+    page = request.args.get("page", 1, type=int)
+    if page is None or page < 1:
+        abort(404)
+    pagination = db.paginate(public_issues(), page=page, per_page=PER_PAGE, error_out=False)
+    if page > 1 and not pagination.items:
+        abort(404)
+    return render_template("public/archive.html", pagination=pagination, issue_day=issue_day)
+
+
+@bp.get("/issues/<slug>", endpoint="issue")
+def issue(slug: str) -> str:
+    from app.rendering.render import render_issue
+
+    found = public_issue(slug)
+    if found is None:
+        abort(404)
+    return render_template("public/issue.html", issue=found, day=issue_day(found),
+                           rendered=render_issue(found))
+
+
+def _timestamp(issue: Issue) -> str:
+    moment = issue.sent_at or (datetime.combine(issue.issue_date, datetime.min.time())
+                               if issue.issue_date else issue.updated_at)
+    return moment.replace(microsecond=0).isoformat() + "Z"
+
+
+def atom_feed(issues: list[Issue]) -> bytes:
+    from app.rendering.render import render_issue
+    from app.settings import get_setting
+
+    base = current_app.config["BASE_URL"].rstrip("/")
+    name = get_setting("newsletter_name")
+    ET.register_namespace("", ATOM)
+
+    def add(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
+        element = ET.SubElement(parent, f"{{{ATOM}}}{tag}", attrs)
+        if text is not None:
+            element.text = _XML_INVALID.sub("", text)
+        return element
+
+    feed = ET.Element(f"{{{ATOM}}}feed")
+    add(feed, "title", name)
+    add(feed, "id", f"{base}/issues/")
+    add(feed, "link", rel="self", href=f"{base}/feed.xml")
+    add(feed, "link", rel="alternate", type="text/html", href=f"{base}/issues/")
+    add(feed, "updated", _timestamp(issues[0]) if issues else "1970-01-01T00:00:00Z")
+    add(add(feed, "author"), "name", name)
+    for item in issues:
+        rendered = render_issue(item)
+        entry = add(feed, "entry")
+        add(entry, "title", item.subject or item.title or item.slug)
+        add(entry, "id", rendered.web_url)
+        add(entry, "link", rel="alternate", type="text/html", href=rendered.web_url)
+        add(entry, "updated", _timestamp(item))
+        if item.preheader:
+            add(entry, "summary", item.preheader)
+        add(entry, "content", rendered.web_html, type="html")
+    return ET.tostring(feed, encoding="utf-8", xml_declaration=True)
+
+
+@bp.get("/feed.xml", endpoint="feed")
+def feed() -> Response:
+    issues = list(db.session.scalars(public_issues().limit(FEED_ENTRIES)))
+    return Response(atom_feed(issues), mimetype="application/atom+xml")

@@ -1,0 +1,201 @@
+"""Preflight: what must be fixed before an issue may be approved or sent.
+
+Errors block approval, scheduling and sending; warnings are shown. Positions
+are 1-based line/column in the Markdown body; problems of the subject or
+preheader use line 0 (column within that field)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from flask import current_app
+
+from app.media.lookup import resolve_image
+from app.rendering.markdown import SITE_VARIABLE, substitute_site_variables
+from app.rendering.placeholders import scan, scan_line
+
+if TYPE_CHECKING:
+    from app.issues.models import Issue
+
+ERROR = "error"
+WARNING = "warning"
+GMAIL_CLIP_BYTES = 102 * 1024
+
+_FENCE = re.compile(r"^\s{0,3}(```|~~~)")
+_CODE_SPAN = re.compile(r"(`+)(.+?)\1")
+_TEMPLATE = re.compile(r"\{\{.*?\}\}|\{%.*?%\}")
+_REF_DEF = re.compile(r"^\s{0,3}\[([^\]^][^\]]*)\]:\s*<?([^\s>]*)>?")
+_FOOTNOTE_DEF = re.compile(r"^\s{0,3}\[\^([^\]]+)\]:")
+_FOOTNOTE_REF = re.compile(r"\[\^([^\]]+)\](?!:)")
+_BRACKETED = r"\[((?:[^\[\]]|\[[^\]]*\])*)\]"
+_REF_LINK = re.compile(r"(!?)" + _BRACKETED + r"\[([^\]]*)\]")
+_INLINE_LINK = re.compile(r"(!?)" + _BRACKETED + r"\(\s*<?([^)\s>]*)>?")
+_AUTOLINK = re.compile(r"<((?:https?|javascript|data|vbscript):[^>\s]*)>", re.IGNORECASE)
+_HTML_URL = re.compile(r"<(a|img)\b[^>]*?\b(href|src)\s*=\s*[\"']?([^\"'\s>]*)", re.IGNORECASE)
+_HTML_IMG = re.compile(r"<img\b[^>]*>", re.IGNORECASE)
+_HTML_ALT = re.compile(r"\balt\s*=\s*[\"']?\s*[^\"'\s>]", re.IGNORECASE)
+_SCRIPT = re.compile(r"<script\b", re.IGNORECASE)
+_HANDLER = re.compile(r"<[a-z][^>]*\s(on[a-z]+)\s*=", re.IGNORECASE)
+_UNSAFE_SCHEME = re.compile(r"^\s*(javascript|data|vbscript):", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Problem:
+    level: str     # "error" or "warning"
+    line: int      # 1-based in the body; 0 for subject/preheader/whole message
+    col: int
+    code: str
+    message: str
+
+    def format(self) -> str:
+        return f"{self.level} {self.line}:{self.col} {self.code} {self.message}"
+
+
+def has_errors(problems: list[Problem]) -> bool:
+    return any(problem.level == ERROR for problem in problems)
+
+
+def _label(text: str) -> str:
+    return " ".join(text.lower().split())
+
+
+def _prose_lines(body: str) -> Iterator[tuple[int, str]]:
+    """(line number, line) outside fenced code, code spans blanked out so
+    ``a[i][j]`` in code is not taken for a reference link (columns kept)."""
+    fence: str | None = None
+    for number, line in enumerate(body.split("\n"), start=1):
+        opening = _FENCE.match(line)
+        if fence:
+            if opening and opening.group(1) == fence:
+                fence = None
+            continue
+        if opening:
+            fence = opening.group(1)
+            continue
+        yield number, _CODE_SPAN.sub(lambda m: " " * len(m.group(0)), line)
+
+
+def run_preflight(issue: Issue) -> list[Problem]:
+    body = (issue.body or "").replace("\r\n", "\n")
+    problems = _header_problems(issue)
+    problems += [Problem(ERROR, found.line, found.col, found.code, f"unfinished placeholder {found.text!r}")
+                 for found in scan(body)]
+    problems += _body_problems(body)
+    problems += _size_problems(issue)
+    return sorted(problems, key=lambda p: (p.line, p.col, p.code))
+
+
+def _header_problems(issue: Issue) -> list[Problem]:
+    problems = []
+    subject = issue.subject or ""
+    if not subject.strip():
+        problems.append(Problem(ERROR, 0, 0, "empty-subject", "the subject is empty"))
+    for field, value in (("subject", subject), ("preheader", issue.preheader or "")):
+        if re.search(r"[\r\n\x00]", value):
+            problems.append(Problem(ERROR, 0, 0, "header-injection", f"the {field} contains a line break"))
+        for found in scan_line(value, 0):
+            problems.append(Problem(ERROR, 0, found.col, found.code,
+                                    f"unfinished placeholder {found.text!r} in the {field}"))
+    return problems
+
+
+def _body_problems(body: str) -> list[Problem]:
+    problems: list[Problem] = []
+    base = current_app.config["BASE_URL"].rstrip("/")
+    lines = list(_prose_lines(body))
+    definitions: dict[str, str] = {}
+    footnotes: set[str] = set()
+    for _, line in lines:
+        if match := _REF_DEF.match(line):
+            definitions[_label(match.group(1))] = match.group(2)
+        if match := _FOOTNOTE_DEF.match(line):
+            footnotes.add(_label(match.group(1)))
+
+    for number, line in lines:
+        for match in _TEMPLATE.finditer(line):
+            if not SITE_VARIABLE.fullmatch(match.group(0)):
+                problems.append(Problem(ERROR, number, match.start() + 1, "template-variable",
+                                        f"unresolved template variable {match.group(0)!r}"))
+        for match in _FOOTNOTE_REF.finditer(line):
+            if _label(match.group(1)) not in footnotes:
+                problems.append(Problem(ERROR, number, match.start() + 1, "undefined-footnote",
+                                        f"footnote [^{match.group(1)}] has no definition"))
+        for match in _REF_LINK.finditer(line):
+            if match.group(2).startswith("^"):
+                continue
+            label = _label(match.group(3) or match.group(2))
+            if label not in definitions:
+                problems.append(Problem(ERROR, number, match.start() + 1, "undefined-reference",
+                                        f"reference [{match.group(3) or match.group(2)}] has no definition"))
+            elif match.group(1):
+                problems += _image_problems(definitions[label], match.group(2), number,
+                                            match.start() + 1, base)
+        for match in _INLINE_LINK.finditer(line):
+            col = match.start() + 1
+            if match.group(1):
+                problems += _image_problems(match.group(3), match.group(2), number, col, base)
+            else:
+                problems += _link_problems(match.group(3), number, col)
+        if (definition := _REF_DEF.match(line)) and definition.group(2):
+            problems += _link_problems(definition.group(2), number, definition.start(2) + 1)
+        for match in _AUTOLINK.finditer(line):
+            problems += _link_problems(match.group(1), number, match.start() + 1)
+        for match in _HTML_URL.finditer(line):
+            if match.group(1).lower() == "a":
+                problems += _link_problems(match.group(3), number, match.start() + 1)
+        for match in _HTML_IMG.finditer(line):
+            src = re.search(r"\bsrc\s*=\s*[\"']?([^\"'\s>]*)", match.group(0), re.IGNORECASE)
+            alt = "x" if _HTML_ALT.search(match.group(0)) else ""
+            problems += _image_problems(src.group(1) if src else "", alt, number, match.start() + 1, base)
+        for match in _SCRIPT.finditer(line):
+            problems.append(Problem(WARNING, number, match.start() + 1, "script-removed",
+                                    "raw <script> will be removed from the email and the web page"))
+        for match in _HANDLER.finditer(line):
+            problems.append(Problem(WARNING, number, match.start(1) + 1, "html-removed",
+                                    f"HTML attribute {match.group(1)} will be removed"))
+    return problems
+
+
+def _link_problems(url: str, line: int, col: int) -> list[Problem]:
+    if _UNSAFE_SCHEME.match(url):
+        return [Problem(ERROR, line, col, "unsafe-url", f"link to {url[:40]!r} is not allowed")]
+    if url.lower().startswith("http:"):
+        return [Problem(WARNING, line, col, "insecure-url", f"link uses http instead of https: {url}")]
+    return []
+
+
+def _image_problems(src: str, alt: str, line: int, col: int, base: str) -> list[Problem]:
+    if _UNSAFE_SCHEME.match(src):
+        return [Problem(ERROR, line, col, "unsafe-url", f"image source {src[:40]!r} is not allowed")]
+    resolved = substitute_site_variables(src, base)
+    if resolved and not re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", resolved):
+        resolved = base + resolved if resolved.startswith("/") else f"{base}/{resolved}"
+    ref = resolve_image(resolved) if resolved else None
+    problems = []
+    if ref is None:
+        own = resolved.startswith(base + "/")
+        if not resolved.lower().startswith("https://") or own:
+            where = "in the media library" if own else "in the media library nor an absolute https URL"
+            problems.append(Problem(ERROR, line, col, "image-unresolved",
+                                    f"image {src or '(empty)'} is not {where}"))
+        if not alt.strip():
+            problems.append(Problem(WARNING, line, col, "image-alt", f"image {src} has no alt text"))
+    elif not alt.strip() and not ref.alt_text.strip():
+        problems.append(Problem(WARNING, line, col, "image-alt", f"image {src} has no alt text"))
+    if resolved.lower().startswith("http:") and ref is None and not problems:
+        problems.append(Problem(WARNING, line, col, "insecure-url", f"image uses http: {src}"))
+    return problems
+
+
+def _size_problems(issue: Issue) -> list[Problem]:
+    from app.rendering.render import render_issue
+
+    size = len(render_issue(issue).email_html.encode("utf-8"))
+    if size > GMAIL_CLIP_BYTES:
+        return [Problem(ERROR, 0, 0, "email-too-large",
+                        f"the email HTML is {size // 1024} KB; Gmail clips messages over 102 KB "
+                        "and hides the unsubscribe footer")]
+    return []

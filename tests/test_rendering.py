@@ -1,0 +1,189 @@
+"""Markdown conventions, sanitising, the email/text/web renderings and the
+whole published archive."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from lxml import html as lxml_html
+
+from app.media.lookup import ImageRef
+from app.rendering import render as render_module
+from app.rendering.events_placement import insert_events
+from app.rendering.markdown import render_markdown
+from app.rendering.preflight import run_preflight
+from app.rendering.render import IMAGE_MAX_WIDTH, render_issue
+from tests.support.rendering import PUBLISHED, SEED, corpus_issue, make_issue, parse
+
+BASE = "http://127.0.0.1:5000"
+# Properties Gmail, Outlook (Windows/Mac/web) and Apple Mail all support per
+# caniemail.com (display:none and the mso-* hint for the hidden preheader).
+SUPPORTED_CSS = {
+    "background-color", "border", "border-collapse", "border-left", "border-top", "color", "display",
+    "font-family", "font-size", "font-weight", "height", "line-height", "margin", "max-height",
+    "max-width", "mso-hide", "overflow", "padding", "padding-left", "text-align", "text-decoration",
+    "white-space", "width",
+}
+
+
+@pytest.mark.parametrize("variable", ["{{ site.github.url }}", "{{site.github.url}}", "{{ site.github.url}}",
+                                      "{{site.github.url }}", "{{site.url}}", "{{ site.baseurl }}"])
+def test_site_variables_become_the_base_url(variable: str) -> None:
+    out = render_markdown(f"![x]({variable}/images/a.png) [l]({variable}/b)", BASE)
+    assert f'src="{BASE}/images/a.png"' in out
+    assert f'href="{BASE}/b"' in out
+    assert "site." not in out
+
+
+def test_caption_under_image_becomes_figure() -> None:
+    out = render_markdown("![](/images/a.png)\n\n##### A [caption](https://x.example/)\n\nNext", BASE)
+    assert re.search(r"<figure><img [^>]*><figcaption>A <a href=\"https://x.example/\">caption</a>"
+                     r"</figcaption></figure>", out)
+    assert "<h5>" not in out
+    # A ##### heading that does not follow an image stays a heading.
+    assert "<h5>Alone</h5>" in render_markdown("Text\n\n##### Alone", BASE)
+
+
+def test_sections_quotes_zero_width_footnotes_tables() -> None:
+    source = ("Intro\n\n---\n\nIt’s “quoted”\n\nMachine learning for \u200bsurgical wo\u200brk\n\n"
+              "\u200b\t\t\t\t- James Fowler\n\nA note[^1] and a [ref][r].\n\n"
+              "| a | b |\n|---|---|\n| 1 | 2 |\n\n"
+              "```python\nx = 1\n```\n\n[^1]: The note.\n[r]: https://example.com/\n")
+    out = render_markdown(source, BASE)
+    assert "<hr>" in out
+    assert "It’s “quoted”" in out
+    assert "surgical work" in out and "\u200b" not in out
+    assert "<pre>" in out and "James Fowler" in out and "<code>- James" not in out
+    assert 'class="footnote"' in out and "The note." in out
+    assert '<a href="https://example.com/">ref</a>' in out
+    assert "<table>" in out and "<code" in out
+
+
+def test_raw_html_is_sanitised() -> None:
+    source = ('<script>alert(1)</script><p onclick="x()">hi</p><a href="javascript:alert(1)">j</a>'
+              '<img src="data:image/png;base64,xx" onerror="y()">[m](javascript:alert(2))'
+              '<iframe src="https://evil.example/"></iframe><style>body{}</style>')
+    out = render_markdown(source, BASE)
+    lowered = out.lower()
+    forbidden_parts = ("<script", "onclick", "onerror", "javascript:", "data:", "<iframe", "<style",
+                       "alert(1)")
+    for forbidden in forbidden_parts:
+        assert forbidden not in lowered
+    assert "hi" in out
+
+
+def test_events_marker_and_sign_off_placement() -> None:
+    events = "## Upcoming events\n\n* Meetup"
+    assert insert_events("A\n\n[[events]]\n\nB", events) == f"A\n\n\n{events}\n\n\nB"
+    assert insert_events("A\n\n[[events]]\n\nB", "") == "A\n\n\n\nB"
+    signed = "## News\n\n* item\n\nThanks for reading!\n\nThe Team\n\n[1]: https://x.example/\n"
+    out = insert_events(signed, events)
+    assert out.index("* item") < out.index("## Upcoming") < out.index("Thanks for reading")
+    ruled = "## News\n\nLong " + "x" * 400 + "\n\n---\n\nBye,\n\nThe Team\n"
+    out = insert_events(ruled, events)
+    assert out.index("xxx") < out.index("## Upcoming") < out.rindex("---") < out.index("Bye,")
+    assert insert_events("* a\n* b\n", events).endswith(events + "\n")
+
+
+def test_email_layout_and_parts(app) -> None:
+    from app.settings import set_setting
+
+    set_setting("postal_address", "1 Main St, Springfield")
+    issue = make_issue("Hello [there](/path) and [a note](#fn).\n\n![Alt text](https://cdn.example/a.png)\n\n"
+                       "## Heading\n\n* point\n\n[^1] done\n\n[^1]: Foot.\n", preheader="Sneak peek")
+    rendered = render_issue(issue)
+    doc = parse(rendered.email_html)
+    assert rendered.email_html.lower().startswith("<!doctype html>")
+    assert doc.xpath("//meta[@name='color-scheme']/@content") == ["light dark"]
+    column = doc.xpath("//table[@width='660']")
+    assert column and "width:660px" in column[0].get("style").replace(" ", "")
+    body_text = doc.text_content()
+    assert "Pressroom Newsletter" in body_text and "1 Main St, Springfield" in body_text
+    assert "Sneak peek" in body_text and "because you subscribed" in body_text
+    hidden = doc.xpath("//body/div[1]")[0]
+    assert "display:none" in hidden.get("style") and "Sneak peek" in hidden.text_content()
+    hrefs = doc.xpath("//a/@href")
+    assert f"{BASE}/issues/test-issue" in hrefs
+    assert f"{BASE}/path" in hrefs
+    assert rendered.unsubscribe_placeholder in hrefs
+    assert all(h.startswith(("https://", "http://", "mailto:")) for h in hrefs), hrefs
+    image = doc.xpath("//img")[0]
+    assert image.get("alt") == "Alt text" and int(image.get("width")) <= 660
+    assert "max-width:100%" in image.get("style") and "height:auto" in image.get("style")
+    # text part
+    text = rendered.text
+    assert "## Heading" in text and "* point" in text
+    assert "there [1]" in text and f"[1] {BASE}/path" in text
+    assert "[Alt text]" in text and "Foot." in text
+    assert text.rstrip().endswith(rendered.unsubscribe_placeholder)
+    # web version keeps in-page footnote links and figure markup
+    assert 'href="#fn"' in rendered.web_html
+
+
+def test_library_images_use_email_copy_and_alt(app, monkeypatch) -> None:
+    ref = ImageRef(url=f"{BASE}/media/images/a.png", email_url=f"{BASE}/media/images/a-email.png",
+                   width=1200, height=600, alt_text="Library alt")
+    monkeypatch.setattr(render_module, "resolve_image", lambda src: ref if src.endswith("/a.png") else None)
+    body = '![]({{ site.github.url }}/images/a.png)\n\n![](images/small.png){: width="200"}'
+    rendered = render_issue(make_issue(body))
+    images = parse(rendered.email_html).xpath("//img")
+    assert images[0].get("src") == ref.email_url and images[0].get("alt") == "Library alt"
+    assert images[0].get("width") == str(IMAGE_MAX_WIDTH)
+    assert images[1].get("src") == f"{BASE}/images/small.png" and images[1].get("width") == "200"
+    assert images[1].get("alt") == ""
+    web = lxml_html.fragment_fromstring(rendered.web_html, create_parent="div").xpath("//img")
+    assert web[0].get("src") == ref.url and web[0].get("width") == "1200"
+
+
+def test_render_once_cache(app, monkeypatch) -> None:
+    issue = make_issue("Cached body")
+    first = render_issue(issue)
+    monkeypatch.setattr(render_module, "inline_css", lambda document: pytest.fail("rendered twice"))
+    assert render_issue(issue) is first
+    issue.body = "Changed body"
+    with pytest.raises(pytest.fail.Exception):
+        render_issue(issue)
+
+
+def test_test_banner(app) -> None:
+    issue = make_issue("Body")
+    assert "Test send" in render_issue(issue, test_banner=True).email_html
+    assert "Test send" not in render_issue(issue).email_html
+
+
+def _assert_email_sound(name: str, email_html: str, problems: list) -> None:
+    size = len(email_html.encode())
+    assert size <= 102 * 1024 or any(p.code == "email-too-large" for p in problems), name
+    doc = parse(email_html)
+    assert not doc.xpath("//script") and "<script" not in email_html.lower(), name
+    for element in doc.iter():
+        if not isinstance(element.tag, str):
+            continue
+        assert not any(attr.lower().startswith("on") for attr in element.attrib), name
+    # Styles are inlined: the only <style> left holds @media rules, and the
+    # layout elements carry their own style attribute.
+    for style in doc.xpath("//style"):
+        assert style.text.strip().startswith("@media"), name
+    for element in doc.xpath("//td[@class] | //table | //p | //h1 | //h2 | //h3 | //a | //li | //img"):
+        assert element.get("style"), (name, element.tag)
+        for declaration in element.get("style").split(";"):
+            if declaration.strip():
+                assert declaration.split(":")[0].strip().lower() in SUPPORTED_CSS, (name, declaration)
+    for image in doc.xpath("//img"):
+        assert image.get("alt") is not None, name
+        assert image.get("width") and int(image.get("width")) <= 660, name
+    for url in doc.xpath("//a/@href | //img/@src"):
+        assert url.startswith(("https://", "http://", "mailto:")), (name, url)
+
+
+def test_whole_archive_renders(app) -> None:
+    files = sorted(PUBLISHED.glob("*.md")) + [SEED / "000_ee80896a50666d2e.txt"]
+    assert len(files) == 237
+    for path in files:
+        issue = corpus_issue(path)
+        rendered = render_issue(issue)
+        problems = run_preflight(issue)   # the size check reuses the cached render
+        _assert_email_sound(path.name, rendered.email_html, problems)
+        assert "<script" not in rendered.web_html.lower(), path.name
+        assert rendered.text.strip() and rendered.unsubscribe_placeholder in rendered.text, path.name
