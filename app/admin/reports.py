@@ -1,3 +1,46 @@
-"""Admin views for reports."""
+"""Admin views for reports: one page per send, its CSV export, and a list."""
 
-from app.admin import bp  # noqa: F401
+from __future__ import annotations
+
+from flask import Response, abort, render_template, stream_with_context
+
+from app.admin import bp
+from app.db import db
+from app.reports import figures
+from app.reports.service import problems, recent_sends, recipients_csv, send_report, timeline, top_links
+from app.sending.models import Send
+from app.settings import get_setting
+
+
+def _send_or_404(send_id: int) -> Send:
+    send = db.session.get(Send, send_id)
+    if send is None:
+        abort(404, "There is no such send.")
+    return send
+
+
+@bp.route("/reports/")
+def reports():
+    return render_template("admin/reports/index.html", recent=recent_sends(limit=50))
+
+
+@bp.route("/reports/<int:send_id>")
+def reports_send(send_id: int):
+    send = _send_or_404(send_id)
+    report = send_report(send)
+    hours, counts = timeline(send)
+    summary, latest = problems(send)
+    return render_template(
+        "admin/reports/send.html", send=send, report=report,
+        funnel=figures.funnel_figure(report), rates=figures.rate_figures(report),
+        timeline=figures.timeline_figure(hours, counts), links=top_links(send),
+        problem_summary=summary, problem_events=latest,
+        track_clicks=get_setting("track_clicks"), track_opens=get_setting("track_opens"))
+
+
+@bp.route("/reports/<int:send_id>.csv")
+def reports_send_csv(send_id: int):
+    send = _send_or_404(send_id)
+    slug = send.issue.slug if send.issue is not None else f"send-{send.id}"
+    return Response(stream_with_context(recipients_csv(send)), mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="report-{slug}-{send.id}.csv"'})

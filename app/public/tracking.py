@@ -1,3 +1,52 @@
-"""Public views: tracking."""
+"""Public views: click redirect ``/r/<token>`` and open pixel ``/o/<token>.gif``.
+Recording a hit never blocks the reader: the redirect or pixel is served even
+if the database write fails."""
 
-from app.public import bp  # noqa: F401
+from __future__ import annotations
+
+import base64
+
+from flask import abort, current_app, redirect
+
+from app.db import db
+from app.public import bp
+from app.reports.tracking import InvalidTracking, read_open_token, resolve_click
+from app.sending.feedback import record_event
+from app.sending.models import Delivery
+from app.settings import get_setting
+
+PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
+
+
+@bp.route("/r/<token>")
+def track_click(token: str):
+    try:
+        delivery, url = resolve_click(token)
+    except InvalidTracking as exc:
+        abort(exc.status, str(exc))
+    try:
+        record_event(delivery, "click", url=url)
+        db.session.commit()
+    except Exception:  # the reader still gets where they were going
+        db.session.rollback()
+        current_app.logger.exception("could not record a click")
+    response = redirect(url, code=302)
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@bp.route("/o/<token>.gif")
+def track_open(token: str):
+    try:
+        delivery = db.session.get(Delivery, read_open_token(token))
+    except InvalidTracking:
+        abort(400, "This pixel is not valid.")
+    if delivery is not None and get_setting("track_opens"):
+        try:
+            record_event(delivery, "open")
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            current_app.logger.exception("could not record an open")
+    return PIXEL, 200, {"Content-Type": "image/gif", "Cache-Control": "no-store, private"}
