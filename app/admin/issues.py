@@ -1,3 +1,247 @@
-"""Admin views for issues."""
+"""Admin views for issues: list, create, edit (with live preview and autosave),
+revisions, approval, test send and Jekyll upload. Thin: parse, call the domain, respond."""
 
-from app.admin import bp  # noqa: F401
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask import abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from app.admin import bp
+from app.db import db
+from app.issues import lifecycle
+from app.issues.jekyll_import import import_jekyll, sources_from_upload
+from app.issues.models import Issue
+from app.issues.service import (
+    ConflictError,
+    IssueError,
+    create_issue,
+    diff_revision,
+    get_revision,
+    list_revisions,
+    restore_revision,
+    save_issue,
+)
+from app.subscribers.models import MailingList
+
+
+def _issue_or_404(issue_id: int) -> Issue:
+    issue = db.session.get(Issue, issue_id)
+    if issue is None:
+        abort(404)
+    return issue
+
+
+def _all_lists() -> list[MailingList]:
+    return list(db.session.scalars(select(MailingList).order_by(MailingList.name)))
+
+
+def _parse_date(value: str | None) -> date | None:
+    value = (value or "").strip()
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise IssueError(f"{value!r} is not a date (YYYY-MM-DD).") from exc
+
+
+def _parse_version(value: Any) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError) as exc:
+        raise IssueError("The save did not say which version it was based on; reload the page.") from exc
+
+
+def _list_ids(values: list[Any]) -> list[int]:
+    try:
+        return [int(v) for v in values]
+    except (TypeError, ValueError) as exc:
+        raise IssueError("Unknown list.") from exc
+
+
+def _placeholders(body: str) -> list[Any]:
+    from app.rendering.placeholders import scan
+
+    return scan(body or "")
+
+
+@bp.route("/issues")
+def issues():
+    rows = db.session.scalars(select(Issue).options(selectinload(Issue.lists))
+                              .order_by(Issue.issue_date.desc().nulls_first(), Issue.id.desc())).all()
+    counts = {issue.id: len(_placeholders(issue.body)) for issue in rows}
+    return render_template("admin/issues/index.html", issues=rows, counts=counts)
+
+
+@bp.route("/issues/new", methods=["GET", "POST"])
+def issues_new():
+    if request.method == "POST":
+        form = request.form
+        try:
+            issue = create_issue(form.get("title", ""), user=current_user, slug=form.get("slug") or None,
+                                 subject=form.get("subject", ""), preheader=form.get("preheader", ""),
+                                 lists=_list_ids(form.getlist("lists")),
+                                 issue_date=_parse_date(form.get("issue_date")))
+        except IssueError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+            return render_template("admin/issues/new.html", lists=_all_lists(), form=form), 400
+        return redirect(url_for("admin.issues_edit", issue_id=issue.id))
+    return render_template("admin/issues/new.html", lists=_all_lists(), form={})
+
+
+def _edit_page(issue: Issue, status: int = 200):
+    from app.rendering.preflight import run_preflight
+
+    check = lifecycle.check_approval(issue, current_user) if issue.status == "draft" else None
+    return render_template("admin/issues/edit.html", issue=issue, lists=_all_lists(), approval=check,
+                           editable=issue.status in ("draft", "approved"),
+                           placeholders=_placeholders(issue.body), problems=run_preflight(issue)), status
+
+
+@bp.route("/issues/<int:issue_id>", methods=["GET", "POST"])
+def issues_edit(issue_id: int):
+    issue = _issue_or_404(issue_id)
+    if request.method == "GET":
+        return _edit_page(issue)
+    form = request.form
+    try:
+        changed = save_issue(issue, base_version=_parse_version(form.get("version")), user=current_user,
+                             title=form.get("title", ""), subject=form.get("subject", ""),
+                             preheader=form.get("preheader", ""), body=form.get("body", ""),
+                             slug=form.get("slug") if "slug" in form else None,
+                             lists=_list_ids(form.getlist("lists")),
+                             issue_date=_parse_date(form.get("issue_date")))
+    except IssueError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return _edit_page(_issue_or_404(issue_id), 409 if isinstance(exc, ConflictError) else 400)
+    flash("Saved." if changed else "No changes to save.", "success")
+    return redirect(url_for("admin.issues_edit", issue_id=issue.id))
+
+
+@bp.route("/issues/<int:issue_id>/autosave", methods=["POST"])
+def issues_autosave(issue_id: int):
+    """JSON save used by the editor (autosave and Ctrl/Cmd-S); answers 409 on a conflict."""
+    issue = _issue_or_404(issue_id)
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        return jsonify(error="Expected a JSON object."), 400
+    texts = {k: data[k] for k in ("title", "subject", "preheader", "body") if isinstance(data.get(k), str)}
+    try:
+        changed = save_issue(
+            issue, base_version=_parse_version(data.get("version")), user=current_user,
+            slug=data["slug"] if isinstance(data.get("slug"), str) else None,
+            lists=_list_ids(data["lists"]) if isinstance(data.get("lists"), list) else None,
+            issue_date=_parse_date(data["issue_date"]) if "issue_date" in data else False, **texts)
+    except ConflictError as exc:
+        return jsonify(error=str(exc), conflict=True, version=exc.current_version,
+                       copy=exc.copy_number), 409
+    except IssueError as exc:
+        db.session.rollback()
+        return jsonify(error=str(exc)), 400
+    return jsonify(ok=True, changed=changed, version=issue.version, status=issue.status, slug=issue.slug)
+
+
+@bp.route("/issues/preview", methods=["POST"])
+def issues_preview():
+    """Render unsaved text: email, web and plain text, placeholders and preflight problems."""
+    from app.rendering.preflight import run_preflight
+    from app.rendering.render import render_issue
+
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict) or not isinstance(data.get("body", ""), str):
+        return jsonify(error="Expected a JSON object with a body."), 400
+    text = {k: str(data.get(k) or "")[:300] for k in ("slug", "subject", "preheader")}
+    # A transient Issue, never added to the session: previews write nothing.
+    draft = Issue(body=str(data.get("body") or ""), excluded_event_ids=[], **text)
+    rendered = render_issue(draft)
+    html = rendered.email_html.replace(rendered.unsubscribe_placeholder, "#unsubscribe-preview")
+    return jsonify(
+        email_html=html, web_html=rendered.web_html,
+        text=rendered.text.replace(rendered.unsubscribe_placeholder, "(unsubscribe link)"),
+        placeholders=[{"line": p.line, "col": p.col, "code": p.code, "text": p.text}
+                      for p in _placeholders(draft.body)],
+        problems=[{"level": p.level, "line": p.line, "col": p.col, "code": p.code, "message": p.message}
+                  for p in run_preflight(draft)])
+
+
+@bp.route("/issues/<int:issue_id>/revisions")
+def issues_revisions(issue_id: int):
+    issue = _issue_or_404(issue_id)
+    diff = None
+    number = request.args.get("diff", type=int)
+    if number is not None:
+        try:
+            diff = (get_revision(issue, number), diff_revision(issue, number))
+        except IssueError as exc:
+            flash(str(exc), "error")
+    return render_template("admin/issues/revisions.html", issue=issue, revisions=list_revisions(issue),
+                           diff=diff)
+
+
+@bp.route("/issues/<int:issue_id>/revisions/<int:number>/restore", methods=["POST"])
+def issues_restore(issue_id: int, number: int):
+    issue = _issue_or_404(issue_id)
+    try:
+        restore_revision(issue, number, base_version=_parse_version(request.form.get("version")),
+                         user=current_user)
+        flash(f"Revision #{number} restored as a new revision.", "success")
+    except IssueError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("admin.issues_revisions", issue_id=issue_id))
+    return redirect(url_for("admin.issues_edit", issue_id=issue_id))
+
+
+@bp.route("/issues/<int:issue_id>/approve", methods=["POST"])
+def issues_approve(issue_id: int):
+    issue = _issue_or_404(issue_id)
+    try:
+        if request.form.get("action") == "unapprove":
+            lifecycle.unapprove(issue)
+            flash("Approval withdrawn; the issue is a draft again.", "success")
+        else:
+            lifecycle.approve(issue, current_user)
+            flash("Approved.", "success")
+    except IssueError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return _edit_page(_issue_or_404(issue_id), 409)
+    return redirect(url_for("admin.issues_edit", issue_id=issue_id))
+
+
+@bp.route("/issues/<int:issue_id>/test-send", methods=["POST"])
+def issues_test_send(issue_id: int):
+    from app.issues.test_send import send_test
+
+    issue = _issue_or_404(issue_id)
+    try:
+        result = send_test(issue, request.form.get("addresses", ""))
+    except IssueError as exc:
+        flash(str(exc), "error")
+        return _edit_page(issue, 400)
+    left = f" It still has {result.placeholders} placeholder(s)." if result.placeholders else ""
+    flash(f"Test sent to {', '.join(result.addresses)}.{left}", "success")
+    return redirect(url_for("admin.issues_edit", issue_id=issue_id))
+
+
+@bp.route("/issues/import", methods=["GET", "POST"])
+def issues_import():
+    if request.method == "GET":
+        return render_template("admin/issues/import.html", report=None)
+    uploads = [(f.filename or "", f.read()) for f in request.files.getlist("files") if f.filename]
+    try:
+        sources = sources_from_upload(uploads)
+    except ValueError as exc:
+        flash(str(exc), "error")
+        return render_template("admin/issues/import.html", report=None), 400
+    status = request.form.get("status", "auto")
+    report = import_jekyll(sources, status=status if status in ("auto", "draft", "sent") else "auto",
+                           user=current_user)
+    return render_template("admin/issues/import.html", report=report)

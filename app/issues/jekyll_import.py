@@ -32,7 +32,8 @@ from app.issues.service import TEXT_FIELDS, record_revision
 from app.subscribers.lists import ListError, get_or_create_list
 from app.subscribers.models import MailingList
 
-__all__ = ["ImportReport", "derive_title", "expected_fields", "import_jekyll", "import_paths"]
+__all__ = ["ImportReport", "derive_title", "expected_fields", "import_jekyll", "import_paths",
+           "sources_from_upload"]
 
 STATUSES = ("auto", "draft", "sent")
 IMAGE_RE = re.compile(r"""(?:\{\{\s*site\.(?:github\.url|url|baseurl)\s*\}\})?/?(images/[^\s)"'<>]+)""")
@@ -277,3 +278,45 @@ def import_paths(paths: Iterable[Path], **kwargs: object) -> ImportReport:
         else:
             files.append((path.name, path))
     return import_jekyll(files, **kwargs)  # type: ignore[arg-type]
+
+
+MAX_UPLOAD_FILES = 2000
+MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+
+
+def sources_from_upload(uploads: Iterable[tuple[str, bytes]]) -> list[tuple[str, bytes]]:
+    """Turn uploaded files (``.md`` files and/or ``.zip`` archives of them) into import sources.
+
+    Raises ValueError with a user-facing message for anything that is neither, and
+    refuses archives that unpack to more than 50 MB or 2000 files.
+    """
+    import io
+    import zipfile
+
+    sources: list[tuple[str, bytes]] = []
+    total = 0
+    for name, data in uploads:
+        base = Path(name or "").name
+        if base.lower().endswith((".md", ".markdown")):
+            sources.append((base, data))
+            total += len(data)
+        elif base.lower().endswith(".zip"):
+            try:
+                archive = zipfile.ZipFile(io.BytesIO(data))
+                members = [m for m in archive.infolist() if not m.is_dir()
+                           and m.filename.lower().endswith((".md", ".markdown"))
+                           and "__MACOSX" not in m.filename]
+                if sum(m.file_size for m in members) + total > MAX_UPLOAD_BYTES:
+                    raise ValueError(f"{base} unpacks to more than {MAX_UPLOAD_BYTES // 2**20} MB.")
+                for member in members:
+                    sources.append((Path(member.filename).name, archive.read(member)))
+                    total += member.file_size
+            except (zipfile.BadZipFile, OSError, RuntimeError) as exc:
+                raise ValueError(f"{base} is not a readable zip archive ({exc}).") from exc
+        elif base:
+            raise ValueError(f"{base}: upload .md files or a .zip of them.")
+        if len(sources) > MAX_UPLOAD_FILES or total > MAX_UPLOAD_BYTES:
+            raise ValueError("That upload is too big; import large archives with `pressroom import-jekyll`.")
+    if not sources:
+        raise ValueError("Choose at least one .md file or a .zip of them.")
+    return sources
