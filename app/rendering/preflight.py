@@ -39,6 +39,7 @@ _HTML_IMG = re.compile(r"<img\b[^>]*>", re.IGNORECASE)
 _HTML_ALT = re.compile(r"\balt\s*=\s*[\"']?\s*[^\"'\s>]", re.IGNORECASE)
 _SCRIPT = re.compile(r"<script\b", re.IGNORECASE)
 _HANDLER = re.compile(r"<[a-z][^>]*\s(on[a-z]+)\s*=", re.IGNORECASE)
+_SITE_MASK = "\x01"
 _UNSAFE_SCHEME = re.compile(r"^\s*(javascript|data|vbscript):", re.IGNORECASE)
 
 
@@ -75,7 +76,14 @@ def _prose_lines(body: str) -> Iterator[tuple[int, str]]:
         if opening:
             fence = opening.group(1)
             continue
-        yield number, _CODE_SPAN.sub(lambda m: " " * len(m.group(0)), line)
+        line = _CODE_SPAN.sub(lambda m: " " * len(m.group(0)), line)
+        # Site variables contain spaces that would end a URL: mask them with a
+        # same-length token (columns stay right), expanded in _expand().
+        yield number, SITE_VARIABLE.sub(lambda m: _SITE_MASK + "\x02" * (len(m.group(0)) - 1), line)
+
+
+def _expand(url: str, base: str) -> str:
+    return re.sub(_SITE_MASK + "\x02*", lambda _m: base, url)
 
 
 def run_preflight(issue: Issue) -> list[Problem]:
@@ -116,8 +124,7 @@ def _body_problems(body: str) -> list[Problem]:
 
     for number, line in lines:
         for match in _TEMPLATE.finditer(line):
-            if not SITE_VARIABLE.fullmatch(match.group(0)):
-                problems.append(Problem(ERROR, number, match.start() + 1, "template-variable",
+            problems.append(Problem(ERROR, number, match.start() + 1, "template-variable",
                                         f"unresolved template variable {match.group(0)!r}"))
         for match in _FOOTNOTE_REF.finditer(line):
             if _label(match.group(1)) not in footnotes:
@@ -160,6 +167,7 @@ def _body_problems(body: str) -> list[Problem]:
 
 
 def _link_problems(url: str, line: int, col: int) -> list[Problem]:
+    url = _expand(url, current_app.config["BASE_URL"].rstrip("/"))
     if _UNSAFE_SCHEME.match(url):
         return [Problem(ERROR, line, col, "unsafe-url", f"link to {url[:40]!r} is not allowed")]
     if url.lower().startswith("http:"):
@@ -168,6 +176,7 @@ def _link_problems(url: str, line: int, col: int) -> list[Problem]:
 
 
 def _image_problems(src: str, alt: str, line: int, col: int, base: str) -> list[Problem]:
+    src = _expand(src, base)
     if _UNSAFE_SCHEME.match(src):
         return [Problem(ERROR, line, col, "unsafe-url", f"image source {src[:40]!r} is not allowed")]
     resolved = substitute_site_variables(src, base)

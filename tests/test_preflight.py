@@ -1,0 +1,174 @@
+"""Placeholder scanner against the real drafts and archive, preflight checks
+and the ``preflight`` / ``render`` commands."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from app.db import db
+from app.media.lookup import ImageRef
+from app.rendering import preflight as preflight_module
+from app.rendering.placeholders import scan
+from app.rendering.preflight import has_errors, run_preflight
+from tests.support.rendering import DRAFTS, PUBLISHED, SEED, make_issue
+
+# Genuine findings in the published archive, each checked by hand.
+PUBLISHED_FINDINGS = {
+    # A section heading "Aspirational TODOS": a to-do list that went out as
+    # content; it is a marker word, so an editor must confirm it.
+    ("2019-01-30-client.md", 50, "TODOS"),
+    # "date and time still TBD": the issue went out with an undecided date.
+    ("2019-02-27-client.md", 39, "TBD"),
+    ("2019-02-28-public.md", 91, "TBD"),
+}
+
+
+def _grep_lines(paths: list[Path]) -> set[tuple[str, int]]:
+    """Independent oracle: GNU grep, case-insensitive, whole words."""
+    result = subprocess.run(["grep", "-n", "-i", "-w", "-E", "todos?|tbd|fixme", *map(str, paths)],
+                            capture_output=True, text=True, check=False)
+    found = set()
+    for line in result.stdout.splitlines():
+        name, number, _ = line.split(":", 2)
+        found.add((name, int(number)))
+    return found
+
+
+def test_scanner_finds_every_todo_in_drafts_and_seed() -> None:
+    paths = sorted(DRAFTS.glob("*/*.md")) + [SEED / "000_ee80896a50666d2e.txt"]
+    assert len(paths) == 31
+    expected = _grep_lines(paths)
+    assert len(expected) >= 37
+    found = set()
+    for path in paths:
+        for placeholder in scan(path.read_text(encoding="utf-8")):
+            if placeholder.code == "placeholder" and placeholder.text.upper() != "TK":
+                found.add((str(path), placeholder.line))
+    assert found == expected
+
+
+def test_published_archive_has_only_known_findings() -> None:
+    found = set()
+    for path in sorted(PUBLISHED.glob("*.md")):
+        for placeholder in scan(path.read_text(encoding="utf-8")):
+            found.add((path.name, placeholder.line, placeholder.text))
+    assert found == PUBLISHED_FINDINGS
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("(TODO: write intro)", [(1, 2, "TODO")]),
+    ("[TODO]", [(1, 2, "TODO")]),
+    ("##TODO: add updates", [(1, 3, "TODO")]),
+    ("### Aspirational todos", [(1, 18, "todos")]),
+    ("* item tbd", [(1, 8, "tbd")]),
+    ("[FixMe](https://x.example/)", [(1, 2, "FixMe")]),
+    ("the quote TK here", [(1, 11, "TK")]),
+    ("see [docs]() and [more](#)", [(1, 10, "]()"), (1, 23, "](#)")]),
+    ("line one\nTBD", [(2, 1, "TBD")]),
+    ("a to-do list, todolist, Tk, TKO, stock, ATK", []),
+    ("https://example.com/todo/fixme and [x](#anchor)", []),
+])
+def test_scanner_cases(text: str, expected: list[tuple[int, int, str]]) -> None:
+    assert [(p.line, p.col, p.text) for p in scan(text)] == expected
+
+
+def _codes(problems) -> dict[str, str]:
+    return {p.code: p.level for p in problems}
+
+
+def test_preflight_checks(app) -> None:
+    body = ("Intro TODO\n"
+            "A [missing][nope] ref, a [^gone] note and `code[a][b]`.\n"
+            "![](/images/not-in-library.png) ![](https://cdn.example/ok.png)\n"
+            "[bad](javascript:alert(1)) [worse](data:text/html,x) [plain](http://example.com/)\n"
+            "{{ page.title }} {% include x.html %}\n"
+            "<script>alert(1)</script>\n")
+    problems = run_preflight(make_issue(body, subject="", preheader="TBD soon"))
+    got = {(p.level, p.line, p.col, p.code) for p in problems}
+    assert ("error", 0, 0, "empty-subject") in got
+    assert ("error", 0, 1, "placeholder") in got                  # in the preheader
+    assert ("error", 1, 7, "placeholder") in got
+    assert ("error", 2, 3, "undefined-reference") in got
+    assert ("error", 2, 26, "undefined-footnote") in got
+    assert ("error", 3, 1, "image-unresolved") in got
+    assert ("warning", 3, 1, "image-alt") in got
+    assert ("warning", 3, 33, "image-alt") in got
+    assert not any(p.code == "image-unresolved" and p.col == 33 for p in problems)
+    assert ("error", 4, 1, "unsafe-url") in got and ("error", 4, 28, "unsafe-url") in got
+    assert ("warning", 4, 54, "insecure-url") in got
+    assert ("error", 5, 1, "template-variable") in got and ("error", 5, 18, "template-variable") in got
+    assert ("warning", 6, 1, "script-removed") in got
+    assert not any(p.line == 2 and p.col > 40 for p in problems)   # code span ignored
+    assert has_errors(problems)
+
+
+def test_clean_issue_passes_and_library_images_count(app, monkeypatch) -> None:
+    ref = ImageRef(url="https://m.example/a.png", email_url="https://m.example/a-e.png", width=600,
+                   height=300, alt_text="Chart")
+    monkeypatch.setattr(preflight_module, "resolve_image", lambda src: ref if "a.png" in src else None)
+    body = ("Hello {{ site.github.url }} readers.\n\n![]({{ site.github.url }}/images/a.png)\n\n"
+            "A [link][1] and a note[^n].\n\n[1]: https://example.com/\n[^n]: Note.\n")
+    assert run_preflight(make_issue(body)) == []
+
+
+def test_subject_with_line_break_is_an_error(app) -> None:
+    problems = run_preflight(make_issue("Body", subject="Hi\r\nBcc: x@example.com"))
+    assert ("error", "header-injection") in {(p.level, p.code) for p in problems}
+
+
+def test_oversized_email_is_an_error(app) -> None:
+    body = "\n\n".join(f"Paragraph {n} " + "word " * 40 for n in range(700))
+    problems = run_preflight(make_issue(body))
+    assert "email-too-large" in _codes(problems)
+    assert "email-too-large" not in _codes(run_preflight(make_issue("Short")))
+
+
+def test_cli_preflight_file_points_into_the_file(runner) -> None:
+    draft = DRAFTS / "9771ea6" / "2017-08-22-client.md"
+    result = runner.invoke(args=["preflight", "--file", str(draft)])
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    assert "error 8:1 placeholder unfinished placeholder 'TODO'" in lines
+    assert "error 63:3 placeholder unfinished placeholder 'TODO'" in lines
+    assert all(line.split(" ")[0] in {"error", "warning"} for line in lines)
+
+
+def test_cli_preflight_clean_file_exits_zero(runner, tmp_path: Path) -> None:
+    path = tmp_path / "2024-01-02-public.md"
+    path.write_text("---\nslug: clean\nsubject: All good\n---\n\nHello [there](https://example.com/).\n")
+    result = runner.invoke(args=["preflight", "--file", str(path)])
+    assert result.exit_code == 0, result.output
+    assert result.output == ""
+
+
+def test_cli_by_slug_and_render_formats(app, runner) -> None:
+    issue = make_issue("Hello [you](https://example.com/).\n\nTODO", slug="stored", subject="Stored")
+    db.session.add(issue)
+    db.session.commit()
+    result = runner.invoke(args=["preflight", "stored"])
+    assert result.exit_code == 1 and "error 3:1 placeholder" in result.output
+    assert runner.invoke(args=["preflight", "nope"]).exit_code != 0
+    assert runner.invoke(args=["preflight"]).exit_code != 0
+
+    email_out = runner.invoke(args=["render", "stored", "--format", "email"])
+    assert email_out.exit_code == 0 and email_out.output.lower().startswith("<!doctype html>")
+    text_out = runner.invoke(args=["render", "stored", "--format", "text"]).output
+    assert "you [1]" in text_out and "[1] https://example.com/" in text_out
+    web_out = runner.invoke(args=["render", "stored", "--format", "web"]).output
+    assert '<a href="https://example.com/">you</a>' in web_out
+    eml = runner.invoke(args=["render", "stored", "--format", "eml"])
+    message = email.message_from_string(eml.output, policy=email.policy.default)
+    assert message["Subject"] == "Stored" and message.get_content_type() == "multipart/alternative"
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+
+
+def test_cli_render_file(runner) -> None:
+    seed = SEED / "000_ee80896a50666d2e.txt"
+    result = runner.invoke(args=["render", "--file", str(seed), "--format", "web"])
+    assert result.exit_code == 0
+    assert "Realistic Video Generation" in result.output and "site.github" not in result.output
