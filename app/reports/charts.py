@@ -45,7 +45,7 @@ class _Frame:
     width: int
     height: int
     left: int = 56
-    right: int = 12
+    right: int = 36
     top: int = 12
     bottom: int = 44
 
@@ -66,10 +66,19 @@ def _nice_top(value: float) -> float:
     if value <= 0:
         return 1.0
     magnitude = 10.0 ** math.floor(math.log10(value))
-    for step in (1, 2, 2.5, 5, 10):
+    for step in (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10):
         if step * magnitude >= value * (1 - 1e-9):
             return step * magnitude
     return 10 * magnitude
+
+
+def _axis_top(peak: float, fmt: Callable[[float], str]) -> float:
+    """Four gridline steps of a round size: ticks read 0, 10, 20... not 12.5
+    (and whole steps for counts)."""
+    step = _nice_top(peak / 4)
+    if fmt is integer:
+        step = max(1.0, float(math.ceil(step)))
+    return 4 * step
 
 
 def _open(title: str, desc: str, frame: _Frame, css: str) -> tuple[str, list[str]]:
@@ -128,7 +137,7 @@ def bar_chart(*, title: str, desc: str, labels: Sequence[str], series: Sequence[
     frame = _Frame(width, height)
     _, parts = _open(title, desc, frame, css)
     peak = max([v for s in series for v in s.values] + [t.value * 1.25 for t in thresholds] + [0])
-    top = _nice_top(peak)
+    top = _axis_top(peak, fmt)
     slot = frame.plot_w / max(1, len(labels))
     bar_w = max(1.0, slot * 0.8 / max(1, len(series)))
     xs = [frame.left + slot * (i + 0.5) for i in range(len(labels))]
@@ -154,7 +163,7 @@ def line_chart(*, title: str, desc: str, labels: Sequence[str], series: Sequence
     frame = _Frame(width, height)
     _, parts = _open(title, desc, frame, css)
     peak = max([v for s in series for v in s.values] + [t.value * 1.25 for t in thresholds] + [0])
-    top = _nice_top(peak)
+    top = _axis_top(peak, fmt)
     count = max(1, len(labels) - 1)
     xs = [frame.left + frame.plot_w * i / count for i in range(len(labels))]
     _axes(parts, frame, top, fmt, labels, xs)

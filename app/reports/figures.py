@@ -42,7 +42,7 @@ def funnel_figure(report: SendReport) -> Figure:
     keys = ["recipients", "sent", "delivered", "open", "click", "unsubscribed"]
     steps = [report.step(k) for k in keys if k != "delivered" or report.has_delivery_data]
     labels = [s.label.replace(" after this issue", "") for s in steps]
-    series = [Series("Recipients", [s.count for s in steps])]
+    series = [Series("People", [s.count for s in steps])]
     desc = ", ".join(f"{s.label}: {s.count:,}" for s in steps)
     svg = bar_chart(title="Funnel", desc=desc, labels=labels, series=series, css="funnel")
     return Figure("Funnel", svg, labels, series)
@@ -75,7 +75,7 @@ def timeline_figure(hours: list[datetime], counts: dict[str, list[int]]) -> Figu
     if not series:
         return None
     svg = line_chart(title="Timeline per hour (UTC)", desc=_summary(labels, series, integer),
-                     labels=labels, series=series, css="timeline")
+                     labels=labels, series=series, width=960, height=280, css="timeline")
     return Figure("Timeline per hour (UTC)", svg, labels, series)
 
 
