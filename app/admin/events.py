@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from zoneinfo import available_timezones
-
 from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
@@ -19,6 +17,7 @@ from app.events.service import (
     delete_event,
     duplicate_event,
     event_data,
+    known_zones,
     past_events,
     relevant_to,
     set_issue_events,
@@ -45,7 +44,7 @@ def _form_page(data: EventData, errors: dict[str, str], event: Event | None, sta
     from app.settings import get_setting
 
     return render_template("admin/events/form.html", data=data, errors=errors, event=event,
-                           lists=_lists(), zones=sorted(available_timezones()),
+                           lists=_lists(), zones=sorted(known_zones()),
                            default_zone=get_setting("reader_timezone")), status
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -47,9 +48,15 @@ class EventData:
     source: str = ""
 
 
+@lru_cache(maxsize=1)
+def known_zones() -> frozenset[str]:
+    """IANA zone names (scanning tzdata is slow, so once per process)."""
+    return frozenset(available_timezones())
+
+
 def zone(name: str) -> ZoneInfo:
     """A ZoneInfo for a known IANA name; raises EventError otherwise."""
-    if not name or name not in available_timezones():
+    if not name or name not in known_zones():
         raise EventError({"timezone": "Unknown time zone; use a name like Europe/Berlin."})
     try:
         return ZoneInfo(name)
