@@ -86,10 +86,16 @@ def test_delivery_marks_the_delivery_and_tags_match_without_message_id(app, clie
     send = make_send(2)
     first, second = deliveries(send)
     assert post(client, notification(ses_event("Delivery", first.message_id))).status_code == 200
-    tagged = ses_event("Delivery", "unknown-id", destination=second.email, tags={"send": [str(send.id)]})
+    tagged = ses_event("Delivery", "unknown-id", destination="Other@Example.com",
+                       tags={"send": [str(send.id)], "delivery": [str(second.id)]})
     assert post(client, notification(tagged)).status_code == 200
     assert all(d.delivered_at is not None for d in deliveries(send))
     assert db.session.scalar(select(func.count()).where(FeedbackEvent.kind == "delivery")) == 2
+    by_address = ses_event("Delivery", "unknown-id", destination=first.email.upper(),
+                           tags={"send": [str(send.id)]})
+    assert post(client, notification(by_address)).json["status"] == "processed"
+    assert db.session.scalar(select(FeedbackEvent.delivery_id).order_by(FeedbackEvent.id.desc())
+                             .limit(1)) == first.id
 
 
 @pytest.mark.parametrize("spoil", ["signature", "host", "old", "topic", "json", "array", "empty"])

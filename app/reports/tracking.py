@@ -16,6 +16,7 @@ import re
 from collections.abc import Callable
 from functools import lru_cache
 from html.parser import HTMLParser
+from urllib.parse import urlsplit
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
@@ -106,7 +107,9 @@ def _links_of(html: str, markdown: str) -> frozenset[str]:
     parser = _Links()
     parser.feed(html)
     parser.close()
-    found = {href for href in parser.hrefs if href.startswith(TRACKED_SCHEMES)}
+    # "unsubscribe.invalid" is the frozen send's per-recipient unsubscribe slot, never a destination.
+    found = {href for href in parser.hrefs
+             if href.startswith(TRACKED_SCHEMES) and urlsplit(href).hostname != "unsubscribe.invalid"}
     # A bare URL may end a sentence: accept it with and without the trailing punctuation.
     for match in _MARKDOWN_URL.findall(markdown):
         found.update((match, match.rstrip(".,;:!?")))

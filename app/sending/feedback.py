@@ -244,6 +244,12 @@ def _find_delivery(mail: dict[str, Any]) -> Delivery | None:
         if found is not None:
             return found
     send_id = _tagged_send_id(mail)
+    tags = mail.get("tags") if isinstance(mail.get("tags"), dict) else {}
+    tagged = _first(tags.get("delivery"))
+    if send_id is not None and tagged and tagged.isdigit():
+        found = db.session.get(Delivery, int(tagged))
+        if found is not None and found.send_id == send_id:
+            return found
     email = _first(mail.get("destination"))
     if send_id is not None and email:
         return db.session.scalar(select(Delivery).where(
