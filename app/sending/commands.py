@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import signal
 
 import click
 from flask import Flask, current_app
@@ -77,22 +76,11 @@ def send_command(slug: str, list_names: tuple[str, ...], at: str | None) -> None
 @click.option("--threads", type=int, default=None, help="Parallel requests (default SEND_THREADS).")
 def worker_command(once: bool, threads: int | None) -> None:
     """Run due sends and deliver queued messages until SIGTERM."""
-    from app.sending.worker import Worker
+    from app.sending.worker import run_worker
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    worker = Worker(app, threads=threads)
-
-    def stop(signum: int, frame: object) -> None:  # noqa: ARG001
-        click.echo(f"worker {worker.id}: stopping after the current batch", err=True)
-        worker.stop()
-
-    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
-    try:
-        sent = worker.run(once=once)
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+    worker, sent = run_worker(app, once=once, threads=threads)
     click.echo(f"worker {worker.id}: {sent} messages sent")
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import socket
 import threading
 import uuid
@@ -350,6 +351,24 @@ class Worker:
         if give_up:
             db.session.execute(table.update().where(mine).values(
                 status="failed", error=bindparam("error"), lease_expires_at=None, updated_at=now), give_up)
+
+
+def run_worker(app: Flask, once: bool = False, threads: int | None = None) -> tuple[Worker, int]:
+    """Run a worker in this process; SIGTERM and SIGINT stop it gracefully
+    (no new claims, in-flight messages finish and are recorded)."""
+    worker = Worker(app, threads=threads)
+
+    def stop(signum: int, frame: object) -> None:  # noqa: ARG001
+        log.info("worker %s: stopping after the current batch", worker.id)
+        worker.stop()
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        sent = worker.run(once=once)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return worker, sent
 
 
 def expire_leases() -> int:

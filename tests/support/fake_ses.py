@@ -124,15 +124,22 @@ class _Handler(BaseHTTPRequestHandler):
         self._reply(200, {"MessageId": f"fake-{uuid.uuid4().hex}"})
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        # A client killed mid-request (the SIGKILL tests) is expected, not news.
+        pass
+
+
 class FakeSes:
     """``with FakeSes(latency=0.03, rate=200) as ses: ... ses.url``"""
 
     def __init__(self, port: int = 0, **options: object) -> None:
         self.state = FakeSesState(**options)  # type: ignore[arg-type]
         handler = type("Handler", (_Handler,), {"state": self.state})
-        self.server = ThreadingHTTPServer(("127.0.0.1", port), handler)
-        self.server.daemon_threads = True
-        self.server.request_queue_size = 128
+        self.server = _Server(("127.0.0.1", port), handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
