@@ -4,4 +4,8 @@ from __future__ import annotations
 
 
 def load_demo_content() -> list[str]:
-    return []
+    lines: list[str] = []
+    from app.events.demo import load_demo_events
+
+    lines += load_demo_events()
+    return lines

@@ -250,3 +250,15 @@ def test_public_events_page_and_ics(client):
     assert conference.decoded("DTSTART") == date(2030, 3, 18)
     assert conference.decoded("DTEND") == date(2030, 3, 21)
     assert len({str(v["UID"]) for v in vevents}) == 2
+
+
+def test_demo_events_and_cli_list(app, runner):
+    from app.events.demo import load_demo_events
+
+    assert load_demo_events() == ["events: 3 upcoming demo events"]
+    result = runner.invoke(args=["events", "list"])
+    assert result.exit_code == 0, result.output
+    assert "Strata Data Conference" in result.output and "3 upcoming event(s)" in result.output
+    issue = make_issue()
+    md = events_markdown(issue)
+    assert md.count("\n* ") == 3
