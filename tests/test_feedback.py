@@ -21,6 +21,7 @@ from tests.support.sns_signing import (
     notification,
     ses_event,
     ses_notification,
+    sign,
     subscription_confirmation,
 )
 
@@ -157,3 +158,25 @@ def test_bounce_rate_pauses_only_past_four_percent(app) -> None:
     assert "bounce rate reached 4.20%" in check_auto_pause(send.id)
     db.session.commit()
     assert db.session.get(Send, send.id).status == "paused"
+
+
+@pytest.mark.parametrize("record", [
+    {"eventType": "Bounce", "mail": "x", "bounce": {"bouncedRecipients": "nobody", "bounceType": 5}},
+    {"notificationType": "Complaint", "mail": {"messageId": 42, "tags": []}, "complaint": []},
+    {"eventType": "Click", "mail": {"destination": [], "tags": {"send": "abc"}}, "click": {"link": 3}},
+    {"eventType": "Open", "mail": {"timestamp": "garbage"}, "open": {"timestamp": 7}},
+    {"eventType": "Send", "mail": {}},
+    {"unexpected": True},
+])
+def test_signed_but_odd_records_never_fail(app, client, record: dict) -> None:
+    response = post(client, notification(record))
+    assert response.status_code == 200
+    assert db.session.scalar(select(func.count()).select_from(SnsMessage)) == 1
+
+
+def test_non_json_notification_and_unsubscribe_confirmation_are_acknowledged(app, client) -> None:
+    message = notification({}) | {"Message": "plain text"}
+    assert post(client, sign({k: v for k, v in message.items() if k != "Signature"})).status_code == 200
+    unsubscribe = subscription_confirmation() | {"Type": "UnsubscribeConfirmation"}
+    assert post(client, sign({k: v for k, v in unsubscribe.items() if k != "Signature"})).status_code == 200
+    assert written() == (2, 0, 0)

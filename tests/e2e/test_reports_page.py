@@ -56,3 +56,8 @@ def test_report_page_of_a_finished_send(app, users, live_server, page) -> None:
     assert page.locator("#top-links tbody tr").count() == 2
     assert page.js_errors == []
     screenshot(page, "report")
+    page.emulate_media(color_scheme="dark")
+    screenshot(page, "report-dark")
+    page.goto(f"{live_server.url}/admin/")
+    assert page.locator("svg.chart[role=img]").count() >= 3
+    screenshot(page, "dashboard")
