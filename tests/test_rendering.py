@@ -187,3 +187,17 @@ def test_whole_archive_renders(app) -> None:
         _assert_email_sound(path.name, rendered.email_html, problems)
         assert "<script" not in rendered.web_html.lower(), path.name
         assert rendered.text.strip() and rendered.unsubscribe_placeholder in rendered.text, path.name
+
+
+def test_events_section_is_rendered_in_place(app, monkeypatch) -> None:
+    section = "## Upcoming events\n\n* **12 May** [Meetup](https://events.example/1)\n"
+    monkeypatch.setattr(render_module, "events_markdown", lambda issue, **_: section)
+    rendered = render_issue(make_issue("Intro\n\n[[events]]\n\n## Story\n\nText\n\nThanks,\n\nThe Team\n"))
+    web = rendered.web_html
+    assert web.index("Intro") < web.index("Upcoming events") < web.index("Story")
+    assert "[[events]]" not in web and '<a href="https://events.example/1">Meetup</a>' in web
+    assert "## Upcoming events" in rendered.text
+    signed = render_issue(make_issue("## Story\n\n* one\n\nThanks,\n\nThe Team\n")).web_html
+    assert signed.index("one") < signed.index("Upcoming events") < signed.index("Thanks,")
+    monkeypatch.setattr(render_module, "events_markdown", lambda issue, **_: "")
+    assert "[[events]]" not in render_issue(make_issue("A\n\n[[events]]\n\nB")).web_html
