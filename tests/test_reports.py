@@ -161,6 +161,11 @@ def test_report_of_unknown_send_is_404_and_editors_can_read_reports(app, editor_
     assert editor_client.get(f"/admin/reports/{send.id}").status_code == 200
     assert editor_client.get("/admin/reports/999").status_code == 404
     assert editor_client.get("/admin/reports/").status_code == 200
+    waiting = make_send(2, slug="later", status="scheduled")
+    waiting.started_at = None
+    db.session.commit()
+    page = editor_client.get(f"/admin/reports/{waiting.id}")
+    assert page.status_code == 200 and "No activity recorded yet" in page.get_data(as_text=True)
 
 
 def test_charts_are_valid_svg_with_text_alternatives_and_thresholds(app) -> None:
