@@ -8,7 +8,7 @@ CHROMIUM ?= /usr/bin/chromium
 PORT ?= 5000
 PYTEST_ARGS ?=
 
-.PHONY: run test lint install chromium demo-data clean
+.PHONY: run test lint install chromium email-css demo-data clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,12 @@ chromium:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; \
 	fi
 
+# caniemail data for tests/test_rendering_css.py (the test is skipped without node).
+email-css:
+	@if command -v npm >/dev/null && [ ! -d tests/email_css/node_modules ]; then \
+	  npm ci --prefix tests/email_css --silent --no-audit --no-fund || echo "npm ci failed: email CSS check will be skipped"; \
+	fi
+
 run: $(STAMP)
 	$(BIN)/pressroom db upgrade
 	$(BIN)/pressroom demo
@@ -36,7 +42,7 @@ run: $(STAMP)
 	  wait
 
 # SQLite always; PostgreSQL too when PRESSROOM_TEST_DATABASE_URL is set.
-test: $(STAMP) chromium
+test: $(STAMP) chromium email-css
 	env -u PRESSROOM_TEST_DATABASE_URL $(BIN)/pytest -q $(PYTEST_ARGS)
 	@if [ -n "$$PRESSROOM_TEST_DATABASE_URL" ]; then \
 	  echo "== again on $$PRESSROOM_TEST_DATABASE_URL =="; \

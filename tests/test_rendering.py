@@ -17,8 +17,8 @@ from app.rendering.render import IMAGE_MAX_WIDTH, render_issue
 from tests.support.rendering import PUBLISHED, SEED, corpus_issue, make_issue, parse
 
 BASE = "http://127.0.0.1:5000"
-# Properties Gmail, Outlook (Windows/Mac/web) and Apple Mail all support per
-# caniemail.com (display:none and the mso-* hint for the hidden preheader).
+# Properties Gmail, Outlook and Apple Mail support per caniemail.com, or that
+# degrade gracefully (see test_rendering_css.py, which runs caniemail's data).
 SUPPORTED_CSS = {
     "background-color", "border", "border-collapse", "border-left", "border-top", "color", "display",
     "font-family", "font-size", "font-weight", "height", "line-height", "margin", "max-height",

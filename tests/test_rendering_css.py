@@ -1,0 +1,67 @@
+"""The email's HTML and CSS checked against caniemail.com data with the npm
+package @jsx-email/doiuse-email (installed by ``make test`` into
+tests/email_css/node_modules; the test is skipped where node is missing)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from app.rendering.render import render_issue
+from tests.support.rendering import SEED, corpus_issue
+
+CHECKER = Path(__file__).parent / "email_css"
+# Unsupported somewhere, but only as progressive enhancement or harmless:
+# @media carries the dark-mode and small-screen tweaks (the layout works
+# without it); display:none/overflow hide the preheader (Outlook gets
+# mso-hide); every email has a <body>; role="presentation" is ignored where unknown;
+# white-space:pre-wrap only wraps long code lines, <pre> keeps its spacing anyway.
+GRACEFUL = ("`@media`", "`<body> element`", "`display:none`", "`overflow`", "`role attribute`",
+            "`white-space`")
+
+RICH = """Intro with **bold**, *em*, `code` and a [link](https://example.com/).
+
+---
+
+## Section
+
+![A chart](https://cdn.example/chart.png)
+
+##### The caption
+
+> A quote
+
+1. one
+2. two
+
+| a | b |
+|---|---|
+| 1 | 2 |
+
+```
+code block
+```
+
+Note[^1].
+
+[^1]: The footnote.
+"""
+
+
+@pytest.mark.skipif(shutil.which("node") is None or not (CHECKER / "node_modules").is_dir(),
+                    reason="node or tests/email_css/node_modules missing (make test installs it)")
+def test_email_css_is_supported_by_gmail_outlook_apple_mail(app) -> None:
+    from tests.support.rendering import make_issue
+
+    emails = [render_issue(make_issue(RICH), test_banner=True).email_html,
+              render_issue(corpus_issue(SEED / "000_ee80896a50666d2e.txt")).email_html]
+    for email_html in emails:
+        result = subprocess.run(["node", str(CHECKER / "check.js")], input=email_html, capture_output=True,
+                                text=True, check=True, timeout=60)
+        errors = json.loads(result.stdout)["errors"]
+        unexpected = [error for error in errors if not error.startswith(GRACEFUL)]
+        assert unexpected == []
