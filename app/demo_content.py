@@ -8,4 +8,7 @@ def load_demo_content() -> list[str]:
     from app.events.demo import load_demo_events
 
     lines += load_demo_events()
+    from app.reports.demo import load_demo_reports
+
+    lines += load_demo_reports()
     return lines

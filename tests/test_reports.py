@@ -197,3 +197,16 @@ def test_dashboard_shows_last_issues_and_list_growth(app, admin_client) -> None:
     page = admin_client.get("/admin/").get_data(as_text=True)
     assert "Last issues" in page and f"/admin/reports/{send.id}" in page
     assert page.count('role="img"') >= 3 and "Readers: size per week" in page
+
+
+def test_demo_report_is_self_contained_and_loads_once(app, admin_client) -> None:
+    from app.reports.demo import load_demo_reports
+    from app.sending.models import Send
+
+    assert len(load_demo_reports()) == 1 and load_demo_reports() == []
+    send = db.session.scalar(select(Send))
+    counts = funnel_on_page(admin_client, send.id)
+    assert counts["sent"] == send.recipient_count > 0
+    assert 0 < counts["click"] < counts["open"] < counts["delivered"] < counts["sent"]
+    assert counts["hard_bounce"] > 0 and counts["unsubscribed"] > 0
+    assert admin_client.get("/admin/").status_code == 200
