@@ -260,3 +260,13 @@ def test_media_json_for_editor(app, editor_client):
     data = editor_client.get("/admin/media.json").get_json()
     assert len(data) == 1 and data[0]["snippet"].startswith("![](") and data[0]["width"] == 40
 
+
+
+def test_phone_mpo_jpeg_accepted_as_jpeg(app):
+    out = io.BytesIO()
+    frames = [Image.new("RGB", (30, 20), "green"), Image.new("RGB", (30, 20), "blue")]
+    frames[0].save(out, format="MPO", save_all=True, append_images=frames[1:])
+    assert Image.open(io.BytesIO(out.getvalue())).format == "MPO"
+    item = upload("IMG_0001.JPG", out.getvalue(), None)
+    assert item.path.endswith(".jpg") and item.content_type == "image/jpeg"
+    assert (item.width, item.height) == (30, 20)

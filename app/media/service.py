@@ -90,23 +90,25 @@ def check_image(data: bytes) -> CheckedImage:
     except (UnidentifiedImageError, OSError, ValueError) as exc:
         raise MediaError("This file is not an image we accept (PNG, JPEG, GIF or WebP).") from exc
     with image:
-        if image.format not in FORMATS:
+        # Phone cameras write multi-picture JPEGs (MPO); browsers show them as JPEG.
+        fmt = "JPEG" if image.format == "MPO" else image.format
+        if fmt not in FORMATS:
             raise MediaError(f"{image.format} images are not accepted; use PNG, JPEG, GIF or WebP.")
         width, height = image.size  # from the header: nothing decoded yet
         if width * height > _max_pixels():
             raise MediaError(_too_many_pixels_message((width, height)))
-        ext, content_type = FORMATS[image.format]
+        ext, content_type = FORMATS[fmt]
         try:
             image.load()
         except (OSError, ValueError, SyntaxError) as exc:
             raise MediaError("The image file is damaged or truncated.") from exc
         exif = image.getexif()
         stored = data
-        if GPS_IFD in exif and image.format in ("JPEG", "WEBP", "PNG"):
-            stored = _without_gps(image, exif)
+        if GPS_IFD in exif and fmt in ("JPEG", "WEBP", "PNG"):
+            stored = _without_gps(image, exif, fmt)
         oriented = ImageOps.exif_transpose(image) if exif.get(ORIENTATION, 1) != 1 else image
         width, height = oriented.size
-        email_copy = _email_copy(oriented, image.format) if width > EMAIL_WIDTH else None
+        email_copy = _email_copy(oriented, fmt) if width > EMAIL_WIDTH else None
     return CheckedImage(stored, ext, content_type, width, height, email_copy)
 
 
@@ -118,16 +120,18 @@ def _too_many_pixels_message(size: tuple[int, int] | None) -> str:
             f"the limit is {limit:.0f} megapixels.")
 
 
-def _without_gps(image: Image.Image, exif: Image.Exif) -> bytes:
+def _without_gps(image: Image.Image, exif: Image.Exif, fmt: str) -> bytes:
     """Re-encode without the GPS block; orientation and the rest of EXIF stay."""
     del exif[GPS_IFD]
     out = io.BytesIO()
     params: dict = {"exif": exif.tobytes()}
     if image.info.get("icc_profile"):
         params["icc_profile"] = image.info["icc_profile"]
-    if image.format == "JPEG":
-        image.save(out, format="JPEG", quality=95, subsampling="keep", **params)
-    elif image.format == "WEBP":
+    if fmt == "JPEG":
+        # "keep" reuses the source's chroma subsampling (only possible from a JPEG source).
+        subsampling = "keep" if image.format == "JPEG" else 0
+        image.save(out, format="JPEG", quality=95, subsampling=subsampling, **params)
+    elif fmt == "WEBP":
         image.save(out, format="WEBP", quality=95, **params)
     else:
         image.save(out, format="PNG", **params)
