@@ -201,3 +201,16 @@ def test_events_section_is_rendered_in_place(app, monkeypatch) -> None:
     assert signed.index("one") < signed.index("Upcoming events") < signed.index("Thanks,")
     monkeypatch.setattr(render_module, "events_markdown", lambda issue, **_: "")
     assert "[[events]]" not in render_issue(make_issue("A\n\n[[events]]\n\nB")).web_html
+
+
+def test_text_part_lists_and_footnotes() -> None:
+    from app.rendering.text import html_to_text
+
+    source = ("Para with [a](https://a.example/) and [again](https://a.example/).\n\n1. one\n2. two\n"
+              "    * nested\n\n* x\n* y\n\n> quoted\n\nNote[^1].\n\n[^1]: Foot [b](https://b.example/).\n")
+    text, links = html_to_text(render_markdown(source, BASE))
+    assert links == ["https://a.example/", "https://b.example/"]
+    assert "Para with a [1] and again [1]." in text
+    assert "1. one\n2. two\n  * nested\n\n* x\n* y" in text
+    assert "> quoted" in text and "Note[^1]." in text and "[^1] Foot b [2]." in text
+    assert "↩" not in text

@@ -19,7 +19,9 @@ _BLOCKS = {"p", "div", "figure", "figcaption", "table", "tr", "blockquote", "pre
 class _TextBuilder(HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
-        self.blocks: list[str] = []
+        # (text, number of the outermost open list): one list's lines stay together
+        self.blocks: list[tuple[str, int | None]] = []
+        self.top_lists = 0
         self.current: list[str] = []
         self.links: list[str] = []
         self.link_index: dict[str, int] = {}
@@ -42,7 +44,7 @@ class _TextBuilder(HTMLParser):
         quote = "".join(self.prefix_stack)
         if self.pre:
             lines = ["    " + line for line in body.split("\n")]
-            self.blocks.append("\n".join(quote + line for line in lines))
+            self.blocks.append(("\n".join(quote + line for line in lines), self._list_key()))
             return
         if self.heading is not None:
             body = "#" * self.heading + " " + body
@@ -59,7 +61,10 @@ class _TextBuilder(HTMLParser):
         rest = quote + indent + " " * len(bullet)
         wrapped = textwrap.fill(body, WIDTH, initial_indent=first, subsequent_indent=rest,
                                 break_long_words=False, break_on_hyphens=False)
-        self.blocks.append(wrapped)
+        self.blocks.append((wrapped, self._list_key()))
+
+    def _list_key(self) -> int | None:
+        return self.top_lists if self.lists else None
 
     def _link_number(self, href: str) -> int:
         if href not in self.link_index:
@@ -80,6 +85,8 @@ class _TextBuilder(HTMLParser):
             self.prefix_stack.append("> ")
         elif tag in {"ul", "ol"}:
             start = attr.get("start") or "1"
+            if not self.lists:
+                self.top_lists += 1
             self.lists.append({"ordered": tag == "ol", "pending": False,
                                "n": (int(start) if start.isdigit() else 1) - 1})
         elif tag == "li" and self.lists:
@@ -88,7 +95,7 @@ class _TextBuilder(HTMLParser):
         elif tag == "div" and (self.footnotes or "footnote" in (attr.get("class") or "").split()):
             self.footnotes += 1
         elif tag == "hr":
-            self.blocks.append("-" * 20)
+            self.blocks.append(("-" * 20, None))
         elif tag == "br":
             self.current.append("\n" if self.pre else " ")
         elif tag == "img":
@@ -148,4 +155,11 @@ def html_to_text(html: str) -> tuple[str, list[str]]:
     builder.feed(html)
     builder.close()
     builder._flush()
-    return "\n\n".join(builder.blocks), builder.links
+    out: list[str] = []
+    previous: int | None = None
+    for text, list_key in builder.blocks:
+        if out:
+            out.append("\n" if list_key is not None and list_key == previous else "\n\n")
+        out.append(text)
+        previous = list_key
+    return "".join(out), builder.links
