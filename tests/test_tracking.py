@@ -22,6 +22,7 @@ def test_click_redirects_to_the_issue_link_and_counts_it(app, client) -> None:
     click_url = click_url_factory(delivery)
     tracked = click_url("https://example.org/other?a=1&b=2")
     assert tracked.startswith("http://127.0.0.1:5000/r/")
+    assert client.head(path(tracked)).status_code == 302  # a link checker's probe: not counted
     response = client.get(path(tracked))
     assert response.status_code == 302
     assert response.headers["Location"] == "https://example.org/other?a=1&b=2"

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import base64
 
-from flask import abort, current_app, redirect
+from flask import abort, current_app, redirect, request
 
 from app.db import db
 from app.public import bp
@@ -24,12 +24,14 @@ def track_click(token: str):
         delivery, url = resolve_click(token)
     except InvalidTracking as exc:
         abort(exc.status, str(exc))
-    try:
-        record_event(delivery, "click", url=url)
-        db.session.commit()
-    except Exception:  # the reader still gets where they were going
-        db.session.rollback()
-        current_app.logger.exception("could not record a click")
+    # Link checkers often probe with HEAD: only a GET (a browser following the link) counts.
+    if request.method == "GET":
+        try:
+            record_event(delivery, "click", url=url)
+            db.session.commit()
+        except Exception:  # the reader still gets where they were going
+            db.session.rollback()
+            current_app.logger.exception("could not record a click")
     response = redirect(url, code=302)
     response.headers["Cache-Control"] = "no-store"
     response.headers["Referrer-Policy"] = "no-referrer"
