@@ -16,7 +16,7 @@ from app.subscribers.tokens import read_unsubscribe_token
 from tests.support.rendering import make_issue
 
 BODY = ("Hello! Read [the paper](https://example.com/paper?a=1&b=2) and "
-        "[this](http://example.org/x).\n\n" + "Long line " * 30 + "\n\nÜmlauts – “quotes” and = signs.\n")
+        "[this](http://example.org/x).\n\n" + "Long line " * 30 + "\n\nÜmlauts – “quotes” and = signs.\n\n[7] https://body.example/\n")
 
 
 def _parse(raw: bytes) -> email.message.EmailMessage:
@@ -72,6 +72,7 @@ def test_each_recipient_gets_own_token_and_tracked_links(app) -> None:
     text_first = first.get_body(("plain",)).get_content()
     assert "https://t.example/c?u=http://example.org/x" in text_first
     assert f"Unsubscribe or manage your subscription: {unsubscribe}" in text_first
+    assert "\n[7] https://body.example/\n" in text_first.replace("\r\n", "\n")   # prose, not a link list
 
 
 def test_per_recipient_build_does_not_render(app, monkeypatch) -> None:

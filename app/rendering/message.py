@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 from flask import current_app
 
-from app.rendering.render import UNSUBSCRIBE_PLACEHOLDER, RenderedIssue, render_issue
+from app.rendering.render import TEXT_LINKS_HEADING, UNSUBSCRIBE_PLACEHOLDER, RenderedIssue, render_issue
 from app.sending.transport import OutgoingMessage
 from app.subscribers.tokens import unsubscribe_url
 
@@ -88,12 +88,12 @@ def _qp(text: str) -> bytes:
 
 
 def _split(body: str, pattern: re.Pattern[str], slot_for: Callable[[str], int | None],
-           placeholder: str) -> tuple[bytes | int, ...]:
+           placeholder: str, start: int = 0) -> tuple[bytes | int, ...]:
     """Cut ``body`` at the unsubscribe placeholder and at every URL matched
     by ``pattern`` (group 2) that ``slot_for`` maps to a slot."""
     pieces: list[str | int] = []
     cursor = 0
-    for match in pattern.finditer(body):
+    for match in pattern.finditer(body, start):
         slot = slot_for(match.group(2))
         if slot is None:
             continue
@@ -164,7 +164,10 @@ def prepare_issue_message(rendered: RenderedIssue | Issue, *, sender: str | None
         return index_of[url]
 
     html_segments = _split(rendered.email_html, _HTML_HREF, slot_for, rendered.unsubscribe_placeholder)
-    text_segments = _split(rendered.text, _TEXT_LINK, slot_for, rendered.unsubscribe_placeholder)
+    # In the text part only the numbered list at the end holds link URLs.
+    links_at = rendered.text.rfind(TEXT_LINKS_HEADING)
+    text_segments = _split(rendered.text, _TEXT_LINK, slot_for, rendered.unsubscribe_placeholder,
+                           start=links_at if links_at >= 0 else len(rendered.text))
 
     boundary = f"=_pressroom_{secrets.token_hex(16)}"   # "=_" can never occur in QP text
     static = b"".join([

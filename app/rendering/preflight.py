@@ -200,11 +200,15 @@ def _image_problems(src: str, alt: str, line: int, col: int, base: str) -> list[
 
 
 def _size_problems(issue: Issue) -> list[Problem]:
+    import binascii
+
     from app.rendering.render import render_issue
 
-    size = len(render_issue(issue).email_html.encode("utf-8"))
+    # Measured as sent (quoted-printable), the larger and safer figure.
+    html_bytes = render_issue(issue).email_html.encode("utf-8")
+    size = len(binascii.b2a_qp(html_bytes, istext=True))
     if size > GMAIL_CLIP_BYTES:
         return [Problem(ERROR, 0, 0, "email-too-large",
-                        f"the email HTML is {size // 1024} KB; Gmail clips messages over 102 KB "
+                        f"the email HTML is {size // 1024} KB as sent; Gmail clips messages over 102 KB "
                         "and hides the unsubscribe footer")]
     return []

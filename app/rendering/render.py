@@ -14,6 +14,7 @@ import json
 import logging
 import re
 import secrets
+import threading
 from collections import OrderedDict
 from dataclasses import astuple, dataclass
 from typing import TYPE_CHECKING, Any
@@ -37,6 +38,7 @@ IMAGE_MAX_WIDTH = COLUMN_WIDTH - 48   # the content cell has 24px padding each s
 CACHE_SIZE = 32
 # The reserved .invalid TLD: should a placeholder ever leak, it resolves nowhere.
 UNSUBSCRIBE_PLACEHOLDER = "https://unsubscribe.invalid/"
+TEXT_LINKS_HEADING = "\nLinks:\n\n"
 _IMG = re.compile(r"<img\b([^>]*)>", re.IGNORECASE)
 _A_HREF = re.compile(r'(<a\b[^>]*?\bhref=")([^"]*)(")', re.IGNORECASE)
 _ATTR = re.compile(r'([a-zA-Z_:][-a-zA-Z0-9_:.]*)="([^"]*)"')
@@ -170,6 +172,9 @@ def _context_key(issue: Issue, body: str, test_banner: bool) -> tuple[str, dict[
     return digest, context
 
 
+_CACHE_LOCK = threading.Lock()   # worker threads may render concurrently
+
+
 def _cache() -> OrderedDict[str, RenderedIssue]:
     return current_app.extensions.setdefault("pressroom.render_cache", OrderedDict())
 
@@ -180,13 +185,15 @@ def render_issue(issue: Issue, *, test_banner: bool = False) -> RenderedIssue:
     body = insert_events(issue.body or "", events_markdown(issue))
     key, context = _context_key(issue, body, test_banner)
     cache = _cache()
-    if key in cache:
-        cache.move_to_end(key)
-        return cache[key]
+    with _CACHE_LOCK:
+        if key in cache:
+            cache.move_to_end(key)
+            return cache[key]
     rendered = _render(context, key)
-    cache[key] = rendered
-    while len(cache) > CACHE_SIZE:
-        cache.popitem(last=False)
+    with _CACHE_LOCK:
+        cache[key] = rendered
+        while len(cache) > CACHE_SIZE:
+            cache.popitem(last=False)
     return rendered
 
 
@@ -227,7 +234,7 @@ def _text_part(context: dict[str, Any], page_url: str, placeholder: str, body: s
         lines += ["*** TEST SEND: this is a preview, not the real issue. ***", ""]
     lines += [context["newsletter_name"], f"View this issue in your browser: {page_url}", "", body, ""]
     if links:
-        lines += ["Links:", ""]
+        lines += [TEXT_LINKS_HEADING.strip(), ""]
         lines += [f"[{number}] {url}" for number, url in enumerate(links, start=1)]
         lines.append("")
     lines += ["--", f"You are receiving this email because you subscribed to {context['newsletter_name']}."]
