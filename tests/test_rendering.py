@@ -58,6 +58,8 @@ def test_sections_quotes_zero_width_footnotes_tables() -> None:
     assert 'class="footnote"' in out and "The note." in out
     assert '<a href="https://example.com/">ref</a>' in out
     assert "<table>" in out and "<code" in out
+    # "---" right under text is a section rule here, not a setext heading underline.
+    assert render_markdown("Text\n---\nMore", BASE) == "<p>Text</p>\n<hr>\n<p>More</p>"
 
 
 def test_raw_html_is_sanitised() -> None:

@@ -18,6 +18,9 @@ ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff\u00ad"
 _ZW_LINE_START = re.compile(rf"^[{ZERO_WIDTH}]+[ \t]*", re.MULTILINE)
 _ZW_ANY = re.compile(f"[{ZERO_WIDTH}]")
 
+_FENCE = re.compile(r"^\s{0,3}(```|~~~)")
+_DASH_RULE = re.compile(r"^ {0,3}-{3,}\s*$")
+
 # {{ site.github.url }}, {{site.url}}, {{ site.baseurl }} with any spacing.
 SITE_VARIABLE = re.compile(r"\{\{\s*site\.(?:github\.url|url|baseurl)\s*\}\}")
 
@@ -51,7 +54,24 @@ def clean_source(text: str, base_url: str) -> str:
     # it from kramdown; drop both, or the line would turn into a code block.
     text = _ZW_LINE_START.sub("", text)
     text = _ZW_ANY.sub("", text)
-    return substitute_site_variables(text, base_url)
+    return substitute_site_variables(_rules_not_headings(text), base_url)
+
+
+def _rules_not_headings(text: str) -> str:
+    """In this archive ``---`` always separates sections. Directly under a
+    line of text Markdown would read it as a setext heading underline, so a
+    blank line goes in front of it (outside fenced code)."""
+    lines = text.split("\n")
+    out: list[str] = []
+    fence: str | None = None
+    for line in lines:
+        opening = _FENCE.match(line)
+        if opening and (fence is None or opening.group(1) == fence):
+            fence = None if fence else opening.group(1)
+        elif fence is None and _DASH_RULE.match(line) and out and out[-1].strip():
+            out.append("")
+        out.append(line)
+    return "\n".join(out)
 
 
 def substitute_site_variables(text: str, base_url: str) -> str:
