@@ -93,3 +93,19 @@ def test_cli_reports_problems_and_exits_1_only_for_unreadable(app, runner, tmp_p
     out = tmp_path / "out"
     result = runner.invoke(args=["export-jekyll", str(out)])
     assert result.exit_code == 0 and (out / "2021-03-04-public.md").read_text().endswith("# Hi\n")
+
+
+def test_images_go_to_the_media_library_and_missing_ones_are_named(app, tmp_path: Path) -> None:
+    from app.media.models import MediaItem
+
+    images = sorted((CORPUS / "ffl/images").rglob("*"))
+    image = next(p for p in images if p.suffix.lower() in (".png", ".jpg"))
+    key = "images/" + image.relative_to(CORPUS / "ffl/images").as_posix()
+    post = tmp_path / "2018-09-12-client.md"
+    post.write_text(f"---\nlayout: newsletter\n---\n# Pics\n\n![a]({{{{ site.github.url }}}}/{key})\n"
+                    "![b]({{site.github.url}}/images/nowhere/missing.png)\n")
+    report = import_paths([post], images_dir=CORPUS / "ffl/images")
+    assert report.errors == [] and report.images == {key}
+    assert report.warnings == ["2018-09-12-client.md:7: image images/nowhere/missing.png not found in "
+                               f"{CORPUS / 'ffl/images'}"]
+    assert db.session.scalar(select(MediaItem.path).where(MediaItem.path == key)) == key

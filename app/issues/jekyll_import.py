@@ -47,7 +47,7 @@ class ImportReport:
     unchanged: int = 0
     warnings: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
-    images: int = 0
+    images: set[str] = field(default_factory=set)
     events: int | None = None
     slugs: list[str] = field(default_factory=list)
 
@@ -59,7 +59,7 @@ class ImportReport:
         """One line per problem, then the summary."""
         out = [f"error: {e}" for e in self.errors] + [f"warning: {w}" for w in self.warnings]
         if self.images:
-            out.append(f"images imported into the media library: {self.images}")
+            out.append(f"images in the media library: {len(self.images)}")
         if self.events is not None:
             out.append(f"events created from bullets: {self.events}")
         return [*out, self.summary()]
@@ -210,14 +210,18 @@ def _import_images(doc: JekyllFile, images_dir: Path, report: ImportReport) -> N
     for offset, line in enumerate(doc.body.split("\n")):
         for match in IMAGE_RE.finditer(line):
             key = match.group(1).rstrip(".,;")
+            # --images may name the images/ folder itself or the site root holding it.
             source = images_dir / key.removeprefix("images/")
+            if not source.is_file() and (images_dir / key).is_file():
+                source = images_dir / key
             where = f"{doc.filename}:{doc.body_first_line + offset}"
             if not source.is_file():
                 report.warnings.append(f"{where}: image {key} not found in {images_dir}")
                 continue
             try:
-                import_file(key, source.read_bytes())
-                report.images += 1
+                if key not in report.images:
+                    import_file(key, source.read_bytes())
+                report.images.add(key)
             except (MediaError, OSError) as exc:
                 report.warnings.append(f"{where}: image {key} not imported: {exc}")
 
@@ -229,7 +233,8 @@ def _extract_events(issues: list[Issue], report: ImportReport) -> None:
         return
     report.events = 0
     for issue in issues:
-        report.events += len(extract_events(issue) or [])
+        report.events += len(extract_events(issue, commit=False))
+    db.session.commit()
 
 
 def import_jekyll(sources: Iterable[tuple[str, bytes | Path]], *, images_dir: Path | None = None,
