@@ -5,6 +5,9 @@ from __future__ import annotations
 
 def load_demo_content() -> list[str]:
     lines: list[str] = []
+    from app.issues.demo import load_demo_issues
+
+    lines += load_demo_issues()
     from app.events.demo import load_demo_events
 
     lines += load_demo_events()
