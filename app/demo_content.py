@@ -14,4 +14,7 @@ def load_demo_content() -> list[str]:
     from app.reports.demo import load_demo_reports
 
     lines += load_demo_reports()
+    from app.subscribers.demo import load_demo_subscribers
+
+    lines += load_demo_subscribers()
     return lines

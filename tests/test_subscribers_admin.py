@@ -174,3 +174,15 @@ def test_lists_create_edit_and_counts(app, admin_client, editor_client):
     assert editor_client.post("/admin/subscribers/lists", data={"name": "Nope"}).status_code == 403
     assert editor_client.get(f"/admin/subscribers/lists/{edited.id}/export.csv").status_code == 403
     assert editor_client.get("/admin/subscribers").status_code == 200
+
+
+def test_demo_subscribers_are_idempotent(app, client):
+    from app.subscribers.demo import load_demo_subscribers
+
+    load_demo_subscribers()
+    load_demo_subscribers()
+    demo_list = find_list("subscribers")
+    assert demo_list.public
+    assert len(db.session.scalars(select(Subscriber)).all()) == 5
+    assert is_suppressed("bounced@example.com")
+    assert b"new issues and upcoming events" in client.get("/subscribe").data

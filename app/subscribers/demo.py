@@ -1,0 +1,42 @@
+"""Demo subscribers: a public "subscribers" list (the archive's main audience)
+with a few people in each state, so the admin and /subscribe have content."""
+
+from __future__ import annotations
+
+from app.db import db, utcnow
+from app.subscribers.lists import get_or_create_list
+from app.subscribers.models import Subscriber, Subscription
+from app.subscribers.service import find_subscriber
+from app.subscribers.suppression import suppress
+
+DEMO_PEOPLE = [
+    ("ada.reader@example.com", "Ada Reader", "active"),
+    ("bob.reader@example.com", "Bob Reader", "active"),
+    ("chloe@example.org", "Chloé Müller", "active"),
+    ("dan.pending@example.com", "Dan Pending", "pending"),
+    ("erin.left@example.com", "Erin Left", "unsubscribed"),
+]
+
+
+def load_demo_subscribers() -> list[str]:
+    mailing_list = get_or_create_list("subscribers", public=True)
+    mailing_list.public = True
+    if not mailing_list.description:
+        mailing_list.description = "The newsletter: new issues and upcoming events."
+    now, added = utcnow(), 0
+    for email, name, status in DEMO_PEOPLE:
+        if find_subscriber(email) is not None:
+            continue
+        subscriber = Subscriber(email=email, name=name, source="demo", created_at=now)
+        db.session.add(subscriber)
+        db.session.flush()
+        db.session.add(Subscription(
+            subscriber_id=subscriber.id, list_id=mailing_list.id, status=status, source="demo",
+            created_at=now, confirmed_at=now if status != "pending" else None,
+            requested_at=now if status == "pending" else None,
+            unsubscribed_at=now if status == "unsubscribed" else None))
+        added += 1
+    suppress("bounced@example.com", "hard-bounce", "demo", commit=False)
+    db.session.commit()
+    return [f"subscribers: public list {mailing_list.name!r} with {added} demo subscribers "
+            "(active, pending, unsubscribed) and one suppressed address"]
