@@ -216,3 +216,12 @@ def test_text_part_lists_and_footnotes() -> None:
     assert "1. one\n2. two\n  * nested\n\n* x\n* y" in text
     assert "> quoted" in text and "Note[^1]." in text and "[^1] Foot b [2]." in text
     assert "↩" not in text
+
+
+def test_preheader_falls_back_to_opening_prose(app) -> None:
+    body = "## Title\n\nHello [all](https://x.example/), welcome. " + "word " * 40
+    rendered = render_issue(make_issue(body, preheader=""))
+    assert rendered.preheader.startswith("Hello all, welcome.") and len(rendered.preheader) <= 140
+    hidden = parse(rendered.email_html).xpath("//body/div[1]")[0]
+    assert hidden.text_content().startswith("Hello all, welcome.")
+    assert render_issue(make_issue("Body", preheader="Given")).preheader == "Given"

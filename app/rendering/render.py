@@ -206,10 +206,12 @@ def _render(context: dict[str, Any], key: str) -> RenderedIssue:
     absolute = _rewrite_links(safe, base, page_url, keep_fragments=False)
     email_body = _rewrite_images(_email_body(absolute), base, email=True)
 
+    text_body, links = html_to_text(absolute)
+    preheader = context["preheader"] or _first_sentence(text_body)
     placeholder = UNSUBSCRIBE_PLACEHOLDER + secrets.token_hex(12)
     template = current_app.jinja_env.get_template(EMAIL_TEMPLATE)
     document = template.render(
-        subject=context["subject"], preheader=context["preheader"],
+        subject=context["subject"], preheader=preheader,
         newsletter_name=context["newsletter_name"], postal_address=context["postal_address"],
         web_url=page_url, unsubscribe_url=placeholder, body_html=email_body,
         test_banner=context["test_banner"],
@@ -218,13 +220,23 @@ def _render(context: dict[str, Any], key: str) -> RenderedIssue:
     if not email_html.lstrip().lower().startswith("<!doctype"):
         email_html = "<!doctype html>\n" + email_html   # premailer drops it
 
-    text_body, links = html_to_text(absolute)
     text = _text_part(context, page_url, placeholder, text_body, links)
     return RenderedIssue(
-        slug=context["slug"] or "preview", subject=context["subject"], preheader=context["preheader"],
+        slug=context["slug"] or "preview", subject=context["subject"], preheader=preheader,
         email_html=email_html, text=text, web_html=web_html, web_url=page_url,
         unsubscribe_placeholder=placeholder, key=key,
     )
+
+
+def _first_sentence(text: str, limit: int = 140) -> str:
+    """Preheader fallback: the opening prose, so inbox previews do not show
+    the header and the "view in your browser" line instead."""
+    for block in text.split("\n\n"):
+        block = " ".join(block.split())
+        if block and not block.startswith(("#", "*", ">", "[", "-", "|")) and not block[0].isdigit():
+            block = re.sub(r" \[\^?\d+\]", "", block)   # link and footnote markers
+            return block if len(block) <= limit else block[:limit - 1].rsplit(" ", 1)[0] + "…"
+    return ""
 
 
 def _text_part(context: dict[str, Any], page_url: str, placeholder: str, body: str,
