@@ -153,7 +153,7 @@ def test_rendered_issue_shows_upcoming_event_at_marker(app):
         content = getattr(rendered, version)
         assert "Rendered Future Talk" in content, version
         assert "Rendered Past Talk" not in content, version
-        assert content.index("Intro paragraph") < content.index("Rendered Future Talk") < content.index(
+        assert content.rindex("Intro paragraph") < content.rindex("Rendered Future Talk") < content.rindex(
             "Middle paragraph"), version
         assert EVENTS_MARKER not in content
 
@@ -169,7 +169,8 @@ def test_rendered_issue_without_marker_puts_events_before_sign_off(app):
     rendered = render_issue(issue)
     for version in ("email_html", "text", "web_html"):
         content = getattr(rendered, version)
-        positions = [content.index(s) for s in ("research", "Sign-off Talk", "All the best")]
+        # rindex: the email's hidden preheader may repeat the opening words.
+        positions = [content.rindex(s) for s in ("research", "Sign-off Talk", "All the best")]
         assert positions == sorted(positions), version
         assert "Excluded Talk" not in content, version
 
