@@ -161,3 +161,23 @@ def test_upload_zip_and_markdown(app, editor_client) -> None:
     bad = editor_client.post("/admin/issues/import", data={"files": [(io.BytesIO(b"x"), "x.exe")]},
                              content_type="multipart/form-data")
     assert bad.status_code == 400
+
+
+def test_revisions_page_diff_and_restore(app, editor_client, users) -> None:
+    issue = create_issue("History", user=users["editor"], body="first line\n")
+    save_issue(issue, base_version=1, user=users["editor2"], body="second line\n")
+    page = editor_client.get(f"/admin/issues/{issue.id}/revisions?diff=1")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "editor2@example.com" in html
+    assert "first line" in html and "second line" in html and 'class="diff"' in html
+    assert editor_client.get(f"/admin/issues/{issue.id}/revisions?diff=99").status_code == 200
+    stale = editor_client.post(f"/admin/issues/{issue.id}/revisions/1/restore", data={"version": "1"})
+    assert stale.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Issue, issue.id).body == "second line\n"  # stale restore refused
+    restored = editor_client.post(f"/admin/issues/{issue.id}/revisions/1/restore", data={"version": "2"})
+    assert restored.status_code == 302
+    db.session.expire_all()
+    stored = db.session.get(Issue, issue.id)
+    assert stored.body == "first line\n" and stored.version == 3
+    assert editor_client.get("/admin/issues/9999").status_code == 404

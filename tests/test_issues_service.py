@@ -84,3 +84,22 @@ def test_editor_cannot_approve_own_last_edit(app, users) -> None:
     with pytest.raises(lifecycle.ApprovalError):
         lifecycle.approve(issue, users["editor"])
     assert issue.status == "draft"
+
+
+def test_approval_refused_while_preflight_has_errors(app, users) -> None:
+    from app.settings import set_setting
+
+    issue = create_issue("Draft", user=users["editor"], subject="Draft",
+                         body="# Draft\n\nTODO: add Ryan's article\n")
+    check = lifecycle.check_approval(issue, users["editor2"])
+    assert not check.allowed and check.reason.startswith("Preflight has errors")
+    with pytest.raises(lifecycle.ApprovalError, match="placeholder"):
+        lifecycle.approve(issue, users["editor2"])
+    save_issue(issue, base_version=1, user=users["editor"], body="# Draft\n\nRyan's article is in.\n")
+    lifecycle.approve(issue, users["editor2"])
+    assert issue.status == "approved" and issue.approved_by_id == users["editor2"].id
+    # With the setting off, the last editor may approve their own draft.
+    lifecycle.unapprove(issue)
+    set_setting("require_approval", False)
+    lifecycle.approve(issue, users["editor"])
+    assert issue.status == "approved"

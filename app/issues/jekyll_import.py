@@ -150,20 +150,22 @@ def _has_placeholders(body: str) -> bool:
     return bool(scan(body))
 
 
-def _lists_for(names: list[str], doc: JekyllFile) -> list[MailingList]:
+def _lists_for(names: list[str], doc: JekyllFile, cache: dict[str, MailingList]) -> list[MailingList]:
     lists = []
     for name in names:
         try:
-            lists.append(get_or_create_list(name, commit=False))
+            if name not in cache:  # one lookup per audience, not per file
+                cache[name] = get_or_create_list(name, commit=False)
+            lists.append(cache[name])
         except ListError as exc:
             doc.warn(None, f"audience {name!r} ignored: {exc}")
     return lists
 
 
 def _import_one(doc: JekyllFile, slug: str, existing: Issue | None, status: str, user: User | None,
-                report: ImportReport) -> Issue:
+                report: ImportReport, list_cache: dict[str, MailingList]) -> Issue:
     fields = expected_fields(doc)
-    lists = _lists_for(list(fields["lists"]), doc)  # type: ignore[call-overload]
+    lists = _lists_for(list(fields["lists"]), doc, list_cache)  # type: ignore[call-overload]
     values = {"title": fields["title"], "subject": fields["subject"], "preheader": fields["preheader"],
               "body": doc.body, "slug": slug, "issue_date": doc.issue_date, "source_filename": doc.filename,
               "front_matter": doc.front_matter, "front_matter_text": doc.front_matter_text}
@@ -178,7 +180,7 @@ def _import_one(doc: JekyllFile, slug: str, existing: Issue | None, status: str,
         issue.lists = lists
         db.session.add(issue)
         db.session.flush()
-        record_revision(issue, user, note=f"imported {doc.filename}")
+        record_revision(issue, user, note=f"imported {doc.filename}", number=1)
         report.imported += 1
         return issue
     same = all(getattr(existing, k) == v for k, v in values.items())
@@ -255,12 +257,13 @@ def import_jekyll(sources: Iterable[tuple[str, bytes | Path]], *, images_dir: Pa
         select(Issue).where(Issue.source_filename.in_([d.filename for d in docs])))} if docs else {}
     owner_of = dict(db.session.execute(select(Issue.slug, Issue.id)).all())
     touched: list[Issue] = []
+    list_cache: dict[str, MailingList] = {}
     for doc in docs:
         existing = known.get(doc.filename)
         taken = {s for s, i in owner_of.items() if existing is None or i != existing.id}
         slug = _free_slug(slugs[doc.filename], doc.filename, taken, report)
         before = (report.imported, report.updated)
-        issue = _import_one(doc, slug, existing, status, user, report)
+        issue = _import_one(doc, slug, existing, status, user, report, list_cache)
         owner_of[issue.slug] = issue.id
         report.slugs.append(issue.slug)
         if (report.imported, report.updated) != before:

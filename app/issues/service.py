@@ -87,9 +87,11 @@ def _next_revision_number(issue_id: int) -> int:
     return (current or 0) + 1
 
 
-def record_revision(issue: Issue, user: User | None, note: str = "", **texts: str) -> Revision:
+def record_revision(issue: Issue, user: User | None, note: str = "", *, number: int | None = None,
+                    **texts: str) -> Revision:
+    """Keep the issue's texts (or ``texts``) as its next revision; ``number`` only for a new issue."""
     values = {name: texts.get(name, getattr(issue, name)) or "" for name in TEXT_FIELDS}
-    revision = Revision(issue_id=issue.id, number=_next_revision_number(issue.id),
+    revision = Revision(issue_id=issue.id, number=number or _next_revision_number(issue.id),
                         author_id=user.id if user else None, note=note, **values)
     db.session.add(revision)
     return revision
@@ -107,7 +109,7 @@ def create_issue(title: str, *, user: User | None, slug: str | None = None, subj
     issue.lists = _resolve_lists(lists)
     db.session.add(issue)
     db.session.flush()
-    record_revision(issue, user, note="created")
+    record_revision(issue, user, note="created", number=1)
     if commit:
         db.session.commit()
     return issue
