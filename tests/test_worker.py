@@ -88,10 +88,18 @@ def test_pause_stops_claims_and_loses_nothing(app, fake_ses):
     worker = Worker(app)
     original = worker._record
 
-    def record_then_pause(outcomes):  # pause from "another process" after the first results
-        original(outcomes)
+    def pause_once() -> None:
+        db.session.expire_all()
         if db.session.get(Send, send.id).status == "running":
             service.pause(db.session.get(Send, send.id))
+
+    def record_then_pause(outcomes, commit=True):  # an operator pauses after the first results
+        follow_up = original(outcomes, commit)
+        if not outcomes:
+            return follow_up
+        if commit:
+            pause_once()
+        return lambda: (follow_up(), pause_once())
 
     worker._record = record_then_pause
     worker.run(once=True)

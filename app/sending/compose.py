@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import importlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate, make_msgid, parseaddr
@@ -76,8 +77,9 @@ def freeze(send: Send) -> None:
     send.text_body = issue.body
 
 
-def _click_url_factory(delivery: RecipientRow) -> Any | None:
-    """Hook for click tracking (reports domain), when present and switched on."""
+def click_tracking() -> Callable[[Any], Any] | None:
+    """The reports domain's ``click_url_factory(delivery)`` when that module
+    exists and click tracking is on, else None. Read once per send."""
     from app.settings import get_setting
 
     try:
@@ -87,7 +89,7 @@ def _click_url_factory(delivery: RecipientRow) -> Any | None:
     factory = getattr(tracking, "click_url_factory", None)
     if factory is None or not get_setting("track_clicks"):
         return None
-    return factory(delivery)
+    return factory
 
 
 class Composer:

@@ -86,8 +86,9 @@ class Pacer:
             row.rate = self.ceiling
         db.session.commit()
 
-    def acquire(self, want: int) -> Grant:
-        """Take up to ``want`` tokens now."""
+    def acquire(self, want: int, commit: bool = True) -> Grant:
+        """Take up to ``want`` tokens now. With ``commit=False`` the bucket row
+        stays locked until the caller commits (its claim joins the transaction)."""
         row = _bucket()
         now = utcnow()
         elapsed = max(0.0, (now - row.updated_at).total_seconds()) if row.updated_at else 0.0
@@ -105,7 +106,8 @@ class Pacer:
         row.tokens, row.rate, row.updated_at = tokens - granted, rate, now
         if row.max_24h is not None:
             row.sent_last_24h = (row.sent_last_24h or 0) + granted
-        db.session.commit()
+        if commit:
+            db.session.commit()
         if granted:
             return Grant(granted, 0.0)
         if row.max_24h is not None and (row.sent_last_24h or 0) >= row.max_24h:
@@ -114,7 +116,7 @@ class Pacer:
             return Grant(0, (row.throttled_until - now).total_seconds())
         return Grant(0, max(0.005, (1.0 - tokens) / rate))
 
-    def refund(self, tokens: int) -> None:
+    def refund(self, tokens: int, commit: bool = True) -> None:
         """Give back tokens that were granted but not used (fewer rows than asked)."""
         if tokens <= 0:
             return
@@ -122,7 +124,8 @@ class Pacer:
         row.tokens = min(max(1.0, row.rate * BURST_SECONDS), row.tokens + tokens)
         if row.max_24h is not None:
             row.sent_last_24h = max(0, (row.sent_last_24h or 0) - tokens)
-        db.session.commit()
+        if commit:
+            db.session.commit()
 
     def throttled(self) -> None:
         """SES said 429: halve the rate once per back-off window and stop granting briefly."""

@@ -80,7 +80,7 @@ class SesTransport:
         """Clients from the standard boto3 environment (region, credentials,
         AWS_ENDPOINT_URL_SESV2 for a local endpoint)."""
         send_config = Config(retries={"total_max_attempts": 1, "mode": "standard"},
-                             connect_timeout=5, read_timeout=30, max_pool_connections=64)
+                             connect_timeout=5, read_timeout=30, max_pool_connections=128)
         session = boto3.session.Session()
         client = session.client("sesv2", config=send_config)
         return cls(client, configuration_set,

@@ -18,22 +18,25 @@ database, and the shared token bucket (pacing.py) keeps the account rate."""
 from __future__ import annotations
 
 import logging
+import math
 import os
 import signal
 import socket
 import threading
 import uuid
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from time import monotonic
+from typing import Any
 
 from flask import Flask
 from sqlalchemy import bindparam, exists, func, or_, select, update
 
 from app.db import db, utcnow
 from app.sending import service
-from app.sending.compose import Composer, RecipientRow, _click_url_factory
+from app.sending.compose import Composer, RecipientRow, click_tracking
 from app.sending.models import Delivery, Send, send_lists
 from app.sending.pacing import Pacer
 from app.sending.transport import (
@@ -49,6 +52,7 @@ from app.subscribers.models import Subscriber, Subscription, Suppression
 log = logging.getLogger(__name__)
 
 MAX_TRANSIENT_ATTEMPTS = 8
+MAX_THREADS = 128
 SKIP_REASON = "unsubscribed or suppressed since the send started"
 
 
@@ -64,12 +68,14 @@ class Worker:
     def __init__(self, app: Flask, worker_id: str | None = None, threads: int | None = None) -> None:
         self.app = app
         self.id = worker_id or f"{socket.gethostname()[:60]}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
-        self.threads = int(threads or app.config.get("SEND_THREADS", 32))
+        # None: sized from the rate once the quota is known (see run()).
+        self.threads = int(threads or app.config.get("SEND_THREADS") or 0)
         self.lease = timedelta(seconds=float(app.config.get("SEND_LEASE_SECONDS", 300)))
         self.poll = float(app.config.get("SEND_POLL_SECONDS", 1.0))
         self.stop_event = threading.Event()
         self.inflight: dict[Future[Outcome], RecipientRow] = {}
-        self.composers: dict[int, Composer] = {}
+        self.answered: list[Outcome] = []   # answers not yet written (written within one cycle)
+        self.composers: dict[int, tuple[Composer, Any]] = {}
         self.list_ids: dict[int, list[int]] = {}
         self._next_housekeeping = 0.0
         self._next_renewal = 0.0
@@ -87,6 +93,10 @@ class Worker:
             self.transport = get_transport(self.app)
             self.pacer = Pacer(self.transport)
             self.pacer.refresh_quota(force=True)
+            if not self.threads:
+                # Enough requests in flight for ~200 ms of sending at the ceiling
+                # rate: API latency, plus GIL queueing under load, never caps it.
+                self.threads = max(8, min(MAX_THREADS, math.ceil(self.pacer.ceiling * 0.2)))
             pool = ThreadPoolExecutor(self.threads, thread_name_prefix="send")
             try:
                 self._loop(pool, once)
@@ -105,28 +115,42 @@ class Worker:
             if send_id is None:
                 send_id = self._next_send()
             if send_id is None:
-                if self.inflight:
-                    self._collect(self.poll)
+                if self.inflight or self.answered:
+                    answered, self.answered = self.answered + self._gather(self.poll), []
+                    self._record(answered)
                 elif once and not self._work_pending():
                     return
                 else:
                     self.stop_event.wait(min(self.poll, self._seconds_to_next_retry()))
                 continue
-            free = self.threads - len(self.inflight)
-            if free <= 0:
-                self._collect(self.poll)
+            free, batch = self.threads - len(self.inflight), self._batch()
+            if free < batch:
+                # Let answers accumulate; the next cycle's transaction records them.
+                self.answered += self._gather(self.poll, want=batch - free)
                 continue
-            grant = self.pacer.acquire(free)
-            if not grant.tokens:
-                self._collect(grant.wait) if self.inflight else self.stop_event.wait(min(grant.wait, 1.0))
-                continue
-            rows = self._claim(send_id, grant.tokens)
+            # One transaction per cycle: record what finished, take tokens, claim rows.
+            answered, self.answered = self.answered + self._gather(0), []
+            follow_up = self._record(answered, commit=False)
+            grant = self.pacer.acquire(free, commit=False)
+            rows = self._claim(send_id, grant.tokens) if grant.tokens else []
             if len(rows) < grant.tokens:
-                self.pacer.refund(grant.tokens - len(rows))
-                if not rows:
-                    send_id = None  # paused, finished or only future retries: look again
-            self._submit(pool, send_id, rows) if rows else None
-            self._collect(0)
+                self.pacer.refund(grant.tokens - len(rows), commit=False)
+            db.session.commit()
+            follow_up()
+            rows = [row for row in rows if row.name is not None]
+            if rows:
+                self._submit(pool, send_id, rows)
+            elif grant.tokens:
+                send_id = None  # paused, finished, all skipped or only future retries: look again
+            elif self.inflight:
+                self._record(self._gather(grant.wait))
+            else:
+                self.stop_event.wait(min(grant.wait, 1.0))
+
+    def _batch(self) -> int:
+        """Claim at least this many rows at a time (about 20 ms of sending),
+        so database round trips do not grow with the rate."""
+        return max(1, min(self.threads // 2, int(self.pacer.ceiling * 0.02)))
 
     def _seconds_to_next_retry(self) -> float:
         soonest = db.session.scalar(select(func.min(Delivery.next_attempt_at)).join(
@@ -138,7 +162,7 @@ class Worker:
 
     def _housekeeping(self) -> None:
         now = monotonic()
-        if now >= self._next_renewal and self.inflight:
+        if now >= self._next_renewal and (self.inflight or self.answered):
             # Keep the lease on rows still in flight, so only a dead worker's rows expire.
             self._next_renewal = now + self.lease.total_seconds() / 3
             db.session.execute(update(Delivery).where(Delivery.worker_id == self.id,
@@ -194,13 +218,13 @@ class Worker:
                     attempts=Delivery.attempts + 1, updated_at=now)
             .returning(Delivery.id, Delivery.subscriber_id, Delivery.list_id, Delivery.email)
             .execution_options(synchronize_session=False)).all()
-        db.session.commit()
         if not claimed:
             return []
         return self._recheck(send_id, [RecipientRow(*row) for row in claimed])
 
     def _recheck(self, send_id: int, rows: list[RecipientRow]) -> list[RecipientRow]:
-        """Skip recipients who unsubscribed or got suppressed after the send started."""
+        """Skip recipients who unsubscribed or got suppressed after the send
+        started: their rows become ``skipped`` and come back with name None."""
         if send_id not in self.list_ids:
             self.list_ids[send_id] = list(db.session.scalars(
                 select(send_lists.c.list_id).where(send_lists.c.send_id == send_id)))
@@ -214,32 +238,30 @@ class Worker:
                                                          Subscriber.status == "enabled"))}
         keep, skip = [], []
         for row in rows:
-            if row.subscriber_id in fine:
-                keep.append(RecipientRow(row.delivery_id, row.subscriber_id, row.list_id, row.email,
-                                         fine[row.subscriber_id]))
-            else:
+            name = fine.get(row.subscriber_id) if row.subscriber_id is not None else None
+            keep.append(RecipientRow(row.delivery_id, row.subscriber_id, row.list_id, row.email, name))
+            if name is None:
                 skip.append(row.delivery_id)
         if skip:
             db.session.execute(update(Delivery).where(Delivery.id.in_(skip), Delivery.worker_id == self.id)
                                .values(status="skipped", error=SKIP_REASON,
                                        lease_expires_at=None, updated_at=utcnow())
                                .execution_options(synchronize_session=False))
-        db.session.commit()
         return keep
 
     # --- sending -------------------------------------------------------------------
 
-    def _composer(self, send_id: int) -> Composer:
+    def _composer(self, send_id: int) -> tuple[Composer, Any]:
         if send_id not in self.composers:
-            self.composers[send_id] = Composer(db.session.get(Send, send_id))
+            self.composers[send_id] = (Composer(db.session.get(Send, send_id)), click_tracking())
             db.session.commit()
         return self.composers[send_id]
 
     def _submit(self, pool: ThreadPoolExecutor, send_id: int, rows: list[RecipientRow]) -> None:
-        composer = self._composer(send_id)
+        composer, tracking = self._composer(send_id)
         transport, app = self.transport, self.app
         for row in rows:
-            click_url = _click_url_factory(row)  # may read the database: stays in this thread
+            click_url = tracking(row) if tracking else None  # may read the database: stays here
 
             def task(row: RecipientRow = row, click_url=click_url) -> Outcome:
                 try:
@@ -254,25 +276,30 @@ class Worker:
 
             self.inflight[pool.submit(task)] = row
 
-    def _collect(self, timeout: float) -> None:
-        """Wait up to ``timeout`` for answers and record every one that arrived."""
+    def _gather(self, timeout: float, want: int = 1) -> list[Outcome]:
+        """Wait up to ``timeout`` for ``want`` answers (fewer if time runs out)
+        and return every answer that has arrived."""
         if not self.inflight:
-            if timeout > 0:
-                self.stop_event.wait(timeout)
-            return
-        done, _ = wait(list(self.inflight), timeout=timeout, return_when=FIRST_COMPLETED)
-        if done:
-            outcomes = [future.result() for future in done]
-            for future in done:
-                del self.inflight[future]
-            self._record(outcomes)
+            return []
+        deadline = monotonic() + timeout
+        pending = list(self.inflight)
+        done: list[Future[Outcome]] = []
+        while True:
+            finished, still = wait(pending, timeout=max(0.0, deadline - monotonic()),
+                                   return_when=FIRST_COMPLETED)
+            done += finished
+            pending = list(still)
+            if len(done) >= want or not pending or monotonic() >= deadline:
+                break
+        for future in done:
+            del self.inflight[future]
+        return [future.result() for future in done]
 
     def _drain(self) -> None:
+        answered, self.answered = self.answered, []
+        self._record(answered)
         while self.inflight:
-            done, _ = wait(list(self.inflight), return_when=FIRST_COMPLETED)
-            for future in done:
-                del self.inflight[future]
-            self._record([future.result() for future in done])
+            self._record(self._gather(self.poll))
 
     def _release(self) -> None:
         """Rows still claimed by this worker after draining never went out."""
@@ -281,7 +308,9 @@ class Worker:
                                    attempts=Delivery.attempts - 1))
         db.session.commit()
 
-    def _record(self, outcomes: list[Outcome]) -> None:
+    def _record(self, outcomes: list[Outcome], commit: bool = True) -> Callable[[], None]:
+        """Write every outcome; returns what must happen after the commit
+        (slow the account down, pause a send)."""
         now = utcnow()
         sent, final, retry = [], [], []
         throttled = paused = None
@@ -319,13 +348,19 @@ class Worker:
                 final)
         if retry:
             self._requeue(retry, now)
-        db.session.commit()
-        if throttled is not None:
-            self.pacer.throttled()
-        if paused is not None:
-            send = db.session.get(Send, paused[0])
-            if send is not None and send.status == "running":
-                service.pause(send, f"SES stopped sending for the account: {paused[1]}")
+
+        def follow_up() -> None:
+            if throttled is not None:
+                self.pacer.throttled()
+            if paused is not None:
+                send = db.session.get(Send, paused[0])
+                if send is not None and send.status == "running":
+                    service.pause(send, f"SES stopped sending for the account: {paused[1]}")
+
+        if commit:
+            db.session.commit()
+            follow_up()
+        return follow_up
 
     def _requeue(self, retry: list[dict], now: datetime) -> None:
         table = Delivery.__table__

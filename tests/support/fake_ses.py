@@ -14,6 +14,7 @@ import argparse
 import base64
 import json
 import random
+import socket
 import threading
 import time
 import uuid
@@ -32,6 +33,7 @@ class FakeSesState:
     p_error: float = 0.0               # random 5xx probability
     keep_raw: bool = True
     accepted: list[tuple[str, bytes]] = field(default_factory=list)
+    times: list[float] = field(default_factory=list)   # monotonic time of each accepted message
     counts: Counter = field(default_factory=Counter)
     throttled: int = 0
     errors: int = 0
@@ -58,12 +60,18 @@ class FakeSesState:
             return {"accepted": sum(self.counts.values()), "distinct": len(self.counts),
                     "duplicates": sum(n - 1 for n in self.counts.values() if n > 1),
                     "throttled": self.throttled, "errors": self.errors,
-                    "first_at": self.first_at, "last_at": self.last_at}
+                    "first_at": self.first_at, "last_at": self.last_at, "times": list(self.times)}
 
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     state: FakeSesState
+
+    def setup(self) -> None:
+        super().setup()
+        # Headers and body go out in separate writes: without TCP_NODELAY,
+        # Nagle plus delayed ACKs would add ~40 ms to every keep-alive request.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def log_message(self, *args: object) -> None:  # quiet
         pass
@@ -118,6 +126,7 @@ class _Handler(BaseHTTPRequestHandler):
             now = time.monotonic()
             state.first_at = state.first_at or now
             state.last_at = now
+            state.times.append(now)
             for recipient in recipients:
                 state.counts[recipient] += 1
                 state.accepted.append((recipient, raw if state.keep_raw else b""))
