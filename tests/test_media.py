@@ -270,3 +270,14 @@ def test_phone_mpo_jpeg_accepted_as_jpeg(app):
     item = upload("IMG_0001.JPG", out.getvalue(), None)
     assert item.path.endswith(".jpg") and item.content_type == "image/jpeg"
     assert (item.width, item.height) == (30, 20)
+
+
+def test_gps_in_xmp_is_dropped(app):
+    xmp = (b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+           b'<rdf:Description xmlns:exif="http://ns.adobe.com/exif/1.0/" exif:GPSLatitude="52,31.2N"/>'
+           b"</rdf:RDF></x:xmpmeta>")
+    out = io.BytesIO()
+    Image.new("RGB", (20, 20), "red").save(out, format="JPEG", xmp=xmp)
+    assert b"GPSLatitude" in out.getvalue()
+    item = upload("xmp.jpg", out.getvalue(), None)
+    assert b"GPSLatitude" not in get_storage().get(item.path)

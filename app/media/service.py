@@ -104,7 +104,10 @@ def check_image(data: bytes) -> CheckedImage:
             raise MediaError("The image file is damaged or truncated.") from exc
         exif = image.getexif()
         stored = data
-        if GPS_IFD in exif and fmt in ("JPEG", "WEBP", "PNG"):
+        # Location can also sit in XMP (exif:GPSLatitude); re-encoding drops XMP entirely.
+        xmp = image.info.get("xmp") or b""
+        xmp_gps = b"GPSLatitude" in (xmp if isinstance(xmp, bytes) else str(xmp).encode())
+        if (GPS_IFD in exif or xmp_gps) and fmt in ("JPEG", "WEBP", "PNG"):
             stored = _without_gps(image, exif, fmt)
         oriented = ImageOps.exif_transpose(image) if exif.get(ORIENTATION, 1) != 1 else image
         width, height = oriented.size
@@ -122,7 +125,8 @@ def _too_many_pixels_message(size: tuple[int, int] | None) -> str:
 
 def _without_gps(image: Image.Image, exif: Image.Exif, fmt: str) -> bytes:
     """Re-encode without the GPS block; orientation and the rest of EXIF stay."""
-    del exif[GPS_IFD]
+    if GPS_IFD in exif:
+        del exif[GPS_IFD]
     out = io.BytesIO()
     params: dict = {"exif": exif.tobytes()}
     if image.info.get("icc_profile"):
