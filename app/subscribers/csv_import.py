@@ -227,68 +227,103 @@ class _BatchWriter:
 
     def write(self, rows: list[tuple[int, str, str]], result: ImportResult) -> None:
         now = utcnow()
-        new_pending: list[tuple[int, str]] = []
         with db.engine.begin() as conn:
-            self._load(conn, rows)
-            suppressed = conn.execute(text(
-                "SELECT b.rownum FROM import_batch b JOIN suppressions s ON s.email_hash = b.email_hash"
-            )).scalars().all()
-            result.suppressed += len(suppressed)
-            conn.execute(text("DELETE FROM import_batch WHERE EXISTS "
-                              "(SELECT 1 FROM suppressions s WHERE s.email_hash = import_batch.email_hash)"))
-            on_list = conn.execute(text(
-                "SELECT b.rownum, b.email, sub.source FROM import_batch b "
-                "JOIN subscribers s ON s.email = b.email "
-                "JOIN subscriptions sub ON sub.subscriber_id = s.id AND sub.list_id = :list"
-            ), {"list": self.list_id}).all()
-            for rownum, address, source in on_list:
-                if source == self.tag:
-                    result.duplicates += 1
-                    if len(result.errors) < MAX_REPORTED_ERRORS:
-                        result.errors.append((rownum, f"duplicate of an earlier row ({address}): skipped"))
-                else:
-                    result.already += 1
-            conn.execute(text(
-                "INSERT INTO subscribers (email, name, status, source, created_at) "
-                "SELECT email, name, 'enabled', :tag, :now FROM import_batch WHERE true "
-                "ON CONFLICT (email) DO NOTHING").bindparams(self.times[0]), {"tag": self.tag, "now": now})
-            active = self.status == "active"
-            conn.execute(text(
-                "INSERT INTO subscriptions (subscriber_id, list_id, status, source, created_at, "
-                "confirmed_at, requested_at) "
-                "SELECT s.id, :list, :status, :tag, :now, :confirmed, :requested "
-                "FROM import_batch b JOIN subscribers s ON s.email = b.email WHERE true "
-                "ON CONFLICT (subscriber_id, list_id) DO NOTHING").bindparams(*self.times),
-                {"list": self.list_id, "status": self.status, "tag": self.tag, "now": now,
-                 "confirmed": now if active else None, "requested": None if active else now})
-            result.imported += len(rows) - len(suppressed) - len(on_list)
-            if not active:
-                new_pending = [tuple(r) for r in conn.execute(text(
-                    "SELECT s.id, s.email FROM import_batch b JOIN subscribers s ON s.email = b.email "
-                    "JOIN subscriptions sub ON sub.subscriber_id = s.id AND sub.list_id = :list "
-                    "WHERE sub.source = :tag AND sub.created_at = :now").bindparams(self.times[0]),
-                    {"list": self.list_id, "tag": self.tag, "now": now})]
-            if not self.postgres:
-                conn.execute(text("DELETE FROM import_batch"))
+            write = self._write_postgres if self.postgres else self._write_sqlite
+            suppressed, on_list, new_pending = write(conn, rows, now)
+        result.suppressed += suppressed
+        for rownum, address, source in on_list:
+            if source == self.tag:
+                result.duplicates += 1
+                if len(result.errors) < MAX_REPORTED_ERRORS:
+                    result.errors.append((rownum, f"duplicate of an earlier row ({address}): skipped"))
+            else:
+                result.already += 1
+        result.imported += len(rows) - suppressed - len(on_list)
         if new_pending:
             self._send_confirmations(new_pending)
 
-    def _load(self, conn: Connection, rows: list[tuple[int, str, str]]) -> None:
-        values = [(rownum, address, name, email_hash(address)) for rownum, address, name in rows]
-        if self.postgres:
-            conn.execute(text('CREATE TEMP TABLE IF NOT EXISTS import_batch (rownum integer, '
-                              'email text COLLATE "C", name text, email_hash text) ON COMMIT DELETE ROWS'))
-            cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-            with cursor.copy("COPY import_batch (rownum, email, name, email_hash) FROM STDIN") as copy:
-                for value in values:
-                    copy.write_row(value)
-            conn.execute(text("ANALYZE import_batch"))
-        else:
-            conn.execute(text("CREATE TEMP TABLE IF NOT EXISTS import_batch (rownum integer, email text, "
-                              "name text, email_hash text)"))
-            conn.execute(text("DELETE FROM import_batch"))
-            conn.exec_driver_sql("INSERT INTO import_batch (rownum, email, name, email_hash) "
-                                 "VALUES (?, ?, ?, ?)", values)
+    def _params(self, now):
+        active = self.status == "active"
+        return {"list": self.list_id, "status": self.status, "tag": self.tag, "now": now,
+                "confirmed": now if active else None, "requested": None if active else now}
+
+    def _write_postgres(self, conn: Connection, rows: list[tuple[int, str, str]], now):
+        """No join against the big tables (their statistics may be stale mid-import
+        and a hash join would scan a million rows per batch): suppressed hashes
+        and existing addresses are looked up by index with ``= ANY(array)``, new
+        ids come back from ``RETURNING``."""
+        by_email = {address: (rownum, name) for rownum, address, name in rows}
+        hashes = {email_hash(address): address for address in by_email}
+        blocked = conn.execute(text("SELECT email_hash FROM suppressions WHERE email_hash = ANY(:h)"),
+                               {"h": list(hashes)}).scalars().all()
+        for digest in blocked:
+            del by_email[hashes[digest]]
+        conn.execute(text('CREATE TEMP TABLE IF NOT EXISTS import_batch (email text COLLATE "C", name text) '
+                          'ON COMMIT DELETE ROWS'))
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        with cursor.copy("COPY import_batch (email, name) FROM STDIN") as copy:
+            for address, (_rownum, name) in by_email.items():
+                copy.write_row((address, name))
+        params = self._params(now)
+        ids = {address: subscriber_id for subscriber_id, address in conn.execute(text(
+            "INSERT INTO subscribers (email, name, status, source, created_at) "
+            "SELECT email, name, 'enabled', :tag, :now FROM import_batch "
+            "ON CONFLICT (email) DO NOTHING RETURNING id, email").bindparams(self.times[0]), params)}
+        missing = [address for address in by_email if address not in ids]
+        if missing:
+            ids.update((address, subscriber_id) for subscriber_id, address in conn.execute(
+                text("SELECT id, email FROM subscribers WHERE email = ANY(:e)"), {"e": missing}))
+        inserted = set(conn.execute(text(
+            "INSERT INTO subscriptions (subscriber_id, list_id, status, source, created_at, confirmed_at, "
+            "requested_at) SELECT unnest(CAST(:ids AS integer[])), :list, :status, :tag, :now, :confirmed, "
+            ":requested ON CONFLICT (subscriber_id, list_id) DO NOTHING RETURNING subscriber_id")
+            .bindparams(*self.times), {**params, "ids": list(ids.values())}).scalars())
+        address_of = {subscriber_id: address for address, subscriber_id in ids.items()}
+        on_list: list[tuple[int, str, str]] = []
+        kept = [subscriber_id for subscriber_id in ids.values() if subscriber_id not in inserted]
+        if kept:
+            sources = dict(conn.execute(text(
+                "SELECT subscriber_id, source FROM subscriptions WHERE list_id = :list "
+                "AND subscriber_id = ANY(:ids)"), {"list": self.list_id, "ids": kept}).all())
+            on_list = [(by_email[address_of[i]][0], address_of[i], sources.get(i, "")) for i in kept]
+        new_pending = [] if self.status == "active" else [(i, address_of[i]) for i in inserted]
+        return len(blocked), on_list, new_pending
+
+    def _write_sqlite(self, conn: Connection, rows: list[tuple[int, str, str]], now):
+        """SQLite's planner probes the unique indexes from the small temp table."""
+        conn.execute(text("CREATE TEMP TABLE IF NOT EXISTS import_batch (rownum integer, email text, "
+                          "name text, email_hash text)"))
+        conn.execute(text("DELETE FROM import_batch"))
+        conn.exec_driver_sql("INSERT INTO import_batch (rownum, email, name, email_hash) VALUES (?, ?, ?, ?)",
+                             [(rownum, address, name, email_hash(address)) for rownum, address, name in rows])
+        suppressed = conn.execute(text("SELECT count(*) FROM import_batch b "
+                                       "JOIN suppressions s ON s.email_hash = b.email_hash")).scalar()
+        conn.execute(text("DELETE FROM import_batch WHERE EXISTS "
+                          "(SELECT 1 FROM suppressions s WHERE s.email_hash = import_batch.email_hash)"))
+        on_list = [tuple(r) for r in conn.execute(text(
+            "SELECT b.rownum, b.email, sub.source FROM import_batch b "
+            "JOIN subscribers s ON s.email = b.email "
+            "JOIN subscriptions sub ON sub.subscriber_id = s.id AND sub.list_id = :list"),
+            {"list": self.list_id})]
+        params = self._params(now)
+        conn.execute(text(
+            "INSERT INTO subscribers (email, name, status, source, created_at) "
+            "SELECT email, name, 'enabled', :tag, :now FROM import_batch WHERE true "
+            "ON CONFLICT (email) DO NOTHING").bindparams(self.times[0]), params)
+        conn.execute(text(
+            "INSERT INTO subscriptions (subscriber_id, list_id, status, source, created_at, "
+            "confirmed_at, requested_at) "
+            "SELECT s.id, :list, :status, :tag, :now, :confirmed, :requested "
+            "FROM import_batch b JOIN subscribers s ON s.email = b.email WHERE true "
+            "ON CONFLICT (subscriber_id, list_id) DO NOTHING").bindparams(*self.times), params)
+        new_pending: list[tuple[int, str]] = []
+        if self.status != "active":
+            new_pending = [tuple(r) for r in conn.execute(text(
+                "SELECT s.id, s.email FROM import_batch b JOIN subscribers s ON s.email = b.email "
+                "JOIN subscriptions sub ON sub.subscriber_id = s.id AND sub.list_id = :list "
+                "WHERE sub.source = :tag AND sub.created_at = :now").bindparams(self.times[0]), params)]
+        conn.execute(text("DELETE FROM import_batch"))
+        return suppressed, on_list, new_pending
 
     def _send_confirmations(self, rows: list[tuple[int, str]]) -> None:
         from app.subscribers.mail import send_confirmation
