@@ -77,6 +77,10 @@ def test_every_drafts_folder_imports(app) -> None:
         assert report.errors == [] and report.imported + report.updated >= 1, folder.name
     drafts = list(db.session.scalars(select(Issue)))
     assert drafts and all(i.status == "draft" for i in drafts)  # every real draft still has placeholders
+    # All folders at once: one file name seen in several commits is one issue, its versions revisions.
+    again = import_paths(folders)
+    assert (again.imported, again.updated, again.errors) == (0, 0, [])
+    assert again.unchanged == len(drafts) < 30
 
 
 def test_cli_reports_problems_and_exits_1_only_for_unreadable(app, runner, tmp_path: Path) -> None:

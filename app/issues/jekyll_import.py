@@ -233,7 +233,7 @@ def _extract_events(issues: list[Issue], report: ImportReport) -> None:
         from app.events.importer import extract_events
     except ImportError:
         return
-    report.events = 0
+    report.events = report.events or 0
     for issue in issues:
         report.events += len(extract_events(issue, commit=False))
     db.session.commit()
@@ -241,10 +241,56 @@ def _extract_events(issues: list[Issue], report: ImportReport) -> None:
 
 def import_jekyll(sources: Iterable[tuple[str, bytes | Path]], *, images_dir: Path | None = None,
                   status: str = "auto", user: User | None = None) -> ImportReport:
-    """Import (file name, content or path) pairs; commits once at the end."""
+    """Import (file name, content or path) pairs; commits once per round.
+
+    One file name given several times (the same draft from several commits) is imported in
+    rounds, in the order given, so the later versions become revisions of one issue.
+    """
     if status not in STATUSES:
         raise ValueError(f"status must be one of {STATUSES}")
     report = ImportReport()
+    sources = _skip_versions_already_in(list(sources))
+    rounds: list[list[tuple[str, bytes | Path]]] = []
+    seen: dict[str, int] = {}
+    for name, content in sources:
+        index = seen.get(name, 0)
+        seen[name] = index + 1
+        if index == len(rounds):
+            rounds.append([])
+        rounds[index].append((name, content))
+    for batch in rounds:
+        _import_round(batch, report, images_dir, status, user)
+    return report
+
+
+def _skip_versions_already_in(sources: list[tuple[str, bytes | Path]]) -> list[tuple[str, bytes | Path]]:
+    """For a file name given several times whose last version is already stored, keep only
+    that last version: importing the same set again then changes nothing."""
+    last: dict[str, int] = {}
+    counts: dict[str, int] = {}
+    for index, (name, _) in enumerate(sources):
+        last[name] = index
+        counts[name] = counts.get(name, 0) + 1
+    repeated = [name for name, count in counts.items() if count > 1]
+    if not repeated:
+        return sources
+    stored = {i.source_filename: i for i in db.session.scalars(
+        select(Issue).where(Issue.source_filename.in_(repeated)))}
+    settled: set[str] = set()
+    for name in repeated:
+        content = sources[last[name]][1]
+        try:
+            doc = read_jekyll_file(content) if isinstance(content, Path) else parse_jekyll_text(content, name)
+        except JekyllError:
+            continue
+        issue = stored.get(name)
+        if issue is not None and (issue.body, issue.front_matter_text) == (doc.body, doc.front_matter_text):
+            settled.add(name)
+    return [pair for index, pair in enumerate(sources) if pair[0] not in settled or index == last[pair[0]]]
+
+
+def _import_round(sources: list[tuple[str, bytes | Path]], report: ImportReport, images_dir: Path | None,
+                  status: str, user: User | None) -> None:
     docs: list[JekyllFile] = []
     for name, content in sorted(sources, key=lambda pair: pair[0]):
         try:
@@ -273,19 +319,23 @@ def import_jekyll(sources: Iterable[tuple[str, bytes | Path]], *, images_dir: Pa
         report.warnings.extend(doc.warnings)
     db.session.commit()
     _extract_events(touched, report)
-    return report
 
 
 def import_paths(paths: Iterable[Path], **kwargs: object) -> ImportReport:
     """Import files and folders (a folder contributes its ``*.md``/``*.markdown`` files)."""
     files: list[tuple[str, bytes | Path]] = []
+    empty: list[str] = []
     for path in paths:
         if path.is_dir():
-            files.extend((p.name, p) for p in sorted(path.iterdir())
-                         if p.suffix.lower() in (".md", ".markdown"))
+            found = [(p.name, p) for p in sorted(path.iterdir()) if p.suffix.lower() in (".md", ".markdown")]
+            if not found:
+                empty.append(f"{path}: no .md files in this folder (sub-folders are not searched)")
+            files.extend(found)
         else:
             files.append((path.name, path))
-    return import_jekyll(files, **kwargs)  # type: ignore[arg-type]
+    report = import_jekyll(files, **kwargs)  # type: ignore[arg-type]
+    report.warnings[:0] = empty
+    return report
 
 
 MAX_UPLOAD_FILES = 2000
