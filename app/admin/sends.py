@@ -1,3 +1,126 @@
-"""Admin views for sends."""
+"""Admin views for sends: list, live send page, control actions, and the
+"schedule a send" flow with its confirmation. Thin: parse, check, call the
+sends domain (app.sending.service), respond."""
 
-from app.admin import bp  # noqa: F401
+from __future__ import annotations
+
+import math
+from zoneinfo import available_timezones
+
+from flask import abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from app.admin import bp
+from app.auth import admin_required
+from app.db import db
+from app.issues.models import Issue
+from app.sending import service
+from app.sending.models import Send
+from app.sending.service import SendError
+from app.settings import get_setting
+from app.subscribers.models import MailingList
+
+ACTIONS = {"pause": service.pause, "resume": service.resume, "cancel": service.cancel,
+           "resend-unknown": service.resend_unknown}
+DONE_MESSAGES = {"pause": "Send paused: no new messages go out; those in flight are recorded.",
+                 "resume": "Send resumed.", "cancel": "Send cancelled.",
+                 "resend-unknown": "Recipients with an unknown outcome are queued again."}
+
+
+def _send_or_404(send_id: int) -> Send:
+    send = db.session.get(Send, send_id)
+    if send is None:
+        abort(404)
+    return send
+
+
+def _timezone() -> str:
+    return get_setting("reader_timezone") or "UTC"
+
+
+def _status(send: Send) -> dict:
+    counts = service.counts(send)
+    rate = service.sent_rate(send)
+    remaining = counts["queued"] + counts["claimed"]
+    eta = math.ceil(remaining / rate) if rate > 0 and send.status == "running" else None
+    return {"id": send.id, "status": send.status, "pause_reason": send.pause_reason, "counts": counts,
+            "total": sum(counts.values()), "rate": round(rate, 1), "eta_seconds": eta,
+            "errors": [{"state": s, "reason": r, "count": n} for s, r, n in service.errors_by_reason(send)]}
+
+
+@bp.get("/sends")
+def sends():
+    rows = db.session.scalars(select(Send).order_by(Send.id.desc()).limit(200)).all()
+    return render_template("admin/sends/index.html", sends=rows, tz=_timezone(), in_zone=service.in_zone,
+                           counts={send.id: service.counts(send) for send in rows})
+
+
+@bp.get("/sends/<int:send_id>")
+def sends_detail(send_id: int):
+    send = _send_or_404(send_id)
+    return render_template("admin/sends/detail.html", send=send, info=_status(send), tz=_timezone(),
+                           in_zone=service.in_zone)
+
+
+@bp.get("/sends/<int:send_id>/status.json")
+def sends_status(send_id: int):
+    return jsonify(_status(_send_or_404(send_id)))
+
+
+@bp.post("/sends/<int:send_id>/<action>")
+@admin_required
+def sends_control(send_id: int, action: str):
+    send = _send_or_404(send_id)
+    if action not in ACTIONS:
+        abort(404)
+    try:
+        ACTIONS[action](send)
+    except SendError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("admin.sends_detail", send_id=send.id), 303)
+    flash(DONE_MESSAGES[action], "success")
+    return redirect(url_for("admin.sends_detail", send_id=send.id), 303)
+
+
+def _form_lists() -> list[MailingList]:
+    ids = {int(v) for v in request.form.getlist("list") if v.isdigit()}
+    if not ids:
+        return []
+    query = select(MailingList).where(MailingList.id.in_(ids)).order_by(MailingList.id)
+    return list(db.session.scalars(query))
+
+
+@bp.route("/sends/new", methods=["GET", "POST"])
+def sends_new():
+    issue = db.session.get(Issue, request.values.get("issue", type=int) or 0)
+    if issue is None:
+        abort(404)
+    lists = list(db.session.scalars(select(MailingList).order_by(MailingList.name)))
+    zones = sorted(available_timezones())
+    tz = request.form.get("timezone") or _timezone()
+    context = {"issue": issue, "lists": lists, "zones": zones, "tz": tz,
+               "chosen": {lst.id for lst in issue.lists}, "at": request.form.get("at", "")}
+    if request.method == "GET":
+        return render_template("admin/sends/new.html", **context)
+    chosen = _form_lists()
+    context["chosen"] = {lst.id for lst in chosen}
+    try:
+        if tz not in zones and tz != "UTC":
+            raise SendError(f"Unknown time zone {tz!r}.")
+        at = service.parse_schedule(context["at"], tz) if context["at"].strip() else None
+        if not chosen:
+            raise SendError("Choose at least one list.")
+        if request.form.get("step") != "create":
+            service.check_sendable(issue)
+            return render_template("admin/sends/confirm.html", estimate=service.estimate(chosen),
+                                   chosen_lists=chosen, at_utc=at,
+                                   at_local=service.in_zone(at, tz) if at else None, **context)
+        send = service.create_send(issue, chosen, at=at, user=current_user)
+    except SendError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return render_template("admin/sends/new.html", **context), 422
+    flash("Send scheduled.", "success")
+    return redirect(url_for("admin.sends_detail", send_id=send.id), 303)

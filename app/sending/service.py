@@ -126,7 +126,7 @@ def estimate(lists: Iterable[MailingList]) -> Estimate:
 
 # --- creating and starting ---------------------------------------------------
 
-def _check_sendable(issue: Issue) -> None:
+def check_sendable(issue: Issue) -> None:
     from app.settings import get_setting
 
     active = db.session.scalar(select(Send.id).where(Send.issue_id == issue.id,
@@ -155,7 +155,7 @@ def create_send(issue: Issue, lists: Iterable[MailingList], at: datetime | None 
     lists = list(dict.fromkeys(lists))
     if not lists:
         raise SendError("Choose at least one list.")
-    _check_sendable(issue)
+    check_sendable(issue)
     when = utcnow() if at is None else to_utc(at)
     send = Send(issue=issue, status="scheduled", scheduled_at=when, lists=lists,
                 created_by_id=user.id if user else None, created_at=utcnow())
