@@ -175,3 +175,51 @@ def test_workers_share_a_send_without_claiming_twice(app, fake_ses, workers):
     sharing = db.session.scalar(select(func.count(func.distinct(Delivery.worker_id)))
                                 .where(Delivery.send_id == send_id))
     assert sharing >= 2
+
+
+def test_sigterm_finishes_or_releases_the_batch(app, fake_ses):
+    ses = fake_ses(latency=0.05)
+    send_id = running_send(200).id
+    process = spawn_worker(app, ses, SEND_RATE=80, SEND_THREADS=8)
+    deadline = time.monotonic() + 60
+    while sum(ses.state.counts.values()) < 20 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    os.kill(process.pid, signal.SIGTERM)
+    process.join(60)
+    assert process.exitcode == 0
+    counts = service.counts(db.session.get(Send, send_id))
+    assert counts["claimed"] == 0 and counts["unknown"] == 0
+    assert counts["sent"] == sum(ses.state.counts.values()) and counts["queued"] == 200 - counts["sent"]
+    assert counts["queued"] > 0   # it stopped before the end
+
+
+def test_account_paused_pauses_the_send_and_loses_nothing(app, fake_ses):
+    ses = fake_ses(paused=True)
+    app.config.update(TRANSPORT="ses", SEND_RATE=50)
+    send = running_send(10)
+    Worker(app).run(once=True)
+    db.session.expire_all()
+    send = db.session.get(Send, send.id)
+    assert send.status == "paused" and "SendingPaused" in send.pause_reason
+    assert service.counts(send)["queued"] == 10
+    ses.state.paused = False
+    service.resume(send)
+    Worker(app).run(once=True)
+    assert service.counts(send)["sent"] == 10
+
+
+def test_24_hour_quota_is_respected_and_estimated(app, fake_ses):
+    ses = fake_ses(rate=100, max_24h=6)
+    app.config.update(TRANSPORT="ses", SEND_RATE=None)
+    issue = make_issue()
+    readers = make_list("Readers", 9)
+    from app.sending.pacing import Pacer
+    from app.sending.transport import get_transport
+
+    Pacer(get_transport()).refresh_quota(force=True)
+    estimate = service.estimate([readers])
+    assert (estimate.recipients, estimate.remaining_24h, estimate.fits_quota) == (9, 6, False)
+    send = service.create_send(issue, [readers])
+    Worker(app).run(once=True)   # stops when the quota is used up
+    counts = service.counts(send)
+    assert counts["sent"] == 6 and counts["queued"] == 3 and sum(ses.state.counts.values()) == 6

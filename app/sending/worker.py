@@ -144,6 +144,9 @@ class Worker:
                 send_id = None  # paused, finished, all skipped or only future retries: look again
             elif self.inflight:
                 self._record(self._gather(grant.wait))
+            elif grant.reason == "quota" and once:
+                log.warning("the 24-hour sending quota is used up; the rest waits for the next run")
+                return
             else:
                 self.stop_event.wait(min(grant.wait, 1.0))
 

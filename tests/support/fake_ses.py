@@ -32,6 +32,8 @@ class FakeSesState:
     p_throttle: float = 0.0            # random 429 probability
     p_error: float = 0.0               # random 5xx probability
     keep_raw: bool = True
+    max_24h: int = 10_000_000          # reported by GetAccount
+    paused: bool = False               # answer SendingPausedException (account paused)
     accepted: list[tuple[str, bytes]] = field(default_factory=list)
     times: list[float] = field(default_factory=list)   # monotonic time of each accepted message
     counts: Counter = field(default_factory=Counter)
@@ -93,7 +95,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._reply(200, state.stats())
         elif self.path.startswith("/v2/email/account"):
             rate = state.rate or 1000.0
-            self._reply(200, {"SendQuota": {"Max24HourSend": 10_000_000, "MaxSendRate": rate,
+            self._reply(200, {"SendQuota": {"Max24HourSend": state.max_24h, "MaxSendRate": rate,
                                             "SentLast24Hours": 0}, "SendingEnabled": True})
         else:
             self._reply(404, {"message": "not found"})
@@ -107,6 +109,9 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if state.latency:
             time.sleep(state.latency)
+        if state.paused:
+            self._reply(400, {"message": "Sending is paused for this account."}, "SendingPausedException")
+            return
         roll = random.random()
         if roll < state.p_error:
             with state.lock:
