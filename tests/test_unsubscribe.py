@@ -88,3 +88,16 @@ def test_everything_then_resubscribe(csrf_app, app, client, member):
     assert not is_suppressed("member@example.com")
     assert client.post("/resubscribe", data={"token": token}).status_code == 400
     assert client.post("/resubscribe", data={"token": token + "x"}).status_code == 400
+
+
+def test_link_of_a_deleted_list_does_not_unsubscribe_from_everything(app, client, member):
+    from app.subscribers.models import MailingList
+
+    subscriber_id, news_id, events_id = member
+    token = unsubscribe_token(subscriber_id, news_id)
+    db.session.delete(db.session.get(MailingList, news_id))
+    db.session.commit()
+    assert client.get(f"/unsubscribe/{token}").status_code == 200
+    assert client.post(f"/unsubscribe/{token}", data="List-Unsubscribe=One-Click",
+                       content_type="application/x-www-form-urlencoded").status_code == 200
+    assert status(subscriber_id, events_id) == "active" and not is_suppressed("member@example.com")

@@ -81,7 +81,9 @@ def unsubscribe_page(token: str):
         return render_template("public/unsubscribe.html", target=target, token=token)
     everything = request.form.get("scope") == "all"
     resubscribe_token = None
-    if target.subscriber is not None:
+    if target.list_gone and not everything:
+        pass  # a deleted list sends nothing: never widen this into "unsubscribe from everything"
+    elif target.subscriber is not None:
         resubscribe_token = unsubscribe(target.subscriber, target.mailing_list, everything=everything)
     return render_template("public/unsubscribe_done.html", target=target, everything=everything,
                            resubscribe_token=resubscribe_token)

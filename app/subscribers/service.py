@@ -174,18 +174,26 @@ def _request_subscriptions(subscriber: Subscriber, lists: Iterable[MailingList],
 @dataclass
 class UnsubscribeTarget:
     subscriber: Subscriber | None     # None once erased: unsubscribing still "works"
-    mailing_list: MailingList | None  # None: the link is for every list
+    mailing_list: MailingList | None  # None: the link is for every list (or its list is gone)
+    list_id: int | None = None
+
+    @property
+    def list_gone(self) -> bool:
+        """The link names a list that was deleted since: nothing is sent from it."""
+        return self.list_id is not None and self.mailing_list is None
 
     @property
     def list_name(self) -> str:
-        return self.mailing_list.name if self.mailing_list else "all newsletters"
+        if self.mailing_list:
+            return self.mailing_list.name
+        return "a list that no longer exists" if self.list_gone else "all newsletters"
 
 
 def read_target(token: str) -> UnsubscribeTarget:
     """Raises InvalidToken for a tampered or foreign token. Changes nothing."""
     subscriber_id, list_id = read_unsubscribe_token(token)
     mailing_list = db.session.get(MailingList, list_id) if list_id is not None else None
-    return UnsubscribeTarget(db.session.get(Subscriber, subscriber_id), mailing_list)
+    return UnsubscribeTarget(db.session.get(Subscriber, subscriber_id), mailing_list, list_id)
 
 
 def unsubscribe(subscriber: Subscriber, mailing_list: MailingList | None, *, everything: bool = False,
