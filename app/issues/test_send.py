@@ -56,7 +56,7 @@ def send_test(issue: Issue, address_text: str) -> TestSendResult:
 
     from app.rendering.placeholders import scan
     from app.rendering.render import render_issue
-    from app.sending.transport import TransportError, send_transactional
+    from app.sending.transport import InvalidHeaderError, TransportError, send_transactional
 
     addresses = parse_addresses(address_text)
     rendered = render_issue(issue, test_banner=True)
@@ -68,6 +68,8 @@ def send_test(issue: Issue, address_text: str) -> TestSendResult:
     for address in addresses:
         try:
             send_transactional(address, subject, text, html)
+        except InvalidHeaderError as exc:
+            raise IssueError(f"Nothing was sent: {exc}") from exc
         except TransportError as exc:
             raise IssueError(f"The test to {address} could not be sent: {exc}") from exc
     return TestSendResult(addresses, len(scan(issue.body or "")))

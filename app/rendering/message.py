@@ -76,8 +76,23 @@ class PreparedMessage:
     tags: dict[str, str] = field(default_factory=dict)
 
 
-def check_header(value: str, what: str) -> str:
+def header_is_unsafe(value: str) -> bool:
+    """True when ``value`` holds CR, LF or NUL, directly or inside an RFC 2047
+    encoded word: the stdlib header registry decodes ``=?utf-8?q?a=0D=0ABcc:...?=``
+    when a header is set and folds the decoded line break out as a new header."""
     if _FORBIDDEN.search(value):
+        return True
+    if "=?" not in value:
+        return False
+    try:
+        decoded = str(email.policy.default.header_factory("X-Check", value))
+    except Exception:  # noqa: BLE001 (a value the parser chokes on is no header of ours)
+        return True
+    return bool(_FORBIDDEN.search(decoded))
+
+
+def check_header(value: str, what: str) -> str:
+    if header_is_unsafe(value):
         raise HeaderInjectionError(f"The {what} must not contain line breaks or NUL characters.")
     return value
 
@@ -208,6 +223,8 @@ def _recipient_to(recipient: Recipient) -> tuple[str, bytes]:
     # than refuse the whole delivery.
     # Capped so an encoded name keeps the header line far below 998 characters.
     name = re.sub(r"[\x00-\x1f\x7f]+", " ", recipient.name or "").strip()[:100]
+    if header_is_unsafe(name):  # an encoded word hiding a line break: keep it as plain text
+        name = name.replace("=?", "= ?")
     # formataddr quotes specials and RFC 2047-encodes non-ASCII names (a
     # fraction of the cost of the header registry's full parse).
     value = formataddr((name, address), charset="utf-8")

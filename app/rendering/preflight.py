@@ -15,6 +15,7 @@ from flask import current_app
 
 from app.media.lookup import resolve_image
 from app.rendering.markdown import SITE_VARIABLE, substitute_site_variables
+from app.rendering.message import header_is_unsafe
 from app.rendering.placeholders import scan, scan_line
 
 if TYPE_CHECKING:
@@ -102,7 +103,7 @@ def _header_problems(issue: Issue) -> list[Problem]:
     if not subject.strip():
         problems.append(Problem(ERROR, 0, 0, "empty-subject", "the subject is empty"))
     for field, value in (("subject", subject), ("preheader", issue.preheader or "")):
-        if re.search(r"[\r\n\x00]", value):
+        if header_is_unsafe(value):  # also line breaks hidden in RFC 2047 encoded words
             problems.append(Problem(ERROR, 0, 0, "header-injection", f"the {field} contains a line break"))
         for found in scan_line(value, 0):
             problems.append(Problem(ERROR, 0, found.col, found.code,

@@ -29,6 +29,13 @@ class TransportError(Exception):
     """Base of delivery errors; the class says what the engine should do."""
 
 
+class InvalidHeaderError(ValueError):
+    """A one-off message whose header would carry CR, LF or NUL (typed or RFC 2047-encoded)."""
+
+
+_UNSAFE_HEADER = re.compile(r"[\r\n\x00]")
+
+
 class TransientError(TransportError):
     """Throttling, timeouts, 5xx: try this recipient again later."""
 
@@ -102,10 +109,15 @@ def send_transactional(to: str, subject: str, text: str, html: str | None = None
                        headers: dict[str, str] | None = None) -> str:
     """A one-off email (confirmation, test send) through the configured transport.
 
-    EmailMessage refuses CR/LF in header values, so nothing can be injected."""
+    EmailMessage refuses raw CR/LF in header values; encoded line breaks and NUL
+    are refused here with :class:`InvalidHeaderError`, so nothing can be injected."""
     from email.utils import parseaddr
 
     message = EmailMessage()
+    for name, value in (("From", current_app.config["FROM"]), ("To", to), ("Subject", subject),
+                        *(headers or {}).items()):
+        if _UNSAFE_HEADER.search(value):
+            raise InvalidHeaderError(f"The {name} header must not contain line breaks or NUL characters.")
     message["From"] = current_app.config["FROM"]
     message["To"] = to
     message["Subject"] = subject
@@ -113,6 +125,11 @@ def send_transactional(to: str, subject: str, text: str, html: str | None = None
     message["Message-ID"] = make_msgid(domain=parseaddr(current_app.config["FROM"])[1].split("@")[-1])
     for name, value in (headers or {}).items():
         message[name] = value
+    for name, value in message.items():
+        # str() of a header is its decoded value: an encoded word such as
+        # =?utf-8?q?x=0D=0ABcc:_a@b?= would be folded out as a real header.
+        if _UNSAFE_HEADER.search(str(value)):
+            raise InvalidHeaderError(f"The {name} header must not contain line breaks or NUL characters.")
     message.set_content(text)
     if html is not None:
         message.add_alternative(html, subtype="html")

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from flask import current_app
 
-from app.sending.transport import TransportError, send_transactional
+from app.sending.transport import InvalidHeaderError, TransportError, send_transactional
 from app.subscribers.models import MailingList, Subscriber, Subscription
 
 
@@ -24,7 +24,7 @@ def _newsletter_name() -> str:
 def _send(to: str, subject: str, text: str) -> None:
     try:
         send_transactional(to, subject, text)
-    except (TransportError, OSError):
+    except (TransportError, OSError, InvalidHeaderError):  # e.g. a newsletter name with a line break
         current_app.logger.exception("could not send %r to a subscriber", subject)
 
 
