@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import email.policy
 import re
 import unicodedata
 
@@ -61,14 +62,23 @@ def validate_from_address(value: str | None) -> str | None:
     value = (value or "").strip()
     if not value:
         return None
-    if "\r" in value or "\n" in value or len(value) > 300:
-        raise ListError("The from address must be a single line of at most 300 characters.")
+    single_line = ListError("The from address must be a single line of at most 300 characters.")
+    if re.search(r"[\x00-\x1f\x7f]", value) or len(value) > 300:
+        raise single_line
     display, address = parseaddr(value)
     try:
         address = validate_email(address, check_deliverability=False).normalized
     except EmailNotValidError as exc:
         raise ListError(f"The from address is not a valid email address: {exc}") from exc
-    return formataddr((display, address)) if display else address
+    result = formataddr((display, address)) if display else address
+    try:
+        # As the From header will parse it: RFC 2047 words may hide a line break.
+        parsed = str(email.policy.default.header_factory("From", result))
+    except (ValueError, IndexError) as exc:
+        raise single_line from exc
+    if re.search(r"[\x00-\x1f\x7f]", parsed):
+        raise single_line
+    return result
 
 
 def update_list(mailing_list: MailingList, *, name: str, slug: str = "", description: str = "",
