@@ -11,6 +11,7 @@ from app.db import db
 from app.issues.jekyll_export import export_jekyll
 from app.issues.jekyll_import import import_paths
 from app.issues.models import Issue, Revision, issue_lists
+from app.issues.service import create_issue
 from app.subscribers.models import MailingList
 from tests.conftest import CORPUS
 
@@ -61,12 +62,21 @@ def test_archive_import_reimport_and_round_trip(app, tmp_path: Path) -> None:
     issue = by_file["2018-02-14-client.md"]
     issue.title = "Edited title"
     db.session.commit()
+    fresh = create_issue("Made in the admin", user=None, preheader="Read me", body="Hi: “quotes”\n",
+                         issue_date=date(2026, 1, 5), lists=list(db.session.scalars(select(MailingList)))[:2])
+    expected = ("Made in the admin", "Read me", fresh.body, [m.name for m in fresh.lists])
     export_jekyll(tmp_path / "two")
+    generated = _files(tmp_path / "two")["2026-01-05-made-in-the-admin.md"].decode()
+    assert generated.startswith("---\nlayout: newsletter\nslug: made-in-the-admin\n")
+    assert 'preheader: "Read me"' in generated and "lists: [" in generated
     _wipe()
     assert import_paths([tmp_path / "two"]).errors == []
     export_jekyll(tmp_path / "three")
     assert _files(tmp_path / "two") == _files(tmp_path / "three")
     assert b'title: "Edited title"' in _files(tmp_path / "three")["2018-02-14-client.md"]
+    again = db.session.scalar(select(Issue).where(Issue.slug == "made-in-the-admin"))
+    assert (again.title, again.preheader, again.body, [m.name for m in again.lists]) == expected
+    assert len(expected[3]) == 2
 
 
 def test_every_drafts_folder_imports(app) -> None:
