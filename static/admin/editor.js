@@ -77,6 +77,10 @@
           conflict = true;
           setState("Conflict", "conflict");
           showMessage(result.error);
+          const link = document.createElement("a");
+          link.href = form.dataset.revisionsUrl;
+          link.textContent = " Open the revisions page.";
+          message.append(link);
         } else if (!response.ok) {
           dirty = true;
           setState("Not saved", "error");
