@@ -47,7 +47,10 @@ def test_archive_import_reimport_and_round_trip(app, tmp_path: Path) -> None:
     assert unpadded.issue_date == date(2019, 12, 4) and [m.name for m in unpadded.lists] == ["public"]
     assert [m.name for m in by_file["2018-02-14-client.md"].lists] == ["client"]
     assert by_file["2019-11-14.md"].lists == [] and by_file["2019-11-14.md"].slug == "2019-11-14"
-    assert all(i.issue_date for i in by_file.values())
+    for name, issue in by_file.items():  # date and audience straight from the file name
+        year, month, day, *rest = name.removesuffix(".md").split("-", 3)
+        assert issue.issue_date == date(int(year), int(month), int(day)), name
+        assert [m.name for m in issue.lists] == rest, name
     assert by_file["2020-02-19-client.md"].title.startswith("Building Blip")
     assert "{{ site.github.url }}" in by_file["2020-02-19-client.md"].body  # source kept; rendering resolves
     assert {m.name for m in db.session.scalars(select(MailingList))} >= {"client", "public", "subscribers"}
