@@ -300,10 +300,13 @@ class _BatchWriter:
                                        "JOIN suppressions s ON s.email_hash = b.email_hash")).scalar()
         conn.execute(text("DELETE FROM import_batch WHERE EXISTS "
                           "(SELECT 1 FROM suppressions s WHERE s.email_hash = import_batch.email_hash)"))
+        # CROSS JOIN fixes SQLite's loop order: batch rows outside, index probes
+        # inside. Left to itself it walks every subscription of the list and scans
+        # the batch for each, which makes big imports quadratic.
         on_list = [tuple(r) for r in conn.execute(text(
             "SELECT b.rownum, b.email, sub.source FROM import_batch b "
-            "JOIN subscribers s ON s.email = b.email "
-            "JOIN subscriptions sub ON sub.subscriber_id = s.id AND sub.list_id = :list"),
+            "CROSS JOIN subscribers s CROSS JOIN subscriptions sub "
+            "WHERE s.email = b.email AND sub.subscriber_id = s.id AND sub.list_id = :list"),
             {"list": self.list_id})]
         params = self._params(now)
         conn.execute(text(
@@ -314,14 +317,15 @@ class _BatchWriter:
             "INSERT INTO subscriptions (subscriber_id, list_id, status, source, created_at, "
             "confirmed_at, requested_at) "
             "SELECT s.id, :list, :status, :tag, :now, :confirmed, :requested "
-            "FROM import_batch b JOIN subscribers s ON s.email = b.email WHERE true "
+            "FROM import_batch b CROSS JOIN subscribers s WHERE s.email = b.email "
             "ON CONFLICT (subscriber_id, list_id) DO NOTHING").bindparams(*self.times), params)
         new_pending: list[tuple[int, str]] = []
         if self.status != "active":
             new_pending = [tuple(r) for r in conn.execute(text(
-                "SELECT s.id, s.email FROM import_batch b JOIN subscribers s ON s.email = b.email "
-                "JOIN subscriptions sub ON sub.subscriber_id = s.id AND sub.list_id = :list "
-                "WHERE sub.source = :tag AND sub.created_at = :now").bindparams(self.times[0]), params)]
+                "SELECT s.id, s.email FROM import_batch b "
+                "CROSS JOIN subscribers s CROSS JOIN subscriptions sub "
+                "WHERE s.email = b.email AND sub.subscriber_id = s.id AND sub.list_id = :list "
+                "AND sub.source = :tag AND sub.created_at = :now").bindparams(self.times[0]), params)]
         conn.execute(text("DELETE FROM import_batch"))
         return suppressed, on_list, new_pending
 
