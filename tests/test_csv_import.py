@@ -115,3 +115,11 @@ def test_neutralise_every_prefix():
     for value in ("=x", "+x", "-x", "@x", "\tx", "\rx"):
         assert neutralise(value) == "'" + value
     assert neutralise("plain") == "plain" and neutralise(None) == ""
+
+
+def test_semicolon_and_tab_separated_files(app):
+    result = import_csv(io.BytesIO(b"Name;E-Mail\r\nAnn, the first;ann@example.com\r\n"), "News")
+    tabbed = import_csv(io.BytesIO(b"email\tfirst name\tlast name\nbo@example.com\tBo\tB\n"), "News")
+    assert (result.imported, tabbed.imported) == (1, 1)
+    names = dict(db.session.execute(select(Subscriber.email, Subscriber.name)).all())
+    assert names == {"ann@example.com": "Ann, the first", "bo@example.com": "Bo B"}

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 import re
 import uuid
@@ -104,6 +105,13 @@ class _CountingReader(io.RawIOBase):
         return len(data)
 
 
+def _delimiter(header_line: str) -> str:
+    """Comma, unless the header is clearly split by semicolons (European Excel) or tabs."""
+    counts = {d: header_line.count(d) for d in (",", ";", "\t")}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
 def _has_undecodable(cells: list[str]) -> bool:
     # surrogateescape maps every byte that is not UTF-8 to U+DC80..U+DCFF.
     return any(re.search("[\udc80-\udcff]", cell) for cell in cells)
@@ -132,7 +140,8 @@ def import_csv(stream: BinaryIO, list_name: str, status: str = "active", *, tag:
     counter = _CountingReader(stream)
     reader_stream = io.TextIOWrapper(io.BufferedReader(counter, 1 << 16), encoding="utf-8",
                                      errors="surrogateescape", newline="")
-    reader = csv.reader(reader_stream)
+    first_line = reader_stream.readline()
+    reader = csv.reader(itertools.chain([first_line], reader_stream), delimiter=_delimiter(first_line))
     result = ImportResult()
     header = _next_row(reader, result)
     if header is None:
