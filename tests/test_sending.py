@@ -169,3 +169,15 @@ def test_moto_ses_send_to_300_with_suppressed_and_mid_send_unsubscribe(app, aws)
     counts = service.counts(send)
     assert counts == {"queued": 0, "claimed": 0, "sent": 300, "failed": 0, "skipped": 1, "unknown": 0}
     assert sum(counts.values()) == send.recipient_count
+
+
+def test_a_send_that_cannot_be_built_pauses_with_the_reason_and_claims_nothing(app):
+    issue = make_issue()
+    readers = make_list("Readers", 3)
+    readers.from_address = "not an address"
+    db.session.commit()
+    send = service.create_send(issue, [readers])
+    Worker(app).run(once=True)
+    db.session.expire_all()
+    assert send.status == "paused" and "not an email address" in send.pause_reason
+    assert service.counts(send)["queued"] == 3

@@ -128,6 +128,14 @@ class Worker:
                 # Let answers accumulate; the next cycle's transaction records them.
                 self.answered += self._gather(self.poll, want=batch - free)
                 continue
+            try:
+                self._composer(send_id)   # before claiming: a send that cannot be built claims nothing
+            except Exception as exc:
+                db.session.rollback()
+                log.exception("send %s: cannot build messages", send_id)
+                self._halt(send_id, f"Cannot build the messages: {exc}")
+                send_id = None
+                continue
             # One transaction per cycle: record what finished, take tokens, claim rows.
             answered, self.answered = self.answered + self._gather(0), []
             follow_up = self._record(answered, commit=False)
@@ -177,10 +185,21 @@ class Worker:
         self._next_housekeeping = now + min(1.0, self.poll)
         expire_leases()
         for due in service.due_sends():
-            if service.start_send(due):
-                log.info("send %s started", due)
+            try:
+                if service.start_send(due):
+                    log.info("send %s started", due)
+            except Exception as exc:  # e.g. the issue no longer renders: stop this send, not the worker
+                db.session.rollback()
+                log.exception("send %s could not start", due)
+                self._halt(due, f"Could not start: {exc}")
         self._finish_sends()
         self.pacer.refresh_quota()
+
+    def _halt(self, send_id: int, reason: str) -> None:
+        """Pause a send this worker cannot process, with the reason for the admin."""
+        send = db.session.get(Send, send_id)
+        if send is not None and send.status in ("running", "scheduled"):
+            service.pause(send, reason[:1000])
 
     def _finish_sends(self) -> None:
         for running in db.session.scalars(select(Send.id).where(Send.status == "running")).all():
