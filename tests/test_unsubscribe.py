@@ -77,6 +77,9 @@ def test_everything_then_resubscribe(csrf_app, app, client, member):
     assert done.status_code == 200
     assert status(subscriber_id, news_id) == status(subscriber_id, events_id) == "unsubscribed"
     assert is_suppressed("member@example.com")
+    from app.subscribers.models import Subscriber
+
+    assert db.session.get(Subscriber, subscriber_id).status == "suppressed"
     row = db.session.scalar(select(Suppression))
     assert row.reason == "unsubscribed-all" and row.email == "member@example.com"
     html = done.get_data(as_text=True)
@@ -86,6 +89,9 @@ def test_everything_then_resubscribe(csrf_app, app, client, member):
     assert back.status_code == 200
     assert status(subscriber_id, news_id) == status(subscriber_id, events_id) == "active"
     assert not is_suppressed("member@example.com")
+    from app.subscribers.models import Subscriber
+
+    assert db.session.get(Subscriber, subscriber_id).status == "enabled"  # mailable again
     assert client.post("/resubscribe", data={"token": token}).status_code == 400
     assert client.post("/resubscribe", data={"token": token + "x"}).status_code == 400
 

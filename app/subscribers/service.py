@@ -247,6 +247,7 @@ def resubscribe(token: str) -> Subscriber:
         row = db.session.scalar(select(Suppression).where(Suppression.email_hash == digest))
         if row is not None and row.reason == "unsubscribed-all" and stamp(row.created_at) == when:
             db.session.delete(row)
+            subscriber.status = "enabled"
             restored += 1
     if not restored:
         raise TokenError("This resubscribe link has already been used.")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from app.db import db, utcnow
 from app.subscribers.models import Subscription, Suppression
@@ -40,6 +40,10 @@ def suppress(email: str, reason: str, source: str = "", *, unsubscribe_all: bool
     else:
         row.reason, row.source = reason, source[:200]
     row.email = normalise_email(email) if keep_address else None
+    # The subscriber's own flag says the same, so every reader (admin filter,
+    # send queries that check ``status == "enabled"``) agrees without a join.
+    db.session.execute(update(Subscriber).where(Subscriber.email == normalise_email(email))
+                       .values(status="suppressed"))
     if unsubscribe_all:
         subscriber = db.session.scalar(select(Subscriber).where(Subscriber.email == normalise_email(email)))
         if subscriber is not None:
