@@ -55,6 +55,7 @@ def test_schedule_flow_confirms_then_stores_utc(app, editor_client):
     make_list("Friends", 4, start=10)   # r10, r11 on both lists
     friends = db.session.scalar(select(type(readers)).where(type(readers).name == "Friends"))
     set_setting("reader_timezone", "Europe/Paris")
+    assert f'<option value="{issue.id}">' in editor_client.get("/admin/sends").text
     page = editor_client.get(f"/admin/sends/new?issue={issue.id}")
     assert page.status_code == 200 and 'value="Europe/Paris" selected' in page.text
     form = {"issue": issue.id, "list": [readers.id, friends.id], "at": "2026-07-01T09:30",

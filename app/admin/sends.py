@@ -52,8 +52,10 @@ def _status(send: Send) -> dict:
 @bp.get("/sends")
 def sends():
     rows = db.session.scalars(select(Send).order_by(Send.id.desc()).limit(200)).all()
+    sendable = db.session.scalars(select(Issue).where(Issue.status.in_(("approved", "draft")))
+                                  .order_by(Issue.updated_at.desc()).limit(100)).all()
     return render_template("admin/sends/index.html", sends=rows, tz=_timezone(), in_zone=service.in_zone,
-                           counts={send.id: service.counts(send) for send in rows})
+                           counts={send.id: service.counts(send) for send in rows}, sendable=sendable)
 
 
 @bp.get("/sends/<int:send_id>")
