@@ -97,10 +97,20 @@ def issues_new():
 
 def _edit_page(issue: Issue, status: int = 200):
     from app.rendering.preflight import run_preflight
+    from app.sending.service import SendError, check_sendable
 
     check = lifecycle.check_approval(issue, current_user) if issue.status == "draft" else None
+    # Why the send button is disabled, in the words the send form would use.
+    send_blocker = None
+    if not current_user.is_admin:
+        send_blocker = "Only admins can schedule sends."
+    else:
+        try:
+            check_sendable(issue)
+        except SendError as exc:
+            send_blocker = str(exc)
     return render_template("admin/issues/edit.html", issue=issue, lists=_all_lists(), approval=check,
-                           editable=issue.status in ("draft", "approved"),
+                           editable=issue.status in ("draft", "approved"), send_blocker=send_blocker,
                            placeholders=_placeholders(issue.body), problems=run_preflight(issue)), status
 
 
