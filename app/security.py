@@ -28,7 +28,23 @@ def init_app(app: Flask) -> None:
     csrf.init_app(app)
     app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
     limiter.init_app(app)
+    app.before_request(_refuse_nul_input)
     app.after_request(_security_headers)
+
+
+def _refuse_nul_input() -> tuple[str, int] | None:
+    """NUL is never valid text: PostgreSQL cannot store it (a 500 deep in any
+    domain) and mail headers must not carry it. Refused once here for every
+    form field, query value, upload file name and JSON body (the importers
+    deal with NUL inside uploaded files)."""
+    if request.endpoint == "public.webhooks_ses":
+        return None  # reads its raw body whatever the content type; only SNS-signed data is used
+    values = [*request.args.listvalues(), *request.form.listvalues(),
+              [upload.filename or "" for group in request.files.listvalues() for upload in group]]
+    if any("\x00" in value for group in values for value in group) or (
+            request.is_json and b"\\u0000" in request.get_data(cache=True)):
+        return "Text input must not contain NUL characters.", 400
+    return None
 
 
 def _security_headers(response: Response) -> Response:
