@@ -83,6 +83,9 @@ def parse_jekyll_text(raw: bytes | str, filename: str) -> JekyllFile:
     doc = JekyllFile(filename=filename, body="")
     text = _decode(raw, doc) if isinstance(raw, bytes) else raw.removeprefix("\ufeff")
     text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if "\x00" in text:  # not text (and PostgreSQL cannot store it)
+        doc.warn(text[: text.index("\x00")].count("\n") + 1, "NUL characters removed")
+        text = text.replace("\x00", "")
 
     lines = text.split("\n")
     if lines and lines[0].rstrip() == FENCE:
