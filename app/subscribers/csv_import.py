@@ -164,6 +164,9 @@ def import_csv(stream: BinaryIO, list_name: str, status: str = "active", *, tag:
         if _has_undecodable(cells):
             result.error(line, "not valid UTF-8 text (save the file as 'CSV UTF-8')")
             return
+        if any("\x00" in cell for cell in cells):  # PostgreSQL cannot store NUL
+            result.error(line, "contains a NUL character; not imported")
+            return
         raw = cells[columns["email"]].strip() if columns["email"] < len(cells) else ""
         if not raw:
             result.error(line, "no email address")
