@@ -3,7 +3,7 @@ through a ``RateBucket`` row locked with SELECT ... FOR UPDATE (PostgreSQL;
 SQLite serialises writers anyway).
 
 The ceiling comes from the account quota (``GetAccount``: MaxSendRate) or from
-``SEND_RATE``. On throttling the current rate is halved and claims stop for a
+``SEND_RATE``. On throttling the current rate drops by 30% and claims stop for a
 short back-off; then it climbs back towards the ceiling (AIMD). The 24-hour
 quota is respected by counting what was granted since the quota was read."""
 
@@ -24,9 +24,10 @@ log = logging.getLogger(__name__)
 
 BUCKET = "ses"
 DEFAULT_RATE = 50.0          # non-SES transports when SEND_RATE is unset
-BURST_SECONDS = 0.5          # how much unused rate may accumulate
-BACKOFF_SECONDS = 1.0        # pause after a throttle
-RECOVERY_PER_SECOND = 0.1    # fraction of the ceiling regained per second
+BURST_SECONDS = 0.25         # how much unused rate may accumulate
+BACKOFF_SECONDS = 0.5        # pause after a throttle
+DECREASE = 0.7               # rate multiplier on a throttle
+RECOVERY_PER_SECOND = 0.2    # fraction of the ceiling regained per second
 FLOOR = 0.05                 # never slow below this fraction of the ceiling
 QUOTA_REFRESH = timedelta(minutes=5)
 
@@ -128,11 +129,11 @@ class Pacer:
             db.session.commit()
 
     def throttled(self) -> None:
-        """SES said 429: halve the rate once per back-off window and stop granting briefly."""
+        """SES said 429: slow down once per back-off window and stop granting briefly."""
         row = _bucket()
         now = utcnow()
         if row.throttled_until is None or row.throttled_until <= now:
-            row.rate = max(self.ceiling * FLOOR, (row.rate or self.ceiling) / 2)
+            row.rate = max(self.ceiling * FLOOR, (row.rate or self.ceiling) * DECREASE)
             row.throttled_until = now + timedelta(seconds=BACKOFF_SECONDS)
             row.tokens = 0.0
             log.info("throttled: rate now %.1f/s", row.rate)
