@@ -99,7 +99,9 @@ def confirm(token: str) -> list[MailingList]:
         raise TokenError("This confirmation link is not valid.") from exc
     used = TokenError("This confirmation link has already been used or is no longer valid. "
                       "If you signed up again since, use the newest email.")
-    subscriber = db.session.get(Subscriber, subscriber_id) if isinstance(subscriber_id, int) else None
+    well_formed = isinstance(subscriber_id, int) and isinstance(pairs, list) and all(
+        isinstance(pair, list) and len(pair) == 2 and all(isinstance(v, int) for v in pair) for pair in pairs)
+    subscriber = db.session.get(Subscriber, subscriber_id) if well_formed else None
     if subscriber is None or is_suppressed(subscriber.email):
         raise used
     now, confirmed = utcnow(), []
