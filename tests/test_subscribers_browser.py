@@ -50,4 +50,17 @@ def test_signup_unsubscribe_and_import_in_a_browser(app, live_server, page, user
     assert page.locator("[data-field=imported]").inner_text() == "2"
     assert "nope" in page.locator("[data-field=errors]").inner_text()
     screenshot(page, "subscribers-import")
+
+    page.goto(f"{live_server.url}/admin/subscribers?q=one")
+    page.click("text=one@example.com")
+    assert page.locator("h1").inner_text() == "one@example.com"
+    screenshot(page, "subscribers-view")
+    page.once("dialog", lambda dialog: dialog.dismiss())  # subscribers.js asks first
+    page.click("text=Delete and erase personal data")
+    assert page.locator("h1").inner_text() == "one@example.com"
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("text=Delete and erase personal data")
+    page.wait_for_selector("text=Subscriber erased")
+    assert db.session.scalar(select(Subscriber).where(Subscriber.email == "one@example.com")) is None
+    screenshot(page, "subscribers-index")
     assert page.js_errors == []
