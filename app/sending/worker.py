@@ -20,12 +20,13 @@ from __future__ import annotations
 import logging
 import math
 import os
+import queue
 import signal
 import socket
 import threading
 import uuid
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from time import monotonic
@@ -73,7 +74,9 @@ class Worker:
         self.lease = timedelta(seconds=float(app.config.get("SEND_LEASE_SECONDS", 300)))
         self.poll = float(app.config.get("SEND_POLL_SECONDS", 1.0))
         self.stop_event = threading.Event()
-        self.inflight: dict[Future[Outcome], RecipientRow] = {}
+        # Answers arrive on a queue (O(1) per message, whatever the number in flight).
+        self.inflight = 0
+        self.results: queue.SimpleQueue[Outcome] = queue.SimpleQueue()
         self.answered: list[Outcome] = []   # answers not yet written (written within one cycle)
         self.composers: dict[int, tuple[Composer, Any]] = {}
         self.list_ids: dict[int, list[int]] = {}
@@ -123,7 +126,7 @@ class Worker:
                 else:
                     self.stop_event.wait(min(self.poll, self._seconds_to_next_retry()))
                 continue
-            free, batch = self.threads - len(self.inflight), self._batch()
+            free, batch = self.threads - self.inflight, self._batch()
             if free < batch:
                 # Let answers accumulate; the next cycle's transaction records them.
                 self.answered += self._gather(self.poll, want=batch - free)
@@ -285,37 +288,40 @@ class Worker:
         for row in rows:
             click_url = tracking(row) if tracking else None  # may read the database: stays here
 
-            def task(row: RecipientRow = row, click_url=click_url) -> Outcome:
+            def task(row: RecipientRow = row, click_url=click_url) -> None:
+                outcome = Outcome(row, send_id, error=UncertainError("the sending thread stopped"))
                 try:
                     with app.app_context():
                         message = composer.compose(row, click_url)
                 except Exception as exc:  # a rendering bug or a bad address: nothing was sent
-                    return Outcome(row, send_id, error=PermanentError(f"cannot build the message: {exc}"))
-                try:
-                    return Outcome(row, send_id, message_id=transport.send(message))
-                except Exception as exc:
-                    return Outcome(row, send_id, error=exc)
+                    outcome = Outcome(row, send_id, error=PermanentError(f"cannot build the message: {exc}"))
+                else:
+                    try:
+                        outcome = Outcome(row, send_id, message_id=transport.send(message))
+                    except Exception as exc:
+                        outcome = Outcome(row, send_id, error=exc)
+                finally:
+                    self.results.put(outcome)   # always exactly one answer per task
 
-            self.inflight[pool.submit(task)] = row
+            self.inflight += 1
+            pool.submit(task)
 
     def _gather(self, timeout: float, want: int = 1) -> list[Outcome]:
         """Wait up to ``timeout`` for ``want`` answers (fewer if time runs out)
         and return every answer that has arrived."""
-        if not self.inflight:
-            return []
+        done: list[Outcome] = []
         deadline = monotonic() + timeout
-        pending = list(self.inflight)
-        done: list[Future[Outcome]] = []
-        while True:
-            finished, still = wait(pending, timeout=max(0.0, deadline - monotonic()),
-                                   return_when=FIRST_COMPLETED)
-            done += finished
-            pending = list(still)
-            if len(done) >= want or not pending or monotonic() >= deadline:
+        while self.inflight:
+            remaining = deadline - monotonic()
+            try:
+                if len(done) < want and remaining > 0:
+                    done.append(self.results.get(timeout=remaining))
+                else:
+                    done.append(self.results.get_nowait())
+            except queue.Empty:
                 break
-        for future in done:
-            del self.inflight[future]
-        return [future.result() for future in done]
+            self.inflight -= 1
+        return done
 
     def _drain(self) -> None:
         answered, self.answered = self.answered, []
