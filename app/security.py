@@ -34,12 +34,12 @@ def init_app(app: Flask) -> None:
 
 def _refuse_nul_input() -> tuple[str, int] | None:
     """NUL is never valid text: PostgreSQL cannot store it (a 500 deep in any
-    domain) and mail headers must not carry it. Refused once here for every
-    form field, query value, upload file name and JSON body (the importers
+    domain) and mail headers must not carry it. Refused once here for the
+    path, every form field, query value, upload file name and JSON body (the importers
     deal with NUL inside uploaded files)."""
     if request.endpoint == "public.webhooks_ses":
         return None  # reads its raw body whatever the content type; only SNS-signed data is used
-    values = [*request.args.listvalues(), *request.form.listvalues(),
+    values = [[request.path], *request.args.listvalues(), *request.form.listvalues(),
               [upload.filename or "" for group in request.files.listvalues() for upload in group]]
     if any("\x00" in value for group in values for value in group) or (
             request.is_json and b"\\u0000" in request.get_data(cache=True)):
