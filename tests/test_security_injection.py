@@ -95,7 +95,7 @@ def test_bulk_message_recipient_name_cannot_add_headers(app, users, attack):
 
 @pytest.mark.parametrize("attack", HEADER_ATTACKS)
 def test_transactional_mail_refuses_injected_subject(app, attack):
-    with pytest.raises((InvalidHeaderError, ValueError)):
+    with pytest.raises(InvalidHeaderError, match="line breaks"):
         send_transactional("reader@example.com", attack, "body")
     assert _outbox_messages(app) == []
 
@@ -164,8 +164,6 @@ def test_test_send_with_injected_subject_is_refused_cleanly(app, editor_client, 
 
 def test_nul_in_any_admin_form_is_refused_before_it_reaches_a_table(app, editor_client, users):
     """PostgreSQL cannot store NUL: without the check at the door these were 500s there."""
-    from app.security import _refuse_nul_input  # noqa: F401 (the defence under test)
-
     issue = create_issue("Plain", user=users["editor"], body="Hello.")
     mailing = create_list("Readers")
     forms = {
