@@ -87,9 +87,11 @@ class Pacer:
             row.rate = self.ceiling
         db.session.commit()
 
-    def acquire(self, want: int, commit: bool = True) -> Grant:
-        """Take up to ``want`` tokens now. With ``commit=False`` the bucket row
-        stays locked until the caller commits (its claim joins the transaction)."""
+    def acquire(self, want: int, commit: bool = True, minimum: int = 1) -> Grant:
+        """Take up to ``want`` tokens now, but none until ``minimum`` are there
+        (fewer, larger claims: database round trips do not grow with the rate).
+        With ``commit=False`` the bucket row stays locked until the caller
+        commits (its claim joins the transaction)."""
         row = _bucket()
         now = utcnow()
         elapsed = max(0.0, (now - row.updated_at).total_seconds()) if row.updated_at else 0.0
@@ -100,10 +102,13 @@ class Pacer:
             rate = min(ceiling, rate + ceiling * RECOVERY_PER_SECOND * elapsed)
         burst = max(1.0, rate * BURST_SECONDS)
         tokens = min(burst, row.tokens + rate * elapsed)
-        granted = 0 if throttled else min(want, math.floor(tokens))
-        if row.max_24h is not None:
-            remaining = row.max_24h - (row.sent_last_24h or 0)
-            granted = max(0, min(granted, remaining))
+        need = max(1, min(minimum, want, math.floor(burst)))
+        remaining = None if row.max_24h is None else max(0, row.max_24h - (row.sent_last_24h or 0))
+        if remaining:
+            need = min(need, remaining)
+        granted = 0 if throttled or tokens < need else min(want, math.floor(tokens))
+        if remaining is not None:
+            granted = min(granted, remaining)
         row.tokens, row.rate, row.updated_at = tokens - granted, rate, now
         if row.max_24h is not None:
             row.sent_last_24h = (row.sent_last_24h or 0) + granted
@@ -115,7 +120,7 @@ class Pacer:
             return Grant(0, 60.0, "quota")
         if throttled:
             return Grant(0, (row.throttled_until - now).total_seconds())
-        return Grant(0, max(0.005, (1.0 - tokens) / rate))
+        return Grant(0, max(0.005, (need - tokens) / rate))
 
     def refund(self, tokens: int, commit: bool = True) -> None:
         """Give back tokens that were granted but not used (fewer rows than asked)."""

@@ -142,7 +142,7 @@ class Worker:
             # One transaction per cycle: record what finished, take tokens, claim rows.
             answered, self.answered = self.answered + self._gather(0), []
             follow_up = self._record(answered, commit=False)
-            grant = self.pacer.acquire(free, commit=False)
+            grant = self.pacer.acquire(free, commit=False, minimum=batch)
             rows = self._claim(send_id, grant.tokens) if grant.tokens else []
             if len(rows) < grant.tokens:
                 self.pacer.refund(grant.tokens - len(rows), commit=False)
@@ -154,7 +154,8 @@ class Worker:
             elif grant.tokens:
                 send_id = None  # paused, finished, all skipped or only future retries: look again
             elif self.inflight:
-                self._record(self._gather(grant.wait))
+                # Wait for tokens while collecting answers; the next cycle records them.
+                self.answered += self._gather(grant.wait, want=self.threads)
             elif grant.reason == "quota" and once:
                 log.warning("the 24-hour sending quota is used up; the rest waits for the next run")
                 return
