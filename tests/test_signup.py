@@ -59,12 +59,17 @@ def test_signup_confirm_activates_and_replay_is_refused(app, client, news):
     assert message["To"] == "reader@example.com"
     path = confirm_path(message)
 
-    confirmed = client.get(path)
+    # Opening the link (as a mail scanner would) only shows a button.
+    looked = client.get(path)
+    assert looked.status_code == 200 and b"Yes, subscribe me" in looked.data
+    assert subscription("reader@example.com").status == "pending"
+
+    confirmed = client.post(path)
     assert confirmed.status_code == 200 and b"News" in confirmed.data
     sub = subscription("reader@example.com")
     assert sub.status == "active" and sub.confirmed_at is not None
 
-    replay = client.get(path)
+    replay = client.post(path)
     assert replay.status_code == 400 and b"already been used" in replay.data
 
     tampered = client.get(path[:-3] + ("aaa" if not path.endswith("aaa") else "bbb"))
@@ -79,6 +84,7 @@ def test_old_confirm_link_cannot_resubscribe_after_unsubscribe(app, client, news
     subscriber = db.session.scalar(select(Subscriber).where(Subscriber.email == "a@example.com"))
     unsubscribe(subscriber, news)
     assert client.get(path).status_code == 400
+    assert client.post(path).status_code == 400
     assert subscription("a@example.com").status == "unsubscribed"
 
 
@@ -95,7 +101,7 @@ def test_existing_address_looks_like_a_new_one(app, client, news):
     fresh = client.post("/subscribe", data={"email": "new@example.com"})
     app.config["SIGNUP_ADDRESS_INTERVAL"] = 0
     client.post("/subscribe", data={"email": "old@example.com"})
-    client.get(confirm_path(mails(app)[-1]))
+    client.post(confirm_path(mails(app)[-1]))
     assert subscription("old@example.com").status == "active"
     again = client.post("/subscribe", data={"email": "old@example.com"})
     suppress("gone@example.com", "complaint")

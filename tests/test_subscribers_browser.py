@@ -23,6 +23,8 @@ def test_signup_unsubscribe_and_import_in_a_browser(app, live_server, page, user
     page.click("button[type=submit]")
     assert page.locator("h1").inner_text() == "Check your inbox"
     page.goto(live_server.url + confirm_path(mails(app)[0]))
+    assert page.locator("h1").inner_text() == "Confirm your subscription"
+    page.click("button:has-text('Yes, subscribe me')")
     assert page.locator("h1").inner_text() == "You're subscribed"
     subscriber = db.session.scalar(select(Subscriber).where(Subscriber.email == "browser@example.com"))
     db.session.expire_all()

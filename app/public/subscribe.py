@@ -18,6 +18,7 @@ from app.subscribers.service import (
     SubscriberError,
     TokenError,
     confirm,
+    lists_to_confirm,
     read_target,
     resubscribe,
     signup,
@@ -60,6 +61,8 @@ def subscribe():
 @bp.route("/confirm/<token>", methods=["GET", "POST"])
 def confirm_subscription(token: str):
     try:
+        if request.method == "GET":
+            return render_template("public/confirm.html", lists=lists_to_confirm(token))
         lists = confirm(token)
     except TokenError as exc:
         return render_template("public/confirm_invalid.html", message=str(exc)), 400

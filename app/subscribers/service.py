@@ -88,8 +88,8 @@ def confirm_url(subscriber_id: int, subscriptions: Iterable[Subscription]) -> st
     return f"{base}/confirm/{confirm_token(subscriber_id, subscriptions)}"
 
 
-def confirm(token: str) -> list[MailingList]:
-    """Activate the pending subscriptions the token was issued for."""
+def _pending_for_token(token: str) -> list[Subscription]:
+    """The pending subscriptions a confirmation token was issued for (read only)."""
     max_age = int(current_app.config.get("CONFIRM_TOKEN_MAX_AGE") or 7 * 24 * 3600)
     try:
         subscriber_id, pairs = _confirm_serializer().loads(token, max_age=max_age)
@@ -104,16 +104,31 @@ def confirm(token: str) -> list[MailingList]:
     subscriber = db.session.get(Subscriber, subscriber_id) if well_formed else None
     if subscriber is None or is_suppressed(subscriber.email):
         raise used
-    now, confirmed = utcnow(), []
+    pending = []
     for list_id, requested in pairs:
         subscription = _subscription(subscriber_id, list_id)
         if (subscription is not None and subscription.status == "pending"
                 and stamp(subscription.requested_at or subscription.created_at) == requested):
-            subscription.status, subscription.confirmed_at = "active", now
-            subscription.unsubscribed_at = None
-            confirmed.append(subscription.list)
-    if not confirmed:
+            pending.append(subscription)
+    if not pending:
         raise used
+    return pending
+
+
+def lists_to_confirm(token: str) -> list[MailingList]:
+    """What a confirmation link would activate, without activating it: the GET
+    page shows this and a button, so mail scanners following links cannot
+    complete a double opt-in on the reader's behalf."""
+    return [subscription.list for subscription in _pending_for_token(token)]
+
+
+def confirm(token: str) -> list[MailingList]:
+    """Activate the pending subscriptions the token was issued for."""
+    now, confirmed = utcnow(), []
+    for subscription in _pending_for_token(token):
+        subscription.status, subscription.confirmed_at = "active", now
+        subscription.unsubscribed_at = None
+        confirmed.append(subscription.list)
     db.session.commit()
     return confirmed
 
