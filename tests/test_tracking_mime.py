@@ -45,3 +45,39 @@ def test_sent_mime_tracks_content_links_but_not_unsubscribe(app, runner) -> None
         assert response.status_code == 302 and response.headers["Location"] == "https://example.org/x"
     clicks = db.session.scalars(select(FeedbackEvent).where(FeedbackEvent.kind == "click")).all()
     assert len({c.delivery_id for c in clicks}) == 2
+
+
+def test_open_pixel_per_recipient_when_opens_are_tracked(app, runner) -> None:
+    from app.settings import set_setting
+
+    set_setting("track_opens", True)
+    set_setting("track_clicks", False)
+    issue = make_issue()
+    make_list("Readers", 2)
+    assert runner.invoke(args=["send", issue.slug, "--list", "Readers"]).exit_code == 0
+    assert runner.invoke(args=["worker", "--once"]).exit_code == 0
+    outbox = Path(app.config["TRANSPORT"].removeprefix("outbox:"))
+    pixels = set()
+    for path in sorted(outbox.glob("*.eml")):
+        message = email.message_from_bytes(path.read_bytes(), policy=policy.default)
+        html = message.get_body(("html",)).get_content()
+        assert "open-pixel.invalid" not in html
+        assert "/r/" not in html  # clicks are not tracked here; content links stay as written
+        [pixel] = re.findall(r'<img src="([^"]+/o/[^"]+\.gif)" width="1" height="1"', html)
+        pixels.add(urlsplit(pixel).path)
+    assert len(pixels) == 2  # one pixel per recipient
+    client = app.test_client()
+    for path in pixels:
+        assert client.get(path).status_code == 200
+    opens = db.session.scalars(select(FeedbackEvent).where(FeedbackEvent.kind == "open")).all()
+    assert len({o.delivery_id for o in opens}) == 2
+
+
+def test_no_pixel_by_default(app, runner) -> None:
+    issue = make_issue()
+    make_list("Readers", 1)
+    runner.invoke(args=["send", issue.slug, "--list", "Readers"])
+    runner.invoke(args=["worker", "--once"])
+    outbox = Path(app.config["TRANSPORT"].removeprefix("outbox:"))
+    [path] = outbox.glob("*.eml")
+    assert "/o/" not in path.read_text() and "open-pixel" not in path.read_text()

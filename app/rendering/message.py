@@ -29,7 +29,12 @@ from app.subscribers.tokens import unsubscribe_url
 
 _FORBIDDEN = re.compile(r"[\r\n\x00]")
 _ADDRESS = re.compile(r"^[^\s@<>,;:\"()\[\]\\]+@[^\s@<>,;:\"()\[\]\\]+\.[^\s@<>,;:\"()\[\]\\]+$")
-_HTML_HREF = re.compile(r'(<a\b[^>]*?\bhref=")([^"]*)(")', re.IGNORECASE)
+# Per-recipient URL slots in the HTML: every link, and the open-tracking pixel
+# (only the sentinel image a send inserts, never the issue's own images).
+OPEN_PIXEL_SENTINEL = "https://open-pixel.invalid/o.gif"
+_HTML_HREF = re.compile(
+    r'(<a\b[^>]*?\bhref="|<img\b[^>]*?\bsrc="(?=' + re.escape(OPEN_PIXEL_SENTINEL) + r'"))([^"]*)(")',
+    re.IGNORECASE)
 _TEXT_LINK = re.compile(r"^(\[\d+\] )(\S+)$", re.MULTILINE)
 _SOFT_BREAK = b"=\r\n"
 _PLACEHOLDER = re.compile(re.escape(UNSUBSCRIBE_PLACEHOLDER) + r"[0-9a-f]{24}")

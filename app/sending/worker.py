@@ -37,7 +37,7 @@ from sqlalchemy import bindparam, exists, func, or_, select, update
 
 from app.db import db, utcnow
 from app.sending import service
-from app.sending.compose import Composer, RecipientRow, click_tracking
+from app.sending.compose import Composer, RecipientRow, link_tracking
 from app.sending.models import Delivery, Send, send_lists
 from app.sending.pacing import Pacer
 from app.sending.transport import (
@@ -279,7 +279,7 @@ class Worker:
 
     def _composer(self, send_id: int) -> tuple[Composer, Any]:
         if send_id not in self.composers:
-            self.composers[send_id] = (Composer(db.session.get(Send, send_id)), click_tracking())
+            self.composers[send_id] = (Composer(db.session.get(Send, send_id)), link_tracking())
             db.session.commit()
         return self.composers[send_id]
 
