@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.db import db, utcnow
 from app.reports.retention import apply_retention
@@ -52,3 +52,13 @@ def test_retention_period_is_configurable(app) -> None:
     record_event(row, "open", when=utcnow() - timedelta(days=6))
     db.session.commit()
     assert apply_retention() == 1
+
+
+def test_the_worker_applies_retention(app, runner) -> None:
+    row = deliveries(make_send(1))[0]
+    record_event(row, "click", url="https://example.org/x", when=utcnow() - timedelta(days=200))
+    db.session.commit()
+    assert runner.invoke(args=["worker", "--once"]).exit_code == 0
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count()).select_from(FeedbackEvent)) == 0
+    assert db.session.scalar(select(func.sum(DailyStat.count)).where(DailyStat.kind == "click")) == 1

@@ -49,46 +49,47 @@ def texts(html: str) -> dict[str, str]:
     return {key: " ".join(value.split()) for key, value in parser.text.items()}
 
 
-def test_schedule_flow_confirms_then_stores_utc(app, editor_client):
+def test_schedule_flow_confirms_then_stores_utc(app, admin_client):
     issue = make_issue()
     readers = make_list("Readers", 12)
     make_list("Friends", 4, start=10)   # r10, r11 on both lists
     friends = db.session.scalar(select(type(readers)).where(type(readers).name == "Friends"))
     set_setting("reader_timezone", "Europe/Paris")
-    assert f'<option value="{issue.id}">' in editor_client.get("/admin/sends").text
-    page = editor_client.get(f"/admin/sends/new?issue={issue.id}")
+    assert f'<option value="{issue.id}">' in admin_client.get("/admin/sends").text
+    page = admin_client.get(f"/admin/sends/new?issue={issue.id}")
     assert page.status_code == 200 and 'value="Europe/Paris" selected' in page.text
     form = {"issue": issue.id, "list": [readers.id, friends.id], "at": "2026-07-01T09:30",
             "timezone": "Europe/Paris"}
-    confirm = editor_client.post("/admin/sends/new", data=form)
+    confirm = admin_client.post("/admin/sends/new", data=form)
     shown = texts(confirm.text)
     assert confirm.status_code == 200
     assert shown["confirm-recipients"] == "14"
     assert shown["confirm-duration"] == "1 s"        # 14 recipients at the default 50/s
     assert "not known" in shown["confirm-quota"]
     assert db.session.scalar(select(Send.id)) is None  # nothing written before confirming
-    done = editor_client.post("/admin/sends/new", data={**form, "step": "create"})
+    done = admin_client.post("/admin/sends/new", data={**form, "step": "create"})
     assert done.status_code == 303
     send = db.session.scalar(select(Send))
     assert send.scheduled_at == datetime(2026, 7, 1, 7, 30)   # CEST is UTC+2
-    detail = editor_client.get(done.headers["Location"])
+    detail = admin_client.get(done.headers["Location"])
     assert "2026-07-01 09:30 CEST" in detail.text and "07:30 UTC" in detail.text
 
 
-def test_schedule_refusals_are_422_with_a_message(app, editor_client):
+def test_schedule_refusals_are_422_with_a_message(app, admin_client, editor_client):
     issue = make_issue(status="draft")
     readers = make_list("Readers", 2)
     set_setting("require_approval", True)
-    response = editor_client.post("/admin/sends/new", data={"issue": issue.id, "list": [readers.id],
+    response = admin_client.post("/admin/sends/new", data={"issue": issue.id, "list": [readers.id],
                                                              "timezone": "UTC"})
     assert response.status_code == 422 and "approved" in response.text
     set_setting("require_approval", False)
-    response = editor_client.post("/admin/sends/new", data={
+    response = admin_client.post("/admin/sends/new", data={
         "issue": issue.id, "list": [readers.id], "at": "2026-03-29T02:30", "timezone": "Europe/Paris"})
     assert response.status_code == 422 and "does not exist" in response.text
-    response = editor_client.post("/admin/sends/new", data={"issue": issue.id, "timezone": "UTC"})
+    response = admin_client.post("/admin/sends/new", data={"issue": issue.id, "timezone": "UTC"})
     assert response.status_code == 422 and "at least one list" in response.text
-    assert editor_client.get("/admin/sends/new?issue=999").status_code == 404
+    assert admin_client.get("/admin/sends/new?issue=999").status_code == 404
+    assert editor_client.get(f"/admin/sends/new?issue={issue.id}").status_code == 403  # sending is an admin's
     assert db.session.scalar(select(Send.id)) is None
 
 

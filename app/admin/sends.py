@@ -95,6 +95,7 @@ def _form_lists() -> list[MailingList]:
 
 
 @bp.route("/sends/new", methods=["GET", "POST"])
+@admin_required
 def sends_new():
     issue = db.session.get(Issue, request.values.get("issue", type=int) or 0)
     if issue is None:

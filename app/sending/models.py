@@ -55,6 +55,8 @@ class Delivery(db.Model):
         UniqueConstraint("send_id", "subscriber_id"),
         Index("ix_deliveries_send_status", "send_id", "status"),
         Index("ix_deliveries_message_id", "message_id"),
+        # A subscriber's history and erasure look deliveries up by subscriber.
+        Index("ix_deliveries_subscriber_id", "subscriber_id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001_initial
 Revises: 
-Create Date: 2026-11-25 14:34:48.492002
+Create Date: 2026-11-25 15:31:37.506250
 
 """
 from alembic import op
@@ -282,6 +282,7 @@ def upgrade():
     with op.batch_alter_table('deliveries', schema=None) as batch_op:
         batch_op.create_index('ix_deliveries_message_id', ['message_id'], unique=False)
         batch_op.create_index('ix_deliveries_send_status', ['send_id', 'status'], unique=False)
+        batch_op.create_index('ix_deliveries_subscriber_id', ['subscriber_id'], unique=False)
 
     op.create_table('send_lists',
     sa.Column('send_id', sa.Integer(), nullable=False),
@@ -322,6 +323,7 @@ def downgrade():
     op.drop_table('feedback_events')
     op.drop_table('send_lists')
     with op.batch_alter_table('deliveries', schema=None) as batch_op:
+        batch_op.drop_index('ix_deliveries_subscriber_id')
         batch_op.drop_index('ix_deliveries_send_status')
         batch_op.drop_index('ix_deliveries_message_id')
 
