@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask import abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -27,13 +27,6 @@ from app.issues.service import (
     save_issue,
 )
 from app.subscribers.models import MailingList
-
-
-def _issue_or_404(issue_id: int) -> Issue:
-    issue = db.session.get(Issue, issue_id)
-    if issue is None:
-        abort(404)
-    return issue
 
 
 def _all_lists() -> list[MailingList]:
@@ -116,7 +109,7 @@ def _edit_page(issue: Issue, status: int = 200):
 
 @bp.route("/issues/<int:issue_id>", methods=["GET", "POST"])
 def issues_edit(issue_id: int):
-    issue = _issue_or_404(issue_id)
+    issue = db.get_or_404(Issue, issue_id)
     if request.method == "GET":
         return _edit_page(issue)
     form = request.form
@@ -130,7 +123,7 @@ def issues_edit(issue_id: int):
     except IssueError as exc:
         db.session.rollback()
         flash(str(exc), "error")
-        return _edit_page(_issue_or_404(issue_id), 409 if isinstance(exc, ConflictError) else 400)
+        return _edit_page(db.get_or_404(Issue, issue_id), 409 if isinstance(exc, ConflictError) else 400)
     flash("Saved." if changed else "No changes to save.", "success")
     return redirect(url_for("admin.issues_edit", issue_id=issue.id))
 
@@ -138,7 +131,7 @@ def issues_edit(issue_id: int):
 @bp.route("/issues/<int:issue_id>/autosave", methods=["POST"])
 def issues_autosave(issue_id: int):
     """JSON save used by the editor (autosave and Ctrl/Cmd-S); answers 409 on a conflict."""
-    issue = _issue_or_404(issue_id)
+    issue = db.get_or_404(Issue, issue_id)
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
         return jsonify(error="Expected a JSON object."), 400
@@ -183,7 +176,7 @@ def issues_preview():
 
 @bp.route("/issues/<int:issue_id>/revisions")
 def issues_revisions(issue_id: int):
-    issue = _issue_or_404(issue_id)
+    issue = db.get_or_404(Issue, issue_id)
     diff = None
     number = request.args.get("diff", type=int)
     if number is not None:
@@ -197,7 +190,7 @@ def issues_revisions(issue_id: int):
 
 @bp.route("/issues/<int:issue_id>/revisions/<int:number>/restore", methods=["POST"])
 def issues_restore(issue_id: int, number: int):
-    issue = _issue_or_404(issue_id)
+    issue = db.get_or_404(Issue, issue_id)
     try:
         restore_revision(issue, number, base_version=_parse_version(request.form.get("version")),
                          user=current_user)
@@ -211,7 +204,7 @@ def issues_restore(issue_id: int, number: int):
 
 @bp.route("/issues/<int:issue_id>/approve", methods=["POST"])
 def issues_approve(issue_id: int):
-    issue = _issue_or_404(issue_id)
+    issue = db.get_or_404(Issue, issue_id)
     try:
         if request.form.get("action") == "unapprove":
             lifecycle.unapprove(issue)
@@ -222,7 +215,7 @@ def issues_approve(issue_id: int):
     except IssueError as exc:
         db.session.rollback()
         flash(str(exc), "error")
-        return _edit_page(_issue_or_404(issue_id), 409)
+        return _edit_page(db.get_or_404(Issue, issue_id), 409)
     return redirect(url_for("admin.issues_edit", issue_id=issue_id))
 
 
@@ -230,7 +223,7 @@ def issues_approve(issue_id: int):
 def issues_test_send(issue_id: int):
     from app.issues.test_send import send_test
 
-    issue = _issue_or_404(issue_id)
+    issue = db.get_or_404(Issue, issue_id)
     try:
         result = send_test(issue, request.form.get("addresses", ""))
     except IssueError as exc:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Response, abort, render_template, stream_with_context
+from flask import Response, render_template, stream_with_context
 
 from app.admin import bp
 from app.db import db
@@ -12,13 +12,6 @@ from app.sending.models import Send
 from app.settings import get_setting
 
 
-def _send_or_404(send_id: int) -> Send:
-    send = db.session.get(Send, send_id)
-    if send is None:
-        abort(404, "There is no such send.")
-    return send
-
-
 @bp.route("/reports/")
 def reports():
     return render_template("admin/reports/index.html", recent=recent_sends(limit=50))
@@ -26,7 +19,7 @@ def reports():
 
 @bp.route("/reports/<int:send_id>")
 def reports_send(send_id: int):
-    send = _send_or_404(send_id)
+    send = db.get_or_404(Send, send_id, description="There is no such send.")
     report = send_report(send)
     hours, counts = timeline(send)
     summary, latest = problems(send)
@@ -40,7 +33,7 @@ def reports_send(send_id: int):
 
 @bp.route("/reports/<int:send_id>.csv")
 def reports_send_csv(send_id: int):
-    send = _send_or_404(send_id)
+    send = db.get_or_404(Send, send_id, description="There is no such send.")
     slug = send.issue.slug if send.issue is not None else f"send-{send.id}"
     return Response(stream_with_context(recipients_csv(send)), mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="report-{slug}-{send.id}.csv"'})

@@ -28,13 +28,6 @@ DONE_MESSAGES = {"pause": "Send paused: no new messages go out; those in flight 
                  "resend-unknown": "Recipients with an unknown outcome are queued again."}
 
 
-def _send_or_404(send_id: int) -> Send:
-    send = db.session.get(Send, send_id)
-    if send is None:
-        abort(404)
-    return send
-
-
 def _timezone() -> str:
     return get_setting("reader_timezone") or "UTC"
 
@@ -60,20 +53,20 @@ def sends():
 
 @bp.get("/sends/<int:send_id>")
 def sends_detail(send_id: int):
-    send = _send_or_404(send_id)
+    send = db.get_or_404(Send, send_id)
     return render_template("admin/sends/detail.html", send=send, info=_status(send), tz=_timezone(),
                            in_zone=service.in_zone)
 
 
 @bp.get("/sends/<int:send_id>/status.json")
 def sends_status(send_id: int):
-    return jsonify(_status(_send_or_404(send_id)))
+    return jsonify(_status(db.get_or_404(Send, send_id)))
 
 
 @bp.post("/sends/<int:send_id>/<action>")
 @admin_required
 def sends_control(send_id: int, action: str):
-    send = _send_or_404(send_id)
+    send = db.get_or_404(Send, send_id)
     if action not in ACTIONS:
         abort(404)
     try:

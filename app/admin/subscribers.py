@@ -50,13 +50,6 @@ def _subscriber_or_404(subscriber_id: int) -> Subscriber:
         abort(404)
 
 
-def _list_or_404(list_id: int) -> MailingList:
-    mailing_list = db.session.get(MailingList, list_id)
-    if mailing_list is None:
-        abort(404)
-    return mailing_list
-
-
 @bp.route("/subscribers")
 def subscribers():
     prefix, list_id, status = request.args.get("q", ""), _int_arg("list"), request.args.get("status") or None
@@ -70,7 +63,7 @@ def subscribers():
 @bp.route("/subscribers/add", methods=["POST"])
 def subscribers_add():
     raw = request.form.get("list_id", "")
-    mailing_list = _list_or_404(int(raw) if raw.isdigit() else 0)
+    mailing_list = db.get_or_404(MailingList, int(raw) if raw.isdigit() else 0)
     try:
         form = request.form
         subscriber = add_subscriber(form.get("email", ""), form.get("name", ""), mailing_list,
@@ -93,7 +86,7 @@ def subscribers_view(subscriber_id: int):
 def subscribers_unsubscribe(subscriber_id: int):
     subscriber = _subscriber_or_404(subscriber_id)
     raw = request.form.get("list_id", "")
-    mailing_list = _list_or_404(int(raw)) if raw.isdigit() else None
+    mailing_list = db.get_or_404(MailingList, int(raw)) if raw.isdigit() else None
     unsubscribe(subscriber, mailing_list, everything=mailing_list is None,
                 source=f"admin:{current_user.email}")
     flash(f"Unsubscribed from {mailing_list.name if mailing_list else 'every list'}.", "success")
@@ -131,28 +124,21 @@ def subscribers_import():
     return render_template("admin/subscribers/import.html", lists=browse.all_lists())
 
 
-def _job_or_404(job_id: int) -> SubscriberImport:
-    job = db.session.get(SubscriberImport, job_id)
-    if job is None:
-        abort(404)
-    return job
-
-
 @bp.route("/subscribers/imports/<int:job_id>")
 def subscribers_import_status(job_id: int):
-    job = _job_or_404(job_id)
+    job = db.get_or_404(SubscriberImport, job_id)
     return render_template("admin/subscribers/import_status.html", job=job, status=job_status(job))
 
 
 @bp.route("/subscribers/imports/<int:job_id>.json")
 def subscribers_import_progress(job_id: int):
-    return jsonify(job_status(_job_or_404(job_id)))
+    return jsonify(job_status(db.get_or_404(SubscriberImport, job_id)))
 
 
 @bp.route("/subscribers/lists/<int:list_id>/export.csv")
 @admin_required
 def subscribers_export(list_id: int):
-    mailing_list = _list_or_404(list_id)
+    mailing_list = db.get_or_404(MailingList, list_id)
     status = request.args.get("status") or None
     filename = f"{mailing_list.slug or 'list'}-subscribers.csv"
     return Response(stream_with_context(export_rows(mailing_list, status)), mimetype="text/csv",
@@ -191,7 +177,7 @@ def subscribers_lists():
 
 @bp.route("/subscribers/lists/<int:list_id>", methods=["GET", "POST"])
 def subscribers_lists_edit(list_id: int):
-    mailing_list = _list_or_404(list_id)
+    mailing_list = db.get_or_404(MailingList, list_id)
     if request.method == "POST":
         if not current_user.is_admin:
             abort(403)
