@@ -180,3 +180,32 @@ def test_non_json_notification_and_unsubscribe_confirmation_are_acknowledged(app
     unsubscribe = subscription_confirmation() | {"Type": "UnsubscribeConfirmation"}
     assert post(client, sign({k: v for k, v in unsubscribe.items() if k != "Signature"})).status_code == 200
     assert written() == (2, 0, 0)
+
+
+def test_a_post_that_races_another_is_retried_not_lost(app, client, monkeypatch) -> None:
+    """Two posts about one address at once can collide on its suppression row.
+    The loser must answer non-2xx (SNS delivers it again) and keep nothing,
+    never acknowledge a bounce it did not record."""
+    from sqlalchemy.exc import IntegrityError
+
+    import app.sending.feedback as feedback
+
+    send = make_send(1)
+    target = deliveries(send)[0]
+    message = notification(ses_notification(
+        "Bounce", target.message_id, destination=target.email, bounce={
+            "bounceType": "Permanent", "bounceSubType": "General",
+            "bouncedRecipients": [{"emailAddress": target.email}]}), version="2")
+    real_suppress = feedback.suppress
+
+    def collide(*args, **kwargs):
+        raise IntegrityError("INSERT INTO suppressions", {}, Exception("duplicate key (another request)"))
+
+    monkeypatch.setattr(feedback, "suppress", collide)
+    raced = post(client, message)
+    assert raced.status_code == 503
+    assert written() == (0, 0, 0)
+    monkeypatch.setattr(feedback, "suppress", real_suppress)
+    retried = post(client, message)  # SNS's redelivery
+    assert retried.status_code == 200 and retried.json["status"] == "processed"
+    assert written() == (1, 1, 1)

@@ -5,7 +5,9 @@ signature is the authentication)."""
 from __future__ import annotations
 
 from flask import current_app, request
+from sqlalchemy.exc import IntegrityError
 
+from app.db import db
 from app.public import bp
 from app.security import csrf
 from app.sending.feedback import FeedbackError, handle_sns_post
@@ -19,4 +21,10 @@ def webhooks_ses():
     except FeedbackError as exc:
         current_app.logger.warning("refused SNS post: %s", exc)
         return {"error": str(exc)}, exc.status
+    except IntegrityError:
+        # Two posts about one address raced (e.g. its bounce and its complaint):
+        # nothing of this one was kept, and SNS delivers it again after a non-2xx.
+        db.session.rollback()
+        current_app.logger.info("SNS post raced another one; asking SNS to retry")
+        return {"error": "busy, retry"}, 503
     return {"status": result.status, "events": result.events}, 200

@@ -106,10 +106,12 @@ def handle_sns_post(body: bytes) -> WebhookResult:
     try:
         db.session.commit()
     except IntegrityError:
-        # The same message processed concurrently by another request: its
-        # effects are committed there, ours are rolled back.
         db.session.rollback()
-        return WebhookResult("duplicate")
+        if db.session.get(SnsMessage, message_id) is not None:
+            # The same message processed concurrently by another request: its
+            # effects are committed there, ours are rolled back.
+            return WebhookResult("duplicate")
+        raise  # another row raced (e.g. one address's suppression): the view asks SNS to retry
     return result
 
 
