@@ -25,6 +25,13 @@ PUBLIC_CSP = (
 
 
 def init_app(app: Flask) -> None:
+    proxies = int(app.config.get("PROXY_COUNT") or 0)
+    if proxies:
+        # Behind N reverse proxies, trust their X-Forwarded-For/-Proto so rate
+        # limits key on the real client and https is recognised.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)  # type: ignore[method-assign]
     csrf.init_app(app)
     app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
     limiter.init_app(app)

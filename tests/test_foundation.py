@@ -138,3 +138,17 @@ def test_error_pages(client, editor_client):
     response = client.get("/no-such-page")
     assert response.status_code == 404
     assert "Not Found" in response.get_data(as_text=True)
+
+
+def test_behind_a_proxy_rate_limits_key_on_the_real_client(app_config, users):
+    app = create_app({**app_config, "PROXY_COUNT": 1})
+    client = app.test_client()
+    wrong = {"email": "admin@example.com", "password": "nope"}
+    with app.app_context():
+        for _ in range(5):
+            client.post("/admin/login", data=wrong, headers={"X-Forwarded-For": "203.0.113.7"})
+        assert client.post("/admin/login", data=wrong,
+                           headers={"X-Forwarded-For": "203.0.113.7"}).status_code == 429
+        # Another client behind the same proxy is not locked out by the first one's guesses.
+        assert client.post("/admin/login", data={"email": "admin@example.com", "password": PASSWORD},
+                           headers={"X-Forwarded-For": "198.51.100.9"}).status_code == 302

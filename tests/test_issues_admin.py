@@ -181,3 +181,14 @@ def test_revisions_page_diff_and_restore(app, editor_client, users) -> None:
     stored = db.session.get(Issue, issue.id)
     assert stored.body == "first line\n" and stored.version == 3
     assert editor_client.get("/admin/issues/9999").status_code == 404
+
+
+def test_test_sends_are_rate_limited(app, editor_client):
+    from app.issues.service import create_issue
+
+    issue = create_issue("Limits", user=None, subject="Limits")
+    issue.body = "Hello."
+    db.session.commit()
+    statuses = [editor_client.post(f"/admin/issues/{issue.id}/test-send",
+                                   data={"addresses": "me@example.com"}).status_code for _ in range(21)]
+    assert 429 not in statuses[:20] and statuses[20] == 429

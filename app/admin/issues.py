@@ -26,7 +26,12 @@ from app.issues.service import (
     restore_revision,
     save_issue,
 )
+from app.security import limiter
 from app.subscribers.models import MailingList
+
+# Test sends reach arbitrary typed addresses: cap them so a stolen editor
+# session cannot turn the newsletter into a spam relay.
+TEST_SEND_LIMIT = "20 per hour"
 
 
 def _all_lists() -> list[MailingList]:
@@ -220,6 +225,7 @@ def issues_approve(issue_id: int):
 
 
 @bp.route("/issues/<int:issue_id>/test-send", methods=["POST"])
+@limiter.limit(TEST_SEND_LIMIT, error_message="Too many test sends; wait a few minutes.")
 def issues_test_send(issue_id: int):
     from app.issues.test_send import send_test
 
