@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from flask import current_app
 
+from app.db import db
 from app.issues.jekyll_import import import_jekyll
+from app.subscribers.lists import find_list
 
 ARCHIVE_SLICE = 12
 
@@ -22,6 +24,12 @@ def load_demo_issues() -> list[str]:
     images = corpus / "ffl" / "images"
     report = import_jekyll([(p.name, p) for p in files], images_dir=images if images.is_dir() else None)
     lines = [f"issues: {report.imported} archive issues imported ({len(report.images)} images)"]
+    # The archive's "public" audience is what its public website showed.
+    public = find_list("public")
+    if public is not None and not public.public:
+        public.public = True
+        db.session.commit()
+        lines.append("lists: 'public' marked public, so its issues are in /issues/ and /feed.xml")
     seed = sorted((corpus / "seed").glob("*.txt"))
     if seed:
         # The seed is a real draft of 2018-09-12-client.md, kept as a draft of its own.
