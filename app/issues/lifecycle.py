@@ -21,7 +21,7 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
     "approved": ("draft", "scheduled", "sending", "cancelled"),
     "scheduled": ("approved", "sending", "cancelled"),
     "sending": ("sent", "cancelled"),
-    "sent": (),
+    "sent": ("sending",),   # only when an admin resends to recipients left "unknown" by a crash
     "cancelled": ("draft",),
 }
 

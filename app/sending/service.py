@@ -277,9 +277,11 @@ def resend_unknown(send: Send) -> int:
                                .values(status="queued", worker_id=None, lease_expires_at=None,
                                        next_attempt_at=None, updated_at=utcnow())).rowcount
     if count and send.status == "finished":
+        from app.issues.lifecycle import transition
+
         send.status, send.finished_at = "running", None
         if send.issue.status == "sent":
-            send.issue.status = "sending"  # lifecycle has no way back; this is a resumption
+            transition(send.issue, "sending", commit=False)
     db.session.commit()
     return count
 
