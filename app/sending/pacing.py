@@ -66,23 +66,28 @@ class Pacer:
 
     def refresh_quota(self, force: bool = False) -> None:
         """Read the account quota when it is stale (every worker may; the row
-        keeps the latest)."""
-        row = _bucket()
+        keeps the latest). SES is asked before the bucket row is locked, so a
+        slow quota call never holds up the other workers' token grants."""
         now = utcnow()
         fixed = configured_rate()
+        quota = None
+        if fixed is None and hasattr(self.transport, "read_quota"):
+            checked = db.session.scalar(select(RateBucket.quota_checked_at).where(RateBucket.name == BUCKET))
+            db.session.commit()
+            if force or checked is None or now - checked > QUOTA_REFRESH:
+                try:
+                    quota = self.transport.read_quota()  # type: ignore[attr-defined]
+                except Exception as exc:  # keep sending at the last known rate
+                    log.warning("cannot read the SES quota: %s", exc)
+        row = _bucket()
         if fixed is not None or not hasattr(self.transport, "read_quota"):
             self.ceiling = fixed or DEFAULT_RATE
             row.max_24h = None
             row.quota_checked_at = now
-        elif force or row.quota_checked_at is None or now - row.quota_checked_at > QUOTA_REFRESH:
-            try:
-                quota = self.transport.read_quota()  # type: ignore[attr-defined]
-            except Exception as exc:  # keep sending at the last known rate
-                log.warning("cannot read the SES quota: %s", exc)
-            else:
-                self.ceiling = max(quota.max_send_rate, 0.1)
-                row.max_24h, row.sent_last_24h = quota.max_24h, quota.sent_last_24h
-                row.quota_checked_at = now
+        elif quota is not None:
+            self.ceiling = max(quota.max_send_rate, 0.1)
+            row.max_24h, row.sent_last_24h = quota.max_24h, quota.sent_last_24h
+            row.quota_checked_at = now
         if row.rate <= 0 or row.rate > self.ceiling:
             row.rate = self.ceiling
         db.session.commit()

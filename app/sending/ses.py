@@ -41,7 +41,7 @@ _TAG_UNSAFE = re.compile(r"[^A-Za-z0-9_.@-]")
 @dataclass(frozen=True)
 class Quota:
     max_send_rate: float
-    max_24h: int
+    max_24h: int | None   # None: no daily limit (SES says -1)
     sent_last_24h: int
 
 
@@ -108,10 +108,14 @@ class SesTransport:
         v2, v1 = self._quota_clients or (self.client, None)
         try:
             quota = v2.get_account()["SendQuota"]
-            return Quota(float(quota["MaxSendRate"]), int(quota["Max24HourSend"]),
-                         int(quota["SentLast24Hours"]))
         except (ClientError, KeyError, NotImplementedError):
             if v1 is None:
                 raise
-        quota = v1.get_send_quota()
-        return Quota(float(quota["MaxSendRate"]), int(quota["Max24HourSend"]), int(quota["SentLast24Hours"]))
+            quota = v1.get_send_quota()
+        return Quota(float(quota["MaxSendRate"]), _daily_limit(quota["Max24HourSend"]),
+                     int(quota["SentLast24Hours"]))
+
+
+def _daily_limit(value: float) -> int | None:
+    """SES reports an unlimited 24-hour quota as -1; None means "no limit" here."""
+    return None if float(value) < 0 else int(value)
