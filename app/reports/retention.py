@@ -3,7 +3,9 @@
 and link, then are deleted. ``pressroom worker`` runs this periodically.
 
 It is one transaction bounded by the newest old event id, so running it twice
-(or in two workers at once: the loser rolls back) never counts an event twice.
+never counts an event twice. Workers on PostgreSQL run it under a transaction
+advisory lock: two workers aggregating the same events at once could otherwise
+both add them to an existing day's counts.
 """
 
 from __future__ import annotations
@@ -11,13 +13,15 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import case, delete, func, select
+from sqlalchemy import case, delete, func, select, text
 from sqlalchemy.exc import IntegrityError
 
 from app.db import db, utcnow
 from app.sending.models import DailyStat, FeedbackEvent
 
 __all__ = ["apply_retention"]
+
+RETENTION_LOCK_KEY = 0x50524554  # "PRET": any constant unique to this job
 
 
 def _day(column):  # noqa: ANN001,ANN202 (a SQL expression either way)
@@ -29,8 +33,12 @@ def _day(column):  # noqa: ANN001,ANN202 (a SQL expression either way)
 def apply_retention(now: datetime | None = None) -> int:
     """Aggregate and delete expired events; return how many were removed."""
     cutoff = (now or utcnow()) - timedelta(days=int(current_app.config.get("RETENTION_DAYS", 90)))
+    if db.engine.dialect.name == "postgresql":
+        # Held until this transaction ends; other workers wait, then find nothing left.
+        db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": RETENTION_LOCK_KEY})
     newest = db.session.scalar(select(func.max(FeedbackEvent.id)).where(FeedbackEvent.occurred_at < cutoff))
     if newest is None:
+        db.session.commit()  # ends the transaction (and releases the lock)
         return 0
     expired = (FeedbackEvent.occurred_at < cutoff, FeedbackEvent.id <= newest)
     day = _day(FeedbackEvent.occurred_at).label("day")
