@@ -225,3 +225,19 @@ def test_preheader_falls_back_to_opening_prose(app) -> None:
     hidden = parse(rendered.email_html).xpath("//body/div[1]")[0]
     assert hidden.text_content().startswith("Hello all, welcome.")
     assert render_issue(make_issue("Body", preheader="Given")).preheader == "Given"
+
+
+def test_cache_key_sees_archive_style_images(app) -> None:
+    """``{{ site.github.url }}`` holds spaces: the key must still see the image,
+    so importing it and setting its alt text changes the next render."""
+    from app.media.service import import_file, set_alt_text
+
+    issue = make_issue("![]({{ site.github.url }}/images/2018/09/gan-1536758013486.png)")
+    before = parse(render_issue(issue).email_html).xpath("//img")[0]
+    assert not before.get("alt")
+    item = import_file("images/2018/09/gan-1536758013486.png",
+                       (SEED.parent / "ffl/images/2018/09/gan-1536758013486.png").read_bytes())
+    set_alt_text(item, "A generated face")
+    after = parse(render_issue(issue).email_html).xpath("//img")[0]
+    assert after.get("alt") == "A generated face"
+    assert after.get("width") and after.get("src") != before.get("src")

@@ -146,10 +146,11 @@ _IMAGE_SOURCES = re.compile(r"!\[[^\]]*\]\(\s*<?([^)\s>]+)|<img\b[^>]*?\bsrc=[\"
 def _library_state(body: str, base: str) -> list[Any]:
     """What the media library says about the body's images: part of the cache
     key, so uploading an image or editing its alt text shows up at once."""
+    # Substitute first: ``{{ site.github.url }}`` holds spaces the pattern stops at.
+    body = substitute_site_variables(body, base)
     sources = {next(group for group in match.groups() if group) for match in _IMAGE_SOURCES.finditer(body)}
     state = []
     for src in sorted(sources):
-        src = substitute_site_variables(src, base)
         ref = resolve_image(src if _SCHEME.match(src) else f"{base}/{src.lstrip('/')}")
         state.append([src, list(astuple(ref)) if ref else None])
     return state
