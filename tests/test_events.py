@@ -263,3 +263,16 @@ def test_demo_events_and_cli_list(app, runner):
     issue = make_issue()
     md = events_markdown(issue)
     assert md.count("\n* ") == 3
+
+
+def test_out_of_range_times_and_list_ids_are_form_errors(editor_client):
+    base = {"title": "Far", "timezone": "America/New_York"}
+    for start in ("9999-12-31 23:00", "0001-01-01 00:00"):
+        response = editor_client.post("/admin/events/new", data={**base, "start": start})
+        assert response.status_code == 400 and 'id="error-start"' in response.get_data(as_text=True)
+    response = editor_client.post("/admin/events/new", data={**base, "start": "2026-09-12 14:00",
+                                                            "lists": "99999999999999999999999"})
+    assert response.status_code == 400 and "Unknown list." in response.get_data(as_text=True)
+    assert db.session.query(Event).count() == 0
+    with pytest.raises(EventError):
+        to_utc(datetime(9999, 12, 31, 23, 0), "America/New_York")

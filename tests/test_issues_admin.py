@@ -192,3 +192,30 @@ def test_test_sends_are_rate_limited(app, editor_client):
     statuses = [editor_client.post(f"/admin/issues/{issue.id}/test-send",
                                    data={"addresses": "me@example.com"}).status_code for _ in range(21)]
     assert 429 not in statuses[:20] and statuses[20] == 429
+
+
+def test_far_future_dates_and_huge_list_ids_are_refused(app, editor_client, users) -> None:
+    """A 9999-12-31 date used to save and then 500 the editor forever; huge list ids overflowed."""
+    issue = create_issue("Dated", user=users["editor"])
+    url = f"/admin/issues/{issue.id}/autosave"
+    refused = editor_client.post(url, json={"version": 1, "issue_date": "9999-12-31"})
+    assert refused.status_code == 400 and "between" in refused.get_json()["error"]
+    assert editor_client.post(url, json={"version": 1, "issue_date": 20260101}).status_code == 400
+    assert editor_client.post(url, json={"version": 1, "lists": [99999999999999999999999]}).status_code == 400
+    assert db.session.get(Issue, issue.id).issue_date is None
+    assert editor_client.get(f"/admin/issues/{issue.id}").status_code == 200
+    new = editor_client.post("/admin/issues/new", data={"title": "Huge", "lists": "99999999999999999999999"})
+    assert new.status_code == 400 and "Unknown list." in new.get_data(as_text=True)
+    assert editor_client.post("/admin/issues/new", data={"title": "Far", "issue_date": "9999-12-31"}
+                              ).status_code == 400
+    assert db.session.scalar(select(Issue).where(Issue.title.in_(["Huge", "Far"]))) is None
+
+
+def test_editor_page_survives_a_stored_far_future_date(app, editor_client, users) -> None:
+    """Rows saved before the check existed: the events window is clamped instead of overflowing."""
+    from datetime import date
+
+    issue = create_issue("Stored", user=users["editor"])
+    issue.issue_date = date(9999, 12, 31)
+    db.session.commit()
+    assert editor_client.get(f"/admin/issues/{issue.id}").status_code == 200

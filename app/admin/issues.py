@@ -17,6 +17,7 @@ from app.issues import lifecycle
 from app.issues.jekyll_import import import_jekyll, sources_from_upload
 from app.issues.models import Issue
 from app.issues.service import (
+    MAX_ID,
     ConflictError,
     IssueError,
     create_issue,
@@ -38,7 +39,9 @@ def _all_lists() -> list[MailingList]:
     return list(db.session.scalars(select(MailingList).order_by(MailingList.name)))
 
 
-def _parse_date(value: str | None) -> date | None:
+def _parse_date(value: Any) -> date | None:
+    if value is not None and not isinstance(value, str):
+        raise IssueError("The issue date must be a string like 2026-09-12.")
     value = (value or "").strip()
     if not value:
         return None
@@ -57,9 +60,12 @@ def _parse_version(value: Any) -> int:
 
 def _list_ids(values: list[Any]) -> list[int]:
     try:
-        return [int(v) for v in values]
+        ids = [int(v) for v in values]
     except (TypeError, ValueError) as exc:
         raise IssueError("Unknown list.") from exc
+    if any(not 0 < i <= MAX_ID for i in ids):
+        raise IssueError("Unknown list.")   # larger ids would overflow the database column
+    return ids
 
 
 def _placeholders(body: str) -> list[Any]:

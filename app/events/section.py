@@ -9,7 +9,7 @@ an event title cannot inject HTML or links into an issue.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, time
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -121,12 +121,12 @@ def send_reference(issue: Issue, now: datetime | None = None) -> datetime:
 
 def section_events(issue: Issue, *, now: datetime | None = None) -> list[Event]:
     """The events the section lists, excluded ones removed."""
-    from app.events.service import relevant_to, upcoming_events
+    from app.events.service import relevant_to, upcoming_events, window_end
     from app.settings import get_setting
 
     after = send_reference(issue, now)
     days = int(get_setting("events_window_days") or 60)
-    events = upcoming_events(after=after, until=after + timedelta(days=days))
+    events = upcoming_events(after=after, until=window_end(after, days))
     list_ids = {lst.id for lst in issue.lists}
     excluded = {int(i) for i in (issue.excluded_event_ids or [])}
     return [e for e in events if e.id not in excluded and relevant_to(e, list_ids)]

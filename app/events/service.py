@@ -64,10 +64,13 @@ def zone(name: str) -> ZoneInfo:
         raise EventError({"timezone": "Unknown time zone."}) from exc
 
 
-def to_utc(local: datetime, tz_name: str) -> datetime:
+def to_utc(local: datetime, tz_name: str, field: str = "start") -> datetime:
     """Naive wall-clock time in ``tz_name`` -> naive UTC."""
     aware = local.replace(tzinfo=zone(tz_name))
-    return aware.astimezone(UTC).replace(tzinfo=None)
+    try:
+        return aware.astimezone(UTC).replace(tzinfo=None)
+    except OverflowError as exc:   # e.g. 9999-12-31 23:00 in a zone west of UTC
+        raise EventError({field: "That date is out of range."}) from exc
 
 
 def to_local(utc_naive: datetime, tz_name: str) -> datetime:
@@ -153,15 +156,23 @@ def validate(data: EventData) -> tuple[datetime, datetime | None, list[MailingLi
     else:
         if data.start is None:
             errors["start"] = "A start date and time is required."
+        elif not all(1900 <= d.year <= 2999 for d in (data.start, data.end) if d is not None):
+            # Far-future times overflow the zone conversions when shown to readers.
+            errors["start"] = "Use a date between 1900 and 2999."
         else:
-            start_utc = to_utc(data.start, data.timezone)
-            if data.end is not None:
-                end_utc = to_utc(data.end, data.timezone)
-                if end_utc <= start_utc:
-                    errors["end"] = "The end must be after the start."
+            try:
+                start_utc = to_utc(data.start, data.timezone)
+                if data.end is not None:
+                    end_utc = to_utc(data.end, data.timezone, "end")
+                    if end_utc <= start_utc:
+                        errors["end"] = "The end must be after the start."
+            except EventError as exc:
+                errors.update(exc.errors)
     lists: list[MailingList] = []
     if data.list_ids:
-        lists = list(db.session.scalars(select(MailingList).where(MailingList.id.in_(data.list_ids))))
+        # Ids beyond the column's range cannot exist (and would overflow the query).
+        ids = {i for i in data.list_ids if 0 < i <= 2**31 - 1}
+        lists = list(db.session.scalars(select(MailingList).where(MailingList.id.in_(ids)))) if ids else []
         if len(lists) != len(set(data.list_ids)):
             errors["lists"] = "Unknown list."
     if errors:
@@ -260,7 +271,11 @@ def past_events(*, now: datetime | None = None, list_id: int | None = None) -> l
 
 
 def window_end(after: datetime, days: int) -> datetime:
-    return after + timedelta(days=days)
+    """End of the events window, clamped: a far-future reference date must not overflow."""
+    try:
+        return after + timedelta(days=days)
+    except OverflowError:
+        return datetime.max if days > 0 else datetime.min
 
 
 def set_issue_events(issue: Issue, heading: str | None, excluded_ids: list[int] | set[int]) -> None:

@@ -33,6 +33,12 @@ CONFLICT_NOTE = "conflict copy"
 TEXT_FIELDS = ("title", "subject", "preheader", "body")
 
 
+# Years an issue date may have: far-future dates overflow the events window and
+# the reader-zone conversions (a 9999-12-31 draft could never be opened again).
+MIN_YEAR, MAX_YEAR = 1900, 2999
+MAX_ID = 2**31 - 1   # largest value of an INTEGER primary key on PostgreSQL
+
+
 class IssueError(ValueError):
     """A user-facing problem with an issue (the message is shown as is)."""
 
@@ -74,6 +80,8 @@ def check_slug(slug: str, *, issue_id: int | None = None) -> str:
 def _resolve_lists(lists: Iterable[MailingList | int]) -> list[MailingList]:
     resolved: list[MailingList] = []
     for item in lists:
+        if not isinstance(item, MailingList) and not 0 < int(item) <= MAX_ID:
+            raise IssueError(f"There is no list with id {item}.")   # would overflow the id column
         mailing_list = item if isinstance(item, MailingList) else db.session.get(MailingList, int(item))
         if mailing_list is None:
             raise IssueError(f"There is no list with id {item}.")
@@ -97,12 +105,18 @@ def record_revision(issue: Issue, user: User | None, note: str = "", *, number: 
     return revision
 
 
+def check_issue_date(value: date | None) -> None:
+    if value is not None and not MIN_YEAR <= value.year <= MAX_YEAR:
+        raise IssueError(f"The issue date must be between {MIN_YEAR} and {MAX_YEAR}.")
+
+
 def create_issue(title: str, *, user: User | None, slug: str | None = None, subject: str = "",
                  preheader: str = "", body: str = "", lists: Iterable[MailingList | int] = (),
                  issue_date: date | None = None, commit: bool = True) -> Issue:
     title = " ".join(title.split())
     if not title:
         raise IssueError("An issue needs a title.")
+    check_issue_date(issue_date)
     issue = Issue(title=title[:300], slug=check_slug(slug or title), subject=(subject or title)[:300],
                   preheader=preheader[:300], body=body, issue_date=issue_date, status="draft", version=1,
                   updated_by_id=user.id if user else None, front_matter={}, excluded_event_ids=[])
@@ -134,6 +148,8 @@ def save_issue(issue: Issue, *, base_version: int, user: User | None, note: str 
     for name in ("title", "subject", "preheader"):
         if name in texts and len(texts[name]) > 300:
             raise IssueError(f"The {name} is limited to 300 characters.")
+    if issue_date is not False:
+        check_issue_date(issue_date)  # type: ignore[arg-type]
     if base_version != issue.version:
         _refuse(issue, user, base_version, texts)
 
