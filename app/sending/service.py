@@ -157,12 +157,26 @@ def create_send(issue: Issue, lists: Iterable[MailingList], at: datetime | None 
         raise SendError("Choose at least one list.")
     check_sendable(issue)
     when = utcnow() if at is None else to_utc(at)
-    send = Send(issue=issue, status="scheduled", scheduled_at=when, lists=lists,
-                created_by_id=user.id if user else None, created_at=utcnow())
-    db.session.add(send)
+    # check_sendable only reads: two concurrent requests can both pass it. The
+    # conditional UPDATE lets exactly one of them move the issue to scheduled
+    # (PostgreSQL re-checks the WHERE after the other's commit; SQLite
+    # serialises writers); the loser inserts nothing.
+    from app.settings import get_setting
+
+    allowed = ("approved",) if get_setting("require_approval") else ("draft", "approved")
+    won = db.session.execute(update(Issue).where(Issue.id == issue.id, Issue.status.in_(allowed))
+                             .values(status="scheduled").execution_options(synchronize_session=False))
+    if won.rowcount != 1:
+        db.session.rollback()
+        raise SendError("This issue was just scheduled or sent by someone else; reload the page.")
+    # The row is ours; the in-memory transitions keep the lifecycle rules (and
+    # write the same status again).
     if issue.status == "draft":  # approval not required
         transition(issue, "approved", commit=False)
     transition(issue, "scheduled", commit=False)
+    send = Send(issue=issue, status="scheduled", scheduled_at=when, lists=lists,
+                created_by_id=user.id if user else None, created_at=utcnow())
+    db.session.add(send)
     db.session.commit()
     return send
 
