@@ -114,18 +114,18 @@ def test_approval_rules_in_the_admin(app, users) -> None:
     page = own.get(f"/admin/issues/{issue.id}").get_data(as_text=True)
     assert texts(page, "approve-reason") == ["You made the last edit; another editor must approve it."]
     other = login_client(app, users["editor2"])
-    refused = other.post(f"/admin/issues/{issue.id}/approve")
+    refused = other.post(f"/admin/issues/{issue.id}/approve", data={"version": 1})
     assert refused.status_code == 409 and "Preflight has errors" in refused.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(Issue, issue.id).status == "draft"
     save_issue(db.session.get(Issue, issue.id), base_version=1, user=users["editor"],
                body="# Hi\n\nAll written.\n")
-    assert other.post(f"/admin/issues/{issue.id}/approve").status_code == 302
+    assert other.post(f"/admin/issues/{issue.id}/approve", data={"version": 2}).status_code == 302
     db.session.expire_all()
     approved = db.session.get(Issue, issue.id)
     assert approved.status == "approved" and approved.approved_by_id == users["editor2"].id
     # Any edit clears the approval.
-    edited = own.post(f"/admin/issues/{issue.id}/autosave", json={"version": 2, "body": "changed"})
+    edited = own.post(f"/admin/issues/{issue.id}/autosave", json={"version": 3, "body": "changed"})
     assert edited.json["status"] == "draft"
 
 
@@ -219,3 +219,24 @@ def test_editor_page_survives_a_stored_far_future_date(app, editor_client, users
     issue.issue_date = date(9999, 12, 31)
     db.session.commit()
     assert editor_client.get(f"/admin/issues/{issue.id}").status_code == 200
+
+
+def test_edit_based_on_the_version_before_approval_is_refused(app, users) -> None:
+    """Approval bumps the version: a save made on the text the approver did not see conflicts,
+    and the issue stays approved with the reviewed text."""
+    issue = create_issue("Race", user=users["editor"], subject="Race", body="# Race\n\nReviewed text.\n")
+    own, other = login_client(app, users["editor"]), login_client(app, users["editor2"])
+    page = other.get(f"/admin/issues/{issue.id}").get_data(as_text=True)
+    assert 'name="version" value="1" class="approval-version"' in page
+    assert other.post(f"/admin/issues/{issue.id}/approve", data={"version": 1}).status_code == 302
+    late = own.post(f"/admin/issues/{issue.id}/autosave", json={"version": 1, "body": "Unreviewed."})
+    assert late.status_code == 409
+    db.session.expire_all()
+    stored = db.session.get(Issue, issue.id)
+    assert stored.status == "approved" and stored.version == 2 and "Reviewed text." in stored.body
+    # An approval of a version that is no longer current is refused too.
+    stale = other.post(f"/admin/issues/{issue.id}/approve", data={"version": 1, "action": "unapprove"})
+    assert stale.status_code == 409
+    db.session.expire_all()
+    assert db.session.get(Issue, issue.id).status == "approved"
+

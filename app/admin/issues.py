@@ -217,11 +217,13 @@ def issues_restore(issue_id: int, number: int):
 def issues_approve(issue_id: int):
     issue = db.get_or_404(Issue, issue_id)
     try:
+        # The version the approver saw: approving must not cover an edit made since.
+        version = _parse_version(request.form.get("version"))
         if request.form.get("action") == "unapprove":
-            lifecycle.unapprove(issue)
+            lifecycle.unapprove(issue, base_version=version)
             flash("Approval withdrawn; the issue is a draft again.", "success")
         else:
-            lifecycle.approve(issue, current_user)
+            lifecycle.approve(issue, current_user, base_version=version)
             flash("Approved.", "success")
     except IssueError as exc:
         db.session.rollback()

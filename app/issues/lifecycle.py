@@ -7,11 +7,14 @@ Transitions are checked here, in domain code, and refused with
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import update
 
 from app.auth.models import User
 from app.db import db, utcnow
 from app.issues.models import Issue
-from app.issues.service import IssueError
+from app.issues.service import ConflictError, IssueError
 
 __all__ = ["TRANSITIONS", "TransitionError", "ApprovalError", "ApprovalCheck", "can_transition",
            "transition", "check_approval", "approve", "unapprove"]
@@ -88,17 +91,46 @@ def check_approval(issue: Issue, user: User) -> ApprovalCheck:
     return ApprovalCheck(True)
 
 
-def approve(issue: Issue, user: User, *, commit: bool = True) -> Issue:
+def _move_version(issue: Issue, base_version: int | None, from_status: str, values: dict[str, Any]) -> None:
+    """Apply ``values`` and bump the version in one conditional UPDATE on the version
+    (and status) the user saw, so an edit racing the approval cannot slip under it
+    and an approval cannot cover text its approver never saw."""
+    expected = issue.version if base_version is None else base_version
+    moved = db.session.execute(
+        update(Issue).where(Issue.id == issue.id, Issue.version == expected, Issue.status == from_status)
+        .values(version=expected + 1, **values).execution_options(synchronize_session=False)
+    ).rowcount
+    if moved != 1:
+        db.session.rollback()
+        db.session.refresh(issue)
+        raise ConflictError(
+            f"This issue changed since you opened it (version {expected}, now {issue.version}); "
+            "reload to see the current text.", current_version=issue.version, copy_number=None)
+    for name, value in values.items():
+        setattr(issue, name, value)
+    issue.version = expected + 1
+
+
+def approve(issue: Issue, user: User, *, base_version: int | None = None, commit: bool = True) -> Issue:
+    """Approve the text at ``base_version`` (default: the loaded one); bumps the version."""
     check = check_approval(issue, user)
     if not check.allowed:
         raise ApprovalError(check.reason)
-    transition(issue, "approved", commit=False)
-    issue.approved_by_id = user.id
-    issue.approved_at = utcnow()
+    if not can_transition(issue, "approved"):  # pragma: no cover - check_approval wants a draft
+        raise TransitionError(f"An issue that is {issue.status} cannot become approved.")
+    _move_version(issue, base_version, "draft",
+                  {"status": "approved", "approved_by_id": user.id, "approved_at": utcnow()})
     if commit:
         db.session.commit()
     return issue
 
 
-def unapprove(issue: Issue, *, commit: bool = True) -> Issue:
-    return transition(issue, "draft", commit=commit)
+def unapprove(issue: Issue, *, base_version: int | None = None, commit: bool = True) -> Issue:
+    """Back to draft, approval cleared; bumps the version like an edit."""
+    if not can_transition(issue, "draft") or issue.status != "approved":
+        raise TransitionError(f"An issue that is {issue.status} cannot be unapproved.")
+    _move_version(issue, base_version, "approved",
+                  {"status": "draft", "approved_by_id": None, "approved_at": None})
+    if commit:
+        db.session.commit()
+    return issue

@@ -163,9 +163,13 @@ def save_issue(issue: Issue, *, base_version: int, user: User | None, note: str 
 
     # The conditional UPDATE makes the version check atomic: of two requests that both
     # passed the check above, only one moves the version on.
+    # The status condition and reset belong to the same statement: an approval (or a send)
+    # that lands between our check and this UPDATE is never silently overwritten.
     bumped = db.session.execute(
-        update(Issue).where(Issue.id == issue.id, Issue.version == base_version)
-        .values(version=base_version + 1).execution_options(synchronize_session=False)
+        update(Issue).where(Issue.id == issue.id, Issue.version == base_version,
+                            Issue.status.in_(EDITABLE_STATES))
+        .values(version=base_version + 1, status="draft", approved_by_id=None, approved_at=None)
+        .execution_options(synchronize_session=False)
     ).rowcount
     if bumped != 1:
         db.session.rollback()

@@ -87,6 +87,8 @@
           showMessage(result.error || "Not saved.");
         } else {
           versionField.value = result.version;
+          // The approval forms name the version on screen, which is now this one.
+          document.querySelectorAll(".approval-version").forEach((el) => { el.value = result.version; });
           if (statusBadge && result.status) statusBadge.textContent = result.status;
           showMessage("");
           setState(dirty ? "Unsaved changes" : "Saved", dirty ? "dirty" : "saved");
