@@ -6,11 +6,13 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm.attributes import set_committed_value
 
-from app.db import db
+from app.db import db, utcnow
 from app.sending import service
 from app.sending.models import Send
 from app.sending.service import SendError
+from app.sending.worker import Worker
 from app.settings import set_setting
+from app.subscribers.models import MailingList
 from tests.support.sending import make_issue, make_list
 
 
@@ -28,3 +30,23 @@ def test_second_concurrent_create_send_is_refused(app, monkeypatch):
     assert db.session.scalar(select(func.count()).select_from(Send)) == 1
     db.session.expire_all()
     assert issue.status == "scheduled"
+
+
+def test_rows_back_in_the_queue_after_cancel_end_skipped(app):
+    issue = make_issue()
+    make_list("Readers", 4)
+    send = service.create_send(issue, [db.session.scalar(select(MailingList))])
+    service.start_send(send.id)
+    worker = Worker(app)
+    claimed = worker._claim(send.id, 2)
+    db.session.commit()
+    assert service.cancel(send) == 2  # the two still queued
+    # One claimed row gets a transient answer, the other is released on stop.
+    worker._requeue([{"b_id": claimed[0].delivery_id, "b_worker": worker.id, "error": "throttled",
+                      "undo": 0, "delay": None}], utcnow())
+    db.session.commit()
+    worker._release()
+    counts = service.counts(send)
+    assert counts["queued"] == 0 and counts["claimed"] == 0
+    assert counts["skipped"] == 4 == sum(counts.values())
+

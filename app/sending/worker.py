@@ -190,6 +190,8 @@ class Worker:
             return
         self._next_housekeeping = now + min(1.0, self.poll)
         expire_leases()
+        skip_cancelled()
+        db.session.commit()
         for due in service.due_sends():
             try:
                 if service.start_send(due):
@@ -343,6 +345,7 @@ class Worker:
         db.session.execute(update(Delivery).where(Delivery.worker_id == self.id, Delivery.status == "claimed")
                            .values(status="queued", worker_id=None, lease_expires_at=None,
                                    attempts=Delivery.attempts - 1))
+        skip_cancelled()
         db.session.commit()
 
     def _record(self, outcomes: list[Outcome], commit: bool = True) -> Callable[[], None]:
@@ -423,6 +426,8 @@ class Worker:
         if give_up:
             db.session.execute(table.update().where(mine).values(
                 status="failed", error=bindparam("error"), lease_expires_at=None, updated_at=now), give_up)
+        if requeue:
+            skip_cancelled()
 
 
 def run_worker(app: Flask, once: bool = False, threads: int | None = None) -> tuple[Worker, int]:
@@ -453,4 +458,17 @@ def expire_leases() -> int:
                                         error="worker stopped before recording the result")
                                 .execution_options(synchronize_session=False))
     db.session.commit()
+    return result.rowcount
+
+
+def skip_cancelled() -> int:
+    """Queued rows of cancelled sends become skipped. cancel() skips the queued
+    rows it sees, but rows in flight at that moment can come back to ``queued``
+    afterwards (a transient answer, a stopping worker releasing its claims),
+    and nothing claims from a cancelled send. The caller commits."""
+    cancelled = select(Send.id).where(Send.status == "cancelled")
+    result = db.session.execute(update(Delivery).where(Delivery.status == "queued",
+                                                       Delivery.send_id.in_(cancelled))
+                                .values(status="skipped", error="send cancelled", updated_at=utcnow())
+                                .execution_options(synchronize_session=False))
     return result.rowcount
