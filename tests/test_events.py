@@ -276,3 +276,20 @@ def test_out_of_range_times_and_list_ids_are_form_errors(editor_client):
     assert db.session.query(Event).count() == 0
     with pytest.raises(EventError):
         to_utc(datetime(9999, 12, 31, 23, 0), "America/New_York")
+
+
+def test_events_section_changes_follow_the_approval_rules(editor_client, users):
+    """Changing what readers get un-approves the issue; sent issues refuse the change."""
+    approved = make_issue(status="approved", approved_by_id=users["editor2"].id, approved_at=utcnow(),
+                          version=3)
+    response = editor_client.post(f"/admin/events/issue/{approved.id}", data={"heading": "Talks"})
+    assert response.status_code == 302
+    db.session.expire_all()
+    approved = db.session.get(Issue, approved.id)
+    assert approved.status == "draft" and approved.approved_by_id is None and approved.version == 4
+    assert approved.events_heading == "Talks"
+    sent = make_issue(slug="issue-2", status="sent")
+    response = editor_client.post(f"/admin/events/issue/{sent.id}", data={"heading": "Late"})
+    assert response.status_code == 400 and "only drafts" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Issue, sent.id).events_heading is None

@@ -279,10 +279,23 @@ def window_end(after: datetime, days: int) -> datetime:
 
 
 def set_issue_events(issue: Issue, heading: str | None, excluded_ids: list[int] | set[int]) -> None:
-    """Per-issue tweaks from the editor: heading override ("" or None = default) and excluded events."""
+    """Per-issue tweaks from the editor: heading override ("" or None = default) and excluded events.
+
+    The section is part of what readers get, so it follows the editing rules: only drafts
+    and approved issues change, and an approved one goes back to draft for a fresh approval."""
+    from app.issues import lifecycle
+    from app.issues.service import EDITABLE_STATES, IssueError
+
     heading = (heading or "").strip()
     if len(heading) > 200:
         raise EventError({"heading": "Keep the heading under 200 characters."})
+    if issue.status not in EDITABLE_STATES:
+        raise EventError({"heading": f"This issue is {issue.status}; only drafts can be edited."})
+    if issue.status == "approved":
+        try:
+            lifecycle.unapprove(issue, commit=False)   # clears the approval, bumps the version
+        except IssueError as exc:
+            raise EventError({"heading": str(exc)}) from exc
     issue.events_heading = heading or None
     # A fresh list so the JSON column is seen as changed.
     issue.excluded_event_ids = sorted({int(i) for i in excluded_ids})
