@@ -240,3 +240,29 @@ def test_edit_based_on_the_version_before_approval_is_refused(app, users) -> Non
     db.session.expire_all()
     assert db.session.get(Issue, issue.id).status == "approved"
 
+
+
+def test_preview_of_a_stored_issue_uses_its_events_section(app, editor_client, users) -> None:
+    """The preview shows what the send would: the stored heading override and exclusions."""
+    from datetime import timedelta
+
+    from app.db import utcnow
+    from app.events.service import EventData, create_event
+
+    start = utcnow() + timedelta(days=3)
+    kept = create_event(EventData(title="Kept talk", start=start, timezone="UTC"))
+    dropped = create_event(EventData(title="Dropped talk", start=start, timezone="UTC"))
+    issue = create_issue("Events", user=users["editor"], body="Hi\n\n[[events]]\n")
+    issue.events_heading, issue.excluded_event_ids = "Talks ahead", [dropped.id]
+    db.session.commit()
+    payload = {"body": "Hi\n\n[[events]]\n", "subject": "Events", "slug": "events"}
+    plain = editor_client.post("/admin/issues/preview", json=payload).json["text"]
+    assert "Dropped talk" in plain
+    stored = editor_client.post("/admin/issues/preview", json={**payload, "issue_id": issue.id}).json["text"]
+    assert "Talks ahead" in stored and "Kept talk" in stored and "Dropped talk" not in stored
+    assert kept.id
+    unknown = editor_client.post("/admin/issues/preview", json={**payload, "issue_id": 10**30})
+    assert unknown.status_code == 404
+    db.session.expire_all()
+    assert db.session.get(Issue, issue.id).body == "Hi\n\n[[events]]\n"   # previews write nothing
+    assert len(db.session.scalars(select(Issue)).all()) == 1

@@ -174,6 +174,17 @@ def issues_preview():
     text = {k: str(data.get(k) or "")[:300] for k in ("slug", "subject", "preheader")}
     # A transient Issue, never added to the session: previews write nothing.
     draft = Issue(body=str(data.get("body") or ""), excluded_event_ids=[], **text)
+    if data.get("issue_id") is not None:
+        # What the send would use besides the typed text: its lists, date and events section.
+        stored = db.session.get(Issue, data["issue_id"]) if isinstance(data["issue_id"], int) \
+            and 0 < data["issue_id"] <= MAX_ID else None
+        if stored is None:
+            return jsonify(error="Unknown issue."), 404
+        draft.id, draft.issue_date, draft.status, draft.sent_at = (
+            stored.id, stored.issue_date, stored.status, stored.sent_at)
+        draft.events_heading = stored.events_heading
+        draft.excluded_event_ids = list(stored.excluded_event_ids or [])
+        draft.lists = list(stored.lists)
     rendered = render_issue(draft)
     html = rendered.email_html.replace(rendered.unsubscribe_placeholder, "#unsubscribe-preview")
     return jsonify(

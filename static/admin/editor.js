@@ -126,7 +126,7 @@
   async function preview() {
     const seq = ++previewSeq;
     const data = { body: body.value, subject: fieldValue("f-subject"), preheader: fieldValue("f-preheader"),
-                   slug: fieldValue("f-slug") };
+                   slug: fieldValue("f-slug"), issue_id: parseInt(form.dataset.issueId, 10) };
     let result;
     try {
       const response = await fetch(form.dataset.previewUrl, {
