@@ -50,3 +50,12 @@ def test_rows_back_in_the_queue_after_cancel_end_skipped(app):
     assert counts["queued"] == 0 and counts["claimed"] == 0
     assert counts["skipped"] == 4 == sum(counts.values())
 
+
+@pytest.mark.parametrize(("text", "zone"), [
+    ("0001-01-01T00:00+05:00", "UTC"), ("9999-12-31T23:00-05:00", "UTC"),
+    ("0001-01-01T00:00", "Europe/Paris"), ("9999-12-31T23:59", "America/New_York"),
+])
+def test_schedule_at_the_ends_of_the_calendar_is_a_clear_refusal(text, zone):
+    with pytest.raises(SendError, match="out of range"):
+        service.parse_schedule(text, zone)
+

@@ -92,3 +92,13 @@ def test_malformed_fields_are_refused(broken: dict) -> None:
         verifier.verify(notification({}) | broken)
     with pytest.raises(InvalidMessage):
         verifier.verify(["not", "a", "dict"])
+
+
+@pytest.mark.parametrize("key", ["TopicArn", "Type", "SignatureVersion", "Signature", "SigningCertURL",
+                                 "Timestamp", "MessageId"])
+@pytest.mark.parametrize("value", [["x"], {"a": 1}, 1])
+def test_fields_of_the_wrong_json_type_are_refused_not_a_crash(key: str, value: object) -> None:
+    verifier, session = make_verifier()
+    with pytest.raises(InvalidMessage, match=key):
+        verifier.verify(notification({}) | {key: value})
+    assert session.requested == []

@@ -42,9 +42,16 @@ def parse_schedule(text: str, timezone: str = "UTC") -> datetime:
     return to_utc(value, timezone)
 
 
+def _out_of_range(value: datetime) -> str:
+    return f"{value.isoformat(sep=' ', timespec='minutes')} is out of range; choose a year from 2 to 9998."
+
+
 def to_utc(value: datetime, timezone: str = "UTC") -> datetime:
     if value.tzinfo is not None:
-        return value.astimezone(UTC).replace(tzinfo=None)
+        try:
+            return value.astimezone(UTC).replace(tzinfo=None)
+        except OverflowError as exc:
+            raise SendError(_out_of_range(value)) from exc
     try:
         zone = ZoneInfo(timezone or "UTC")
     except (ZoneInfoNotFoundError, ValueError) as exc:
@@ -57,7 +64,10 @@ def to_utc(value: datetime, timezone: str = "UTC") -> datetime:
             raise SendError(f"{value:%Y-%m-%d %H:%M} does not exist in {timezone} (the clocks skip it).")
         raise SendError(f"{value:%Y-%m-%d %H:%M} happens twice in {timezone} (the clocks go back); "
                         "give the UTC offset, e.g. +01:00.")
-    return early.astimezone(UTC).replace(tzinfo=None)
+    try:
+        return early.astimezone(UTC).replace(tzinfo=None)
+    except OverflowError as exc:  # e.g. 0001-01-01 east of UTC, 9999-12-31 west of it
+        raise SendError(_out_of_range(value)) from exc
 
 
 def in_zone(value: datetime | None, timezone: str) -> datetime | None:

@@ -93,6 +93,12 @@ class MessageVerifier:
         first so a forged post never causes a certificate fetch."""
         if not isinstance(message, dict):
             raise InvalidMessage("Not an SNS message")
+        # JSON can carry a list or an object anywhere: a field of the wrong type
+        # must be a refusal (4xx), not a TypeError (unhashable in the set) = 500.
+        for key in ("Type", "SignatureVersion", "TopicArn", "Timestamp", "Signature", "SigningCertURL",
+                    "MessageId"):
+            if not isinstance(message.get(key), str):
+                raise InvalidMessage(f"Missing or invalid {key}")
         if message.get("Type") not in MESSAGE_TYPES:
             raise InvalidMessage("Unknown message Type")
         digest = HASHES.get(str(message.get("SignatureVersion")))
