@@ -15,6 +15,7 @@ from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
 
 from app.db import db, utcnow
 from app.subscribers.models import MailingList, Subscriber, Subscription, Suppression
@@ -136,6 +137,17 @@ def confirm(token: str) -> list[MailingList]:
 def signup(email: str, name: str, list_ids: Iterable[int]) -> None:
     """Public signup. Returns nothing either way: known, unknown, suppressed and
     rate-limited addresses are indistinguishable to the caller."""
+    try:
+        _signup(email, name, list_ids)
+    except IntegrityError:
+        # The same new address submitted twice at once: the other request
+        # inserted the subscriber (or subscription) first. Once more, it now
+        # exists, so the outcome (and the page) is the same as for a known address.
+        db.session.rollback()
+        _signup(email, name, list_ids)
+
+
+def _signup(email: str, name: str, list_ids: Iterable[int]) -> None:
     address = validate_address(email)
     name = clean_name(name)
     wanted = set(list_ids)

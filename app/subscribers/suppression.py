@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from app.db import db, utcnow
 from app.subscribers.models import Subscription, Suppression
@@ -26,6 +27,10 @@ def is_suppressed(email: str) -> bool:
     return found is not None
 
 
+def _find(digest: str) -> Suppression | None:
+    return db.session.scalar(select(Suppression).where(Suppression.email_hash == digest))
+
+
 def suppress(email: str, reason: str, source: str = "", *, unsubscribe_all: bool = False,
              keep_address: bool = True, commit: bool = True) -> Suppression:
     """Add (or update) a suppression. ``unsubscribe_all`` also ends every
@@ -33,12 +38,20 @@ def suppress(email: str, reason: str, source: str = "", *, unsubscribe_all: bool
     from app.subscribers.models import Subscriber
 
     digest = email_hash(email)
-    row = db.session.scalar(select(Suppression).where(Suppression.email_hash == digest))
+    row = _find(digest)
     if row is None:
-        row = Suppression(email_hash=digest, reason=reason, source=source[:200])
-        db.session.add(row)
-    else:
-        row.reason, row.source = reason, source[:200]
+        # The same address may be suppressed concurrently (a double click on
+        # "unsubscribe from everything", a bounce at the same moment): the
+        # savepoint keeps the caller's transaction alive when our INSERT loses.
+        try:
+            with db.session.begin_nested():
+                row = Suppression(email_hash=digest, reason=reason, source=source[:200])
+                db.session.add(row)
+        except IntegrityError:
+            row = _find(digest)
+            if row is None:
+                raise
+    row.reason, row.source = reason, source[:200]
     row.email = normalise_email(email) if keep_address else None
     # The subscriber's own flag says the same, so every reader (admin filter,
     # send queries that check ``status == "enabled"``) agrees without a join.
