@@ -8,7 +8,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from app.db import db, utcnow
 from app.sending import service
-from app.sending.models import Send
+from app.sending.models import Delivery, Send
 from app.sending.service import SendError
 from app.sending.worker import Worker
 from app.settings import set_setting
@@ -59,3 +59,21 @@ def test_schedule_at_the_ends_of_the_calendar_is_a_clear_refusal(text, zone):
     with pytest.raises(SendError, match="out of range"):
         service.parse_schedule(text, zone)
 
+
+def test_erasure_skips_queued_rows_but_leaves_claimed_ones_to_their_worker(app):
+    from app.subscribers.models import Subscriber
+    from app.subscribers.service import delete_subscriber
+
+    issue = make_issue()
+    make_list("Readers", 2)
+    send = service.create_send(issue, [db.session.scalar(select(MailingList))])
+    service.start_send(send.id)
+    worker = Worker(app)
+    [in_flight] = worker._claim(send.id, 1)
+    db.session.commit()
+    for subscriber in db.session.scalars(select(Subscriber)).all():
+        delete_subscriber(subscriber)
+    counts = service.counts(send)
+    assert counts["claimed"] == 1 and counts["skipped"] == 1
+    row = db.session.get(Delivery, in_flight.delivery_id)
+    assert row.status == "claimed" and row.email == ""

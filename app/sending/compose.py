@@ -15,7 +15,7 @@ from typing import Any
 from flask import current_app
 
 from app.rendering.message import OPEN_PIXEL_SENTINEL, Recipient, build_message, prepare_issue_message
-from app.sending.models import Delivery, Send
+from app.sending.models import Send
 from app.sending.transport import OutgoingMessage, PermanentError
 
 
@@ -113,7 +113,3 @@ class Composer:
         message = build_message(self.prepared, recipient, click_url=click_url)
         return OutgoingMessage(sender=message.sender, recipient=message.recipient, raw=message.raw,
                                tags={**message.tags, **self.tags})
-
-
-def recipient_of(delivery: Delivery, name: str = "") -> RecipientRow:
-    return RecipientRow(delivery.id, delivery.subscriber_id, delivery.list_id, delivery.email, name)

@@ -345,8 +345,10 @@ def delete_subscriber(subscriber: Subscriber) -> None:
 
     address = subscriber.email
     suppress(address, "deleted", "erasure", keep_address=False, commit=False)
+    # Only queued rows: a claimed one is in flight (its message may already be
+    # out) and its worker records the real outcome.
     db.session.execute(update(Delivery).where(Delivery.subscriber_id == subscriber.id,
-                                              Delivery.status.in_(("queued", "claimed")))
+                                              Delivery.status == "queued")
                        .values(status="skipped", error="subscriber deleted"))
     db.session.execute(update(Delivery).where(Delivery.subscriber_id == subscriber.id).values(email=""))
     db.session.execute(update(FeedbackEvent).where(FeedbackEvent.email == address).values(email=None))
