@@ -103,3 +103,11 @@ def test_approval_refused_while_preflight_has_errors(app, users) -> None:
     set_setting("require_approval", False)
     lifecycle.approve(issue, users["editor"])
     assert issue.status == "approved"
+
+
+def test_slug_that_normalises_to_the_stored_one_is_no_change(app, users) -> None:
+    issue = create_issue("Slugged", user=users["editor"])
+    assert save_issue(issue, base_version=1, user=users["editor"], slug="My Slug!") is True
+    assert issue.slug == "my-slug" and issue.version == 2
+    assert save_issue(issue, base_version=2, user=users["editor"], slug="My Slug!") is False
+    assert issue.version == 2

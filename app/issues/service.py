@@ -154,7 +154,9 @@ def save_issue(issue: Issue, *, base_version: int, user: User | None, note: str 
         _refuse(issue, user, base_version, texts)
 
     changes: dict[str, Any] = {name: value for name, value in texts.items() if getattr(issue, name) != value}
-    new_slug = check_slug(slug, issue_id=issue.id) if slug is not None and slug != issue.slug else None
+    # Compare the normalised form: "My Slug" saved as "my-slug" is not a change on every later save.
+    new_slug = (check_slug(slug, issue_id=issue.id)
+                if slug is not None and slugify(slug, max_length=200) != issue.slug else None)
     new_lists = _resolve_lists(lists) if lists is not None else None
     lists_changed = new_lists is not None and {m.id for m in new_lists} != {m.id for m in issue.lists}
     date_changed = issue_date is not False and issue_date != issue.issue_date

@@ -64,12 +64,13 @@
     clearTimeout(saveTimer);
     dirty = false;
     setState("Saving…", "saving");
+    const sent = payload();
     saving = (async () => {
       try {
         const response = await fetch(form.dataset.autosaveUrl, {
           method: "POST",
           headers: { "Content-Type": "application/json", "X-CSRFToken": csrf },
-          body: JSON.stringify(payload()),
+          body: JSON.stringify(sent),
           credentials: "same-origin",
         });
         const result = await response.json().catch(() => ({ error: "The server answered " + response.status }));
@@ -90,6 +91,11 @@
           // The approval forms name the version on screen, which is now this one.
           document.querySelectorAll(".approval-version").forEach((el) => { el.value = result.version; });
           if (statusBadge && result.status) statusBadge.textContent = result.status;
+          // Show the slug as stored ("My Slug" -> "my-slug") unless it was retyped meanwhile.
+          const slugField = document.getElementById("f-slug");
+          if (slugField && result.slug && sent.slug !== undefined && slugField.value === sent.slug) {
+            slugField.value = result.slug;
+          }
           showMessage("");
           setState(dirty ? "Unsaved changes" : "Saved", dirty ? "dirty" : "saved");
         }
