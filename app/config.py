@@ -6,7 +6,9 @@ Every setting is documented in the README's configuration table.
 
 from __future__ import annotations
 
+import os
 import secrets
+import time
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +66,9 @@ def load(app: Flask, overrides: dict[str, Any] | None) -> None:
         secure = app.config["BASE_URL"].startswith("https://")
     app.config["SESSION_COOKIE_SECURE"] = _as_bool(secure)
     app.config["REMEMBER_COOKIE_SECURE"] = app.config["SESSION_COOKIE_SECURE"]
+    if app.config.get("SECRET_KEY") not in (None, ""):
+        # from_prefixed_env turns PRESSROOM_SECRET_KEY=12345678 into an int, which itsdangerous rejects.
+        app.config["SECRET_KEY"] = str(app.config["SECRET_KEY"])
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(instance)
 
@@ -80,10 +85,20 @@ def _instance_secret(instance: Path) -> str:
     """A random key kept in the instance folder, so sessions and unsubscribe
     tokens survive restarts without the operator having to set one."""
     path = instance / "secret_key"
-    if path.exists():
-        return path.read_text().strip()
     instance.mkdir(parents=True, exist_ok=True)
     key = secrets.token_hex(32)
-    path.write_text(key)
-    path.chmod(0o600)
+    try:
+        # O_EXCL: of several processes starting at once exactly one creates the key,
+        # and the file is never readable by others, even for a moment.
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    except FileExistsError:
+        # The creator may not have written yet: wait a little for the key to appear.
+        for _ in range(50):
+            existing = path.read_text().strip()
+            if existing:
+                return existing
+            time.sleep(0.05)
+        raise RuntimeError(f"{path} exists but is empty; delete it or set PRESSROOM_SECRET_KEY.") from None
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
     return key
