@@ -21,6 +21,7 @@
   let saving = null;          // the in-flight save promise
   let dirty = false;
   let conflict = false;
+  let saveFailed = false;     // the last save was refused (400) or did not reach the server
   let lastPlaceholders = [];
   let previewSeq = 0;
 
@@ -84,9 +85,11 @@
           message.append(link);
         } else if (!response.ok) {
           dirty = true;
+          saveFailed = true;
           setState("Not saved", "error");
           showMessage(result.error || "Not saved.");
         } else {
+          saveFailed = false;
           versionField.value = result.version;
           // The approval forms name the version on screen, which is now this one.
           document.querySelectorAll(".approval-version").forEach((el) => { el.value = result.version; });
@@ -101,6 +104,7 @@
         }
       } catch (err) {
         dirty = true;
+        saveFailed = true;
         setState("Not saved (offline?)", "error");
       }
     })();
@@ -280,7 +284,8 @@
       if (!dirty && !saving) return;
       event.preventDefault();
       await save();
-      if (!conflict) testForm.submit();
+      // Only mail the text on screen: a refused save (conflict or bad input) would send an older one.
+      if (!conflict && !saveFailed) testForm.submit();
     });
   }
   window.addEventListener("beforeunload", (event) => {
