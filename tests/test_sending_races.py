@@ -77,3 +77,22 @@ def test_erasure_skips_queued_rows_but_leaves_claimed_ones_to_their_worker(app):
     assert counts["claimed"] == 1 and counts["skipped"] == 1
     row = db.session.get(Delivery, in_flight.delivery_id)
     assert row.status == "claimed" and row.email == ""
+
+
+def test_resend_unknown_reopens_a_send_finished_behind_a_stale_object(app):
+    issue = make_issue()
+    make_list("Readers", 2)
+    send = service.create_send(issue, [db.session.scalar(select(MailingList))])
+    service.start_send(send.id)
+    db.session.execute(Delivery.__table__.update().where(Delivery.send_id == send.id)
+                       .values(status="unknown"))
+    db.session.commit()
+    db.session.refresh(send)
+    # A worker finishes the send after this request loaded it as running.
+    assert service.finish_if_done(send.id)
+    set_committed_value(send, "status", "running")
+    assert service.resend_unknown(send) == 2
+    db.session.expire_all()
+    assert send.status == "running" and send.finished_at is None
+    assert issue.status == "sending"
+

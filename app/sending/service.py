@@ -300,10 +300,16 @@ def resend_unknown(send: Send) -> int:
                                                       Delivery.status == "unknown")
                                .values(status="queued", worker_id=None, lease_expires_at=None,
                                        next_attempt_at=None, updated_at=utcnow())).rowcount
-    if count and send.status == "finished":
+    # Reopen from the database's status, not the in-memory one: a worker may
+    # have finished the send since it was loaded (rows queued again on a
+    # finished send would never be claimed).
+    reopened = count and db.session.execute(
+        update(Send).where(Send.id == send.id, Send.status == "finished")
+        .values(status="running", finished_at=None).execution_options(synchronize_session=False)).rowcount
+    if reopened:
         from app.issues.lifecycle import transition
 
-        send.status, send.finished_at = "running", None
+        db.session.refresh(send.issue)
         if send.issue.status == "sent":
             transition(send.issue, "sending", commit=False)
     db.session.commit()
