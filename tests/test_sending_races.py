@@ -96,3 +96,18 @@ def test_resend_unknown_reopens_a_send_finished_behind_a_stale_object(app):
     assert send.status == "running" and send.finished_at is None
     assert issue.status == "sending"
 
+
+def test_counts_for_many_sends_match_counts_of_each(app):
+    make_list("Readers", 3)
+    lst = db.session.scalar(select(MailingList))
+    sends = []
+    for slug in ("one", "two"):
+        send = service.create_send(make_issue(slug=slug), [lst])
+        service.start_send(send.id)
+        sends.append(send)
+    db.session.execute(Delivery.__table__.update().where(Delivery.send_id == sends[1].id)
+                       .values(status="sent"))
+    db.session.commit()
+    expected = {send.id: service.counts(send) for send in sends}
+    assert service.counts_for([s.id for s in sends]) == expected
+    assert expected[sends[0].id]["queued"] == 3 and expected[sends[1].id]["sent"] == 3

@@ -48,7 +48,7 @@ def sends():
     sendable = db.session.scalars(select(Issue).where(Issue.status.in_(("approved", "draft")))
                                   .order_by(Issue.updated_at.desc()).limit(100)).all()
     return render_template("admin/sends/index.html", sends=rows, tz=_timezone(), in_zone=service.in_zone,
-                           counts={send.id: service.counts(send) for send in rows}, sendable=sendable)
+                           counts=service.counts_for(send.id for send in rows), sendable=sendable)
 
 
 @bp.get("/sends/<int:send_id>")
