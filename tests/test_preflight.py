@@ -172,3 +172,15 @@ def test_cli_render_file(runner) -> None:
     result = runner.invoke(args=["render", "--file", str(seed), "--format", "web"])
     assert result.exit_code == 0
     assert "Realistic Video Generation" in result.output and "site.github" not in result.output
+
+
+def test_size_counts_click_tracking_growth(app) -> None:
+    """Tracked links are signed /r/<token> URLs: an email under the clip limit as
+    rendered can be clipped as sent, so the measure includes their growth."""
+    from app.settings import set_setting
+
+    body = "\n\n".join(f"* [Link {i}](https://example.com/a/{i})" for i in range(500))
+    set_setting("track_clicks", False)
+    assert "email-too-large" not in _codes(run_preflight(make_issue(body)))
+    set_setting("track_clicks", True)
+    assert "email-too-large" in _codes(run_preflight(make_issue(body)))

@@ -206,10 +206,36 @@ def _size_problems(issue: Issue) -> list[Problem]:
     from app.rendering.render import render_issue
 
     # Measured as sent (quoted-printable), the larger and safer figure.
-    html_bytes = render_issue(issue).email_html.encode("utf-8")
-    size = len(binascii.b2a_qp(html_bytes, istext=True))
+    email_html = render_issue(issue).email_html
+    size = len(binascii.b2a_qp(email_html.encode("utf-8"), istext=True)) + _tracking_growth(email_html)
     if size > GMAIL_CLIP_BYTES:
         return [Problem(ERROR, 0, 0, "email-too-large",
                         f"the email HTML is {size // 1024} KB as sent; Gmail clips messages over 102 KB "
                         "and hides the unsubscribe footer")]
     return []
+
+
+_HREF = re.compile(r'\bhref="([^"]*)"')
+
+
+def _tracking_growth(email_html: str) -> int:
+    """Bytes click tracking adds to the HTML: each tracked link becomes a signed
+    ``/r/<token>`` URL (about 140 bytes longer), measured with a sample token."""
+    import binascii
+    from html import escape, unescape
+    from types import SimpleNamespace
+
+    from app.reports.tracking import click_url_factory
+    from app.settings import get_setting
+
+    if not get_setting("track_clicks"):
+        return 0
+    click_url = click_url_factory(SimpleNamespace(id=2**31 - 1))  # type: ignore[arg-type]  # widest id
+    growth = 0
+    for raw in _HREF.findall(email_html):
+        url = unescape(raw)
+        tracked = click_url(url)
+        if tracked != url:
+            growth += (len(binascii.b2a_qp(escape(tracked, quote=True).encode(), istext=True))
+                       - len(binascii.b2a_qp(raw.encode(), istext=True)))
+    return max(growth, 0)
