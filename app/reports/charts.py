@@ -130,14 +130,20 @@ def _legend(parts: list[str], frame: _Frame, series: Sequence[Series]) -> None:
         x += 24 + 7 * len(item.name)
 
 
+def _start(title: str, desc: str, width: int, height: int, css: str, series: Sequence[Series],
+           thresholds: Sequence[Threshold], fmt: Callable[[float], str]) -> tuple[_Frame, list[str], float]:
+    """The SVG opening and a value axis tall enough for every value and threshold line."""
+    frame = _Frame(width, height)
+    _, parts = _open(title, desc, frame, css)
+    peak = max([v for s in series for v in s.values] + [t.value * 1.25 for t in thresholds] + [0])
+    return frame, parts, _axis_top(peak, fmt)
+
+
 def bar_chart(*, title: str, desc: str, labels: Sequence[str], series: Sequence[Series],
               fmt: Callable[[float], str] = integer, thresholds: Sequence[Threshold] = (),
               width: int = 640, height: int = 240, css: str = "") -> Markup:
     """Grouped vertical bars, one group per label, one colour per series."""
-    frame = _Frame(width, height)
-    _, parts = _open(title, desc, frame, css)
-    peak = max([v for s in series for v in s.values] + [t.value * 1.25 for t in thresholds] + [0])
-    top = _axis_top(peak, fmt)
+    frame, parts, top = _start(title, desc, width, height, css, series, thresholds, fmt)
     slot = frame.plot_w / max(1, len(labels))
     bar_w = max(1.0, slot * 0.8 / max(1, len(series)))
     xs = [frame.left + slot * (i + 0.5) for i in range(len(labels))]
@@ -160,10 +166,7 @@ def line_chart(*, title: str, desc: str, labels: Sequence[str], series: Sequence
                fmt: Callable[[float], str] = integer, thresholds: Sequence[Threshold] = (),
                width: int = 640, height: int = 240, css: str = "") -> Markup:
     """One polyline per series over evenly spaced labels (hours, weeks)."""
-    frame = _Frame(width, height)
-    _, parts = _open(title, desc, frame, css)
-    peak = max([v for s in series for v in s.values] + [t.value * 1.25 for t in thresholds] + [0])
-    top = _axis_top(peak, fmt)
+    frame, parts, top = _start(title, desc, width, height, css, series, thresholds, fmt)
     count = max(1, len(labels) - 1)
     xs = [frame.left + frame.plot_w * i / count for i in range(len(labels))]
     _axes(parts, frame, top, fmt, labels, xs)
