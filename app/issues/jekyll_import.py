@@ -37,7 +37,6 @@ __all__ = ["ImportReport", "derive_title", "expected_fields", "import_jekyll", "
 
 STATUSES = ("auto", "draft", "sent")
 IMAGE_RE = re.compile(r"""(?:\{\{\s*site\.(?:github\.url|url|baseurl)\s*\}\})?/?(images/[^\s)"'<>]+)""")
-PLACEHOLDER_FALLBACK = re.compile(r"\b(?:TODO|TK|TBD|FIXME|XXX)\b")
 
 
 @dataclass
@@ -143,10 +142,8 @@ def _free_slug(slug: str, filename: str, taken: set[str], report: ImportReport) 
 
 
 def _has_placeholders(body: str) -> bool:
-    try:
-        from app.rendering.placeholders import scan
-    except ImportError:  # rendering not installed: a conservative stand-in for its scanner
-        return bool(PLACEHOLDER_FALLBACK.search(body))
+    from app.rendering.placeholders import scan
+
     return bool(scan(body))
 
 
@@ -204,11 +201,8 @@ def _import_one(doc: JekyllFile, slug: str, existing: Issue | None, status: str,
 
 
 def _import_images(doc: JekyllFile, images_dir: Path, report: ImportReport) -> None:
-    try:
-        from app.media.service import MediaError, import_file
-    except ImportError:  # media library not installed: images are left where they are
-        report.warnings.append(f"{doc.filename}: --images given but there is no media library; skipped")
-        return
+    from app.media.service import MediaError, import_file
+
     for offset, line in enumerate(doc.body.split("\n")):
         for match in IMAGE_RE.finditer(line):
             key = match.group(1).rstrip(".,;")
@@ -229,10 +223,8 @@ def _import_images(doc: JekyllFile, images_dir: Path, report: ImportReport) -> N
 
 
 def _extract_events(issues: list[Issue], report: ImportReport) -> None:
-    try:
-        from app.events.importer import extract_events
-    except ImportError:
-        return
+    from app.events.importer import extract_events
+
     report.events = report.events or 0
     for issue in issues:
         report.events += len(extract_events(issue, commit=False))

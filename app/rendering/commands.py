@@ -18,16 +18,11 @@ def issue_from_file(path: str) -> tuple[Issue, int]:
     """An unsaved Issue from a Jekyll file, and how many lines precede the
     body in the file (so preflight positions point into the file)."""
     from app.issues.jekyll import read_jekyll_file
+    from app.issues.jekyll_import import expected_fields
 
     doc = read_jekyll_file(path)
     front = doc.front_matter
-    try:
-        from app.issues.jekyll_import import expected_fields
-
-        fields = expected_fields(doc)
-    except ImportError:   # the importer's field rules, when that module is present
-        fields = {key: str(front.get(key) or "") for key in ("title", "subject", "preheader")}
-        fields["subject"] = fields["subject"] or fields["title"]
+    fields = expected_fields(doc)
     issue = Issue(slug=doc.slug, title=str(fields["title"]), subject=str(fields["subject"]),
                   preheader=str(fields["preheader"]), body=doc.body, issue_date=doc.issue_date,
                   excluded_event_ids=[], front_matter=front)

@@ -147,14 +147,12 @@ def check_sendable(issue: Issue) -> None:
         raise SendError(f"This issue is already {issue.status}.")
     if get_setting("require_approval") and issue.status != "approved":
         raise SendError("This issue must be approved by a second user before it can be sent.")
-    try:
-        from app.rendering.preflight import has_errors, run_preflight
-    except ModuleNotFoundError:
-        return
+    from app.rendering.preflight import has_errors, run_preflight
+
     problems = run_preflight(issue)
     if has_errors(problems):
-        first = next((p for p in problems if getattr(p, "level", "error") == "error"), problems[0])
-        raise SendError(f"Preflight has errors; fix them first: {getattr(first, 'message', first)}")
+        first = next(p for p in problems if p.level == "error")
+        raise SendError(f"Preflight has errors; fix them first: {first.message}")
 
 
 def create_send(issue: Issue, lists: Iterable[MailingList], at: datetime | None = None,
