@@ -139,6 +139,15 @@ def _start(title: str, desc: str, width: int, height: int, css: str, series: Seq
     return frame, parts, _axis_top(peak, fmt)
 
 
+def _finish(parts: list[str], frame: _Frame, top: float, thresholds: Sequence[Threshold],
+            series: Sequence[Series]) -> Markup:
+    """Threshold lines and legend over the plotted data, then the closed SVG."""
+    _thresholds(parts, frame, top, thresholds)
+    _legend(parts, frame, series)
+    parts.append("</svg>")
+    return Markup("".join(parts))  # noqa: S704 (every text above is escaped)
+
+
 def bar_chart(*, title: str, desc: str, labels: Sequence[str], series: Sequence[Series],
               fmt: Callable[[float], str] = integer, thresholds: Sequence[Threshold] = (),
               width: int = 640, height: int = 240, css: str = "") -> Markup:
@@ -156,10 +165,7 @@ def bar_chart(*, title: str, desc: str, labels: Sequence[str], series: Sequence[
             parts.append(f'<rect class="series-{index}" x="{x:.1f}" y="{y:.1f}" width="{bar_w:.1f}" '
                          f'height="{max(h, 0):.1f}"><title>{escape(item.name)}, {escape(labels[i])}: '
                          f"{escape(fmt(value))}</title></rect>")
-    _thresholds(parts, frame, top, thresholds)
-    _legend(parts, frame, series)
-    parts.append("</svg>")
-    return Markup("".join(parts))  # noqa: S704 (every text above is escaped)
+    return _finish(parts, frame, top, thresholds, series)
 
 
 def line_chart(*, title: str, desc: str, labels: Sequence[str], series: Sequence[Series],
@@ -178,7 +184,4 @@ def line_chart(*, title: str, desc: str, labels: Sequence[str], series: Sequence
                 parts.append(f'<circle class="series-{index}" cx="{x:.1f}" cy="{frame.y(value, top):.1f}" '
                              f'r="2.5"><title>{escape(item.name)}, {escape(label)}: '
                              f"{escape(fmt(value))}</title></circle>")
-    _thresholds(parts, frame, top, thresholds)
-    _legend(parts, frame, series)
-    parts.append("</svg>")
-    return Markup("".join(parts))  # noqa: S704 (every text above is escaped)
+    return _finish(parts, frame, top, thresholds, series)
