@@ -12,6 +12,16 @@
   const versionField = document.getElementById("f-version");
   const statusBadge = document.getElementById("issue-status");
   const csrf = document.querySelector('meta[name="csrf-token"]').content;
+
+  // Every JSON call of the editor (autosave, preview) goes through here.
+  function postJSON(url, data) {
+    return fetch(url, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf },
+      body: JSON.stringify(data),
+      credentials: "same-origin",
+    });
+  }
   const editable = form.dataset.editable === "true";
 
   const PREVIEW_DELAY = 350;
@@ -68,12 +78,7 @@
     const sent = payload();
     saving = (async () => {
       try {
-        const response = await fetch(form.dataset.autosaveUrl, {
-          method: "POST",
-          headers: { "Content-Type": "application/json", "X-CSRFToken": csrf },
-          body: JSON.stringify(sent),
-          credentials: "same-origin",
-        });
+        const response = await postJSON(form.dataset.autosaveUrl, sent);
         const result = await response.json().catch(() => ({ error: "The server answered " + response.status }));
         if (response.status === 409 && result.conflict) {
           conflict = true;
@@ -139,12 +144,7 @@
                    slug: fieldValue("f-slug"), issue_id: parseInt(form.dataset.issueId, 10) };
     let result;
     try {
-      const response = await fetch(form.dataset.previewUrl, {
-        method: "POST",
-        headers: { "Content-Type": "application/json", "X-CSRFToken": csrf },
-        body: JSON.stringify(data),
-        credentials: "same-origin",
-      });
+      const response = await postJSON(form.dataset.previewUrl, data);
       if (!response.ok) return;
       result = await response.json();
     } catch (err) {
