@@ -19,7 +19,8 @@ from app.auth.models import User
 from app.db import db, utcnow
 from app.issues.models import Issue
 from app.sending.models import DELIVERY_STATES, Delivery, Send
-from app.subscribers.models import MailingList, Subscriber, Subscription, Suppression
+from app.subscribers.models import MailingList, Subscriber, Subscription
+from app.subscribers.suppression import reachable
 
 ACTIVE_SEND_STATES = ("scheduled", "running", "paused")
 
@@ -86,12 +87,11 @@ def in_zone(value: datetime | None, timezone: str) -> datetime | None:
 def _recipients_select(list_ids: list[int]):
     """One row per active, unsuppressed subscriber of any of the lists; the
     lowest list id is the one whose unsubscribe link the recipient gets."""
-    suppressed = exists().where(Suppression.email == Subscriber.email)
     return (
         select(Subscriber.id, func.min(Subscription.list_id), Subscriber.email)
         .join(Subscription, Subscription.subscriber_id == Subscriber.id)
         .where(Subscription.list_id.in_(list_ids), Subscription.status == "active",
-               Subscriber.status == "enabled", ~suppressed)
+               reachable())
         .group_by(Subscriber.id, Subscriber.email)
     )
 

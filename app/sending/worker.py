@@ -48,7 +48,8 @@ from app.sending.transport import (
     UncertainError,
     get_transport,
 )
-from app.subscribers.models import Subscriber, Subscription, Suppression
+from app.subscribers.models import Subscriber, Subscription
+from app.subscribers.suppression import reachable
 
 RETENTION_INTERVAL_SECONDS = 3600
 log = logging.getLogger(__name__)
@@ -267,11 +268,9 @@ class Worker:
         active = exists().where(Subscription.subscriber_id == Subscriber.id,
                                 Subscription.list_id.in_(self.list_ids[send_id]),
                                 Subscription.status == "active")
-        suppressed = exists().where(Suppression.email == Subscriber.email)
         ids = [row.subscriber_id for row in rows if row.subscriber_id is not None]
         fine = {sid: name for sid, name in db.session.execute(
-            select(Subscriber.id, Subscriber.name).where(Subscriber.id.in_(ids), active, ~suppressed,
-                                                         Subscriber.status == "enabled"))}
+            select(Subscriber.id, Subscriber.name).where(Subscriber.id.in_(ids), active, reachable()))}
         keep, skip = [], []
         for row in rows:
             name = fine.get(row.subscriber_id) if row.subscriber_id is not None else None

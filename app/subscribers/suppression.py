@@ -71,3 +71,14 @@ def suppress(email: str, reason: str, source: str = "", *, unsubscribe_all: bool
     else:
         db.session.flush()
     return row
+
+
+def reachable():  # noqa: ANN201 (a SQL expression)
+    """SQL condition on ``Subscriber``: mail may go to this address at all.
+    Both the send's recipient query and the worker's last-moment re-check use
+    it, so "a suppressed address is never sent to" lives in one place."""
+    from sqlalchemy import and_, exists
+
+    from app.subscribers.models import Subscriber
+
+    return and_(Subscriber.status == "enabled", ~exists().where(Suppression.email == Subscriber.email))
