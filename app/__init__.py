@@ -18,10 +18,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     app_config.load(app, config)
 
-    from app import db, errors, security
+    from app import db, errors, mail, security
     from app.auth import init_app as init_auth
 
     db.init_app(app)
+    mail.init_app(app)
     security.init_app(app)
     init_auth(app)
     errors.init_app(app)

@@ -27,10 +27,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from app import create_app  # noqa: E402
 from app.db import db, utcnow  # noqa: E402
 from app.issues.models import Issue  # noqa: E402
+from app.mail import get_transport  # noqa: E402
 from app.sending import service  # noqa: E402
 from app.sending.compose import Composer, RecipientRow  # noqa: E402
 from app.sending.models import Delivery, Send  # noqa: E402
-from app.sending.transport import get_transport  # noqa: E402
 from app.sending.worker import Worker  # noqa: E402
 from app.subscribers.models import MailingList, Subscriber, Subscription  # noqa: E402
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import time
 
+from app.mail.ses import Quota, _daily_limit
 from app.sending.pacing import Pacer
-from app.sending.ses import Quota, _daily_limit
 
 
 class QuotaTransport:

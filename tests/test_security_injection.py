@@ -19,8 +19,9 @@ from sqlalchemy import func, select
 
 from app.db import db
 from app.issues.service import create_issue
+from app.mail import HeaderInjectionError as InvalidHeaderError
+from app.mail.transactional import send_transactional
 from app.rendering.message import HeaderInjectionError, Recipient, build_message, prepare_issue_message
-from app.sending.transport import InvalidHeaderError, send_transactional
 from app.subscribers.lists import ListError, create_list
 from app.subscribers.service import add_subscriber
 

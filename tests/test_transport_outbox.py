@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from app.sending.transport import send_transactional
+from app.mail.transactional import send_transactional
 
 
 def test_send_transactional_writes_eml_to_outbox(app):

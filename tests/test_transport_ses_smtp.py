@@ -9,15 +9,15 @@ import pytest
 import requests
 from aiosmtpd.controller import Controller
 
-from app.sending.ses import SesTransport
-from app.sending.smtp import SmtpTransport
-from app.sending.transport import (
+from app.mail import (
     OutgoingMessage,
     PermanentError,
     ThrottledError,
     TransientError,
     get_transport,
 )
+from app.mail.ses import SesTransport
+from app.mail.smtp import SmtpTransport
 from tests.conftest import free_port
 from tests.support.fake_ses import FakeSes
 

@@ -213,8 +213,8 @@ def test_24_hour_quota_is_respected_and_estimated(app, fake_ses):
     app.config.update(TRANSPORT="ses", SEND_RATE=None)
     issue = make_issue()
     readers = make_list("Readers", 9)
+    from app.mail import get_transport
     from app.sending.pacing import Pacer
-    from app.sending.transport import get_transport
 
     Pacer(get_transport()).refresh_quota(force=True)
     estimate = service.estimate([readers])

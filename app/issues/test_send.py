@@ -54,9 +54,10 @@ def send_test(issue: Issue, address_text: str) -> TestSendResult:
     """Render ``issue`` with the test banner and send it to each address."""
     from flask import current_app
 
+    from app.mail import HeaderInjectionError, TransportError
+    from app.mail.transactional import send_transactional
     from app.rendering.placeholders import scan
     from app.rendering.render import render_issue
-    from app.sending.transport import InvalidHeaderError, TransportError, send_transactional
 
     addresses = parse_addresses(address_text)
     rendered = render_issue(issue, test_banner=True)
@@ -68,7 +69,7 @@ def send_test(issue: Issue, address_text: str) -> TestSendResult:
     for address in addresses:
         try:
             send_transactional(address, subject, text, html)
-        except InvalidHeaderError as exc:
+        except HeaderInjectionError as exc:
             raise IssueError(f"Nothing was sent: {exc}") from exc
         except TransportError as exc:
             raise IssueError(f"The test to {address} could not be sent: {exc}") from exc

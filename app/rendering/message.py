@@ -17,17 +17,23 @@ import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from email.utils import formataddr, formatdate, make_msgid, parseaddr
+from datetime import UTC, datetime
+from email.utils import format_datetime, formataddr, make_msgid, parseaddr
 from html import escape, unescape
 from typing import TYPE_CHECKING
 
 from flask import current_app
 
+from app.mail.message import (
+    HeaderInjectionError,
+    OutgoingMessage,
+    check_header,
+    header_is_unsafe,
+    strip_line_breaks,
+)
 from app.rendering.render import TEXT_LINKS_HEADING, UNSUBSCRIBE_PLACEHOLDER, RenderedIssue, render_issue
-from app.sending.transport import OutgoingMessage
 from app.subscribers.tokens import unsubscribe_url
 
-_FORBIDDEN = re.compile(r"[\r\n\x00]")
 _ADDRESS = re.compile(r"^[^\s@<>,;:\"()\[\]\\]+@[^\s@<>,;:\"()\[\]\\]+\.[^\s@<>,;:\"()\[\]\\]+$")
 # Per-recipient URL slots in the HTML: every link, and the open-tracking pixel
 # (only the sentinel image a send inserts, never the issue's own images).
@@ -42,10 +48,6 @@ if TYPE_CHECKING:
     from app.issues.models import Issue
 
 UNSUBSCRIBE = -1    # slot id of the unsubscribe URL; links use their index (>= 0)
-
-
-class HeaderInjectionError(ValueError):
-    """A header value (subject, name, address) holds CR, LF or NUL."""
 
 
 @dataclass(frozen=True)
@@ -79,27 +81,6 @@ class PreparedMessage:
     msgid_domain: str
     mailto: str
     tags: dict[str, str] = field(default_factory=dict)
-
-
-def header_is_unsafe(value: str) -> bool:
-    """True when ``value`` holds CR, LF or NUL, directly or inside an RFC 2047
-    encoded word: the stdlib header registry decodes ``=?utf-8?q?a=0D=0ABcc:...?=``
-    when a header is set and folds the decoded line break out as a new header."""
-    if _FORBIDDEN.search(value):
-        return True
-    if "=?" not in value:
-        return False
-    try:
-        decoded = str(email.policy.default.header_factory("X-Check", value))
-    except Exception:  # noqa: BLE001 (a value the parser chokes on is no header of ours)
-        return True
-    return bool(_FORBIDDEN.search(decoded))
-
-
-def check_header(value: str, what: str) -> str:
-    if header_is_unsafe(value):
-        raise HeaderInjectionError(f"The {what} must not contain line breaks or NUL characters.")
-    return value
 
 
 def _qp(text: str) -> bytes:
@@ -227,7 +208,7 @@ def _recipient_to(recipient: Recipient) -> tuple[str, bytes]:
     # A name is the reader's own data: neutralise control characters rather
     # than refuse the whole delivery.
     # Capped so an encoded name keeps the header line far below 998 characters.
-    name = re.sub(r"[\x00-\x1f\x7f]+", " ", recipient.name or "").strip()[:100]
+    name = strip_line_breaks(recipient.name or "")[:100]
     if header_is_unsafe(name):  # an encoded word hiding a line break: keep it as plain text
         name = name.replace("=?", "= ?")
     # formataddr quotes specials and RFC 2047-encodes non-ASCII names (a
@@ -271,7 +252,7 @@ def build_message(prepared: PreparedMessage, recipient: Recipient, *,
     headers = b"".join([
         prepared.static_headers,
         to_line,
-        f"Date: {formatdate(usegmt=True)}\r\n".encode("ascii"),
+        f"Date: {format_datetime(datetime.now(UTC))}\r\n".encode("ascii"),
         f"Message-ID: {make_msgid(idstring=idstring, domain=prepared.msgid_domain)}\r\n".encode("ascii"),
         # Written by hand: the URLs must stay intact, never RFC 2047-encoded.
         f"List-Unsubscribe: <{check_header(unsubscribe, 'unsubscribe URL')}>,\r\n"

@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING
 
 from flask import current_app
 
+from app.mail.message import header_is_unsafe
 from app.media.lookup import resolve_image
 from app.rendering.markdown import SITE_VARIABLE, substitute_site_variables
-from app.rendering.message import header_is_unsafe
 from app.rendering.placeholders import scan, scan_line
 
 if TYPE_CHECKING:

@@ -14,9 +14,9 @@ from typing import Any
 
 from flask import current_app
 
+from app.mail import OutgoingMessage, PermanentError
 from app.rendering.message import OPEN_PIXEL_SENTINEL, Recipient, build_message, prepare_issue_message
 from app.sending.models import Send
-from app.sending.transport import OutgoingMessage, PermanentError
 
 
 @dataclass(frozen=True)

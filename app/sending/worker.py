@@ -36,11 +36,7 @@ from flask import Flask
 from sqlalchemy import bindparam, exists, func, or_, select, update
 
 from app.db import db, utcnow
-from app.sending import service
-from app.sending.compose import Composer, RecipientRow, link_tracking
-from app.sending.models import Delivery, Send, send_lists
-from app.sending.pacing import Pacer
-from app.sending.transport import (
+from app.mail import (
     AccountPausedError,
     PermanentError,
     ThrottledError,
@@ -48,6 +44,10 @@ from app.sending.transport import (
     UncertainError,
     get_transport,
 )
+from app.sending import service
+from app.sending.compose import Composer, RecipientRow, link_tracking
+from app.sending.models import Delivery, Send, send_lists
+from app.sending.pacing import Pacer
 from app.subscribers.models import Subscriber, Subscription
 from app.subscribers.suppression import reachable
 

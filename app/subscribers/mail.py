@@ -8,7 +8,8 @@ from collections.abc import Sequence
 
 from flask import current_app
 
-from app.sending.transport import InvalidHeaderError, TransportError, send_transactional
+from app.mail import HeaderInjectionError, TransportError
+from app.mail.transactional import send_transactional
 from app.subscribers.models import MailingList, Subscriber, Subscription
 
 
@@ -24,7 +25,7 @@ def _newsletter_name() -> str:
 def _send(to: str, subject: str, text: str) -> None:
     try:
         send_transactional(to, subject, text)
-    except (TransportError, OSError, InvalidHeaderError):  # e.g. a newsletter name with a line break
+    except (TransportError, OSError, HeaderInjectionError):  # e.g. a newsletter name with a line break
         current_app.logger.exception("could not send %r to a subscriber", subject)
 
 

@@ -20,7 +20,7 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
-from app.sending.transport import (
+from app.mail.message import (
     AccountPausedError,
     OutgoingMessage,
     PermanentError,

@@ -11,7 +11,7 @@ import threading
 import uuid
 from urllib.parse import urlsplit
 
-from app.sending.transport import OutgoingMessage, PermanentError, TransientError, UncertainError
+from app.mail.message import OutgoingMessage, PermanentError, TransientError, UncertainError
 
 
 class SmtpTransport:
