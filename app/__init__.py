@@ -18,8 +18,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     app_config.load(app, config)
 
-    from app import db, errors, mail, security
+    from app import db, errors, mail, models, security
     from app.auth import init_app as init_auth
+
+    assert models.__all__  # every domain's models registered, so Alembic sees the whole schema
 
     db.init_app(app)
     mail.init_app(app)

@@ -61,5 +61,3 @@ def init_app(app: Flask) -> None:
     db.init_app(app)
     migrations = str(Path(__file__).resolve().parent.parent / "migrations")
     migrate.init_app(app, db, directory=migrations, render_as_batch=True, compare_type=True)
-    # Import every domain's models so metadata is complete for Alembic.
-    from app import models  # noqa: F401

@@ -1,4 +1,11 @@
-"""Friendly error pages; a user never sees a traceback."""
+"""Domain errors and the one place they become HTTP answers.
+
+Domain code raises a subclass of :class:`DomainError` whose *kind* says what
+went wrong (the input, a missing thing, a conflict with the stored state, a
+refusal by a rule, too many requests); it never carries an HTTP code. Views
+may catch these to flash a message; anything they let through is turned into a
+4xx page or JSON here, with the message shown as is. A user never sees a
+traceback, and nothing half-saved survives an unexpected error."""
 
 from __future__ import annotations
 
@@ -8,6 +15,66 @@ from werkzeug.exceptions import HTTPException
 
 from app.db import db
 
+__all__ = ["Conflict", "DomainError", "Forbidden", "InvalidInput", "NotFound", "Refused", "TooLarge",
+           "TooMany", "Unavailable", "http_status", "init_app"]
+
+
+class DomainError(Exception):
+    """A refusal the user can act on; the message is shown as is."""
+
+
+class InvalidInput(DomainError, ValueError):
+    """The input itself is wrong (a malformed date, an unknown list)."""
+
+
+class NotFound(DomainError, LookupError):
+    """What the request names does not exist (or no longer does)."""
+
+
+class Forbidden(DomainError):
+    """The caller may not do this (a role, a signature that does not verify)."""
+
+
+class Conflict(DomainError):
+    """The stored state moved on (someone else saved, the issue was sent)."""
+
+
+class Refused(DomainError):
+    """Well-formed, but a rule says no (preflight errors, approval missing)."""
+
+
+class TooLarge(DomainError):
+    """The input is over a size limit."""
+
+
+class TooMany(DomainError):
+    """A rate or quota limit; try again later."""
+
+
+class Unavailable(DomainError):
+    """Something this depends on failed; retrying later may work."""
+
+
+_STATUS: tuple[tuple[type[DomainError], int], ...] = (
+    (InvalidInput, 400), (Forbidden, 403), (NotFound, 404), (Conflict, 409), (TooLarge, 413),
+    (Refused, 422), (TooMany, 429), (Unavailable, 503),
+)
+
+
+def http_status(error: DomainError) -> int:
+    """The HTTP status of a domain error. A domain's base error is usually
+    InvalidInput and its special cases add a more precise kind
+    (``class ConflictError(IssueError, Conflict)``): the precise kind wins."""
+    statuses = dict(_STATUS)
+    kinds = [kind for kind in type(error).__mro__ if kind in statuses]
+    precise = [kind for kind in kinds if kind is not InvalidInput]
+    return statuses[(precise or kinds or [InvalidInput])[0]]
+
+
+def _wants_json() -> bool:
+    return (request.path.startswith(("/webhooks/", "/api/"))
+            or request.accept_mimetypes.best == "application/json" or request.is_json)
+
 
 def init_app(app: Flask) -> None:
     @app.errorhandler(CSRFError)
@@ -16,9 +83,18 @@ def init_app(app: Flask) -> None:
                                message="The form was missing its security token or it expired. "
                                        "Go back, reload the page and try again."), 400
 
+    @app.errorhandler(DomainError)
+    def domain_error(error: DomainError):
+        db.session.rollback()
+        status = http_status(error)
+        if _wants_json():
+            return {"error": type(error).__name__, "message": str(error)}, status
+        return render_template("error.html", code=status, title="That did not work",
+                               message=str(error)), status
+
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
-        if request.path.startswith("/webhooks/") or request.accept_mimetypes.best == "application/json":
+        if _wants_json():
             return {"error": error.name, "message": error.description}, error.code
         return render_template("error.html", code=error.code, title=error.name,
                                message=error.description), error.code

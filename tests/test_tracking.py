@@ -7,8 +7,8 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 
 from app.db import db
-from app.reports.tracking import click_url_factory, open_pixel_url
 from app.sending.models import FeedbackEvent
+from app.sending.tracking import click_url_factory, open_pixel_url
 from app.settings import set_setting
 from tests.support.reports import deliveries, make_send
 

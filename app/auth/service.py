@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from app.auth.models import ROLES, User
 from app.db import db, utcnow
+from app.errors import InvalidInput
 
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
 MIN_PASSWORD_LENGTH = 10
@@ -18,7 +19,7 @@ MIN_PASSWORD_LENGTH = 10
 _DUMMY_HASH = _hasher.hash("pressroom-dummy-password")
 
 
-class AccountError(ValueError):
+class AccountError(InvalidInput):
     """A user-facing problem with account data."""
 
 

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from sqlalchemy import select
 
 from app.db import db, utcnow
+from app.errors import InvalidInput
 from app.events.models import Event
 from app.issues.models import Issue
 from app.subscribers.models import MailingList
@@ -23,7 +24,7 @@ from app.subscribers.models import MailingList
 DATETIME_FORMATS = ("%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d")
 
 
-class EventError(ValueError):
+class EventError(InvalidInput):
     """Invalid event input; ``errors`` maps a field name to a message for the form."""
 
     def __init__(self, errors: dict[str, str]) -> None:

@@ -20,6 +20,7 @@ from typing import Any
 
 import yaml
 
+from app.errors import InvalidInput
 from app.subscribers.lists import slugify
 
 __all__ = ["JekyllError", "JekyllFile", "parse_jekyll_text", "read_jekyll_file", "parse_filename"]
@@ -29,7 +30,7 @@ FILENAME_RE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:-(.+?))?\.(?:md|markdo
 FENCE = "---"
 
 
-class JekyllError(Exception):
+class JekyllError(InvalidInput):
     """A file that could not be imported at all (unreadable)."""
 
 

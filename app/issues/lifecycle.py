@@ -13,6 +13,7 @@ from sqlalchemy import update
 
 from app.auth.models import User
 from app.db import db, utcnow
+from app.errors import Conflict, Refused
 from app.issues.models import Issue
 from app.issues.service import ConflictError, IssueError
 
@@ -29,11 +30,11 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
 }
 
 
-class TransitionError(IssueError):
+class TransitionError(IssueError, Conflict):
     """A status change the lifecycle does not allow."""
 
 
-class ApprovalError(IssueError):
+class ApprovalError(IssueError, Refused):
     """Approval refused (preflight errors, or the approver made the last edit)."""
 
 

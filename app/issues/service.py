@@ -18,6 +18,7 @@ from sqlalchemy import func, select, update
 
 from app.auth.models import User
 from app.db import db, utcnow
+from app.errors import Conflict, InvalidInput
 from app.issues.models import Issue, Revision
 from app.subscribers.lists import slugify
 from app.subscribers.models import MailingList
@@ -39,11 +40,11 @@ MIN_YEAR, MAX_YEAR = 1900, 2999
 MAX_ID = 2**31 - 1   # largest value of an INTEGER primary key on PostgreSQL
 
 
-class IssueError(ValueError):
+class IssueError(InvalidInput):
     """A user-facing problem with an issue (the message is shown as is)."""
 
 
-class ConflictError(IssueError):
+class ConflictError(IssueError, Conflict):
     """The save was based on an older version than the one stored."""
 
     def __init__(self, message: str, *, current_version: int, copy_number: int | None) -> None:
@@ -52,7 +53,7 @@ class ConflictError(IssueError):
         self.copy_number = copy_number
 
 
-class NotEditableError(IssueError):
+class NotEditableError(IssueError, Conflict):
     """Only drafts (and approved issues, which return to draft) can be edited."""
 
 

@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from app.errors import InvalidInput
+
 __all__ = [
     "AccountPausedError", "HeaderInjectionError", "OutgoingMessage", "PermanentError", "ThrottledError",
     "TransientError", "Transport", "TransportError", "UncertainError", "check_header", "header_is_unsafe",
@@ -58,7 +60,7 @@ class AccountPausedError(TransportError):
     """The provider stopped the whole account: pause the send."""
 
 
-class HeaderInjectionError(ValueError):
+class HeaderInjectionError(InvalidInput):
     """A header value (subject, name, address) holds a line break or NUL,
     typed directly or hidden in an RFC 2047 encoded word."""
 

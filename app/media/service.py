@@ -25,6 +25,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy import or_, select
 
 from app.db import db
+from app.errors import Conflict, InvalidInput
 from app.issues.models import Issue
 from app.media.models import MediaItem
 from app.media.storage import StorageError, check_key, get_storage
@@ -36,11 +37,11 @@ GPS_IFD = 0x8825
 ORIENTATION = 0x0112
 
 
-class MediaError(ValueError):
+class MediaError(InvalidInput):
     """A refused upload or action, with a message for the editor."""
 
 
-class MediaInUse(MediaError):
+class MediaInUse(MediaError, Conflict):
     def __init__(self, issues: list[Issue]) -> None:
         names = ", ".join(f"“{i.title or i.slug}”" for i in issues)
         super().__init__(f"This image is used by {len(issues)} issue(s): {names}. "

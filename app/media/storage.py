@@ -17,10 +17,12 @@ from urllib.parse import quote, urlsplit
 
 from flask import current_app
 
+from app.errors import InvalidInput
+
 _KEY_PART = re.compile(r"^[A-Za-z0-9._@+ -]+$")
 
 
-class StorageError(ValueError):
+class StorageError(InvalidInput):
     """A bad key or a storage failure, with a user-facing message."""
 
 

@@ -9,10 +9,11 @@ import base64
 from flask import abort, current_app, redirect, request
 
 from app.db import db
+from app.errors import http_status
 from app.public import bp
-from app.reports.tracking import InvalidTracking, read_open_token, resolve_click
 from app.sending.feedback import record_event
 from app.sending.models import Delivery
+from app.sending.tracking import InvalidTracking, read_open_token, resolve_click
 from app.settings import get_setting
 
 PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
@@ -23,7 +24,7 @@ def track_click(token: str):
     try:
         delivery, url = resolve_click(token)
     except InvalidTracking as exc:
-        abort(exc.status, str(exc))
+        abort(http_status(exc), str(exc))
     # Link checkers often probe with HEAD: only a GET (a browser following the link) counts.
     if request.method == "GET":
         try:

@@ -8,6 +8,7 @@ from flask import current_app, request
 from sqlalchemy.exc import IntegrityError
 
 from app.db import db
+from app.errors import http_status
 from app.public import bp
 from app.security import csrf
 from app.sending.feedback import FeedbackError, handle_sns_post
@@ -20,7 +21,7 @@ def webhooks_ses():
         result = handle_sns_post(request.get_data(cache=False))
     except FeedbackError as exc:
         current_app.logger.warning("refused SNS post: %s", exc)
-        return {"error": str(exc)}, exc.status
+        return {"error": str(exc)}, http_status(exc)
     except IntegrityError:
         # Two posts about one address raced (e.g. its bounce and its complaint):
         # nothing of this one was kept, and SNS delivers it again after a non-2xx.

@@ -225,7 +225,7 @@ def _tracking_growth(email_html: str) -> int:
     from html import escape, unescape
     from types import SimpleNamespace
 
-    from app.reports.tracking import click_url_factory
+    from app.sending.tracking import click_url_factory
     from app.settings import get_setting
 
     if not get_setting("track_clicks"):

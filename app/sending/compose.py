@@ -65,7 +65,7 @@ def link_tracking() -> Callable[[Any], Callable[[str], str] | None] | None:
     """Per-recipient URL mapping for the builder's link slots, or None when
     neither clicks nor opens are tracked. Read once per send. Clicks go
     through ``/r/`` redirects; the open-pixel slot becomes the reader's pixel."""
-    from app.reports.tracking import click_url_factory, open_pixel_url
+    from app.sending.tracking import click_url_factory, open_pixel_url
     from app.settings import get_setting
 
     clicks, opens = bool(get_setting("track_clicks")), bool(get_setting("track_opens"))

@@ -22,6 +22,7 @@ from sqlalchemy import exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.db import db, utcnow
+from app.errors import Forbidden, InvalidInput, TooLarge, Unavailable
 from app.sending.models import Delivery, FeedbackEvent, Send, SnsMessage
 from app.sending.sns import InvalidMessage, MessageVerifier, is_sns_url
 from app.subscribers.suppression import normalise_email, suppress
@@ -43,12 +44,20 @@ EVENT_KINDS = {
 SEND_TAGS = ("send", "send_id", "pressroom-send")
 
 
-class FeedbackError(Exception):
-    """The post is refused (4xx); nothing was written."""
+class FeedbackError(InvalidInput):
+    """The post is refused; nothing was written."""
 
-    def __init__(self, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.status = status
+
+class FeedbackRejected(FeedbackError, Forbidden):
+    """The post is not a genuine SNS message for one of our topics."""
+
+
+class FeedbackTooLarge(FeedbackError, TooLarge):
+    """The body is over the size limit (nothing beyond it was read)."""
+
+
+class ConfirmationFailed(FeedbackError, Unavailable):
+    """SNS did not answer our subscription confirmation; SNS retries it."""
 
 
 @dataclass(frozen=True)
@@ -72,7 +81,7 @@ def verifier() -> MessageVerifier:
 def handle_sns_post(body: bytes) -> WebhookResult:
     """Verify one SNS POST body and apply it exactly once."""
     if len(body) > MAX_BODY_BYTES:
-        raise FeedbackError("Message too large", 413)
+        raise FeedbackTooLarge("Message too large")
     try:
         message = json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
@@ -81,7 +90,7 @@ def handle_sns_post(body: bytes) -> WebhookResult:
     try:
         check.verify(message)
     except InvalidMessage as exc:
-        raise FeedbackError(str(exc), 403) from exc
+        raise FeedbackRejected(str(exc)) from exc
     message_id = str(message.get("MessageId", ""))[:100]
     if not message_id:
         raise FeedbackError("Missing MessageId")
@@ -119,12 +128,12 @@ def _confirm_subscription(check: MessageVerifier, message: dict[str, Any]) -> No
     """GET the SubscribeURL, only on the verified SNS host (never elsewhere)."""
     url = message.get("SubscribeURL", "")
     if not is_sns_url(url, host=check.cert_host(message)):
-        raise FeedbackError("SubscribeURL is not on the SNS host that signed the message", 403)
+        raise FeedbackRejected("SubscribeURL is not on the SNS host that signed the message")
     try:
         response = check.http.get(url, timeout=10, allow_redirects=False)
         response.raise_for_status()
     except Exception as exc:  # SNS retries the confirmation when we answer 5xx
-        raise FeedbackError("Could not confirm the subscription", 502) from exc
+        raise ConfirmationFailed("Could not confirm the subscription") from exc
 
 
 def process_ses_record(record: dict[str, Any]) -> int:

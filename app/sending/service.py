@@ -17,6 +17,7 @@ from sqlalchemy import and_, exists, func, insert, literal, select, update
 
 from app.auth.models import User
 from app.db import db, utcnow
+from app.errors import Refused
 from app.issues.models import Issue
 from app.sending.models import DELIVERY_STATES, Delivery, Send
 from app.subscribers.models import MailingList, Subscriber, Subscription
@@ -25,7 +26,7 @@ from app.subscribers.suppression import reachable
 ACTIVE_SEND_STATES = ("scheduled", "running", "paused")
 
 
-class SendError(ValueError):
+class SendError(Refused):
     """A send request or control action refused, with a message for the user."""
 
 

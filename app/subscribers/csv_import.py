@@ -26,6 +26,7 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import Connection, DateTime, bindparam, text
 
 from app.db import db, utcnow
+from app.errors import InvalidInput
 from app.subscribers.lists import get_or_create_list
 from app.subscribers.models import MailingList
 from app.subscribers.suppression import email_hash, normalise_email
@@ -41,7 +42,7 @@ FIRST_HEADERS = {"first name", "firstname", "given name", "first", "fname", "vor
 LAST_HEADERS = {"last name", "lastname", "surname", "family name", "last", "lname", "nachname"}
 
 
-class CsvImportError(ValueError):
+class CsvImportError(InvalidInput):
     """The file as a whole cannot be imported (no email column, unreadable)."""
 
 

@@ -9,10 +9,11 @@ import unicodedata
 from sqlalchemy import or_, select
 
 from app.db import db
+from app.errors import InvalidInput
 from app.subscribers.models import MailingList
 
 
-class ListError(ValueError):
+class ListError(InvalidInput):
     """A user-facing problem with a list."""
 
 

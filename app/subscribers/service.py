@@ -18,6 +18,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.db import db, utcnow
+from app.errors import InvalidInput
 from app.subscribers.models import MailingList, Subscriber, Subscription, Suppression
 from app.subscribers.suppression import email_hash, is_suppressed, normalise_email, suppress
 from app.subscribers.tokens import read_unsubscribe_token
@@ -28,11 +29,11 @@ RESUBSCRIBE_MAX_AGE = 30 * 24 * 3600
 _EPOCH = datetime(1970, 1, 1)
 
 
-class SubscriberError(ValueError):
+class SubscriberError(InvalidInput):
     """A user-facing problem (invalid address, suppressed, unknown list...)."""
 
 
-class TokenError(ValueError):
+class TokenError(InvalidInput):
     """A confirm / resubscribe link that is invalid, expired or already used."""
 
 

@@ -8,10 +8,12 @@ from __future__ import annotations
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 
+from app.errors import InvalidInput
+
 UNSUBSCRIBE_SALT = "pressroom.unsubscribe.v1"
 
 
-class InvalidToken(ValueError):
+class InvalidToken(InvalidInput):
     """The token was tampered with, truncated or is not ours."""
 
 

@@ -22,6 +22,7 @@ from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from app.db import db
+from app.errors import InvalidInput, NotFound
 from app.sending.models import Delivery, Send
 
 __all__ = ["InvalidTracking", "click_url_factory", "open_pixel_url", "read_click_token",
@@ -33,13 +34,12 @@ TRACKED_SCHEMES = ("http://", "https://")
 _MARKDOWN_URL = re.compile(r"https?://[^\s<>\"'()\[\]]+(?:\([^\s<>\"'()]*\)[^\s<>\"'()\[\]]*)*")
 
 
-class InvalidTracking(ValueError):
-    """A tampered, foreign or stale tracking token; ``status`` is the HTTP answer
-    (400 tampered, 404 for a well-signed token whose target is not allowed)."""
+class InvalidTracking(InvalidInput):
+    """A tampered, foreign or truncated tracking token."""
 
-    def __init__(self, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.status = status
+
+class UnknownTarget(InvalidTracking, NotFound):
+    """A well-signed token whose delivery is gone or whose URL is not in that send."""
 
 
 def _serializer(salt: str) -> URLSafeSerializer:
@@ -128,8 +128,8 @@ def resolve_click(token: str) -> tuple[Delivery, str]:
     delivery_id, url = read_click_token(token)
     delivery = db.session.get(Delivery, delivery_id)
     if delivery is None:
-        raise InvalidTracking("This link has expired.", 404)
+        raise UnknownTarget("This link has expired.")
     send = db.session.get(Send, delivery.send_id)
     if send is None or url not in allowed_links(send):
-        raise InvalidTracking("This link does not point into the newsletter it came from.", 404)
+        raise UnknownTarget("This link does not point into the newsletter it came from.")
     return delivery, url
