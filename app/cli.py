@@ -9,23 +9,23 @@ from flask.cli import FlaskGroup
 
 
 def register_commands(app: Flask) -> None:
+    # Imported here, the Flask idiom for CLI registration: the commands import
+    # every domain, which the package root must not do at import time.
+    from app import demo
     from app.auth.commands import users_cli
+    from app.events import commands as events_commands
+    from app.issues import commands as issues_commands
+    from app.issues import render_commands
+    from app.sending import commands as sending_commands
+    from app.subscribers import commands as subscribers_commands
 
     app.cli.add_command(users_cli)
-    for module_name in ("app.demo", "app.issues.commands", "app.rendering.commands",
-                        "app.subscribers.commands", "app.sending.commands", "app.events.commands"):
-        try:
-            module = __import__(module_name, fromlist=["register"])
-        except ModuleNotFoundError as exc:
-            # Only a missing commands module (or its package) is skipped; a
-            # broken import inside an existing one must still fail loudly.
-            if not exc.name or not module_name.startswith(exc.name):
-                raise
-            continue
+    for module in (demo, issues_commands, render_commands, subscribers_commands, sending_commands,
+                   events_commands):
         module.register(app)
 
 
-def _create_app():
+def _create_app() -> Flask:
     from app import create_app
 
     return create_app()

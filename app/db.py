@@ -7,12 +7,13 @@ stable name so Alembic migrations are identical on SQLite and PostgreSQL.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 
 from flask import Flask
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import MetaData, event
+from sqlalchemy import BigInteger, Enum, Integer, MetaData, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
 
@@ -31,6 +32,21 @@ class Base(DeclarativeBase):
 
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
+
+# SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL wants BIGINT for
+# tables that grow by millions of rows per send.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+# Ids that appear in tokens are never reused: SQLite hands out the highest id
+# again after that row is deleted unless the table says AUTOINCREMENT.
+NO_ID_REUSE = {"sqlite_autoincrement": True}
+
+
+def state_type(enum: type[StrEnum], name: str = "status", length: int = 20) -> Enum:
+    """A state column: VARCHAR with a CHECK constraint (``ck_<table>_<name>``)
+    listing the enum's values, the same on SQLite and PostgreSQL, so no code
+    path, script or manual UPDATE can store a state the domain does not know."""
+    return Enum(enum, native_enum=False, create_constraint=True, length=length, name=name,
+                values_callable=lambda members: [member.value for member in members], validate_strings=True)
 
 
 def utcnow() -> datetime:

@@ -33,6 +33,7 @@ def demo() -> None:
     editor_password = secrets.token_urlsafe(12)
     create_user("admin@example.com", admin_password, "admin", "Ada Admin")
     create_user("editor@example.com", editor_password, "editor", "Eddie Editor")
+    db.session.commit()
     from app.demo_content import load_demo_content
 
     for line in load_demo_content():

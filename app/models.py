@@ -1,16 +1,18 @@
 """Every domain's models, imported in one place so SQLAlchemy metadata (and
 therefore Alembic) sees the whole schema."""
 
-from app.auth.models import User
+from app.auth.models import User, UserSession
 from app.events.models import Event
-from app.issues.models import Issue, Revision
+from app.issues.models import Issue, Rendering, Revision
+from app.jobs.models import Job, Upload, UploadChunk
 from app.media.models import MediaItem
+from app.quotas import QuotaCounter
 from app.sending.models import DailyStat, Delivery, FeedbackEvent, RateBucket, Send, SnsMessage
 from app.settings.models import Setting
-from app.subscribers.models import MailingList, Subscriber, Subscription, Suppression
+from app.subscribers.models import MailingList, Subscriber, SubscriberImport, Subscription, Suppression
 
 __all__ = [
-    "DailyStat", "Delivery", "Event", "FeedbackEvent", "Issue", "MailingList", "MediaItem",
-    "RateBucket", "Revision", "Send", "Setting", "SnsMessage", "Subscriber", "Subscription",
-    "Suppression", "User",
+    "DailyStat", "Delivery", "Event", "FeedbackEvent", "Issue", "Job", "MailingList", "MediaItem", "QuotaCounter",
+    "RateBucket", "Rendering", "Revision", "Send", "Setting", "SnsMessage", "Subscriber", "SubscriberImport",
+    "Subscription", "Suppression", "Upload", "UploadChunk", "User", "UserSession",
 ]

@@ -48,13 +48,13 @@ def main() -> None:
 
 
 def run(args: argparse.Namespace) -> None:
+    from app.rendering.commands import issue_from_file
+    from app.subscribers.tokens import unsubscribe_url
     from flask import current_app
 
     from app.rendering import render as render_module
-    from app.rendering.commands import issue_from_file
     from app.rendering.message import Recipient, build_message, prepare_issue_message
     from app.settings import get_setting
-    from app.subscribers.tokens import unsubscribe_url
 
     issue, _ = issue_from_file(str(args.file))
     started = time.perf_counter()

@@ -92,6 +92,15 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # A batch migration rebuilds a table (create, copy, drop, rename); with
+            # foreign keys on, SQLite's DROP TABLE deletes the rows first and fires
+            # ON DELETE CASCADE in every referencing table. Off for the migration
+            # (effective only outside a transaction: this is the first statement),
+            # checked afterwards.
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()   # end SQLAlchemy's implicit transaction: Alembic opens its own
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
@@ -100,6 +109,12 @@ def run_migrations_online():
 
         with context.begin_transaction():
             context.run_migrations()
+        if sqlite:
+            broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+            if broken:
+                raise RuntimeError(f"foreign keys broken by the migration: {broken[:10]}")
+            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+            connection.commit()
 
 
 if context.is_offline_mode():

@@ -141,15 +141,22 @@ def runner(app: Flask):
 def users(app: Flask) -> dict[str, Any]:
     from app.auth.service import create_user
 
-    return {
+    people = {
         "admin": create_user("admin@example.com", PASSWORD, "admin", "Ada Admin"),
         "editor": create_user("editor@example.com", PASSWORD, "editor", "Eddie Editor"),
         "editor2": create_user("editor2@example.com", PASSWORD, "editor", "Erin Editor"),
     }
+    db.session.commit()
+    return people
 
 
 def login_client(app: Flask, user: Any) -> FlaskClient:
+    """A client logged in as ``user`` through a real server-side session."""
+    from app.auth.service import start_session
+
     client = app.test_client()
+    start_session(user)
+    db.session.commit()
     with client.session_transaction() as session:
         session["_user_id"] = user.get_id()
         session["_fresh"] = True

@@ -9,7 +9,7 @@ from lxml import html as lxml_html
 
 from app.db import db
 from app.issues.models import Issue
-from app.rendering.render import web_html
+from app.issues.rendering import web_html
 from app.subscribers.lists import create_list
 
 ATOM = "{http://www.w3.org/2005/Atom}"

@@ -10,9 +10,11 @@ from icalendar import Calendar
 
 from app.db import db, utcnow
 from app.events.models import Event
-from app.events.section import EVENTS_MARKER, events_markdown
-from app.events.service import EventData, EventError, create_event, set_issue_events, to_utc
+from app.events.service import EventData, EventError, create_event, to_utc
+from app.issues.events_section import set_issue_events
 from app.issues.models import Issue
+from app.issues.rendering import section_markdown as events_markdown
+from app.rendering.events_section import EVENTS_MARKER
 from app.settings import set_setting
 from app.subscribers.lists import create_list
 
@@ -85,17 +87,13 @@ def test_past_event_never_appears_even_for_old_issue_date(app):
     assert events_markdown(issue, now=now) == ""
 
 
-def test_scheduled_send_time_is_the_reference(app):
-    from app.sending.models import Send
-
+def test_issue_date_is_the_reference(app):
     now = utcnow()
-    make_event("Before send", now + timedelta(days=2))
-    make_event("After send", now + timedelta(days=4))
-    issue = make_issue()
-    db.session.add(Send(issue_id=issue.id, scheduled_at=now + timedelta(days=3)))
-    db.session.commit()
+    make_event("Before the issue", now + timedelta(days=2))
+    make_event("After the issue", now + timedelta(days=4))
+    issue = make_issue(issue_date=(now + timedelta(days=3)).date())
     md = events_markdown(issue, now=now)
-    assert "After send" in md and "Before send" not in md
+    assert "After the issue" in md and "Before the issue" not in md
 
 
 def test_lists_exclusions_heading_and_window_setting(app):
@@ -142,13 +140,13 @@ def test_events_marker_constant():
 
 
 def test_rendered_issue_shows_upcoming_event_at_marker(app):
-    from app.rendering.render import render_issue
+    from tests.support.rendering import render
 
     now = utcnow()
     make_event("Rendered Future Talk", now + timedelta(days=3))
     make_event("Rendered Past Talk", now - timedelta(days=3))
     issue = make_issue(body=f"Intro paragraph\n\n{EVENTS_MARKER}\n\nMiddle paragraph\n\nBye")
-    rendered = render_issue(issue)
+    rendered = render(issue)
     for version in ("email_html", "text", "web_html"):
         content = getattr(rendered, version)
         assert "Rendered Future Talk" in content, version
@@ -159,14 +157,14 @@ def test_rendered_issue_shows_upcoming_event_at_marker(app):
 
 
 def test_rendered_issue_without_marker_puts_events_before_sign_off(app):
-    from app.rendering.render import render_issue
+    from tests.support.rendering import render
 
     now = utcnow()
     make_event("Sign-off Talk", now + timedelta(days=3), location="New York")
     excluded = make_event("Excluded Talk", now + timedelta(days=4))
     issue = make_issue(body="## News\n\n* A bullet about research.\n\nAll the best,\n\nThe Team")
     set_issue_events(issue, None, [excluded.id])
-    rendered = render_issue(issue)
+    rendered = render(issue)
     for version in ("email_html", "text", "web_html"):
         content = getattr(rendered, version)
         # rindex: the email's hidden preheader may repeat the opening words.

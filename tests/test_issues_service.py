@@ -6,6 +6,7 @@ import pytest
 
 from app.db import db
 from app.issues import lifecycle
+from app.issues.errors import TransitionError
 from app.issues.models import Issue
 from app.issues.service import (
     CONFLICT_NOTE,
@@ -64,15 +65,17 @@ def test_slug_rules_and_lists(app, users) -> None:
 
 def test_lifecycle_and_editing_approved_returns_to_draft(app, users) -> None:
     issue = create_issue("Cycle", user=users["editor"], body="Fine text.")
-    lifecycle.transition(issue, "approved")
-    issue.approved_by_id = users["admin"].id
-    save_issue(issue, base_version=1, user=users["editor"], body="changed")
-    assert issue.status == "draft" and issue.approved_by_id is None
-    with pytest.raises(lifecycle.TransitionError):
-        lifecycle.transition(issue, "sent")
+    lifecycle.approve(issue, users["admin"])
+    assert issue.status == "approved" and issue.approved_rendering is not None
+    save_issue(issue, base_version=issue.version, user=users["editor"], body="changed")
+    assert issue.status == "draft" and issue.approved_by_id is None and issue.approved_rendering_id is None
+    with pytest.raises(TransitionError):
+        lifecycle.move(issue, "sent")
     for state in ("approved", "scheduled", "sending", "sent"):
-        lifecycle.transition(issue, state)
+        lifecycle.move(issue, state)
     assert issue.sent_at is not None
+    db.session.expire_all()
+    assert db.session.get(Issue, issue.id).status == "sent"   # every move is in the database, not only in memory
     with pytest.raises(NotEditableError):
         save_issue(issue, base_version=issue.version, user=users["editor"], body="late")
 

@@ -11,11 +11,10 @@ from pathlib import Path
 import pytest
 
 from app.db import db
-from app.media.lookup import ImageRef
-from app.rendering import preflight as preflight_module
+from app.rendering.context import ImageRef, RenderContext
 from app.rendering.placeholders import scan
 from app.rendering.preflight import has_errors, run_preflight
-from tests.support.rendering import DRAFTS, PUBLISHED, SEED, make_issue
+from tests.support.rendering import DRAFTS, PUBLISHED, SEED, make_issue, preflight
 
 # Genuine findings in the published archive, each checked by hand.
 PUBLISHED_FINDINGS = {
@@ -88,7 +87,7 @@ def test_preflight_checks(app) -> None:
             "[bad](javascript:alert(1)) [worse](data:text/html,x) [plain](http://example.com/)\n"
             "{{ page.title }} {% include x.html %}\n"
             "<script>alert(1)</script>\n")
-    problems = run_preflight(make_issue(body, subject="", preheader="TBD soon"))
+    problems = preflight(make_issue(body, subject="", preheader="TBD soon"))
     got = {(p.level, p.line, p.col, p.code) for p in problems}
     assert ("error", 0, 0, "empty-subject") in got
     assert ("error", 0, 1, "placeholder") in got                  # in the preheader
@@ -107,25 +106,28 @@ def test_preflight_checks(app) -> None:
     assert has_errors(problems)
 
 
-def test_clean_issue_passes_and_library_images_count(app, monkeypatch) -> None:
+def test_clean_issue_passes_and_library_images_count(app) -> None:
     ref = ImageRef(url="https://m.example/a.png", email_url="https://m.example/a-e.png", width=600,
                    height=300, alt_text="Chart")
-    monkeypatch.setattr(preflight_module, "resolve_image", lambda src: ref if "a.png" in src else None)
+    context = RenderContext(base_url="http://127.0.0.1:5000",
+                            resolve_image=lambda src: ref if "a.png" in src else None)
     body = ("Hello {{ site.github.url }} readers.\n\n![]({{ site.github.url }}/images/a.png)\n\n"
             "A [link][1] and a note[^n].\n\n[1]: https://example.com/\n[^n]: Note.\n")
-    assert run_preflight(make_issue(body)) == []
+    assert run_preflight(make_issue(body), context) == []
+    assert "image-unresolved" in {p.code for p in run_preflight(make_issue(body), RenderContext(
+        base_url="http://127.0.0.1:5000"))}
 
 
 def test_subject_with_line_break_is_an_error(app) -> None:
-    problems = run_preflight(make_issue("Body", subject="Hi\r\nBcc: x@example.com"))
+    problems = preflight(make_issue("Body", subject="Hi\r\nBcc: x@example.com"))
     assert ("error", "header-injection") in {(p.level, p.code) for p in problems}
 
 
 def test_oversized_email_is_an_error(app) -> None:
     body = "\n\n".join(f"Paragraph {n} " + "word " * 40 for n in range(700))
-    problems = run_preflight(make_issue(body))
+    problems = preflight(make_issue(body))
     assert "email-too-large" in _codes(problems)
-    assert "email-too-large" not in _codes(run_preflight(make_issue("Short")))
+    assert "email-too-large" not in _codes(preflight(make_issue("Short")))
 
 
 def test_cli_preflight_file_points_into_the_file(runner) -> None:
@@ -181,6 +183,6 @@ def test_size_counts_click_tracking_growth(app) -> None:
 
     body = "\n\n".join(f"* [Link {i}](https://example.com/a/{i})" for i in range(500))
     set_setting("track_clicks", False)
-    assert "email-too-large" not in _codes(run_preflight(make_issue(body)))
+    assert "email-too-large" not in _codes(preflight(make_issue(body)))
     set_setting("track_clicks", True)
-    assert "email-too-large" in _codes(run_preflight(make_issue(body)))
+    assert "email-too-large" in _codes(preflight(make_issue(body)))

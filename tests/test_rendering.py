@@ -8,13 +8,13 @@ import re
 import pytest
 from lxml import html as lxml_html
 
-from app.media.lookup import ImageRef
-from app.rendering import render as render_module
-from app.rendering.events_placement import insert_events
+from app.rendering import email as email_module
+from app.rendering.context import EventView, ImageRef, RenderContext
+from app.rendering.email_styles import IMAGE_MAX_WIDTH
+from app.rendering.events_section import insert_events
 from app.rendering.markdown import render_markdown
-from app.rendering.preflight import run_preflight
-from app.rendering.render import IMAGE_MAX_WIDTH, render_issue
-from tests.support.rendering import PUBLISHED, SEED, corpus_issue, make_issue, parse
+from app.rendering.render import render_issue
+from tests.support.rendering import PUBLISHED, SEED, corpus_issue, make_issue, parse, preflight, render
 
 BASE = "http://127.0.0.1:5000"
 # Properties Gmail, Outlook and Apple Mail support per caniemail.com, or that
@@ -23,7 +23,7 @@ SUPPORTED_CSS = {
     "background-color", "border", "border-collapse", "border-left", "border-top", "color", "display",
     "font-family", "font-size", "font-weight", "height", "line-height", "margin", "max-height",
     "max-width", "mso-hide", "overflow", "padding", "padding-left", "text-align", "text-decoration",
-    "white-space", "width",
+    "white-space", "width", "word-wrap", "overflow-wrap",
 }
 
 
@@ -94,8 +94,8 @@ def test_email_layout_and_parts(app) -> None:
     set_setting("postal_address", "1 Main St, Springfield")
     issue = make_issue("Hello [there](/path) and [a note](#fn).\n\n![Alt text](https://cdn.example/a.png)\n\n"
                        "## Heading\n\n* point\n\n[^1] done\n\n[^1]: Foot.\n", preheader="Sneak peek")
-    rendered = render_issue(issue)
-    doc = parse(rendered.email_html)
+    rendered = render(issue)
+    doc = parse(rendered.filled("email", {"unsubscribe": f"{BASE}/unsubscribe/t"}, html=True))
     assert rendered.email_html.lower().startswith("<!doctype html>")
     assert doc.xpath("//meta[@name='color-scheme']/@content") == ["light dark"]
     column = doc.xpath("//table[@width='660']")
@@ -108,50 +108,55 @@ def test_email_layout_and_parts(app) -> None:
     hrefs = doc.xpath("//a/@href")
     assert f"{BASE}/issues/test-issue" in hrefs
     assert f"{BASE}/path" in hrefs
-    assert rendered.unsubscribe_placeholder in hrefs
+    assert f"{BASE}/unsubscribe/t" in hrefs
     assert all(h.startswith(("https://", "http://", "mailto:")) for h in hrefs), hrefs
+    assert rendered.links[:2] == (f"{BASE}/path", f"{BASE}/issues/test-issue#fn")   # per-reader slots, in order
     image = doc.xpath("//img")[0]
-    assert image.get("alt") == "Alt text" and int(image.get("width")) <= 660
+    assert image.get("alt") == "Alt text" and image.get("width") is None   # size unknown: no width
     assert "max-width:100%" in image.get("style") and "height:auto" in image.get("style")
     # text part
     text = rendered.text
     assert "## Heading" in text and "* point" in text
-    assert "there [1]" in text and f"[1] {BASE}/path" in text
+    assert "there [1]" in text and f"[1] {rendered.slot('l0')}" in text
     assert "[Alt text]" in text and "Foot." in text
-    assert text.rstrip().endswith(rendered.unsubscribe_placeholder)
+    assert text.rstrip().endswith(rendered.unsubscribe_slot)
     # web version keeps in-page footnote links and figure markup
     assert 'href="#fn"' in rendered.web_html
 
 
-def test_library_images_use_email_copy_and_alt(app, monkeypatch) -> None:
+def test_library_images_use_email_copy_and_alt(app) -> None:
     ref = ImageRef(url=f"{BASE}/media/images/a.png", email_url=f"{BASE}/media/images/a-email.png",
                    width=1200, height=600, alt_text="Library alt")
-    monkeypatch.setattr(render_module, "resolve_image", lambda src: ref if src.endswith("/a.png") else None)
-    body = '![]({{ site.github.url }}/images/a.png)\n\n![](images/small.png){: width="200"}'
-    rendered = render_issue(make_issue(body))
+    context = RenderContext(base_url=BASE, resolve_image=lambda src: ref if src.endswith("/a.png") else None)
+    body = ('![]({{ site.github.url }}/images/a.png)\n\n![](images/small.png){: width="200"}\n\n'
+            '![](https://elsewhere.example/unknown.png)\n\n<img src="/images/odd.png" width="²">')
+    rendered = render_issue(make_issue(body), context)
     images = parse(rendered.email_html).xpath("//img")
     assert images[0].get("src") == ref.email_url and images[0].get("alt") == "Library alt"
     assert images[0].get("width") == str(IMAGE_MAX_WIDTH)
     assert images[1].get("src") == f"{BASE}/images/small.png" and images[1].get("width") == "200"
     assert images[1].get("alt") == ""
+    # Unknown sizes get no width attribute (the column can still shrink on a phone),
+    # and a width that is no ASCII number is no width at all.
+    assert images[2].get("width") is None and images[3].get("width") is None
     web = lxml_html.fragment_fromstring(rendered.web_html, create_parent="div").xpath("//img")
     assert web[0].get("src") == ref.url and web[0].get("width") == "1200"
 
 
 def test_render_once_cache(app, monkeypatch) -> None:
     issue = make_issue("Cached body")
-    first = render_issue(issue)
-    monkeypatch.setattr(render_module, "inline_css", lambda document: pytest.fail("rendered twice"))
-    assert render_issue(issue) is first
+    first = render(issue)
+    monkeypatch.setattr(email_module, "inline_css", lambda document: pytest.fail("rendered twice"))
+    assert render(issue) is first
     issue.body = "Changed body"
     with pytest.raises(pytest.fail.Exception):
-        render_issue(issue)
+        render(issue)
 
 
 def test_test_banner(app) -> None:
     issue = make_issue("Body")
-    assert "Test send" in render_issue(issue, test_banner=True).email_html
-    assert "Test send" not in render_issue(issue).email_html
+    assert "Test send" in render(issue, test_banner=True).email_html
+    assert "Test send" not in render(issue).email_html
 
 
 def _assert_email_sound(name: str, email_html: str, problems: list) -> None:
@@ -174,7 +179,7 @@ def _assert_email_sound(name: str, email_html: str, problems: list) -> None:
                 assert declaration.split(":")[0].strip().lower() in SUPPORTED_CSS, (name, declaration)
     for image in doc.xpath("//img"):
         assert image.get("alt") is not None, name
-        assert image.get("width") and int(image.get("width")) <= 660, name
+        assert image.get("width") is None or int(image.get("width")) <= 660, name
     for url in doc.xpath("//a/@href | //img/@src"):
         assert url.startswith(("https://", "http://", "mailto:")), (name, url)
 
@@ -184,25 +189,30 @@ def test_whole_archive_renders(app) -> None:
     assert len(files) == 237
     for path in files:
         issue = corpus_issue(path)
-        rendered = render_issue(issue)
-        problems = run_preflight(issue)   # the size check reuses the cached render
-        _assert_email_sound(path.name, rendered.email_html, problems)
+        rendered = render(issue)
+        problems = preflight(issue)   # the size check reuses the cached render
+        filled = rendered.filled("email", {"unsubscribe": f"{BASE}/unsubscribe/t"}, html=True)
+        _assert_email_sound(path.name, filled, problems)
         assert "<script" not in rendered.web_html.lower(), path.name
-        assert rendered.text.strip() and rendered.unsubscribe_placeholder in rendered.text, path.name
+        assert rendered.text.strip() and rendered.unsubscribe_slot in rendered.text, path.name
 
 
-def test_events_section_is_rendered_in_place(app, monkeypatch) -> None:
-    section = "## Upcoming events\n\n* **12 May** [Meetup](https://events.example/1)\n"
-    monkeypatch.setattr(render_module, "events_markdown", lambda issue, **_: section)
-    rendered = render_issue(make_issue("Intro\n\n[[events]]\n\n## Story\n\nText\n\nThanks,\n\nThe Team\n"))
+def test_events_section_is_rendered_in_place(app) -> None:
+    events = (EventView(title="Meetup", url="https://events.example/1", when="Tue 12 May 2026, 18:00 UTC"),)
+    context = RenderContext(base_url=BASE, events=events)
+    rendered = render_issue(make_issue("Intro\n\n[[events]]\n\n## Story\n\nText\n\nThanks,\n\nThe Team\n"), context)
     web = rendered.web_html
     assert web.index("Intro") < web.index("Upcoming events") < web.index("Story")
     assert "[[events]]" not in web and '<a href="https://events.example/1">Meetup</a>' in web
     assert "## Upcoming events" in rendered.text
-    signed = render_issue(make_issue("## Story\n\n* one\n\nThanks,\n\nThe Team\n")).web_html
+    signed = render_issue(make_issue("## Story\n\n* one\n\nThanks,\n\nThe Team\n"), context).web_html
     assert signed.index("one") < signed.index("Upcoming events") < signed.index("Thanks,")
-    monkeypatch.setattr(render_module, "events_markdown", lambda issue, **_: "")
-    assert "[[events]]" not in render_issue(make_issue("A\n\n[[events]]\n\nB")).web_html
+    assert "[[events]]" not in render_issue(make_issue("A\n\n[[events]]\n\nB"),
+                                            RenderContext(base_url=BASE)).web_html
+    # An imported archive issue keeps exactly its content: no section without a marker.
+    archived = RenderContext(base_url=BASE, events=events, auto_events=False)
+    assert "Upcoming events" not in render_issue(make_issue("## Story\n\nThanks,\n"), archived).web_html
+    assert "Upcoming events" in render_issue(make_issue("A\n\n[[events]]\n\nB"), archived).web_html
 
 
 def test_text_part_lists_and_footnotes() -> None:
@@ -220,11 +230,11 @@ def test_text_part_lists_and_footnotes() -> None:
 
 def test_preheader_falls_back_to_opening_prose(app) -> None:
     body = "## Title\n\nHello [all](https://x.example/), welcome. " + "word " * 40
-    rendered = render_issue(make_issue(body, preheader=""))
+    rendered = render(make_issue(body, preheader=""))
     assert rendered.preheader.startswith("Hello all, welcome.") and len(rendered.preheader) <= 140
     hidden = parse(rendered.email_html).xpath("//body/div[1]")[0]
     assert hidden.text_content().startswith("Hello all, welcome.")
-    assert render_issue(make_issue("Body", preheader="Given")).preheader == "Given"
+    assert render(make_issue("Body", preheader="Given")).preheader == "Given"
 
 
 def test_cache_key_sees_archive_style_images(app) -> None:
@@ -233,11 +243,11 @@ def test_cache_key_sees_archive_style_images(app) -> None:
     from app.media.service import import_file, set_alt_text
 
     issue = make_issue("![]({{ site.github.url }}/images/2018/09/gan-1536758013486.png)")
-    before = parse(render_issue(issue).email_html).xpath("//img")[0]
+    before = parse(render(issue).email_html).xpath("//img")[0]
     assert not before.get("alt")
     item = import_file("images/2018/09/gan-1536758013486.png",
                        (SEED.parent / "ffl/images/2018/09/gan-1536758013486.png").read_bytes())
     set_alt_text(item, "A generated face")
-    after = parse(render_issue(issue).email_html).xpath("//img")[0]
+    after = parse(render(issue).email_html).xpath("//img")[0]
     assert after.get("alt") == "A generated face"
     assert after.get("width") and after.get("src") != before.get("src")

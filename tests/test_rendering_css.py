@@ -11,8 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from app.rendering.render import render_issue
-from tests.support.rendering import SEED, corpus_issue
+from tests.support.rendering import SEED, corpus_issue, render
 
 CHECKER = Path(__file__).parent / "email_css"
 # Unsupported somewhere, but only as progressive enhancement or harmless:
@@ -57,8 +56,8 @@ Note[^1].
 def test_email_css_is_supported_by_gmail_outlook_apple_mail(app) -> None:
     from tests.support.rendering import make_issue
 
-    emails = [render_issue(make_issue(RICH), test_banner=True).email_html,
-              render_issue(corpus_issue(SEED / "000_ee80896a50666d2e.txt")).email_html]
+    emails = [render(make_issue(RICH), test_banner=True).email_html,
+              render(corpus_issue(SEED / "000_ee80896a50666d2e.txt")).email_html]
     for email_html in emails:
         result = subprocess.run(["node", str(CHECKER / "check.js")], input=email_html, capture_output=True,
                                 text=True, check=True, timeout=60)

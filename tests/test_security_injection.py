@@ -25,6 +25,14 @@ from app.rendering.message import HeaderInjectionError, Recipient, build_message
 from app.subscribers.lists import ListError, create_list
 from app.subscribers.service import add_subscriber
 
+
+def _prepare(issue, sender=None):  # noqa: ANN001,ANN202
+    from flask import current_app
+
+    from tests.support.rendering import render
+
+    return prepare_issue_message(render(issue), sender=sender or current_app.config["FROM"])
+
 # Line breaks typed directly, and hidden in RFC 2047 encoded words that the
 # stdlib header registry would decode and fold out as a separate header.
 HEADER_ATTACKS = [
@@ -72,21 +80,20 @@ def test_bulk_message_subject_and_sender_refuse_line_breaks(app, users, attack):
     issue = Issue(title="Header test", slug="header-test", subject=attack, body="Hello.",
                   excluded_event_ids=[])
     with pytest.raises(HeaderInjectionError, match="subject"):
-        prepare_issue_message(issue)
+        _prepare(issue)
     issue.subject = "Fine subject"
     with pytest.raises(HeaderInjectionError, match="sender"):
-        prepare_issue_message(issue, sender=f"{attack} <news@example.com>")
+        _prepare(issue, sender=f"{attack} <news@example.com>")
     app.config["FROM"] = f"{attack} <news@example.com>"
     with pytest.raises(HeaderInjectionError):
-        prepare_issue_message(issue)
+        _prepare(issue)
 
 
 @pytest.mark.parametrize("attack", HEADER_ATTACKS)
 def test_bulk_message_recipient_name_cannot_add_headers(app, users, attack):
     issue = create_issue("Header test", user=users["editor"], subject="Plain subject", body="Hello.")
-    prepared = prepare_issue_message(issue)
-    message = build_message(prepared, Recipient(email="reader@example.com", name=attack, subscriber_id=7,
-                                                list_id=1, unsubscribe_url="https://x.example/u/1"))
+    prepared = _prepare(issue)
+    message = build_message(prepared, Recipient(email="reader@example.com", name=attack, unsubscribe_url="https://x.example/u/1"))
     parsed = message_from_bytes(message.raw, policy=policy.default)
     _assert_clean(parsed, BULK_HEADERS)
     assert parsed["To"].addresses[0].addr_spec == "reader@example.com"
@@ -112,9 +119,8 @@ def test_list_from_address_with_line_breaks_is_refused(app, admin_client, attack
         # Accepted only in a form that cannot inject: the header built from it parses cleanly.
         db.session.refresh(mailing)
         issue = create_issue("From test", user=None, subject="Plain", body="Hi.")
-        prepared = prepare_issue_message(issue, sender=mailing.from_address)
-        raw = build_message(prepared, Recipient("r@example.com", "", 1, mailing.id,
-                                                unsubscribe_url="https://x.example/u")).raw
+        prepared = _prepare(issue, sender=mailing.from_address)
+        raw = build_message(prepared, Recipient("r@example.com", "", unsubscribe_url="https://x.example/u")).raw
         _assert_clean(message_from_bytes(raw, policy=policy.default), BULK_HEADERS)
     else:
         assert response.status_code == 400
@@ -188,12 +194,12 @@ def test_nul_in_any_admin_form_is_refused_before_it_reaches_a_table(app, editor_
 
 @pytest.mark.parametrize("attack", HEADER_ATTACKS[:1] + HEADER_ATTACKS[4:5])
 def test_preflight_blocks_a_send_with_an_injected_subject(app, users, attack):
-    from app.rendering.preflight import run_preflight
     from app.sending.service import SendError, create_send
+    from tests.support.rendering import preflight
 
     mailing = create_list("Readers")
     issue = create_issue("Blocked", user=users["editor"], subject=attack, body="Hello.", lists=[mailing])
-    assert "header-injection" in {p.code for p in run_preflight(issue)}
+    assert "header-injection" in {p.code for p in preflight(issue)}
     with pytest.raises(SendError):
         create_send(issue, [mailing])
 

@@ -109,18 +109,18 @@ def test_every_admin_and_public_page_escapes_every_payload(app, admin_client, cl
 def test_rendered_email_and_mime_carry_no_script(app, hostile):
     from app.db import db
     from app.issues.models import Issue
+    from app.issues.rendering import render, web_html
     from app.rendering.message import Recipient, build_message, prepare_issue_message
-    from app.rendering.render import render_issue, web_html
 
     checked = 0
     for issue_id in hostile.issue_ids:
         issue = db.session.get(Issue, issue_id)
-        rendered = render_issue(issue)
+        rendered = render(issue)
         problems = _problems(rendered.email_html, f"email {issue.slug}")
         problems += _problems(web_html(issue), f"web {issue.slug}")
         assert problems == []
-        prepared = prepare_issue_message(issue)
-        recipient = Recipient(email="reader@example.com", name=issue.subject, subscriber_id=1, list_id=1,
+        prepared = prepare_issue_message(rendered, sender="Newsletter <newsletter@example.com>")
+        recipient = Recipient(email="reader@example.com", name=issue.subject,
                               unsubscribe_url="http://127.0.0.1:5000/unsubscribe/x")
         message = message_from_bytes(build_message(prepared, recipient).raw, policy=policy.default)
         assert str(message["Subject"]) == issue.subject  # the payload, as plain header text
@@ -132,7 +132,7 @@ def test_rendered_email_and_mime_carry_no_script(app, hostile):
         parts = [part.get_content_type() for part in message.walk() if not part.is_multipart()]
         assert parts == ["text/plain", "text/html"]
         checked += 1
-    first = render_issue(db.session.get(Issue, hostile.issue_ids[0]))
+    first = render(db.session.get(Issue, hostile.issue_ids[0]))
     # Titles are escaped text in the HTML, never elements.
     root = lxml.html.document_fromstring(first.email_html)
     assert xss.PAYLOADS[0] in root.text_content() or xss.PAYLOADS[0] in first.subject

@@ -52,6 +52,7 @@ def test_send_needs_approval_when_required(app, users):
     assert db.session.scalar(select(func.count()).select_from(Send)) == 0
     set_setting("require_approval", False)
     send = service.create_send(issue, [lst], user=users["editor"])
+    db.session.commit()
     assert send.status == "scheduled" and issue.status == "scheduled"
     with pytest.raises(SendError, match="already"):
         service.create_send(issue, [lst])
@@ -64,8 +65,10 @@ def test_recipients_deduplicated_active_and_unsuppressed(app):
     make_list("Pending", 3, start=20, status="pending")
     suppress("r1@example.com", "hard-bounce")
     send = service.create_send(issue, [second, first], at=datetime.now(UTC) - timedelta(seconds=1))
+    db.session.commit()
     assert service.estimate([first, second]).recipients == 14
     assert service.start_send(send.id)
+    db.session.commit()
     assert not service.start_send(send.id)  # a second worker loses the race
     rows = db.session.execute(select(Delivery.email, Delivery.list_id)
                               .where(Delivery.send_id == send.id)).all()
@@ -115,6 +118,7 @@ def test_pause_resume_cancel_resend_unknown(app, runner):
     runner.invoke(args=["send", issue.slug, "--list", "Readers"])
     send = service.latest_send(issue)
     service.start_send(send.id)
+    db.session.commit()
     assert runner.invoke(args=["sends", "pause", issue.slug]).exit_code == 0
     Worker(app).run(once=True)  # nothing claimable while paused
     assert service.counts(send)["queued"] == 6
@@ -147,7 +151,9 @@ def test_moto_ses_send_to_300_with_suppressed_and_mid_send_unsubscribe(app, aws)
     readers = make_list("Readers", 302)
     suppress("r300@example.com", "complaint")
     send = service.create_send(issue, [readers])
+    db.session.commit()
     service.start_send(send.id)
+    db.session.commit()
     assert send.recipient_count == 301
     # r301 unsubscribes after the send started (its row exists, it must be skipped).
     from app.subscribers.models import Subscription
@@ -177,6 +183,7 @@ def test_a_send_that_cannot_be_built_pauses_with_the_reason_and_claims_nothing(a
     readers.from_address = "not an address"
     db.session.commit()
     send = service.create_send(issue, [readers])
+    db.session.commit()
     Worker(app).run(once=True)
     db.session.expire_all()
     assert send.status == "paused" and "not an email address" in send.pause_reason

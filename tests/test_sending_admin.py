@@ -97,8 +97,10 @@ def test_status_json_and_admin_only_controls(app, admin_client, editor_client):
     issue = make_issue()
     readers = make_list("Readers", 5)
     send = service.create_send(issue, [readers])
+    db.session.commit()
     send_id = send.id
     service.start_send(send_id)
+    db.session.commit()
     assert editor_client.post(f"/admin/sends/{send_id}/pause").status_code == 403
     assert admin_client.post(f"/admin/sends/{send_id}/pause").status_code == 303
     info = editor_client.get(f"/admin/sends/{send_id}/status.json").get_json()
@@ -119,8 +121,10 @@ def test_send_page_updates_live(app, live_server, page, users):
     issue = make_issue()
     readers = make_list("Readers", 4)
     send = service.create_send(issue, [readers])
+    db.session.commit()
     send_id = send.id
     service.start_send(send_id)
+    db.session.commit()
     browser_login(page, live_server, "admin@example.com")
     page.goto(f"{live_server.url}/admin/sends/{send_id}")
     assert page.inner_text('td[data-state="queued"]') == "4"

@@ -21,6 +21,7 @@ def test_second_concurrent_create_send_is_refused(app, monkeypatch):
     issue = make_issue(status="draft")
     lst = make_list("Readers", 3)
     service.create_send(issue, [lst])
+    db.session.commit()
     # A second request read the issue (still draft) and passed check_sendable
     # before the first committed: simulate that window.
     set_committed_value(issue, "status", "draft")
@@ -36,7 +37,9 @@ def test_rows_back_in_the_queue_after_cancel_end_skipped(app):
     issue = make_issue()
     make_list("Readers", 4)
     send = service.create_send(issue, [db.session.scalar(select(MailingList))])
+    db.session.commit()
     service.start_send(send.id)
+    db.session.commit()
     worker = Worker(app)
     claimed = worker._claim(send.id, 2)
     db.session.commit()
@@ -67,7 +70,9 @@ def test_erasure_skips_queued_rows_but_leaves_claimed_ones_to_their_worker(app):
     issue = make_issue()
     make_list("Readers", 2)
     send = service.create_send(issue, [db.session.scalar(select(MailingList))])
+    db.session.commit()
     service.start_send(send.id)
+    db.session.commit()
     worker = Worker(app)
     [in_flight] = worker._claim(send.id, 1)
     db.session.commit()
@@ -83,13 +88,16 @@ def test_resend_unknown_reopens_a_send_finished_behind_a_stale_object(app):
     issue = make_issue()
     make_list("Readers", 2)
     send = service.create_send(issue, [db.session.scalar(select(MailingList))])
+    db.session.commit()
     service.start_send(send.id)
+    db.session.commit()
     db.session.execute(Delivery.__table__.update().where(Delivery.send_id == send.id)
                        .values(status="unknown"))
     db.session.commit()
     db.session.refresh(send)
     # A worker finishes the send after this request loaded it as running.
     assert service.finish_if_done(send.id)
+    db.session.commit()
     set_committed_value(send, "status", "running")
     assert service.resend_unknown(send) == 2
     db.session.expire_all()
@@ -103,7 +111,9 @@ def test_counts_for_many_sends_match_counts_of_each(app):
     sends = []
     for slug in ("one", "two"):
         send = service.create_send(make_issue(slug=slug), [lst])
+        db.session.commit()
         service.start_send(send.id)
+        db.session.commit()
         sends.append(send)
     db.session.execute(Delivery.__table__.update().where(Delivery.send_id == sends[1].id)
                        .values(status="sent"))

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from app.db import db
 from app.subscribers.lists import create_list
 from app.subscribers.models import Subscriber, Subscription
-from app.subscribers.tokens import unsubscribe_token
+from app.subscribers.service import unsubscribe_token_for as unsubscribe_token
 from tests.conftest import browser_login, screenshot
 from tests.test_signup import confirm_path, mails
 

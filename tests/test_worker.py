@@ -45,7 +45,9 @@ def fake_ses(monkeypatch):
 def running_send(count: int, at_offset: float = -1.0) -> Send:
     issue = make_issue()
     readers = make_list("Readers", count)
-    return service.create_send(issue, [readers], at=utcnow() + timedelta(seconds=at_offset))
+    created = service.create_send(issue, [readers], at=utcnow() + timedelta(seconds=at_offset))
+    db.session.commit()
+    return created
 
 
 def _child(config: dict, env: dict[str, str], once: bool) -> None:
@@ -92,6 +94,7 @@ def test_pause_stops_claims_and_loses_nothing(app, fake_ses):
         db.session.expire_all()
         if db.session.get(Send, send.id).status == "running":
             service.pause(db.session.get(Send, send.id))
+            db.session.commit()
 
     def record_then_pause(outcomes, commit=True):  # an operator pauses after the first results
         follow_up = original(outcomes, commit)
@@ -108,6 +111,7 @@ def test_pause_stops_claims_and_loses_nothing(app, fake_ses):
     assert counts["sent"] + counts["queued"] == 40
     db.session.expire_all()
     service.resume(db.session.get(Send, send.id))
+    db.session.commit()
     Worker(app).run(once=True)
     assert service.counts(send)["sent"] == 40
 
@@ -143,6 +147,7 @@ def test_sigkilled_workers_lose_nobody_and_duplicate_only_unknown(app, fake_ses)
 
     # The admin decides to resend to the unknown ones: only they may get two.
     assert service.resend_unknown(db.session.get(Send, send_id)) == len(unknown)
+    db.session.commit()
     finish = spawn_worker(app, ses, once=True, **options)
     finish.join(120)
     db.session.expire_all()
@@ -204,6 +209,7 @@ def test_account_paused_pauses_the_send_and_loses_nothing(app, fake_ses):
     assert service.counts(send)["queued"] == 10
     ses.state.paused = False
     service.resume(send)
+    db.session.commit()
     Worker(app).run(once=True)
     assert service.counts(send)["sent"] == 10
 
@@ -220,6 +226,7 @@ def test_24_hour_quota_is_respected_and_estimated(app, fake_ses):
     estimate = service.estimate([readers])
     assert (estimate.recipients, estimate.remaining_24h, estimate.fits_quota) == (9, 6, False)
     send = service.create_send(issue, [readers])
+    db.session.commit()
     Worker(app).run(once=True)   # stops when the quota is used up
     counts = service.counts(send)
     assert counts["sent"] == 6 and counts["queued"] == 3 and sum(ses.state.counts.values()) == 6

@@ -1,7 +1,7 @@
 """The editor admin. This module only declares the blueprint; each area's
 thin views live in their own module and call domain functions."""
 
-from flask import Blueprint, current_app
+from flask import Blueprint, Response, current_app, redirect, url_for
 from flask_login import current_user, login_required
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -9,8 +9,12 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 @bp.before_request
 @login_required
-def _require_login() -> None:
-    """Every admin page needs a logged-in user; role checks are per view."""
+def _require_login() -> Response | None:
+    """Every admin page needs a logged-in user (role checks are per view); a
+    user whose password an admin reset must choose a new one first."""
+    if current_user.must_change_password:
+        return redirect(url_for("auth.account"))
+    return None
 
 
 NAV = [

@@ -7,8 +7,8 @@ from sqlalchemy import select
 
 from app.admin import bp
 from app.db import db
+from app.events.display import format_when, zone_or_utc
 from app.events.models import Event
-from app.events.section import _reader_zone, format_when, section_events, section_heading, send_reference
 from app.events.service import (
     EventData,
     EventError,
@@ -20,12 +20,13 @@ from app.events.service import (
     known_zones,
     past_events,
     relevant_to,
-    set_issue_events,
     upcoming_events,
     update_event,
     window_end,
 )
+from app.issues.events_section import SectionError, set_issue_events
 from app.issues.models import Issue
+from app.issues.rendering import reference_time, section_events, section_heading
 from app.subscribers.models import MailingList
 
 
@@ -38,6 +39,12 @@ def _get_event(event_id: int) -> Event:
     if event is None:
         abort(404)
     return event
+
+
+def _reader_zone():  # noqa: ANN202 (a ZoneInfo)
+    from app.settings import get_setting
+
+    return zone_or_utc(get_setting("reader_timezone"))
 
 
 def _form_page(data: EventData, errors: dict[str, str], event: Event | None, status: int = 200):
@@ -114,14 +121,15 @@ def events_for_issue(issue_id: int):
         ids = [int(x) for x in request.form.getlist("exclude") if x.isdigit()]
         try:
             set_issue_events(issue, request.form.get("heading", ""), ids)
-        except EventError as exc:
+            db.session.commit()
+        except SectionError as exc:
             db.session.rollback()
             errors = exc.errors
         else:
             flash("Events section saved.", "success")
             return redirect(url_for("admin.events_for_issue", issue_id=issue.id))
     # Candidates: everything the window would show, excluded ones included so they can be re-added.
-    after = send_reference(issue)
+    after = reference_time(issue)
     window = window_end(after, int(get_setting("events_window_days") or 60))
     shown = {e.id for e in section_events(issue)}
     excluded = set(issue.excluded_event_ids or [])

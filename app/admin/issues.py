@@ -16,6 +16,7 @@ from app.db import db
 from app.issues import lifecycle
 from app.issues.jekyll_import import import_jekyll, sources_from_upload
 from app.issues.models import Issue
+from app.issues.rendering import preflight, render
 from app.issues.service import (
     MAX_ID,
     ConflictError,
@@ -100,7 +101,6 @@ def issues_new():
 
 
 def _edit_page(issue: Issue, status: int = 200):
-    from app.rendering.preflight import run_preflight
     from app.sending.service import SendError, check_sendable
 
     check = lifecycle.check_approval(issue, current_user) if issue.status == "draft" else None
@@ -115,7 +115,7 @@ def _edit_page(issue: Issue, status: int = 200):
             send_blocker = str(exc)
     return render_template("admin/issues/edit.html", issue=issue, lists=_all_lists(), approval=check,
                            editable=issue.status in ("draft", "approved"), send_blocker=send_blocker,
-                           placeholders=_placeholders(issue.body), problems=run_preflight(issue)), status
+                           placeholders=_placeholders(issue.body), problems=preflight(issue)), status
 
 
 @bp.route("/issues/<int:issue_id>", methods=["GET", "POST"])
@@ -165,9 +165,6 @@ def issues_autosave(issue_id: int):
 @bp.route("/issues/preview", methods=["POST"])
 def issues_preview():
     """Render unsaved text: email, web and plain text, placeholders and preflight problems."""
-    from app.rendering.preflight import run_preflight
-    from app.rendering.render import render_issue
-
     data = request.get_json(silent=True)
     if not isinstance(data, dict) or not isinstance(data.get("body", ""), str):
         return jsonify(error="Expected a JSON object with a body."), 400
@@ -182,18 +179,18 @@ def issues_preview():
             return jsonify(error="Unknown issue."), 404
         draft.id, draft.issue_date, draft.status, draft.sent_at = (
             stored.id, stored.issue_date, stored.status, stored.sent_at)
-        draft.events_heading = stored.events_heading
+        draft.events_heading, draft.auto_events = stored.events_heading, stored.auto_events
         draft.excluded_event_ids = list(stored.excluded_event_ids or [])
         draft.lists = list(stored.lists)
-    rendered = render_issue(draft)
-    html = rendered.email_html.replace(rendered.unsubscribe_placeholder, "#unsubscribe-preview")
+    rendered = render(draft, track_opens=False)
     return jsonify(
-        email_html=html, web_html=rendered.web_html,
-        text=rendered.text.replace(rendered.unsubscribe_placeholder, "(unsubscribe link)"),
+        email_html=rendered.filled("email", {"unsubscribe": "#unsubscribe-preview"}, html=True),
+        web_html=rendered.web_html,
+        text=rendered.filled("text", {"unsubscribe": "(unsubscribe link)"}, html=False),
         placeholders=[{"line": p.line, "col": p.col, "code": p.code, "text": p.text}
                       for p in _placeholders(draft.body)],
         problems=[{"level": p.level, "line": p.line, "col": p.col, "code": p.code, "message": p.message}
-                  for p in run_preflight(draft)])
+                  for p in preflight(draft)])
 
 
 @bp.route("/issues/<int:issue_id>/revisions")
@@ -232,10 +229,12 @@ def issues_approve(issue_id: int):
         version = _parse_version(request.form.get("version"))
         if request.form.get("action") == "unapprove":
             lifecycle.unapprove(issue, base_version=version)
-            flash("Approval withdrawn; the issue is a draft again.", "success")
+            message = "Approval withdrawn; the issue is a draft again."
         else:
             lifecycle.approve(issue, current_user, base_version=version)
-            flash("Approved.", "success")
+            message = "Approved. The email is frozen as you see it now: readers get exactly this."
+        db.session.commit()
+        flash(message, "success")
     except IssueError as exc:
         db.session.rollback()
         flash(str(exc), "error")

@@ -71,6 +71,7 @@ def sends_control(send_id: int, action: str):
         abort(404)
     try:
         ACTIONS[action](send)
+        db.session.commit()
     except SendError as exc:
         db.session.rollback()
         flash(str(exc), "error")
@@ -114,6 +115,7 @@ def sends_new():
                                    chosen_lists=chosen, at_utc=at,
                                    at_local=service.in_zone(at, tz) if at else None, **context)
         send = service.create_send(issue, chosen, at=at, user=current_user)
+        db.session.commit()
     except SendError as exc:
         db.session.rollback()
         flash(str(exc), "error")

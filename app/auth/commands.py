@@ -1,3 +1,6 @@
+"""``pressroom users ...``: accounts from the command line. Every change that
+takes rights away ends the user's sessions at once."""
+
 from __future__ import annotations
 
 import sys
@@ -6,12 +9,29 @@ import click
 from flask.cli import with_appcontext
 
 from app.auth.models import ROLES
-from app.auth.service import AccountError, create_user
+from app.auth.service import AccountError, create_user, find_user, reset_password, set_enabled, set_role
+from app.db import db
 
 
 @click.group("users", help="Manage admin users.")
 def users_cli() -> None:
     pass
+
+
+def _password(password_stdin: bool) -> str:
+    if password_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
+def _run(action) -> None:  # noqa: ANN001 - a callable changing the database
+    try:
+        message = action()
+        db.session.commit()
+    except AccountError as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc)) from exc
+    click.echo(message)
 
 
 @users_cli.command("create")
@@ -21,12 +41,54 @@ def users_cli() -> None:
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 @with_appcontext
 def create(email: str, role: str, name: str, password_stdin: bool) -> None:
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\n")
-    else:
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    try:
-        user = create_user(email, password, role, name)
-    except AccountError as exc:
-        raise click.ClickException(str(exc)) from exc
-    click.echo(f"created {user.role} {user.email}")
+    password = _password(password_stdin)
+    _run(lambda: f"created {(user := create_user(email, password, role, name)).role} {user.email}")
+
+
+@users_cli.command("disable")
+@click.argument("email")
+@with_appcontext
+def disable(email: str) -> None:
+    """Disable a user; their sessions end at once."""
+    _run(lambda: (set_enabled(user := find_user(email), False), f"disabled {user.email}")[1])
+
+
+@users_cli.command("enable")
+@click.argument("email")
+@with_appcontext
+def enable(email: str) -> None:
+    _run(lambda: (set_enabled(user := find_user(email), True), f"enabled {user.email}")[1])
+
+
+@users_cli.command("set-role")
+@click.argument("email")
+@click.argument("role", type=click.Choice(ROLES))
+@with_appcontext
+def set_role_command(email: str, role: str) -> None:
+    """Change a user's role; their sessions end so it applies at once."""
+    _run(lambda: (set_role(user := find_user(email), role), f"{user.email} is now {role}")[1])
+
+
+@users_cli.command("reset-password")
+@click.argument("email")
+@click.option("--password-stdin", is_flag=True, help="Read the temporary password from standard input "
+                                                     "(default: generate one).")
+@with_appcontext
+def reset_password_command(email: str, password_stdin: bool) -> None:
+    """End the user's sessions and set a temporary password they must change
+    at the next login; the password is printed alone on the last line."""
+    given = sys.stdin.readline().rstrip("\n") if password_stdin else None
+    _run(lambda: f"password of {find_user(email).email} reset; they must change it at the next login\n"
+                 f"{reset_password(find_user(email), given)}")
+
+
+@users_cli.command("list")
+@with_appcontext
+def list_users() -> None:
+    from sqlalchemy import select
+
+    from app.auth.models import User
+
+    for user in db.session.scalars(select(User).order_by(User.email)):
+        state = "enabled" if user.is_enabled else "disabled"
+        click.echo(f"{user.email} {user.role} {state}")

@@ -9,6 +9,7 @@ from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from app.auth import service
+from app.db import db
 from app.security import limiter
 
 bp = Blueprint("auth", __name__, url_prefix="/admin")
@@ -50,7 +51,12 @@ def login():
     if form.validate_on_submit():
         user = service.authenticate(form.email.data or "", form.password.data or "")
         if user:
+            service.start_session(user, request.headers.get("User-Agent", ""))
+            db.session.commit()
             login_user(user)
+            if user.must_change_password:
+                flash("An admin reset your password: choose a new one to continue.", "warning")
+                return redirect(url_for("auth.account"))
             return redirect(_safe_next(request.args.get("next")))
         flash("Wrong email or password.", "error")
         return render_template("admin/login.html", form=form), 401
@@ -59,21 +65,37 @@ def login():
 
 @bp.route("/logout", methods=["POST"])
 def logout():
+    if current_user.is_authenticated:
+        # Ended on the server: a copy of this cookie taken before logout works no more.
+        service.end_session(current_user.session_key)
+        db.session.commit()
     logout_user()
     flash("You are logged out.", "info")
     return redirect(url_for("auth.login"))
 
 
+def _password_check_limit() -> str:
+    from flask import current_app
+
+    return current_app.config.get("PASSWORD_CHECK_RATE_LIMIT", "5 per minute")
+
+
 @bp.route("/account", methods=["GET", "POST"])
 @login_required
+@limiter.limit(_password_check_limit, methods=["POST"], key_func=lambda: f"account:{current_user.get_id()}",
+               error_message="Too many password attempts. Wait a minute.")
 def account():
     form = PasswordForm()
     if form.validate_on_submit():
         if not service.authenticate(current_user.email, form.current.data or ""):
             flash("The current password is wrong.", "error")
         else:
-            service.change_password(current_user, form.new.data or "")
-            login_user(current_user)  # keep this session; every other one is now invalid
-            flash("Password changed. Your other sessions have been logged out.", "success")
-            return redirect(url_for("auth.account"))
+            try:
+                service.change_password(current_user, form.new.data or "")
+            except service.AccountError as exc:
+                flash(str(exc), "error")
+            else:
+                db.session.commit()
+                flash("Password changed. Your other sessions have been logged out.", "success")
+                return redirect(url_for("auth.account"))
     return render_template("admin/account.html", form=form)

@@ -6,7 +6,7 @@ import click
 from flask import Flask
 from flask.cli import with_appcontext
 
-from app.events.section import _reader_zone, format_when
+from app.events.display import format_when, zone_or_utc
 from app.events.service import past_events, upcoming_events
 
 
@@ -24,7 +24,9 @@ def events_cli() -> None:
 @with_appcontext
 def list_events(past: bool) -> None:
     """Upcoming (or past) events, one per line, dates in the reader time zone."""
-    tz = _reader_zone()
+    from app.settings import get_setting
+
+    tz = zone_or_utc(get_setting("reader_timezone"))
     events = past_events() if past else upcoming_events()
     for event in events:
         where = f", {event.location}" if event.location else ""

@@ -5,7 +5,7 @@ from datetime import datetime
 from sqlalchemy import Column, ForeignKey, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.db import db, utcnow
+from app.db import NO_ID_REUSE, db, utcnow
 from app.subscribers.models import MailingList
 
 event_lists = Table(
@@ -21,6 +21,7 @@ class Event(db.Model):
     is the zone the event happens in (used when editing it)."""
 
     __tablename__ = "events"
+    __table_args__ = NO_ID_REUSE
 
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(300))

@@ -18,7 +18,6 @@ from sqlalchemy import select
 from app.db import db, utcnow
 from app.errors import InvalidInput
 from app.events.models import Event
-from app.issues.models import Issue
 from app.subscribers.models import MailingList
 
 DATETIME_FORMATS = ("%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d")
@@ -271,33 +270,16 @@ def past_events(*, now: datetime | None = None, list_id: int | None = None) -> l
     return events
 
 
+def section_events(*, after: datetime, days: int, list_ids: set[int], excluded: set[int]) -> list[Event]:
+    """What an issue's upcoming-events section lists: events in the window after
+    ``after`` relevant to the issue's lists, minus the ones the editor excluded."""
+    events = upcoming_events(after=after, until=window_end(after, days))
+    return [e for e in events if e.id not in excluded and relevant_to(e, list_ids)]
+
+
 def window_end(after: datetime, days: int) -> datetime:
     """End of the events window, clamped: a far-future reference date must not overflow."""
     try:
         return after + timedelta(days=days)
     except OverflowError:
         return datetime.max if days > 0 else datetime.min
-
-
-def set_issue_events(issue: Issue, heading: str | None, excluded_ids: list[int] | set[int]) -> None:
-    """Per-issue tweaks from the editor: heading override ("" or None = default) and excluded events.
-
-    The section is part of what readers get, so it follows the editing rules: only drafts
-    and approved issues change, and an approved one goes back to draft for a fresh approval."""
-    from app.issues import lifecycle
-    from app.issues.service import EDITABLE_STATES, IssueError
-
-    heading = (heading or "").strip()
-    if len(heading) > 200:
-        raise EventError({"heading": "Keep the heading under 200 characters."})
-    if issue.status not in EDITABLE_STATES:
-        raise EventError({"heading": f"This issue is {issue.status}; only drafts can be edited."})
-    if issue.status == "approved":
-        try:
-            lifecycle.unapprove(issue, commit=False)   # clears the approval, bumps the version
-        except IssueError as exc:
-            raise EventError({"heading": str(exc)}) from exc
-    issue.events_heading = heading or None
-    # A fresh list so the JSON column is seen as changed.
-    issue.excluded_event_ids = sorted({int(i) for i in excluded_ids})
-    db.session.commit()

@@ -1,62 +1,81 @@
 """Issue lifecycle: draft -> approved -> scheduled -> sending -> sent, or cancelled.
 
-Transitions are checked here, in domain code, and refused with
-:class:`TransitionError`; views and the delivery code only call these functions.
-"""
+:func:`move` is the only way an issue's status changes, for every path (an
+edit, approval, scheduling, the worker starting or finishing a send, a
+cancel): one conditional UPDATE on the status the caller expects (and the
+version the user saw, when there is one), so two racing changes cannot both
+win. The state column's CHECK constraint refuses unknown states.
+
+Approving freezes the rendering (:func:`app.issues.rendering.freeze`): what
+was approved is what readers get. Going back to draft drops it."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.auth.models import User
 from app.db import db, utcnow
-from app.errors import Conflict, Refused
-from app.issues.models import Issue
-from app.issues.service import ConflictError, IssueError
+from app.issues.errors import ApprovalError, ConflictError, TransitionError
+from app.issues.models import Issue, IssueStatus
+from app.issues.rendering import freeze, preflight
+from app.rendering.preflight import has_errors
+from app.settings import get_setting
 
-__all__ = ["TRANSITIONS", "TransitionError", "ApprovalError", "ApprovalCheck", "can_transition",
-           "transition", "check_approval", "approve", "unapprove"]
+__all__ = ["TRANSITIONS", "ApprovalCheck", "approve", "can_transition", "check_approval", "move", "unapprove"]
 
-TRANSITIONS: dict[str, tuple[str, ...]] = {
-    "draft": ("approved", "cancelled"),
-    "approved": ("draft", "scheduled", "sending", "cancelled"),
-    "scheduled": ("approved", "sending", "cancelled"),
-    "sending": ("sent", "cancelled"),
-    "sent": ("sending",),   # only when an admin resends to recipients left "unknown" by a crash
-    "cancelled": ("draft",),
+S = IssueStatus
+TRANSITIONS: dict[IssueStatus, tuple[IssueStatus, ...]] = {
+    S.DRAFT: (S.DRAFT, S.APPROVED, S.SCHEDULED, S.CANCELLED),   # scheduled: when approval is not required
+    S.APPROVED: (S.DRAFT, S.SCHEDULED, S.SENDING, S.CANCELLED),
+    S.SCHEDULED: (S.APPROVED, S.SENDING, S.CANCELLED),
+    S.SENDING: (S.SENT, S.CANCELLED),
+    S.SENT: (S.SENDING,),   # only when an admin resends to recipients left "unknown" by a crash
+    S.CANCELLED: (S.DRAFT,),
 }
 
 
-class TransitionError(IssueError, Conflict):
-    """A status change the lifecycle does not allow."""
-
-
-class ApprovalError(IssueError, Refused):
-    """Approval refused (preflight errors, or the approver made the last edit)."""
-
-
 def can_transition(issue: Issue, new_status: str) -> bool:
-    return new_status in TRANSITIONS.get(issue.status, ())
+    return IssueStatus(new_status) in TRANSITIONS.get(IssueStatus(issue.status), ())
 
 
-def transition(issue: Issue, new_status: str, *, commit: bool = True) -> Issue:
-    """Move ``issue`` to ``new_status`` or raise :class:`TransitionError`."""
-    if new_status not in TRANSITIONS:
-        raise TransitionError(f"Unknown status {new_status!r}.")
-    if not can_transition(issue, new_status):
-        raise TransitionError(f"An issue that is {issue.status} cannot become {new_status}.")
-    issue.status = new_status
-    if new_status in ("draft", "cancelled"):
-        issue.approved_by_id = None
-        issue.approved_at = None
-    if new_status == "sent":
-        issue.sent_at = utcnow()
-    if commit:
-        db.session.commit()
-    return issue
+def move(issue: Issue, to: str, *, expect: tuple[str, ...] | None = None, base_version: int | None = None,
+         **values: Any) -> None:
+    """Move ``issue`` to ``to`` from any state that may (or from ``expect``),
+    setting ``values`` in the same statement; with ``base_version``, only if the
+    version is still that one, and the version moves on. Going back to draft (or
+    cancelled) clears the approval and its frozen rendering. Raises
+    :class:`ConflictError` when the version moved, :class:`TransitionError` when
+    the status did not allow it. Flushes nothing else; the caller commits."""
+    target = IssueStatus(to)
+    sources = [state for state, targets in TRANSITIONS.items() if target in targets]
+    if expect is not None:
+        sources = [state for state in sources if state in {IssueStatus(e) for e in expect}]
+    conditions = [Issue.id == issue.id, Issue.status.in_(sources)]
+    if base_version is not None:
+        conditions.append(Issue.version == base_version)
+        values["version"] = base_version + 1
+    if target in (S.DRAFT, S.CANCELLED):
+        values.update(approved_by_id=None, approved_at=None, approved_rendering_id=None)
+    if target is S.SENT:
+        values.setdefault("sent_at", utcnow())
+    moved = db.session.execute(update(Issue).where(*conditions).values(status=target, **values)
+                               .execution_options(synchronize_session=False)).rowcount
+    if moved != 1:
+        current = db.session.execute(select(Issue.status, Issue.version).where(Issue.id == issue.id)).first()
+        if current is not None and base_version is not None and current.version != base_version:
+            raise ConflictError(
+                f"This issue changed since you opened it (version {base_version}, now {current.version}); "
+                "reload to see the current text.", current_version=current.version, copy_number=None)
+        now = current.status if current is not None else "gone"
+        raise TransitionError(f"An issue that is {now} cannot become {target}.")
+    for name, value in {"status": target, **values}.items():
+        if name == "approved_rendering_id":
+            set_committed_value(issue, "approved_rendering", None)
+        set_committed_value(issue, name, value)
 
 
 @dataclass
@@ -66,20 +85,13 @@ class ApprovalCheck:
 
 
 def _preflight_errors(issue: Issue) -> list[str]:
-    # Imported here: rendering depends on issues, not the other way round.
-    from app.rendering.preflight import has_errors, run_preflight
-
-    problems = run_preflight(issue)
-    if not has_errors(problems):
-        return []
-    return [str(getattr(p, "message", p)) for p in problems if getattr(p, "level", "error") == "error"]
+    problems = preflight(issue)
+    return [p.message for p in problems if p.level == "error"] if has_errors(problems) else []
 
 
 def check_approval(issue: Issue, user: User) -> ApprovalCheck:
     """Whether ``user`` may approve ``issue`` now, with the reason when not."""
-    from app.settings import get_setting
-
-    if issue.status != "draft":
+    if issue.status != S.DRAFT:
         return ApprovalCheck(False, f"Only drafts can be approved; this issue is {issue.status}.")
     if not get_setting("require_approval"):
         return ApprovalCheck(True)
@@ -92,46 +104,22 @@ def check_approval(issue: Issue, user: User) -> ApprovalCheck:
     return ApprovalCheck(True)
 
 
-def _move_version(issue: Issue, base_version: int | None, from_status: str, values: dict[str, Any]) -> None:
-    """Apply ``values`` and bump the version in one conditional UPDATE on the version
-    (and status) the user saw, so an edit racing the approval cannot slip under it
-    and an approval cannot cover text its approver never saw."""
-    expected = issue.version if base_version is None else base_version
-    moved = db.session.execute(
-        update(Issue).where(Issue.id == issue.id, Issue.version == expected, Issue.status == from_status)
-        .values(version=expected + 1, **values).execution_options(synchronize_session=False)
-    ).rowcount
-    if moved != 1:
-        db.session.rollback()
-        db.session.refresh(issue)
-        raise ConflictError(
-            f"This issue changed since you opened it (version {expected}, now {issue.version}); "
-            "reload to see the current text.", current_version=issue.version, copy_number=None)
-    for name, value in values.items():
-        setattr(issue, name, value)
-    issue.version = expected + 1
-
-
-def approve(issue: Issue, user: User, *, base_version: int | None = None, commit: bool = True) -> Issue:
-    """Approve the text at ``base_version`` (default: the loaded one); bumps the version."""
+def approve(issue: Issue, user: User, *, base_version: int | None = None) -> Issue:
+    """Approve the text at ``base_version`` (default: the loaded one) and freeze
+    its rendering; bumps the version. The caller commits."""
     check = check_approval(issue, user)
     if not check.allowed:
         raise ApprovalError(check.reason)
-    if not can_transition(issue, "approved"):  # pragma: no cover - check_approval wants a draft
-        raise TransitionError(f"An issue that is {issue.status} cannot become approved.")
-    _move_version(issue, base_version, "draft",
-                  {"status": "approved", "approved_by_id": user.id, "approved_at": utcnow()})
-    if commit:
-        db.session.commit()
+    move(issue, S.APPROVED, expect=(S.DRAFT,), base_version=issue.version if base_version is None else base_version,
+         approved_by_id=user.id, approved_at=utcnow())
+    freeze(issue, user.id)
     return issue
 
 
-def unapprove(issue: Issue, *, base_version: int | None = None, commit: bool = True) -> Issue:
-    """Back to draft, approval cleared; bumps the version like an edit."""
-    if not can_transition(issue, "draft") or issue.status != "approved":
+def unapprove(issue: Issue, *, base_version: int | None = None) -> Issue:
+    """Back to draft, approval and frozen rendering dropped; bumps the version
+    like an edit. The caller commits."""
+    if issue.status != S.APPROVED:
         raise TransitionError(f"An issue that is {issue.status} cannot be unapproved.")
-    _move_version(issue, base_version, "approved",
-                  {"status": "draft", "approved_by_id": None, "approved_at": None})
-    if commit:
-        db.session.commit()
+    move(issue, S.DRAFT, expect=(S.APPROVED,), base_version=issue.version if base_version is None else base_version)
     return issue

@@ -1,16 +1,27 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, Column, ForeignKey, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.auth.models import User
-from app.db import db, utcnow
+from app.db import NO_ID_REUSE, db, state_type, utcnow
 from app.subscribers.models import MailingList
 
-ISSUE_STATES = ("draft", "approved", "scheduled", "sending", "sent", "cancelled")
+
+class IssueStatus(StrEnum):
+    DRAFT = "draft"
+    APPROVED = "approved"
+    SCHEDULED = "scheduled"
+    SENDING = "sending"
+    SENT = "sent"
+    CANCELLED = "cancelled"
+
+
+ISSUE_STATES = tuple(state.value for state in IssueStatus)
 
 issue_lists = Table(
     "issue_lists",
@@ -22,6 +33,7 @@ issue_lists = Table(
 
 class Issue(db.Model):
     __tablename__ = "issues"
+    __table_args__ = NO_ID_REUSE
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(200), unique=True)
@@ -30,7 +42,7 @@ class Issue(db.Model):
     preheader: Mapped[str] = mapped_column(String(300), default="")
     body: Mapped[str] = mapped_column(Text, default="")
     issue_date: Mapped[date | None]
-    status: Mapped[str] = mapped_column(String(20), default="draft")
+    status: Mapped[IssueStatus] = mapped_column(state_type(IssueStatus), default=IssueStatus.DRAFT)
     # Optimistic concurrency: a save must name the version it was based on.
     version: Mapped[int] = mapped_column(default=1)
     events_heading: Mapped[str | None] = mapped_column(String(200))
@@ -46,15 +58,22 @@ class Issue(db.Model):
     approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     approved_at: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
+    # Without an ``[[events]]`` line, the events section goes before the sign-off
+    # only when this is on: an imported archive issue keeps exactly its content.
+    auto_events: Mapped[bool] = mapped_column(default=True, server_default="1")
+    # What readers get: frozen at approval, used by the send and the web version.
+    approved_rendering_id: Mapped[int | None] = mapped_column(
+        ForeignKey("renderings.id", ondelete="SET NULL", use_alter=True))
 
     lists: Mapped[list[MailingList]] = relationship(secondary=issue_lists, order_by=MailingList.name)
     updated_by: Mapped[User | None] = relationship(foreign_keys=[updated_by_id])
     approved_by: Mapped[User | None] = relationship(foreign_keys=[approved_by_id])
+    approved_rendering: Mapped[Rendering | None] = relationship(foreign_keys=[approved_rendering_id])
 
 
 class Revision(db.Model):
     __tablename__ = "revisions"
-    __table_args__ = (UniqueConstraint("issue_id", "number"),)
+    __table_args__ = (UniqueConstraint("issue_id", "number"), NO_ID_REUSE)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     issue_id: Mapped[int] = mapped_column(ForeignKey("issues.id", ondelete="CASCADE"), index=True)
@@ -68,3 +87,30 @@ class Revision(db.Model):
     note: Mapped[str] = mapped_column(String(200), default="")
 
     author: Mapped[User | None] = relationship()
+
+
+class Rendering(db.Model):
+    """An issue rendered and frozen: what the approver approved is what readers
+    get, whatever changes afterwards in events, media or settings. Slots (see
+    :mod:`app.rendering.render`) stay in the HTML and text for the message builder."""
+
+    __tablename__ = "renderings"
+    __table_args__ = NO_ID_REUSE
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    issue_id: Mapped[int] = mapped_column(ForeignKey("issues.id", ondelete="CASCADE"), index=True)
+    issue_version: Mapped[int]
+    nonce: Mapped[str] = mapped_column(String(64))
+    key: Mapped[str] = mapped_column(String(64))
+    subject: Mapped[str] = mapped_column(String(300), default="")
+    preheader: Mapped[str] = mapped_column(String(300), default="")
+    email_html: Mapped[str] = mapped_column(Text, default="")
+    text: Mapped[str] = mapped_column(Text, default="")
+    web_html: Mapped[str] = mapped_column(Text, default="")
+    web_url: Mapped[str] = mapped_column(String(2000), default="")
+    links: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # The events its section lists: [[id, starts_at ISO, title]], so scheduling can
+    # refuse a time by which a listed "upcoming" event is over.
+    events: Mapped[list[list[Any]]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

@@ -14,11 +14,12 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from app.auth.models import User
 from app.db import db, utcnow
-from app.errors import Conflict, InvalidInput
+from app.issues import lifecycle
+from app.issues.errors import ConflictError, IssueError, NotEditableError, TransitionError
 from app.issues.models import Issue, Revision
 from app.subscribers.lists import slugify
 from app.subscribers.models import MailingList
@@ -38,23 +39,6 @@ TEXT_FIELDS = ("title", "subject", "preheader", "body")
 # the reader-zone conversions (a 9999-12-31 draft could never be opened again).
 MIN_YEAR, MAX_YEAR = 1900, 2999
 MAX_ID = 2**31 - 1   # largest value of an INTEGER primary key on PostgreSQL
-
-
-class IssueError(InvalidInput):
-    """A user-facing problem with an issue (the message is shown as is)."""
-
-
-class ConflictError(IssueError, Conflict):
-    """The save was based on an older version than the one stored."""
-
-    def __init__(self, message: str, *, current_version: int, copy_number: int | None) -> None:
-        super().__init__(message)
-        self.current_version = current_version
-        self.copy_number = copy_number
-
-
-class NotEditableError(IssueError, Conflict):
-    """Only drafts (and approved issues, which return to draft) can be edited."""
 
 
 def find_issue(slug_or_id: str | int) -> Issue | None:
@@ -164,20 +148,16 @@ def save_issue(issue: Issue, *, base_version: int, user: User | None, note: str 
     if not (changes or new_slug or lists_changed or date_changed):
         return False
 
-    # The conditional UPDATE makes the version check atomic: of two requests that both
-    # passed the check above, only one moves the version on.
-    # The status condition and reset belong to the same statement: an approval (or a send)
-    # that lands between our check and this UPDATE is never silently overwritten.
-    bumped = db.session.execute(
-        update(Issue).where(Issue.id == issue.id, Issue.version == base_version,
-                            Issue.status.in_(EDITABLE_STATES))
-        .values(version=base_version + 1, status="draft", approved_by_id=None, approved_at=None)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if bumped != 1:
+    # The conditional UPDATE (lifecycle.move) makes the version check atomic: of two
+    # requests that both passed the check above, only one moves the version on.
+    # The status condition and the reset to draft belong to the same statement: an
+    # approval (or a send) that lands between our check and the UPDATE is never
+    # silently overwritten, and any edit clears the approval.
+    try:
+        lifecycle.move(issue, "draft", expect=EDITABLE_STATES, base_version=base_version)
+    except (ConflictError, TransitionError):
         db.session.rollback()
         _refuse(issue, user, base_version, texts)
-    issue.version = base_version + 1
     for name, value in changes.items():
         setattr(issue, name, value)
     if new_slug:
@@ -186,11 +166,6 @@ def save_issue(issue: Issue, *, base_version: int, user: User | None, note: str 
         issue.lists = new_lists
     if date_changed:
         issue.issue_date = issue_date  # type: ignore[assignment]
-    if issue.status == "approved":
-        # Any edit after approval needs a fresh approval.
-        issue.status = "draft"
-        issue.approved_by_id = None
-        issue.approved_at = None
     issue.updated_at = utcnow()
     issue.updated_by_id = user.id if user else None
     record_revision(issue, user, note=note)

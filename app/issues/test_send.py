@@ -54,17 +54,17 @@ def send_test(issue: Issue, address_text: str) -> TestSendResult:
     """Render ``issue`` with the test banner and send it to each address."""
     from flask import current_app
 
+    from app.issues.rendering import render
     from app.mail import HeaderInjectionError, TransportError
     from app.mail.transactional import send_transactional
     from app.rendering.placeholders import scan
-    from app.rendering.render import render_issue
 
     addresses = parse_addresses(address_text)
-    rendered = render_issue(issue, test_banner=True)
+    rendered = render(issue, test_banner=True, track_opens=False)
     # A test has no subscriber: its unsubscribe link points at the archive instead.
     stand_in = current_app.config["BASE_URL"].rstrip("/") + "/issues/"
-    html = rendered.email_html.replace(rendered.unsubscribe_placeholder, stand_in)
-    text = rendered.text.replace(rendered.unsubscribe_placeholder, stand_in)
+    html = rendered.filled("email", {"unsubscribe": stand_in}, html=True)
+    text = rendered.filled("text", {"unsubscribe": stand_in}, html=False)
     subject = f"[TEST] {issue.subject or issue.title}"
     for address in addresses:
         try:

@@ -1,20 +1,11 @@
-"""How rendering asks the media library about an image (contract)."""
+"""How the media library answers rendering's question "which image is this?"."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
-
-@dataclass(frozen=True)
-class ImageRef:
-    url: str          # absolute public URL of the original
-    email_url: str    # absolute URL of the email-sized copy (== url when none)
-    width: int        # pixel width of the email copy
-    height: int
-    alt_text: str     # library alt text, used when the Markdown has none
-
+from app.rendering.context import ImageRef
 
 _SITE_URL = re.compile(r"^\{\{\s*site\.(?:github\.url|url|baseurl)\s*\}\}")
 

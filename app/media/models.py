@@ -5,7 +5,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import db, utcnow
+from app.db import NO_ID_REUSE, db, utcnow
 
 
 class MediaItem(db.Model):
@@ -13,6 +13,7 @@ class MediaItem(db.Model):
     archive's ``images/YYYY/MM/name-<ms>.ext`` so imported links keep working."""
 
     __tablename__ = "media"
+    __table_args__ = NO_ID_REUSE
 
     id: Mapped[int] = mapped_column(primary_key=True)
     path: Mapped[str] = mapped_column(String(500), unique=True)

@@ -11,12 +11,14 @@ from sqlalchemy import Select, select
 
 from app.db import db
 from app.issues.models import Issue
+from app.issues.rendering import web_html
 from app.public import bp
 from app.subscribers.models import MailingList
 
 PER_PAGE = 20
 FEED_ENTRIES = 20
 ATOM = "http://www.w3.org/2005/Atom"
+UNAVAILABLE = '<p class="unavailable">This issue cannot be shown right now.</p>'
 _XML_INVALID = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
@@ -48,15 +50,22 @@ def archive() -> str:
     return render_template("public/archive.html", pagination=pagination, issue_day=issue_day)
 
 
+def safe_web_html(issue: Issue) -> str:
+    """The issue's web version; should one stored issue fail to render, the
+    archive, the feed and its own page still answer (without its content)."""
+    try:
+        return web_html(issue)
+    except Exception:  # noqa: BLE001 - one bad issue must not take the archive down
+        current_app.logger.exception("issue %s cannot be rendered", issue.id)
+        return UNAVAILABLE
+
+
 @bp.get("/issues/<slug>", endpoint="issue")
 def issue(slug: str) -> str:
-    from app.rendering.render import render_issue
-
     found = public_issue(slug)
     if found is None:
         abort(404)
-    return render_template("public/issue.html", issue=found, day=issue_day(found),
-                           rendered=render_issue(found))
+    return render_template("public/issue.html", issue=found, day=issue_day(found), web_html=safe_web_html(found))
 
 
 def _timestamp(issue: Issue) -> str:
@@ -66,7 +75,6 @@ def _timestamp(issue: Issue) -> str:
 
 
 def atom_feed(issues: list[Issue]) -> bytes:
-    from app.rendering.render import render_issue
     from app.settings import get_setting
 
     base = current_app.config["BASE_URL"].rstrip("/")
@@ -87,15 +95,15 @@ def atom_feed(issues: list[Issue]) -> bytes:
     add(feed, "updated", _timestamp(issues[0]) if issues else "1970-01-01T00:00:00Z")
     add(add(feed, "author"), "name", name)
     for item in issues:
-        rendered = render_issue(item)
+        page_url = f"{base}/issues/{item.slug}"
         entry = add(feed, "entry")
         add(entry, "title", item.subject or item.title or item.slug)
-        add(entry, "id", rendered.web_url)
-        add(entry, "link", rel="alternate", type="text/html", href=rendered.web_url)
+        add(entry, "id", page_url)
+        add(entry, "link", rel="alternate", type="text/html", href=page_url)
         add(entry, "updated", _timestamp(item))
         if item.preheader:
             add(entry, "summary", item.preheader)
-        add(entry, "content", rendered.web_html, type="html")
+        add(entry, "content", safe_web_html(item), type="html")
     return ET.tostring(feed, encoding="utf-8", xml_declaration=True)
 
 

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from flask import Response, render_template
 
+from app.events.display import format_when, zone_or_utc
 from app.events.ical import events_calendar
-from app.events.section import _reader_zone, format_when
 from app.events.service import upcoming_events
 from app.public import bp
 
 
 @bp.route("/events")
 def events() -> str:
-    tz = _reader_zone()
+    from app.settings import get_setting
+
+    tz = zone_or_utc(get_setting("reader_timezone"))
     items = [(event, format_when(event, tz)) for event in upcoming_events()]
     return render_template("public/events.html", items=items)
 

@@ -24,7 +24,7 @@ from app.subscribers.service import (
     signup,
     unsubscribe,
 )
-from app.subscribers.tokens import InvalidToken
+from app.tokens import InvalidToken
 
 HONEYPOT = "website"
 

@@ -1,17 +1,16 @@
-"""Markdown -> sanitised HTML fragment, tolerant of the Jekyll/kramdown archive.
+"""Markdown -> HTML fragment, tolerant of the Jekyll/kramdown archive.
 
-The pipeline is: clean the source text (zero-width characters, site
-variables), run Python-Markdown, turn "image followed by a ``#####`` line"
-into a figure with a caption, then sanitise with nh3. Sanitising last means
-raw HTML in the source can never smuggle a script or an event handler out,
-whatever the Markdown extensions did with it."""
+This module is the dialect: clean the source text (zero-width characters,
+site variables, ``---`` always a rule), then Python-Markdown. Its output is
+*unsanitised*; :mod:`app.rendering.transform` shapes it and
+:mod:`app.rendering.sanitize` has the last word, so raw HTML in the source can
+never smuggle a script or an event handler out."""
 
 from __future__ import annotations
 
 import re
 
 import markdown as md
-import nh3
 
 # Zero-width characters that sneak in from word processors and web editors.
 ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff\u00ad"
@@ -24,28 +23,7 @@ _DASH_RULE = re.compile(r"^ {0,3}-{3,}\s*$")
 # {{ site.github.url }}, {{site.url}}, {{ site.baseurl }} with any spacing.
 SITE_VARIABLE = re.compile(r"\{\{\s*site\.(?:github\.url|url|baseurl)\s*\}\}")
 
-_FIGURE = re.compile(
-    r"<p>\s*(<img\b[^>]*>)\s*</p>\s*<h5(?:\s[^>]*)?>(.*?)</h5>", re.DOTALL | re.IGNORECASE
-)
-
 EXTENSIONS = ["footnotes", "tables", "fenced_code", "attr_list", "sane_lists"]
-
-ALLOWED_TAGS = {
-    "a", "abbr", "b", "blockquote", "br", "caption", "cite", "code", "dd", "del", "div", "dl", "dt",
-    "em", "figcaption", "figure", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "ins", "kbd",
-    "li", "mark", "ol", "p", "pre", "q", "s", "small", "span", "strong", "sub", "sup", "table",
-    "tbody", "td", "tfoot", "th", "thead", "tr", "u", "ul",
-}
-ALLOWED_ATTRIBUTES = {
-    "*": {"id", "class", "title", "lang", "dir"},
-    "a": {"href"},
-    "img": {"src", "alt", "width", "height"},
-    "td": {"align", "colspan", "rowspan"},
-    "th": {"align", "colspan", "rowspan"},
-    "ol": {"start"},
-}
-URL_SCHEMES = {"http", "https", "mailto"}
-
 
 def clean_source(text: str, base_url: str) -> str:
     """Text-level fixes that must happen before Markdown sees the source."""
@@ -84,22 +62,12 @@ def to_html(source: str) -> str:
     return converter.convert(source)
 
 
-def add_captions(html: str) -> str:
-    """An image paragraph directly followed by an h5 becomes a figure."""
-    return _FIGURE.sub(r"<figure>\1<figcaption>\2</figcaption></figure>", html)
-
-
-def sanitise(html: str) -> str:
-    return nh3.clean(
-        html,
-        tags=ALLOWED_TAGS,
-        clean_content_tags={"script", "style"},
-        attributes=ALLOWED_ATTRIBUTES,
-        url_schemes=URL_SCHEMES,
-        link_rel=None,
-    )
-
-
 def render_markdown(text: str, base_url: str) -> str:
-    """Markdown source -> safe HTML fragment with site variables resolved."""
-    return sanitise(add_captions(to_html(clean_source(text, base_url))))
+    """Markdown source -> the safe web fragment, with no media library (tests, previews of snippets)."""
+    from app.rendering.context import no_images
+    from app.rendering.sanitize import sanitize
+    from app.rendering.transform import web_fragment
+
+    base = base_url.rstrip("/")
+    return sanitize(web_fragment(to_html(clean_source(text, base)), base=base, page_url=f"{base}/issues/preview",
+                                 resolve=no_images))

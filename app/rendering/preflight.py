@@ -6,20 +6,18 @@ preheader use line 0 (column within that field)."""
 
 from __future__ import annotations
 
+import binascii
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
-
-from flask import current_app
+from html import escape
 
 from app.mail.message import header_is_unsafe
-from app.media.lookup import resolve_image
+from app.rendering.context import IssueSource, RenderContext
 from app.rendering.markdown import SITE_VARIABLE, substitute_site_variables
 from app.rendering.placeholders import scan, scan_line
-
-if TYPE_CHECKING:
-    from app.issues.models import Issue
+from app.rendering.render import RenderedIssue, render_issue
+from app.tokens import click_token
 
 ERROR = "error"
 WARNING = "warning"
@@ -87,17 +85,17 @@ def _expand(url: str, base: str) -> str:
     return re.sub(_SITE_MASK + "\x02*", lambda _m: base, url)
 
 
-def run_preflight(issue: Issue) -> list[Problem]:
+def run_preflight(issue: IssueSource, context: RenderContext) -> list[Problem]:
     body = (issue.body or "").replace("\r\n", "\n")
     problems = _header_problems(issue)
     problems += [Problem(ERROR, found.line, found.col, found.code, f"unfinished placeholder {found.text!r}")
                  for found in scan(body)]
-    problems += _body_problems(body)
-    problems += _size_problems(issue)
+    problems += _body_problems(body, context)
+    problems += _size_problems(issue, context)
     return sorted(problems, key=lambda p: (p.line, p.col, p.code))
 
 
-def _header_problems(issue: Issue) -> list[Problem]:
+def _header_problems(issue: IssueSource) -> list[Problem]:
     problems = []
     subject = issue.subject or ""
     if not subject.strip():
@@ -111,9 +109,9 @@ def _header_problems(issue: Issue) -> list[Problem]:
     return problems
 
 
-def _body_problems(body: str) -> list[Problem]:
+def _body_problems(body: str, context: RenderContext) -> list[Problem]:
     problems: list[Problem] = []
-    base = current_app.config["BASE_URL"].rstrip("/")
+    base = context.base
     lines = list(_prose_lines(body))
     definitions: dict[str, str] = {}
     footnotes: set[str] = set()
@@ -140,24 +138,24 @@ def _body_problems(body: str) -> list[Problem]:
                                         f"reference [{match.group(3) or match.group(2)}] has no definition"))
             elif match.group(1):
                 problems += _image_problems(definitions[label], match.group(2), number,
-                                            match.start() + 1, base)
+                                            match.start() + 1, context)
         for match in _INLINE_LINK.finditer(line):
             col = match.start() + 1
             if match.group(1):
-                problems += _image_problems(match.group(3), match.group(2), number, col, base)
+                problems += _image_problems(match.group(3), match.group(2), number, col, context)
             else:
-                problems += _link_problems(match.group(3), number, col)
+                problems += _link_problems(match.group(3), number, col, base)
         if (definition := _REF_DEF.match(line)) and definition.group(2):
-            problems += _link_problems(definition.group(2), number, definition.start(2) + 1)
+            problems += _link_problems(definition.group(2), number, definition.start(2) + 1, base)
         for match in _AUTOLINK.finditer(line):
-            problems += _link_problems(match.group(1), number, match.start() + 1)
+            problems += _link_problems(match.group(1), number, match.start() + 1, base)
         for match in _HTML_URL.finditer(line):
             if match.group(1).lower() == "a":
-                problems += _link_problems(match.group(3), number, match.start() + 1)
+                problems += _link_problems(match.group(3), number, match.start() + 1, base)
         for match in _HTML_IMG.finditer(line):
             src = re.search(r"\bsrc\s*=\s*[\"']?([^\"'\s>]*)", match.group(0), re.IGNORECASE)
             alt = "x" if _HTML_ALT.search(match.group(0)) else ""
-            problems += _image_problems(src.group(1) if src else "", alt, number, match.start() + 1, base)
+            problems += _image_problems(src.group(1) if src else "", alt, number, match.start() + 1, context)
         for match in _SCRIPT.finditer(line):
             problems.append(Problem(WARNING, number, match.start() + 1, "script-removed",
                                     "raw <script> will be removed from the email and the web page"))
@@ -167,8 +165,8 @@ def _body_problems(body: str) -> list[Problem]:
     return problems
 
 
-def _link_problems(url: str, line: int, col: int) -> list[Problem]:
-    url = _expand(url, current_app.config["BASE_URL"].rstrip("/"))
+def _link_problems(url: str, line: int, col: int, base: str) -> list[Problem]:
+    url = _expand(url, base)
     if _UNSAFE_SCHEME.match(url):
         return [Problem(ERROR, line, col, "unsafe-url", f"link to {url[:40]!r} is not allowed")]
     if url.lower().startswith("http:"):
@@ -176,14 +174,15 @@ def _link_problems(url: str, line: int, col: int) -> list[Problem]:
     return []
 
 
-def _image_problems(src: str, alt: str, line: int, col: int, base: str) -> list[Problem]:
+def _image_problems(src: str, alt: str, line: int, col: int, context: RenderContext) -> list[Problem]:
+    base = context.base
     src = _expand(src, base)
     if _UNSAFE_SCHEME.match(src):
         return [Problem(ERROR, line, col, "unsafe-url", f"image source {src[:40]!r} is not allowed")]
     resolved = substitute_site_variables(src, base)
     if resolved and not re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", resolved):
         resolved = base + resolved if resolved.startswith("/") else f"{base}/{resolved}"
-    ref = resolve_image(resolved) if resolved else None
+    ref = context.resolve_image(resolved) if resolved else None
     problems = []
     if ref is None:
         own = resolved.startswith(base + "/")
@@ -200,14 +199,14 @@ def _image_problems(src: str, alt: str, line: int, col: int, base: str) -> list[
     return problems
 
 
-def _size_problems(issue: Issue) -> list[Problem]:
-    import binascii
-
-    from app.rendering.render import render_issue
-
-    # Measured as sent (quoted-printable), the larger and safer figure.
-    email_html = render_issue(issue).email_html
-    size = len(binascii.b2a_qp(email_html.encode("utf-8"), istext=True)) + _tracking_growth(email_html)
+def _size_problems(issue: IssueSource, context: RenderContext) -> list[Problem]:
+    rendered = render_issue(issue, context)
+    # Measured as sent (quoted-printable), the larger and safer figure, with the
+    # original links in their slots plus what click tracking would add.
+    email_html = rendered.filled("email", {"unsubscribe": context.base + "/unsubscribe/" + "x" * 60}, html=True)
+    size = len(binascii.b2a_qp(email_html.encode("utf-8"), istext=True))
+    if context.track_clicks:
+        size += _tracking_growth(rendered, context.base)
     if size > GMAIL_CLIP_BYTES:
         return [Problem(ERROR, 0, 0, "email-too-large",
                         f"the email HTML is {size // 1024} KB as sent; Gmail clips messages over 102 KB "
@@ -215,27 +214,12 @@ def _size_problems(issue: Issue) -> list[Problem]:
     return []
 
 
-_HREF = re.compile(r'\bhref="([^"]*)"')
-
-
-def _tracking_growth(email_html: str) -> int:
-    """Bytes click tracking adds to the HTML: each tracked link becomes a signed
-    ``/r/<token>`` URL (about 140 bytes longer), measured with a sample token."""
-    import binascii
-    from html import escape, unescape
-    from types import SimpleNamespace
-
-    from app.sending.tracking import click_url_factory
-    from app.settings import get_setting
-
-    if not get_setting("track_clicks"):
-        return 0
-    click_url = click_url_factory(SimpleNamespace(id=2**31 - 1))  # type: ignore[arg-type]  # widest id
+def _tracking_growth(rendered: RenderedIssue, base: str) -> int:
+    """Bytes click tracking adds: each link slot becomes a signed ``/r/<token>``
+    URL (about 140 bytes longer than the link), measured at the widest delivery id."""
     growth = 0
-    for raw in _HREF.findall(email_html):
-        url = unescape(raw)
-        tracked = click_url(url)
-        if tracked != url:
-            growth += (len(binascii.b2a_qp(escape(tracked, quote=True).encode(), istext=True))
-                       - len(binascii.b2a_qp(raw.encode(), istext=True)))
+    for index, url in enumerate(rendered.links):
+        occurrences = rendered.email_html.count(rendered.slot(f"l{index}"))
+        tracked = f"{base}/r/{click_token(2**31 - 1, url, secret='length-only')}"  # noqa: S106 (not a secret: only the length counts)
+        growth += occurrences * (len(escape(tracked, quote=True)) - len(escape(url, quote=True)))
     return max(growth, 0)

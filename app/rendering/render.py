@@ -1,48 +1,44 @@
 """Render an issue once into subject, preheader, email HTML, text and web HTML.
 
-The result is cached in-process by a hash of everything that goes into it
-(issue content, the events section, settings, base URL), so a send with ten
-thousand recipients runs Markdown and premailer once. Per-recipient values
-(the unsubscribe URL) appear as :attr:`RenderedIssue.unsubscribe_placeholder`
-and are substituted by :mod:`app.rendering.message`."""
+``render_issue(issue, context)`` is pure: the same issue and context give the
+same result, and nothing is queried (the caller's context carries settings,
+events and the image resolver). The result is cached in-process by a hash of
+everything that goes into it, so previews and a send's preparation run
+Markdown once.
+
+Per-reader values are *slots*: URLs under ``https://slot.invalid/<nonce>/``
+(the reserved .invalid TLD resolves nowhere, should one ever leak) that the
+message builder replaces for each reader: ``unsubscribe``, ``pixel`` and
+``l<n>`` for the n-th link (``RenderedIssue.links[n]`` is its original URL).
+The nonce is random per rendering, so issue content can never forge a slot."""
 
 from __future__ import annotations
 
 import hashlib
-import html
 import json
-import logging
 import re
 import secrets
 import threading
 from collections import OrderedDict
 from dataclasses import astuple, dataclass
-from typing import TYPE_CHECKING, Any
+from functools import lru_cache
+from html import escape
+from typing import Any
 
-from flask import current_app
-from premailer import Premailer
-
-from app.events.section import events_markdown
-from app.media.lookup import resolve_image
-from app.rendering.events_placement import insert_events
-from app.rendering.markdown import render_markdown, substitute_site_variables
+from app.rendering.context import IssueSource, RenderContext
+from app.rendering.email import email_document
+from app.rendering.email_styles import DEFAULT_ACCENT
+from app.rendering.events_section import events_markdown, has_marker, insert_events
+from app.rendering.markdown import clean_source, to_html
+from app.rendering.sanitize import sanitize
 from app.rendering.text import html_to_text
-from app.settings import get_setting
+from app.rendering.transform import LinkSlots, email_fragment, image_sources, web_fragment
 
-if TYPE_CHECKING:
-    from app.issues.models import Issue
+__all__ = ["SLOT_HOST", "RenderedIssue", "clear_cache", "markdown_fragment", "render_issue"]
 
-EMAIL_TEMPLATE = "email/issue.html"
-COLUMN_WIDTH = 660
-IMAGE_MAX_WIDTH = COLUMN_WIDTH - 48   # the content cell has 24px padding each side
+SLOT_HOST = "https://slot.invalid/"
 CACHE_SIZE = 32
-# The reserved .invalid TLD: should a placeholder ever leak, it resolves nowhere.
-UNSUBSCRIBE_PLACEHOLDER = "https://unsubscribe.invalid/"
 TEXT_LINKS_HEADING = "\nLinks:\n\n"
-_IMG = re.compile(r"<img\b([^>]*)>", re.IGNORECASE)
-_A_HREF = re.compile(r'(<a\b[^>]*?\bhref=")([^"]*)(")', re.IGNORECASE)
-_ATTR = re.compile(r'([a-zA-Z_:][-a-zA-Z0-9_:.]*)="([^"]*)"')
-_SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
 
 
 @dataclass(frozen=True)
@@ -50,186 +46,132 @@ class RenderedIssue:
     slug: str
     subject: str
     preheader: str
-    email_html: str
-    text: str
-    web_html: str
+    email_html: str                # with slots (see the module docstring)
+    text: str                      # with slots
+    web_html: str                  # the sanitised fragment of the web version
     web_url: str
-    unsubscribe_placeholder: str   # appears in email_html and text; replaced per recipient
+    nonce: str
+    links: tuple[str, ...]         # slot l<n> -> original URL
     key: str                       # content hash the cache is keyed by
 
+    @property
+    def slot_prefix(self) -> str:
+        return f"{SLOT_HOST}{self.nonce}/"
 
-def web_url_for(slug: str | None) -> str:
-    base = current_app.config["BASE_URL"].rstrip("/")
-    return f"{base}/issues/{slug or 'preview'}"
+    def slot(self, name: str) -> str:
+        return self.slot_prefix + name
 
+    @property
+    def unsubscribe_slot(self) -> str:
+        return self.slot("unsubscribe")
 
-def _absolute(url: str, base: str, page_url: str) -> str:
-    raw = html.unescape(url)
-    if raw.startswith("#"):
-        return html.escape(page_url + raw, quote=True)
-    if raw.startswith("//"):
-        return html.escape("https:" + raw, quote=True)
-    if _SCHEME.match(raw):
-        return url
-    if raw.startswith("/"):
-        return html.escape(base + raw, quote=True)
-    return html.escape(f"{base}/{raw}", quote=True)
+    def slot_pattern(self) -> re.Pattern[str]:
+        return re.compile(re.escape(self.slot_prefix) + r"([a-z0-9]+)")
 
+    def filled(self, part: str, values: dict[str, str], *, html: bool) -> str:
+        """``part`` ("email" or "text") with every slot filled: ``values`` for
+        named slots, the original URLs for links (previews, test sends)."""
+        source = self.email_html if part == "email" else self.text
 
-def _rewrite_links(body: str, base: str, page_url: str, *, keep_fragments: bool) -> str:
-    def fix(match: re.Match[str]) -> str:
-        url = match.group(2)
-        if keep_fragments and url.startswith("#"):
-            return match.group(0)
-        return match.group(1) + _absolute(url, base, page_url) + match.group(3)
+        def value(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name.startswith("l") and name[1:].isascii() and name[1:].isdigit() \
+                    and int(name[1:]) < len(self.links):
+                url = self.links[int(name[1:])]
+            else:
+                url = values.get(name, "")
+            return escape(url, quote=True) if html else url
 
-    return _A_HREF.sub(fix, body)
-
-
-def _rewrite_images(body: str, base: str, *, email: bool) -> str:
-    """Absolute sources, library sizes and alt text; in email an explicit
-    width no wider than the column, max-width:100% and height:auto."""
-
-    def fix(match: re.Match[str]) -> str:
-        attrs = dict(_ATTR.findall(match.group(1)))
-        src = html.unescape(attrs.get("src", ""))
-        if src and not _SCHEME.match(src):
-            src = base + src if src.startswith("/") else f"{base}/{src}"
-        ref = resolve_image(src) if src else None
-        alt = html.unescape(attrs.get("alt", "")).strip() or (ref.alt_text if ref else "")
-        width: int | None = ref.width if ref else None
-        if width is None and attrs.get("width", "").isdigit():
-            width = int(attrs["width"])
-        out = {"src": (ref.email_url if email else ref.url) if ref else src, "alt": alt}
-        if email:
-            out["width"] = str(min(width or IMAGE_MAX_WIDTH, IMAGE_MAX_WIDTH))
-            out["style"] = "display:block;max-width:100%;height:auto;border:0;"
-        elif width:
-            out["width"] = str(width)
-            if ref:
-                out["height"] = str(ref.height)
-        if attrs.get("title"):
-            out["title"] = html.unescape(attrs["title"])
-        rendered = " ".join(f'{name}="{html.escape(value, quote=True)}"' for name, value in out.items())
-        return f"<img {rendered}>"
-
-    return _IMG.sub(fix, body)
-
-
-def _email_body(body: str) -> str:
-    """Markup every mail client understands: figures become a div with a
-    caption paragraph; Markdown tables get a class the template styles."""
-    body = body.replace("<figure>", '<div class="figure">').replace("</figure>", "</div>")
-    body = body.replace("<figcaption>", '<p class="caption">').replace("</figcaption>", "</p>")
-    return body.replace("<table>", '<table class="md" role="presentation">')
-
-
-def inline_css(document: str) -> str:
-    """premailer with everything remote switched off; rules it cannot inline
-    (media queries for dark mode and small screens) stay in a <style>."""
-    return Premailer(
-        document,
-        remove_classes=False,
-        strip_important=False,
-        keep_style_tags=False,
-        disable_validation=True,
-        allow_network=False,
-        allow_loading_external_files=False,
-        cssutils_logging_level=logging.CRITICAL,
-    ).transform(pretty_print=False)
-
-
-_IMAGE_SOURCES = re.compile(r"!\[[^\]]*\]\(\s*<?([^)\s>]+)|<img\b[^>]*?\bsrc=[\"']?([^\"'\s>]+)|"
-                            r"^\s{0,3}\[[^\]]+\]:\s*<?(\S+?\.(?:png|jpe?g|gif|webp|svg))>?", re.I | re.M)
-
-
-def _library_state(body: str, base: str) -> list[Any]:
-    """What the media library says about the body's images: part of the cache
-    key, so uploading an image or editing its alt text shows up at once."""
-    # Substitute first: ``{{ site.github.url }}`` holds spaces the pattern stops at.
-    body = substitute_site_variables(body, base)
-    sources = {next(group for group in match.groups() if group) for match in _IMAGE_SOURCES.finditer(body)}
-    state = []
-    for src in sorted(sources):
-        ref = resolve_image(src if _SCHEME.match(src) else f"{base}/{src.lstrip('/')}")
-        state.append([src, list(astuple(ref)) if ref else None])
-    return state
-
-
-def _context_key(issue: Issue, body: str, test_banner: bool) -> tuple[str, dict[str, Any]]:
-    base = current_app.config["BASE_URL"].rstrip("/")
-    context = {
-        "slug": issue.slug,
-        "subject": issue.subject or "",
-        "preheader": issue.preheader or "",
-        "body": body,
-        "newsletter_name": get_setting("newsletter_name"),
-        "postal_address": get_setting("postal_address"),
-        "base_url": base,
-        "test_banner": test_banner,
-    }
-    keyed = {**context, "library": _library_state(body, base)}
-    digest = hashlib.sha256(json.dumps(keyed, sort_keys=True, default=str).encode()).hexdigest()
-    return digest, context
+        return self.slot_pattern().sub(value, source)
 
 
 _CACHE_LOCK = threading.Lock()   # worker threads may render concurrently
+_cache: OrderedDict[str, RenderedIssue] = OrderedDict()
 
 
-def _cache() -> OrderedDict[str, RenderedIssue]:
-    return current_app.extensions.setdefault("pressroom.render_cache", OrderedDict())
+def clear_cache() -> None:
+    with _CACHE_LOCK:
+        _cache.clear()
+    markdown_fragment.cache_clear()
 
 
-def render_issue(issue: Issue, *, test_banner: bool = False) -> RenderedIssue:
+@lru_cache(maxsize=64)
+def markdown_fragment(body: str, base: str) -> str:
+    """Unsanitised Markdown output of a body (with its events section placed)."""
+    return to_html(clean_source(body, base))
+
+
+def _body_with_events(issue: IssueSource, context: RenderContext) -> str:
+    body = issue.body or ""
+    if context.auto_events or has_marker(body):
+        return insert_events(body, events_markdown(context.events, context.events_heading))
+    return body
+
+
+def _key(issue: IssueSource, context: RenderContext, body: str, fragment: str) -> str:
+    keyed: dict[str, Any] = {
+        "slug": issue.slug, "subject": issue.subject or "", "preheader": issue.preheader or "", "body": body,
+        "base": context.base, "brand": astuple(context.brand), "test_banner": context.test_banner,
+        "track_opens": context.track_opens,
+        # What the media library says about the images: uploading one or editing
+        # its alt text shows up at once.
+        "images": [[src, astuple(ref) if (ref := context.resolve_image(src)) else None]
+                   for src in image_sources(fragment, context.base)],
+    }
+    return hashlib.sha256(json.dumps(keyed, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def render_issue(issue: IssueSource, context: RenderContext) -> RenderedIssue:
     """Render (or fetch from the cache) every form of ``issue``. Works on an
     unsaved Issue too (``--file``, previews)."""
-    body = insert_events(issue.body or "", events_markdown(issue))
-    key, context = _context_key(issue, body, test_banner)
-    cache = _cache()
+    body = _body_with_events(issue, context)
+    fragment = markdown_fragment(body, context.base)
+    key = _key(issue, context, body, fragment)
     with _CACHE_LOCK:
-        if key in cache:
-            cache.move_to_end(key)
-            return cache[key]
-    rendered = _render(context, key)
+        if key in _cache:
+            _cache.move_to_end(key)
+            return _cache[key]
+    rendered = _render(issue, context, fragment, key)
     with _CACHE_LOCK:
-        cache[key] = rendered
-        while len(cache) > CACHE_SIZE:
-            cache.popitem(last=False)
+        _cache[key] = rendered
+        while len(_cache) > CACHE_SIZE:
+            _cache.popitem(last=False)
     return rendered
 
 
-def _render(context: dict[str, Any], key: str) -> RenderedIssue:
-    base = context["base_url"]
-    page_url = web_url_for(context["slug"])
-    safe = render_markdown(context["body"], base)
-
-    web_html = _rewrite_images(_rewrite_links(safe, base, page_url, keep_fragments=True), base, email=False)
-    absolute = _rewrite_links(safe, base, page_url, keep_fragments=False)
-    email_body = _rewrite_images(_email_body(absolute), base, email=True)
-
-    text_body, links = html_to_text(absolute)
-    preheader = context["preheader"] or _first_sentence(text_body)
-    placeholder = UNSUBSCRIBE_PLACEHOLDER + secrets.token_hex(12)
-    template = current_app.jinja_env.get_template(EMAIL_TEMPLATE)
-    document = template.render(
-        subject=context["subject"], preheader=preheader,
-        newsletter_name=context["newsletter_name"], postal_address=context["postal_address"],
-        web_url=page_url, unsubscribe_url=placeholder, body_html=email_body,
-        test_banner=context["test_banner"],
-    )
-    email_html = inline_css(document)
-    if not email_html.lstrip().lower().startswith("<!doctype"):
-        email_html = "<!doctype html>\n" + email_html   # premailer drops it
-
-    text = _text_part(context, page_url, placeholder, text_body, links)
-    return RenderedIssue(
-        slug=context["slug"] or "preview", subject=context["subject"], preheader=preheader,
-        email_html=email_html, text=text, web_html=web_html, web_url=page_url,
-        unsubscribe_placeholder=placeholder, key=key,
-    )
+def _render(issue: IssueSource, context: RenderContext, fragment: str, key: str) -> RenderedIssue:
+    base, page_url = context.base, context.web_url(issue.slug)
+    nonce = secrets.token_hex(12)
+    prefix = f"{SLOT_HOST}{nonce}/"
+    slots = LinkSlots(prefix, [])
+    resolve = _memo(context)
+    email_body = sanitize(email_fragment(fragment, base=base, page_url=page_url, resolve=resolve, slots=slots,
+                                         accent=DEFAULT_ACCENT))
+    web_html = sanitize(web_fragment(fragment, base=base, page_url=page_url, resolve=resolve))
+    text_body, text_links = html_to_text(email_body)
+    subject = issue.subject or ""
+    preheader = issue.preheader or first_sentence(text_body)
+    email_html = email_document(context, subject=subject, preheader=preheader, web_url=page_url,
+                                unsubscribe_url=prefix + "unsubscribe",
+                                pixel_url=prefix + "pixel" if context.track_opens else None, body_html=email_body)
+    text = _text_part(context, page_url, prefix + "unsubscribe", text_body, text_links)
+    return RenderedIssue(slug=issue.slug or "preview", subject=subject, preheader=preheader,
+                         email_html=email_html, text=text, web_html=web_html, web_url=page_url, nonce=nonce,
+                         links=tuple(slots.links), key=key)
 
 
-def _first_sentence(text: str, limit: int = 140) -> str:
+def _memo(context: RenderContext):  # noqa: ANN202 (a resolver)
+    seen: dict[str, Any] = {}
+
+    def resolve(src: str):  # noqa: ANN202
+        if src not in seen:
+            seen[src] = context.resolve_image(src)
+        return seen[src]
+
+    return resolve
+
+
+def first_sentence(text: str, limit: int = 140) -> str:
     """Preheader fallback: the opening prose, so inbox previews do not show
     the header and the "view in your browser" line instead."""
     for block in text.split("\n\n"):
@@ -240,23 +182,18 @@ def _first_sentence(text: str, limit: int = 140) -> str:
     return ""
 
 
-def _text_part(context: dict[str, Any], page_url: str, placeholder: str, body: str,
-               links: list[str]) -> str:
+def _text_part(context: RenderContext, page_url: str, unsubscribe: str, body: str, links: list[str]) -> str:
+    name = context.brand.newsletter_name
     lines = []
-    if context["test_banner"]:
+    if context.test_banner:
         lines += ["*** TEST SEND: this is a preview, not the real issue. ***", ""]
-    lines += [context["newsletter_name"], f"View this issue in your browser: {page_url}", "", body, ""]
+    lines += [name, f"View this issue in your browser: {page_url}", "", body, ""]
     if links:
         lines += [TEXT_LINKS_HEADING.strip(), ""]
         lines += [f"[{number}] {url}" for number, url in enumerate(links, start=1)]
         lines.append("")
-    lines += ["--", f"You are receiving this email because you subscribed to {context['newsletter_name']}."]
-    if context["postal_address"]:
-        lines.append(context["postal_address"])
-    lines.append(f"Unsubscribe or manage your subscription: {placeholder}")
+    lines += ["--", f"You are receiving this email because you subscribed to {name}."]
+    if context.brand.postal_address:
+        lines.append(context.brand.postal_address)
+    lines.append(f"Unsubscribe or manage your subscription: {unsubscribe}")
     return "\n".join(lines) + "\n"
-
-
-def web_html(issue: Issue) -> str:
-    """Body HTML of the web version (for the archive and the admin preview)."""
-    return render_issue(issue).web_html

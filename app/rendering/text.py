@@ -16,6 +16,15 @@ _BLOCKS = {"p", "div", "figure", "figcaption", "table", "tr", "blockquote", "pre
            "h1", "h2", "h3", "h4", "h5", "h6", "hr", "li", "dl", "dt", "dd"}
 
 
+_START = re.compile(r"[0-9]{1,9}")
+
+
+def _list_start(value: str) -> int:
+    """An ``<ol start>`` value: ASCII digits only ("²".isdigit() is True but
+    int() refuses it), and no 40-digit counters."""
+    return int(value) if _START.fullmatch(value.strip()) else 1
+
+
 class _TextBuilder(HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
@@ -88,7 +97,7 @@ class _TextBuilder(HTMLParser):
             if not self.lists:
                 self.top_lists += 1
             self.lists.append({"ordered": tag == "ol", "pending": False,
-                               "n": (int(start) if start.isdigit() else 1) - 1})
+                               "n": (_list_start(start)) - 1})
         elif tag == "li" and self.lists:
             self.lists[-1]["n"] = int(self.lists[-1]["n"]) + 1
             self.lists[-1]["pending"] = True

@@ -59,6 +59,7 @@ def send_command(slug: str, list_names: tuple[str, ...], at: str | None) -> None
         when = service.parse_schedule(at, timezone) if at else None
         estimate = service.estimate(lists)
         send = service.create_send(issue, lists, at=when)
+        db.session.commit()
     except SendError as exc:
         db.session.rollback()
         raise click.ClickException(str(exc)) from exc
@@ -117,6 +118,7 @@ def _control(slug: str, action: str) -> None:
         else:
             count = service.resend_unknown(send)
             click.echo(f"{count} recipients queued again")
+        db.session.commit()
     except SendError as exc:
         db.session.rollback()
         raise click.ClickException(str(exc)) from exc

@@ -1,22 +1,31 @@
 """Turning a send and one recipient into an OutgoingMessage.
 
-The rendering domain (``app.rendering.message``) owns the email itself; this
-module freezes its output into the Send row when the send starts and builds
-one message per recipient from it, with the reader's tracking URLs."""
+The send delivers its frozen rendering (the issue as approved); this module
+prepares the message once per send and fills each reader's slots: their
+unsubscribe link, their open pixel and, with click tracking, their tracked
+links. Sends started by v0.1 froze their HTML differently; they are converted
+once, when the composer is built, so they finish as they began."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import re
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from html import unescape
 
 from flask import current_app
 
+from app.issues.rendering import frozen
 from app.mail import OutgoingMessage, PermanentError
-from app.rendering.message import OPEN_PIXEL_SENTINEL, Recipient, build_message, prepare_issue_message
+from app.rendering.message import PreparedMessage, Recipient, build_message, prepare_issue_message
+from app.rendering.render import SLOT_HOST, RenderedIssue
 from app.sending.models import Send
+from app.sending.tracking import click_url_factory, open_pixel_url
+from app.settings import get_setting
+from app.tokens import unsubscribe_token
 
 
 @dataclass(frozen=True)
@@ -27,63 +36,14 @@ class RecipientRow:
     subscriber_id: int | None
     list_id: int | None
     email: str
-    name: str = ""
-
-    @property
-    def id(self) -> int:
-        """Duck-types a Delivery for hooks that only need its id (click tracking)."""
-        return self.delivery_id
+    name: str | None = ""
+    nonce: str | None = None     # the subscriber's token nonce (None: a v0.1 subscriber)
 
 
-def frozen_placeholder(send_id: int) -> str:
-    """The unsubscribe slot in a frozen send's HTML and text. Derived from the
-    secret key, so issue content cannot forge it."""
-    digest = hmac.new(current_app.config["SECRET_KEY"].encode(), f"send:{send_id}".encode(), hashlib.sha256)
-    return f"https://unsubscribe.invalid/{digest.hexdigest()[:24]}"
-
-
-def freeze(send: Send) -> None:
-    """Store the rendered issue in the Send row: every recipient gets the
-    content as it was when the send started, even if the issue is edited."""
-    from app.rendering.render import render_issue
-    from app.settings import get_setting
-
-    rendered = render_issue(send.issue)
-    placeholder = frozen_placeholder(send.id)
-    html = rendered.email_html.replace(rendered.unsubscribe_placeholder, placeholder)
-    if get_setting("track_opens"):
-        # A per-recipient slot the builder fills with that reader's pixel URL.
-        pixel = (f'<img src="{OPEN_PIXEL_SENTINEL}" width="1" height="1" alt=""'
-                 ' style="display:block;border:0">')
-        html = html.replace("</body>", f"{pixel}\n</body>", 1) if "</body>" in html else html + pixel
-    send.subject = rendered.subject
-    send.html_body = html
-    send.text_body = rendered.text.replace(rendered.unsubscribe_placeholder, placeholder)
-
-
-def link_tracking() -> Callable[[Any], Callable[[str], str] | None] | None:
-    """Per-recipient URL mapping for the builder's link slots, or None when
-    neither clicks nor opens are tracked. Read once per send. Clicks go
-    through ``/r/`` redirects; the open-pixel slot becomes the reader's pixel."""
-    from app.sending.tracking import click_url_factory, open_pixel_url
-    from app.settings import get_setting
-
-    clicks, opens = bool(get_setting("track_clicks")), bool(get_setting("track_opens"))
-    if not clicks and not opens:
-        return None
-
-    def for_recipient(row: Any) -> Callable[[str], str]:
-        click_url = click_url_factory(row) if clicks else None
-        pixel = open_pixel_url(row) if opens else OPEN_PIXEL_SENTINEL
-
-        def url_for(url: str) -> str:
-            if url == OPEN_PIXEL_SENTINEL:
-                return pixel
-            return click_url(url) if click_url else url
-
-        return url_for
-
-    return for_recipient
+@dataclass(frozen=True)
+class Tracking:
+    clicks: bool
+    opens: bool
 
 
 class Composer:
@@ -91,25 +51,75 @@ class Composer:
     (inside an app context) and never touches the database session."""
 
     def __init__(self, send: Send) -> None:
-        from app.rendering.render import RenderedIssue, web_url_for
-
         self.send_id = send.id
+        self.base = current_app.config["BASE_URL"].rstrip("/")
         lists = sorted(send.lists, key=lambda lst: lst.id)
-        from_address = next((lst.from_address for lst in lists if lst.from_address), None)
+        sender = next((lst.from_address for lst in lists if lst.from_address), None) or current_app.config["FROM"]
         self.tags = {"send": str(send.id), "issue": str(send.issue_id)}
-        rendered = RenderedIssue(
-            slug=send.issue.slug, subject=send.subject, preheader=send.issue.preheader or "",
-            email_html=send.html_body, text=send.text_body, web_html="",
-            web_url=web_url_for(send.issue.slug), unsubscribe_placeholder=frozen_placeholder(send.id),
-            key=f"send-{send.id}")
-        self.prepared = prepare_issue_message(rendered, sender=from_address or current_app.config["FROM"],
-                                              tags=self.tags)
+        rendered = frozen(send.rendering, send.issue.slug) if send.rendering is not None else legacy_rendering(send)
+        self.tracking = Tracking(clicks=bool(get_setting("track_clicks")), opens=bool(get_setting("track_opens")))
+        self.prepared: PreparedMessage = prepare_issue_message(
+            rendered, sender=sender, unsubscribe_mailto=current_app.config.get("UNSUBSCRIBE_MAILTO"),
+            tags=self.tags, subject=send.subject or rendered.subject)
 
-    def compose(self, row: RecipientRow, click_url: Callable[[str], str] | None = None) -> OutgoingMessage:
+    def compose(self, row: RecipientRow) -> OutgoingMessage:
         if row.subscriber_id is None:
             raise PermanentError("the subscriber was deleted; no unsubscribe link can be made")
-        recipient = Recipient(email=row.email, name=row.name, subscriber_id=row.subscriber_id,
-                              list_id=row.list_id, delivery_id=row.delivery_id)
-        message = build_message(self.prepared, recipient, click_url=click_url)
+        unsubscribe = f"{self.base}/unsubscribe/{unsubscribe_token(row.subscriber_id, row.list_id, row.nonce)}"
+        pixel = open_pixel_url(row.delivery_id) if self.tracking.opens else f"{self.base}/static/pixel.gif"
+        link_url: Callable[[str], str] | None = (click_url_factory(row.delivery_id) if self.tracking.clicks
+                                                 else None)
+        recipient = Recipient(email=row.email, name=row.name or "", unsubscribe_url=unsubscribe,
+                              delivery_id=row.delivery_id, values={"pixel": pixel})
+        message = build_message(self.prepared, recipient, link_url=link_url)
         return OutgoingMessage(sender=message.sender, recipient=message.recipient, raw=message.raw,
                                tags={**message.tags, **self.tags})
+
+
+# --- sends frozen by v0.1 ---------------------------------------------------------
+
+_V01_HREF = re.compile(r'(<a\b[^>]*?\bhref="|<img\b[^>]*?\bsrc="(?=https://open-pixel\.invalid/o\.gif"))([^"]*)(")',
+                       re.IGNORECASE)
+_V01_PIXEL = "https://open-pixel.invalid/o.gif"
+_V01_TEXT_LINK = re.compile(r"^(\[\d+\] )(\S+)$", re.MULTILINE)
+
+
+def _v01_placeholder(send_id: int) -> str:
+    digest = hmac.new(current_app.config["SECRET_KEY"].encode(), f"send:{send_id}".encode(), hashlib.sha256)
+    return f"https://unsubscribe.invalid/{digest.hexdigest()[:24]}"
+
+
+def legacy_rendering(send: Send) -> RenderedIssue:
+    """A send started by v0.1 froze its email with an HMAC-derived unsubscribe
+    placeholder and plain links; give it slots once so it finishes exactly as
+    it began (this runs on v0.1 data only, never on anything rendered since)."""
+    nonce = secrets.token_hex(12)
+    prefix = f"{SLOT_HOST}{nonce}/"
+    links: list[str] = []
+    web_url = f"{current_app.config['BASE_URL'].rstrip('/')}/issues/{send.issue.slug}"
+    placeholder = _v01_placeholder(send.id)
+
+    def slot(url: str) -> str | None:
+        if url == _V01_PIXEL:
+            return prefix + "pixel"
+        if url in (placeholder, web_url) or not url.lower().startswith(("http://", "https://")):
+            return None
+        if url not in links:
+            links.append(url)
+        return f"{prefix}l{links.index(url)}"
+
+    def html_link(match: re.Match[str]) -> str:
+        target = slot(unescape(match.group(2)))
+        return match.group(0) if target is None else match.group(1) + target + match.group(3)
+
+    def text_link(match: re.Match[str]) -> str:
+        target = slot(match.group(2))
+        return match.group(0) if target is None else match.group(1) + target
+
+    html = _V01_HREF.sub(html_link, send.html_body).replace(placeholder, prefix + "unsubscribe")
+    links_at = send.text_body.rfind("\nLinks:\n\n")
+    head, tail = (send.text_body[:links_at], send.text_body[links_at:]) if links_at >= 0 else (send.text_body, "")
+    text = (head + _V01_TEXT_LINK.sub(text_link, tail)).replace(placeholder, prefix + "unsubscribe")
+    return RenderedIssue(slug=send.issue.slug, subject=send.subject, preheader=send.issue.preheader or "",
+                         email_html=html, text=text, web_html="", web_url=web_url, nonce=nonce,
+                         links=tuple(links), key=f"v01-send-{send.id}")

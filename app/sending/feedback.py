@@ -18,13 +18,14 @@ from typing import Any
 
 import requests
 from flask import current_app
-from sqlalchemy import exists, func, select, update
+from sqlalchemy import exists, func, select
 from sqlalchemy.exc import IntegrityError
 
 from app.db import db, utcnow
 from app.errors import Forbidden, InvalidInput, TooLarge, Unavailable
-from app.sending.models import Delivery, FeedbackEvent, Send, SnsMessage
+from app.sending.models import Delivery, FeedbackEvent, Send, SendStatus, SnsMessage
 from app.sending.sns import InvalidMessage, MessageVerifier, is_sns_url
+from app.sending.states import move_send
 from app.subscribers.suppression import normalise_email, suppress
 
 # Auto-pause thresholds: SES puts an account under review at 5% bounces or
@@ -238,10 +239,7 @@ def check_auto_pause(send_id: int | None) -> str | None:
                   f"({complaints} complaints of {sent} sent), above the {complaint_limit:.2%} limit.")
     if reason is None:
         return None
-    paused = db.session.execute(
-        update(Send).where(Send.id == send_id, Send.status == "running")
-        .values(status="paused", pause_reason=reason)).rowcount
-    if not paused:
+    if not move_send(send_id, SendStatus.PAUSED, expect=(SendStatus.RUNNING,), pause_reason=reason):
         return None
     db.session.add(FeedbackEvent(send_id=send_id, kind="auto_pause", detail=reason))
     db.session.flush()

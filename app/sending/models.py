@@ -1,20 +1,35 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
-from sqlalchemy import BigInteger, Column, ForeignKey, Index, String, Table, Text, UniqueConstraint
+from sqlalchemy import Column, ForeignKey, Index, String, Table, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.db import db, utcnow
-from app.issues.models import Issue
+from app.db import NO_ID_REUSE, BigId, db, state_type, utcnow
+from app.issues.models import Issue, Rendering
 from app.subscribers.models import MailingList
 
-SEND_STATES = ("scheduled", "running", "paused", "cancelled", "finished")
-DELIVERY_STATES = ("queued", "claimed", "sent", "failed", "skipped", "unknown")
 
-# SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL wants BIGINT for
-# tables that grow by millions of rows per send.
-BigId = BigInteger().with_variant(db.Integer(), "sqlite")
+class SendStatus(StrEnum):
+    SCHEDULED = "scheduled"
+    RUNNING = "running"
+    PAUSED = "paused"
+    CANCELLED = "cancelled"
+    FINISHED = "finished"
+
+
+class DeliveryStatus(StrEnum):
+    QUEUED = "queued"
+    CLAIMED = "claimed"
+    SENT = "sent"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    UNKNOWN = "unknown"
+
+
+SEND_STATES = tuple(state.value for state in SendStatus)
+DELIVERY_STATES = tuple(state.value for state in DeliveryStatus)
 
 send_lists = Table(
     "send_lists",
@@ -26,10 +41,11 @@ send_lists = Table(
 
 class Send(db.Model):
     __tablename__ = "sends"
+    __table_args__ = NO_ID_REUSE
 
     id: Mapped[int] = mapped_column(primary_key=True)
     issue_id: Mapped[int] = mapped_column(ForeignKey("issues.id", ondelete="CASCADE"), index=True)
-    status: Mapped[str] = mapped_column(String(20), default="scheduled", index=True)
+    status: Mapped[SendStatus] = mapped_column(state_type(SendStatus), default=SendStatus.SCHEDULED, index=True)
     scheduled_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -37,13 +53,16 @@ class Send(db.Model):
     finished_at: Mapped[datetime | None]
     pause_reason: Mapped[str] = mapped_column(Text, default="")
     recipient_count: Mapped[int] = mapped_column(default=0)
-    # The rendered issue is frozen when the send starts so every recipient
-    # gets the same content even if the issue is edited later.
+    # What every recipient gets: the issue's approved rendering (frozen at
+    # approval). ``subject`` is the send's own (it may differ per variant later).
+    rendering_id: Mapped[int | None] = mapped_column(ForeignKey("renderings.id"))
     subject: Mapped[str] = mapped_column(String(300), default="")
+    # v0.1 froze the content here when the send started; kept for sends made then.
     html_body: Mapped[str] = mapped_column(Text, default="")
     text_body: Mapped[str] = mapped_column(Text, default="")
 
     issue: Mapped[Issue] = relationship()
+    rendering: Mapped[Rendering | None] = relationship()
     lists: Mapped[list[MailingList]] = relationship(secondary=send_lists)
 
 
@@ -57,6 +76,12 @@ class Delivery(db.Model):
         Index("ix_deliveries_message_id", "message_id"),
         # A subscriber's history and erasure look deliveries up by subscriber.
         Index("ix_deliveries_subscriber_id", "subscriber_id"),
+        # What the worker scans every second: expired leases, and its own claims.
+        Index("ix_deliveries_claimed_lease", "lease_expires_at", postgresql_where=text("status = 'claimed'"),
+              sqlite_where=text("status = 'claimed'")),
+        Index("ix_deliveries_worker", "worker_id", postgresql_where=text("worker_id IS NOT NULL"),
+              sqlite_where=text("worker_id IS NOT NULL")),
+        NO_ID_REUSE,
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -64,7 +89,7 @@ class Delivery(db.Model):
     subscriber_id: Mapped[int | None] = mapped_column(ForeignKey("subscribers.id", ondelete="SET NULL"))
     list_id: Mapped[int | None] = mapped_column(ForeignKey("lists.id", ondelete="SET NULL"))
     email: Mapped[str] = mapped_column(String(254))
-    status: Mapped[str] = mapped_column(String(20), default="queued")
+    status: Mapped[DeliveryStatus] = mapped_column(state_type(DeliveryStatus), default=DeliveryStatus.QUEUED)
     worker_id: Mapped[str | None] = mapped_column(String(100))
     lease_expires_at: Mapped[datetime | None]
     attempts: Mapped[int] = mapped_column(default=0)
@@ -111,6 +136,7 @@ class FeedbackEvent(db.Model):
     __table_args__ = (
         Index("ix_feedback_send_kind", "send_id", "kind"),
         Index("ix_feedback_delivery_kind", "delivery_id", "kind"),
+        NO_ID_REUSE,
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -132,7 +158,7 @@ class DailyStat(db.Model):
     """Aggregated counts that outlive the per-recipient events."""
 
     __tablename__ = "daily_stats"
-    __table_args__ = (UniqueConstraint("send_id", "day", "kind", "url"),)
+    __table_args__ = (UniqueConstraint("send_id", "day", "kind", "url"), NO_ID_REUSE)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     send_id: Mapped[int | None] = mapped_column(ForeignKey("sends.id", ondelete="CASCADE"))

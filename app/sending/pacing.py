@@ -16,6 +16,7 @@ from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from app.db import db, utcnow
 from app.sending.models import RateBucket
@@ -51,7 +52,7 @@ def _bucket() -> RateBucket:
         db.session.add(row)
         try:
             db.session.flush()
-        except Exception:  # another worker created it first
+        except IntegrityError:  # another worker created it first
             db.session.rollback()
             row = db.session.scalar(select(RateBucket).where(RateBucket.name == BUCKET).with_for_update())
     return row

@@ -18,12 +18,19 @@ from sqlalchemy import and_, exists, func, insert, literal, select, update
 from app.auth.models import User
 from app.db import db, utcnow
 from app.errors import Refused
-from app.issues.models import Issue
-from app.sending.models import DELIVERY_STATES, Delivery, Send
-from app.subscribers.models import MailingList, Subscriber, Subscription
+from app.issues.errors import TransitionError
+from app.issues.lifecycle import move
+from app.issues.models import Issue, IssueStatus
+from app.issues.rendering import freeze, preflight
+from app.rendering.preflight import has_errors
+from app.sending.models import DELIVERY_STATES, Delivery, DeliveryStatus, Send, SendStatus
+from app.sending.pacing import current_rate, remaining_24h
+from app.sending.states import move_send
+from app.settings import get_setting
+from app.subscribers.models import MailingList, Subscriber, Subscription, SubscriptionStatus
 from app.subscribers.suppression import reachable
 
-ACTIVE_SEND_STATES = ("scheduled", "running", "paused")
+ACTIVE_SEND_STATES = (SendStatus.SCHEDULED, SendStatus.RUNNING, SendStatus.PAUSED)
 
 
 class SendError(Refused):
@@ -91,7 +98,7 @@ def _recipients_select(list_ids: list[int]):
     return (
         select(Subscriber.id, func.min(Subscription.list_id), Subscriber.email)
         .join(Subscription, Subscription.subscriber_id == Subscriber.id)
-        .where(Subscription.list_id.in_(list_ids), Subscription.status == "active",
+        .where(Subscription.list_id.in_(list_ids), Subscription.status == SubscriptionStatus.ACTIVE,
                reachable())
         .group_by(Subscriber.id, Subscriber.email)
     )
@@ -128,8 +135,6 @@ class Estimate:
 
 
 def estimate(lists: Iterable[MailingList]) -> Estimate:
-    from app.sending.pacing import current_rate, remaining_24h
-
     recipients = count_recipients(lists)
     rate = current_rate()
     return Estimate(recipients, rate, recipients / rate if rate else 0.0, remaining_24h())
@@ -138,109 +143,109 @@ def estimate(lists: Iterable[MailingList]) -> Estimate:
 # --- creating and starting ---------------------------------------------------
 
 def check_sendable(issue: Issue) -> None:
-    from app.settings import get_setting
-
     active = db.session.scalar(select(Send.id).where(Send.issue_id == issue.id,
                                                      Send.status.in_(ACTIVE_SEND_STATES)))
     if active is not None:
         raise SendError("This issue already has a send scheduled or in progress.")
-    if issue.status in ("sent", "sending", "scheduled"):
+    if issue.status in (IssueStatus.SENT, IssueStatus.SENDING, IssueStatus.SCHEDULED):
         raise SendError(f"This issue is already {issue.status}.")
-    if get_setting("require_approval") and issue.status != "approved":
+    if get_setting("require_approval") and issue.status != IssueStatus.APPROVED:
         raise SendError("This issue must be approved by a second user before it can be sent.")
-    from app.rendering.preflight import has_errors, run_preflight
-
-    problems = run_preflight(issue)
+    problems = preflight(issue)
     if has_errors(problems):
         first = next(p for p in problems if p.level == "error")
         raise SendError(f"Preflight has errors; fix them first: {first.message}")
 
 
+def _check_listed_events(issue: Issue, when: datetime) -> None:
+    """The approved email lists its events as upcoming: refuse a time by which
+    one of them is over (readers would be invited to something past)."""
+    rendering = issue.approved_rendering
+    over = [(title, datetime.fromisoformat(starts)) for _id, starts, title in (rendering.events or [])
+            if datetime.fromisoformat(starts) <= when] if rendering is not None else []
+    if over:
+        title, starts = over[0]
+        raise SendError(f"The approved email lists “{title}” ({starts:%Y-%m-%d %H:%M} UTC) as upcoming, "
+                        "but it is over by the scheduled time. Choose an earlier time, or set the issue date "
+                        "to the send date and approve again.")
+
+
 def create_send(issue: Issue, lists: Iterable[MailingList], at: datetime | None = None,
                 user: User | None = None) -> Send:
-    """Schedule ``issue`` for ``lists`` at ``at`` (aware, or naive UTC; None: now)."""
-    from app.issues.lifecycle import transition
-
+    """Schedule ``issue`` for ``lists`` at ``at`` (aware, or naive UTC; None: now).
+    The send delivers the issue's approved rendering (frozen now when approval
+    is not required). Flushes; the caller commits."""
     lists = list(dict.fromkeys(lists))
     if not lists:
         raise SendError("Choose at least one list.")
     check_sendable(issue)
     when = utcnow() if at is None else to_utc(at)
+    _check_listed_events(issue, when)
+    if issue.status == IssueStatus.DRAFT:   # approval not required: what is sent is what is here now
+        freeze(issue, user.id if user else None)
     # check_sendable only reads: two concurrent requests can both pass it. The
     # conditional UPDATE lets exactly one of them move the issue to scheduled
     # (PostgreSQL re-checks the WHERE after the other's commit; SQLite
     # serialises writers); the loser inserts nothing.
-    from app.settings import get_setting
-
-    allowed = ("approved",) if get_setting("require_approval") else ("draft", "approved")
-    won = db.session.execute(update(Issue).where(Issue.id == issue.id, Issue.status.in_(allowed))
-                             .values(status="scheduled").execution_options(synchronize_session=False))
-    if won.rowcount != 1:
-        db.session.rollback()
-        raise SendError("This issue was just scheduled or sent by someone else; reload the page.")
-    # The row is ours; the in-memory transitions keep the lifecycle rules (and
-    # write the same status again).
-    if issue.status == "draft":  # approval not required
-        transition(issue, "approved", commit=False)
-    transition(issue, "scheduled", commit=False)
-    send = Send(issue=issue, status="scheduled", scheduled_at=when, lists=lists,
+    allowed = (IssueStatus.APPROVED,) if get_setting("require_approval") else (IssueStatus.DRAFT,
+                                                                               IssueStatus.APPROVED)
+    try:
+        move(issue, IssueStatus.SCHEDULED, expect=allowed)
+    except TransitionError as exc:
+        raise SendError("This issue was just scheduled or sent by someone else; reload the page.") from exc
+    send = Send(issue=issue, status=SendStatus.SCHEDULED, scheduled_at=when, lists=lists,
+                rendering=issue.approved_rendering, subject=issue.approved_rendering.subject
+                if issue.approved_rendering else issue.subject,
                 created_by_id=user.id if user else None, created_at=utcnow())
     db.session.add(send)
-    db.session.commit()
+    db.session.flush()
     return send
 
 
 def start_send(send_id: int) -> bool:
-    """Move a due scheduled send to running: freeze the content and create
-    every delivery row with one INSERT ... SELECT. Returns False when another
-    worker started it first (the conditional UPDATE matched nothing)."""
-    from app.issues.lifecycle import transition
-    from app.sending.compose import freeze
-
+    """Move a due scheduled send to running and create every delivery row with
+    one INSERT ... SELECT. Returns False when another worker started it first.
+    Flushes; the caller commits."""
     now = utcnow()
-    won = db.session.execute(update(Send).where(Send.id == send_id, Send.status == "scheduled")
-                             .values(status="running", started_at=now))
-    if won.rowcount != 1:
-        db.session.rollback()
+    if not move_send(send_id, SendStatus.RUNNING, expect=(SendStatus.SCHEDULED,), started_at=now):
         return False
     send = db.session.get(Send, send_id)
-    db.session.refresh(send)
-    freeze(send)
+    assert send is not None
+    if send.rendering is None and not send.html_body:
+        # Scheduled before v0.2 froze renderings at approval: freeze it now.
+        send.rendering = freeze(send.issue, send.created_by_id)
+        send.subject = send.rendering.subject
     list_ids = [lst.id for lst in send.lists]
     if list_ids:
         rows = _recipients_select(list_ids).subquery()
         db.session.execute(insert(Delivery).from_select(
             ["send_id", "subscriber_id", "list_id", "email", "status", "attempts", "updated_at"],
-            select(literal(send.id), rows.c[0], rows.c[1], rows.c[2], literal("queued"), literal(0),
-                   literal(now))))
+            select(literal(send.id), rows.c[0], rows.c[1], rows.c[2], literal(DeliveryStatus.QUEUED.value),
+                   literal(0), literal(now))))
     send.recipient_count = db.session.scalar(
         select(func.count()).select_from(Delivery).where(Delivery.send_id == send.id)) or 0
-    if send.issue.status != "sending":
-        transition(send.issue, "sending", commit=False)
-    db.session.commit()
+    if send.issue.status != IssueStatus.SENDING:
+        move(send.issue, IssueStatus.SENDING)
+    db.session.flush()
     return True
 
 
 def due_sends(now: datetime | None = None) -> list[int]:
     return list(db.session.scalars(select(Send.id).where(
-        Send.status == "scheduled", Send.scheduled_at <= (now or utcnow())).order_by(Send.scheduled_at)))
+        Send.status == SendStatus.SCHEDULED, Send.scheduled_at <= (now or utcnow())).order_by(Send.scheduled_at)))
 
 
 def finish_if_done(send_id: int) -> bool:
-    """A running send with nothing queued or claimed is finished."""
-    from app.issues.lifecycle import transition
-
-    pending = exists().where(Delivery.send_id == send_id, Delivery.status.in_(("queued", "claimed")))
-    done = db.session.execute(update(Send).where(Send.id == send_id, Send.status == "running", ~pending)
-                              .values(status="finished", finished_at=utcnow()))
-    if done.rowcount != 1:
-        db.session.commit()
+    """A running send with nothing queued or claimed is finished; its issue is sent."""
+    pending = exists().where(Delivery.send_id == send_id,
+                             Delivery.status.in_((DeliveryStatus.QUEUED, DeliveryStatus.CLAIMED)))
+    if not move_send(send_id, SendStatus.FINISHED, expect=(SendStatus.RUNNING,), where=(~pending,),
+                     finished_at=utcnow()):
         return False
     send = db.session.get(Send, send_id)
-    db.session.refresh(send)
-    if send.issue.status == "sending":
-        transition(send.issue, "sent", commit=False)
-    db.session.commit()
+    assert send is not None
+    if send.issue.status == IssueStatus.SENDING:
+        move(send.issue, IssueStatus.SENT)
     return True
 
 
@@ -253,65 +258,51 @@ def latest_send(issue: Issue) -> Send | None:
 def pause(send: Send, reason: str = "Paused by an operator.") -> None:
     """Workers claim only from running sends (checked in the claim itself), so
     no new message goes out once this commits; in-flight ones are recorded."""
-    if send.status not in ("running", "scheduled"):
+    if not move_send(send.id, SendStatus.PAUSED, expect=(SendStatus.RUNNING, SendStatus.SCHEDULED),
+                     pause_reason=reason[:1000]):
         raise SendError(f"A {send.status} send cannot be paused.")
-    db.session.execute(update(Send).where(Send.id == send.id, Send.status.in_(("running", "scheduled")))
-                       .values(status="paused", pause_reason=reason))
-    db.session.commit()
 
 
 def resume(send: Send) -> None:
-    if send.status != "paused":
+    new = SendStatus.RUNNING if send.started_at is not None else SendStatus.SCHEDULED
+    if not move_send(send.id, new, expect=(SendStatus.PAUSED,), pause_reason=""):
         raise SendError(f"A {send.status} send cannot be resumed.")
-    new = "running" if send.started_at is not None else "scheduled"
-    db.session.execute(update(Send).where(Send.id == send.id, Send.status == "paused")
-                       .values(status=new, pause_reason=""))
-    db.session.commit()
 
 
 def cancel(send: Send) -> int:
     """Stop for good: queued rows become skipped ("send cancelled"). Returns that count."""
-    from app.issues.lifecycle import transition
-
-    if send.status not in ACTIVE_SEND_STATES:
-        raise SendError(f"A {send.status} send cannot be cancelled.")
     started = send.started_at is not None
-    send.status, send.finished_at = "cancelled", utcnow()
+    if not move_send(send.id, SendStatus.CANCELLED, finished_at=utcnow()):
+        raise SendError(f"A {send.status} send cannot be cancelled.")
     skipped = db.session.execute(update(Delivery).where(Delivery.send_id == send.id,
-                                                        Delivery.status == "queued")
-                                 .values(status="skipped", error="send cancelled", updated_at=utcnow()))
+                                                        Delivery.status == DeliveryStatus.QUEUED)
+                                 .values(status=DeliveryStatus.SKIPPED, error="send cancelled",
+                                         updated_at=utcnow()))
     issue = send.issue
-    if not started and issue.status == "scheduled":
-        transition(issue, "approved", commit=False)
-    elif issue.status == "sending":
+    if not started and issue.status == IssueStatus.SCHEDULED:
+        move(issue, IssueStatus.APPROVED, expect=(IssueStatus.SCHEDULED,))
+    elif issue.status == IssueStatus.SENDING:
         any_sent = db.session.scalar(select(Delivery.id).where(Delivery.send_id == send.id,
-                                                               Delivery.status == "sent").limit(1))
-        transition(issue, "sent" if any_sent else "cancelled", commit=False)
-    db.session.commit()
+                                                               Delivery.status == DeliveryStatus.SENT).limit(1))
+        move(issue, IssueStatus.SENT if any_sent else IssueStatus.CANCELLED)
     return skipped.rowcount
 
 
 def resend_unknown(send: Send) -> int:
     """Queue again the rows whose outcome is unknown; they may get a duplicate."""
-    if send.status == "cancelled":
+    if send.status == SendStatus.CANCELLED:
         raise SendError("This send was cancelled.")
     count = db.session.execute(update(Delivery).where(Delivery.send_id == send.id,
-                                                      Delivery.status == "unknown")
-                               .values(status="queued", worker_id=None, lease_expires_at=None,
+                                                      Delivery.status == DeliveryStatus.UNKNOWN)
+                               .values(status=DeliveryStatus.QUEUED, worker_id=None, lease_expires_at=None,
                                        next_attempt_at=None, updated_at=utcnow())).rowcount
     # Reopen from the database's status, not the in-memory one: a worker may
     # have finished the send since it was loaded (rows queued again on a
     # finished send would never be claimed).
-    reopened = count and db.session.execute(
-        update(Send).where(Send.id == send.id, Send.status == "finished")
-        .values(status="running", finished_at=None).execution_options(synchronize_session=False)).rowcount
-    if reopened:
-        from app.issues.lifecycle import transition
-
+    if count and move_send(send.id, SendStatus.RUNNING, expect=(SendStatus.FINISHED,), finished_at=None):
         db.session.refresh(send.issue)
-        if send.issue.status == "sent":
-            transition(send.issue, "sending", commit=False)
-    db.session.commit()
+        if send.issue.status == IssueStatus.SENT:
+            move(send.issue, IssueStatus.SENDING, expect=(IssueStatus.SENT,))
     return count
 
 

@@ -30,7 +30,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from time import monotonic
-from typing import Any
 
 from flask import Flask
 from sqlalchemy import bindparam, exists, func, or_, select, update
@@ -45,7 +44,7 @@ from app.mail import (
     get_transport,
 )
 from app.sending import service
-from app.sending.compose import Composer, RecipientRow, link_tracking
+from app.sending.compose import Composer, RecipientRow
 from app.sending.models import Delivery, Send, send_lists
 from app.sending.pacing import Pacer
 from app.subscribers.models import Subscriber, Subscription
@@ -80,7 +79,7 @@ class Worker:
         self.inflight = 0
         self.results: queue.SimpleQueue[Outcome] = queue.SimpleQueue()
         self.answered: list[Outcome] = []   # answers not yet written (written within one cycle)
-        self.composers: dict[int, tuple[Composer, Any]] = {}
+        self.composers: dict[int, Composer] = {}
         self.list_ids: dict[int, list[int]] = {}
         self._next_housekeeping = 0.0
         self._next_retention = 0.0
@@ -197,6 +196,7 @@ class Worker:
             try:
                 if service.start_send(due):
                     log.info("send %s started", due)
+                db.session.commit()
             except Exception as exc:  # e.g. the issue no longer renders: stop this send, not the worker
                 db.session.rollback()
                 log.exception("send %s could not start", due)
@@ -215,10 +215,12 @@ class Worker:
         send = db.session.get(Send, send_id)
         if send is not None and send.status in ("running", "scheduled"):
             service.pause(send, reason[:1000])
+        db.session.commit()
 
     def _finish_sends(self) -> None:
         for running in db.session.scalars(select(Send.id).where(Send.status == "running")).all():
             service.finish_if_done(running)
+        db.session.commit()
 
     def _next_send(self) -> int | None:
         now = utcnow()
@@ -269,13 +271,15 @@ class Worker:
                                 Subscription.list_id.in_(self.list_ids[send_id]),
                                 Subscription.status == "active")
         ids = [row.subscriber_id for row in rows if row.subscriber_id is not None]
-        fine = {sid: name for sid, name in db.session.execute(
-            select(Subscriber.id, Subscriber.name).where(Subscriber.id.in_(ids), active, reachable()))}
+        fine = {sid: (name, nonce) for sid, name, nonce in db.session.execute(
+            select(Subscriber.id, Subscriber.name, Subscriber.token_nonce)
+            .where(Subscriber.id.in_(ids), active, reachable()))}
         keep, skip = [], []
         for row in rows:
-            name = fine.get(row.subscriber_id) if row.subscriber_id is not None else None
-            keep.append(RecipientRow(row.delivery_id, row.subscriber_id, row.list_id, row.email, name))
-            if name is None:
+            found = fine.get(row.subscriber_id) if row.subscriber_id is not None else None
+            name, nonce = found if found is not None else (None, None)
+            keep.append(RecipientRow(row.delivery_id, row.subscriber_id, row.list_id, row.email, name, nonce))
+            if found is None:
                 skip.append(row.delivery_id)
         if skip:
             db.session.execute(update(Delivery).where(Delivery.id.in_(skip), Delivery.worker_id == self.id)
@@ -286,23 +290,21 @@ class Worker:
 
     # --- sending -------------------------------------------------------------------
 
-    def _composer(self, send_id: int) -> tuple[Composer, Any]:
+    def _composer(self, send_id: int) -> Composer:
         if send_id not in self.composers:
-            self.composers[send_id] = (Composer(db.session.get(Send, send_id)), link_tracking())
+            self.composers[send_id] = Composer(db.session.get(Send, send_id))
             db.session.commit()
         return self.composers[send_id]
 
     def _submit(self, pool: ThreadPoolExecutor, send_id: int, rows: list[RecipientRow]) -> None:
-        composer, tracking = self._composer(send_id)
+        composer = self._composer(send_id)
         transport, app = self.transport, self.app
         for row in rows:
-            click_url = tracking(row) if tracking else None  # may read the database: stays here
-
-            def task(row: RecipientRow = row, click_url=click_url) -> None:
+            def task(row: RecipientRow = row) -> None:
                 outcome = Outcome(row, send_id, error=UncertainError("the sending thread stopped"))
                 try:
                     with app.app_context():
-                        message = composer.compose(row, click_url)
+                        message = composer.compose(row)
                 except Exception as exc:  # a rendering bug or a bad address: nothing was sent
                     outcome = Outcome(row, send_id, error=PermanentError(f"cannot build the message: {exc}"))
                 else:
@@ -395,6 +397,7 @@ class Worker:
                 send = db.session.get(Send, paused[0])
                 if send is not None and send.status == "running":
                     service.pause(send, f"SES stopped sending for the account: {paused[1]}")
+                db.session.commit()
 
         if commit:
             db.session.commit()

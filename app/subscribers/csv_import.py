@@ -279,9 +279,9 @@ class _BatchWriter:
                 copy.write_row((address, name))
         params = self._params(now)
         ids = {address: subscriber_id for subscriber_id, address in conn.execute(text(
-            "INSERT INTO subscribers (email, name, status, source, created_at) "
-            "SELECT email, name, 'enabled', :tag, :now FROM import_batch "
-            "ON CONFLICT (email) DO NOTHING RETURNING id, email").bindparams(self.times[0]), params)}
+            "INSERT INTO subscribers (email, name, status, source, created_at, token_nonce) "
+            "SELECT email, name, 'enabled', :tag, :now, substr(md5(random()::text || email), 1, 16) "
+            "FROM import_batch ON CONFLICT (email) DO NOTHING RETURNING id, email").bindparams(self.times[0]), params)}
         missing = [address for address in by_email if address not in ids]
         if missing:
             ids.update((address, subscriber_id) for subscriber_id, address in conn.execute(
@@ -323,8 +323,8 @@ class _BatchWriter:
             {"list": self.list_id})]
         params = self._params(now)
         conn.execute(text(
-            "INSERT INTO subscribers (email, name, status, source, created_at) "
-            "SELECT email, name, 'enabled', :tag, :now FROM import_batch WHERE true "
+            "INSERT INTO subscribers (email, name, status, source, created_at, token_nonce) "
+            "SELECT email, name, 'enabled', :tag, :now, lower(hex(randomblob(8))) FROM import_batch WHERE true "
             "ON CONFLICT (email) DO NOTHING").bindparams(self.times[0]), params)
         conn.execute(text(
             "INSERT INTO subscriptions (subscriber_id, list_id, status, source, created_at, "

@@ -1,13 +1,34 @@
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.db import db, utcnow
+from app.db import NO_ID_REUSE, db, state_type, utcnow
 
-SUBSCRIPTION_STATES = ("pending", "active", "unsubscribed")
+
+class SubscriptionStatus(StrEnum):
+    PENDING = "pending"
+    ACTIVE = "active"
+    UNSUBSCRIBED = "unsubscribed"
+
+
+class SubscriberStatus(StrEnum):
+    ENABLED = "enabled"
+    SUPPRESSED = "suppressed"
+
+
+class ImportState(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+SUBSCRIPTION_STATES = tuple(state.value for state in SubscriptionStatus)
 SUPPRESSION_REASONS = ("unsubscribed-all", "hard-bounce", "complaint", "manual", "deleted")
 
 
@@ -15,6 +36,7 @@ class MailingList(db.Model):
     """An audience: issues target lists, subscribers subscribe to lists."""
 
     __tablename__ = "lists"
+    __table_args__ = NO_ID_REUSE
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
@@ -33,16 +55,21 @@ EmailColumn = String(254).with_variant(String(254, collation="C"), "postgresql")
 
 class Subscriber(db.Model):
     __tablename__ = "subscribers"
+    __table_args__ = NO_ID_REUSE
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(EmailColumn, unique=True)
     name: Mapped[str] = mapped_column(String(200), default="")
-    status: Mapped[str] = mapped_column(String(20), default="enabled")
+    status: Mapped[SubscriberStatus] = mapped_column(state_type(SubscriberStatus), default=SubscriberStatus.ENABLED)
     source: Mapped[str] = mapped_column(String(100), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Per-address signup rate limit: when the last confirmation (or
     # "already subscribed") mail went to this address.
     confirmation_sent_at: Mapped[datetime | None]
+    # Part of every unsubscribe token minted for this subscriber: a token made for
+    # an erased one never acts on someone else. NULL for subscribers from v0.1,
+    # whose old tokens had no nonce and must keep working.
+    token_nonce: Mapped[str | None] = mapped_column(String(32), default=lambda: secrets.token_hex(8))
 
     subscriptions: Mapped[list[Subscription]] = relationship(
         back_populates="subscriber", cascade="all, delete-orphan"
@@ -57,7 +84,8 @@ class Subscription(db.Model):
         ForeignKey("subscribers.id", ondelete="CASCADE"), primary_key=True
     )
     list_id: Mapped[int] = mapped_column(ForeignKey("lists.id", ondelete="CASCADE"), primary_key=True)
-    status: Mapped[str] = mapped_column(String(20), default="pending")
+    status: Mapped[SubscriptionStatus] = mapped_column(state_type(SubscriptionStatus),
+                                                       default=SubscriptionStatus.PENDING)
     source: Mapped[str] = mapped_column(String(100), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     confirmed_at: Mapped[datetime | None]
@@ -76,16 +104,18 @@ class Suppression(db.Model):
     address so an erased subscriber stays suppressed without keeping PII."""
 
     __tablename__ = "suppressions"
+    __table_args__ = NO_ID_REUSE
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    email: Mapped[str | None] = mapped_column(String(254))
+    # Indexed: the send's recipient query and the worker's re-check join on it.
+    email: Mapped[str | None] = mapped_column(String(254), index=True)
     reason: Mapped[str] = mapped_column(String(30))
     source: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-IMPORT_STATES = ("queued", "running", "done", "failed")
+IMPORT_STATES = tuple(state.value for state in ImportState)
 
 
 class SubscriberImport(db.Model):
@@ -93,13 +123,14 @@ class SubscriberImport(db.Model):
     the background; the admin polls this row."""
 
     __tablename__ = "subscriber_imports"
+    __table_args__ = NO_ID_REUSE
 
     id: Mapped[int] = mapped_column(primary_key=True)
     list_id: Mapped[int | None] = mapped_column(ForeignKey("lists.id", ondelete="SET NULL"))
     list_name: Mapped[str] = mapped_column(String(200), default="")
     filename: Mapped[str] = mapped_column(String(300), default="")
     subscription_status: Mapped[str] = mapped_column(String(20), default="active")
-    state: Mapped[str] = mapped_column(String(20), default="queued")
+    state: Mapped[ImportState] = mapped_column(state_type(ImportState, "state"), default=ImportState.QUEUED)
     total_bytes: Mapped[int] = mapped_column(default=0)
     bytes_read: Mapped[int] = mapped_column(default=0)
     rows: Mapped[int] = mapped_column(default=0)
@@ -114,3 +145,5 @@ class SubscriberImport(db.Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]
+    # The worker job that runs it (imports were a web-process thread in v0.1).
+    job_id: Mapped[int | None] = mapped_column(ForeignKey("jobs.id", ondelete="SET NULL"))

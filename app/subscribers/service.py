@@ -21,7 +21,7 @@ from app.db import db, utcnow
 from app.errors import InvalidInput
 from app.subscribers.models import MailingList, Subscriber, Subscription, Suppression
 from app.subscribers.suppression import email_hash, is_suppressed, normalise_email, suppress
-from app.subscribers.tokens import read_unsubscribe_token
+from app.tokens import read_unsubscribe_token, unsubscribe_token
 
 CONFIRM_SALT = "pressroom.confirm.v1"
 RESUBSCRIBE_SALT = "pressroom.resubscribe.v1"
@@ -219,11 +219,23 @@ class UnsubscribeTarget:
         return "a list that no longer exists" if self.list_gone else "all newsletters"
 
 
+def unsubscribe_token_for(subscriber_id: int, list_id: int | None) -> str:
+    """The unsubscribe token of a stored subscriber (their nonce included)."""
+    subscriber = get_subscriber(subscriber_id)
+    return unsubscribe_token(subscriber.id, list_id, subscriber.token_nonce)
+
+
 def read_target(token: str) -> UnsubscribeTarget:
-    """Raises InvalidToken for a tampered or foreign token. Changes nothing."""
-    subscriber_id, list_id = read_unsubscribe_token(token)
+    """Raises :class:`app.tokens.InvalidToken` for a tampered or foreign token. Changes nothing."""
+    subscriber_id, list_id, nonce = read_unsubscribe_token(token)
+    subscriber = db.session.get(Subscriber, subscriber_id)
+    # The nonce ties the token to this very subscriber: a token of an erased one
+    # never acts on whoever got the id next. v0.1 tokens carry none and only fit
+    # subscribers who existed then (and have none either).
+    if subscriber is not None and subscriber.token_nonce != nonce:
+        subscriber = None
     mailing_list = db.session.get(MailingList, list_id) if list_id is not None else None
-    return UnsubscribeTarget(db.session.get(Subscriber, subscriber_id), mailing_list, list_id)
+    return UnsubscribeTarget(subscriber, mailing_list, list_id)
 
 
 def unsubscribe(subscriber: Subscriber, mailing_list: MailingList | None, *, everything: bool = False,

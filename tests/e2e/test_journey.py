@@ -196,6 +196,7 @@ def test_editor_to_inbox_to_unsubscribe(journey_app, live_server, browser, aws):
     db.session.commit()
     approve(follow_up, _admin())
     create_send(follow_up, [readers])
+    db.session.commit()
     Worker(journey_app).run(once=True)
     second = [m for m in moto_messages(aws) if m["Subject"] == "Next week"]
     assert sorted(m["To"].addresses[0].addr_spec for m in second) == [

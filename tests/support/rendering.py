@@ -40,3 +40,16 @@ def make_issue(body: str, **fields: object) -> Issue:
 
 def parse(document: str):
     return lxml_html.document_fromstring(document)
+
+
+def render(issue: Issue, **options: bool):
+    """``issue`` rendered with the app's context (settings, events, media library)."""
+    from app.issues.rendering import render as render_with_context
+
+    return render_with_context(issue, **options)
+
+
+def preflight(issue: Issue):
+    from app.issues.rendering import preflight as run
+
+    return run(issue)

@@ -78,13 +78,13 @@ def seed(users: dict[str, Any], *, count: int | None = None) -> Hostile:
     """Store ``count`` payloads (all by default) in every field; returns the ids."""
     from app.auth.service import create_user
     from app.events.service import EventData, create_event
+    from app.issues.rendering import freeze
     from app.issues.service import create_issue
     from app.media.service import set_alt_text, upload
-    from app.rendering.render import render_issue
     from app.sending.models import Delivery, FeedbackEvent, Send
     from app.subscribers.lists import create_list
     from app.subscribers.service import add_subscriber
-    from app.subscribers.tokens import unsubscribe_token
+    from app.subscribers.service import unsubscribe_token_for as unsubscribe_token
 
     payloads = PAYLOADS[:count] if count else PAYLOADS
     out = Hostile()
@@ -104,6 +104,7 @@ def seed(users: dict[str, Any], *, count: int | None = None) -> Hostile:
             out.subscriber_ids.append(subscriber.id)
             tally["subscriber name"] = tally.get("subscriber name", 0) + 1
             user = create_user(f"hostile{index}@example.com", "x" * 12, "editor", payload)
+            db.session.commit()
             out.user_ids.append(user.id)
             tally["user name"] = tally.get("user name", 0) + 1
     start = utcnow().replace(microsecond=0) + timedelta(days=3)
@@ -136,12 +137,11 @@ def seed(users: dict[str, Any], *, count: int | None = None) -> Hostile:
 
     # The first two issues were "sent" to the public list: archive, feed, sends pages, report.
     first = db.session.get(type(issue), out.issue_ids[0])
-    rendered = render_issue(first)
+    rendering = freeze(first)
     started = utcnow() - timedelta(hours=2)
     send = Send(issue=first, status="finished", scheduled_at=started, started_at=started,
                 finished_at=started + timedelta(minutes=1), recipient_count=len(payloads),
-                subject=first.subject, html_body=rendered.email_html, text_body=rendered.text,
-                pause_reason=payloads[0])
+                subject=first.subject, rendering=rendering, pause_reason=payloads[0])
     send.lists.append(lists[0])
     db.session.add(send)
     db.session.flush()

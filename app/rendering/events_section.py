@@ -1,4 +1,9 @@
-"""Where the upcoming-events section goes in an issue body.
+"""The "Upcoming events" section: its Markdown, and where it goes in an issue.
+
+The events domain decides *which* events an issue lists and formats their
+times for readers (:class:`app.rendering.context.EventView`); this module
+writes them as Markdown, escaping every user-entered field so an event title
+cannot inject HTML or links, and places the section:
 
 A line ``[[events]]`` marks the place explicitly (the line is removed even
 when there are no events). Without it the section goes at the end, before the
@@ -12,8 +17,14 @@ before the rule and gets its own rule, so the sign-off stays its own section."""
 from __future__ import annotations
 
 import re
+from urllib.parse import quote
 
-from app.events.section import EVENTS_MARKER
+from app.rendering.context import EventView
+
+EVENTS_MARKER = "[[events]]"
+# Characters Python-Markdown treats specially; backslash escapes keep them literal.
+# (``.``, ``-`` and ``+`` only matter at a line start, which user text never is.)
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#!|~])")
 
 SIGN_OFF_MAX_BLOCKS = 3
 SIGN_OFF_MAX_CHARS = 300
@@ -61,3 +72,43 @@ def insert_events(body: str, events_md: str) -> str:
         return body.rstrip("\n") + "\n\n" + events_md + "\n"
     section = ("---\n\n" if with_rule else "") + events_md + "\n\n"
     return body[:position] + section + body[position:]
+
+
+def escape_markdown(text: str) -> str:
+    """Literal text inside Markdown: HTML-escape then backslash-escape Markdown syntax.
+
+    ``<`` and ``&`` become entities (Markdown passes entities through), so
+    ``<script>`` or a raw link in an event title stays text."""
+    text = " ".join((text or "").split())  # no newlines: one bullet stays one bullet
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _MD_SPECIAL.sub(r"\\\1", text)
+
+
+def safe_link_target(url: str) -> str:
+    """Percent-encode what could end a Markdown link target or open HTML."""
+    return quote(url, safe=":/?#@!$&'*+,;=%~-._")
+
+
+def event_bullet(event: EventView) -> str:
+    title = escape_markdown(event.title)
+    head = f"[{title}]({safe_link_target(event.url)})" if event.url else title
+    parts = [escape_markdown(event.when)]
+    if event.location:
+        parts.append(escape_markdown(event.location))
+    line = f"* {head}: {', '.join(parts)}"
+    if event.speakers:
+        line += f" — {escape_markdown(event.speakers)}"
+    return line
+
+
+def events_markdown(events: tuple[EventView, ...] | list[EventView], heading: str) -> str:
+    """Markdown for the section ("" when there are no events)."""
+    if not events:
+        return ""
+    lines = [f"## {escape_markdown(heading or 'Upcoming events')}", ""]
+    lines += [event_bullet(event) for event in events]
+    return "\n".join(lines) + "\n"
+
+
+def has_marker(body: str) -> bool:
+    return any(line.strip() == EVENTS_MARKER for line in body.split("\n"))

@@ -4,11 +4,16 @@ or a Jekyll file (``--file``) that is parsed into an unsaved Issue."""
 from __future__ import annotations
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from sqlalchemy import select
 
 from app.db import db
+from app.issues.jekyll import read_jekyll_file
+from app.issues.jekyll_import import expected_fields
 from app.issues.models import Issue
+from app.issues.rendering import preflight, render
+from app.rendering.message import Recipient, build_message, prepare_issue_message
+from app.rendering.preflight import has_errors
 
 FORMATS = ("email", "text", "web", "eml")
 SAMPLE_RECIPIENT = ("reader@example.com", "Sample Reader")
@@ -17,9 +22,6 @@ SAMPLE_RECIPIENT = ("reader@example.com", "Sample Reader")
 def issue_from_file(path: str) -> tuple[Issue, int]:
     """An unsaved Issue from a Jekyll file, and how many lines precede the
     body in the file (so preflight positions point into the file)."""
-    from app.issues.jekyll import read_jekyll_file
-    from app.issues.jekyll_import import expected_fields
-
     doc = read_jekyll_file(path)
     front = doc.front_matter
     fields = expected_fields(doc)
@@ -45,10 +47,8 @@ def _load(slug: str | None, path: str | None) -> tuple[Issue, int]:
 @click.option("--file", "path", type=click.Path(exists=True, dir_okay=False), help="A Jekyll Markdown file.")
 def preflight_command(slug: str | None, path: str | None) -> None:
     """Print one problem per line: LEVEL LINE:COL CODE message. Exit 1 if any error."""
-    from app.rendering.preflight import has_errors, run_preflight
-
     issue, offset = _load(slug, path)
-    problems = run_preflight(issue)
+    problems = preflight(issue)
     for problem in problems:
         line = problem.line + offset if problem.line else 0
         click.echo(f"{problem.level} {line}:{problem.col} {problem.code} {problem.message}")
@@ -62,22 +62,19 @@ def preflight_command(slug: str | None, path: str | None) -> None:
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="email", show_default=True)
 def render_command(slug: str | None, path: str | None, fmt: str) -> None:
     """Write the email HTML, plain text, web HTML or a complete .eml to stdout."""
-    from app.rendering.render import render_issue
-
     issue, _ = _load(slug, path)
-    rendered = render_issue(issue)
+    rendered = render(issue, track_opens=False)
+    sample = {"unsubscribe": f"{current_app.config['BASE_URL'].rstrip('/')}/unsubscribe/SAMPLE"}
     if fmt == "email":
-        click.echo(rendered.email_html)
+        click.echo(rendered.filled("email", sample, html=True))
     elif fmt == "text":
-        click.echo(rendered.text, nl=False)
+        click.echo(rendered.filled("text", sample, html=False), nl=False)
     elif fmt == "web":
         click.echo(rendered.web_html)
     else:
-        from app.rendering.message import Recipient, build_message, prepare_issue_message
-
-        prepared = prepare_issue_message(rendered)
+        prepared = prepare_issue_message(rendered, sender=current_app.config["FROM"])
         email, name = SAMPLE_RECIPIENT
-        message = build_message(prepared, Recipient(email=email, name=name, subscriber_id=0, list_id=None))
+        message = build_message(prepared, Recipient(email=email, name=name, unsubscribe_url=sample["unsubscribe"]))
         click.echo(message.raw.decode("ascii", errors="replace"), nl=False)
 
 

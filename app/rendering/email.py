@@ -1,0 +1,62 @@
+"""The email document around an issue's body: masthead, footer, the hidden
+preheader, dark-mode and small-screen rules.
+
+The template (``templates/email/issue.html``) is ours: premailer inlines its
+<style> into the chrome, then the sanitised body goes in whole where the
+template left a mark. The body is never parsed or edited again."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from functools import lru_cache
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from premailer import Premailer
+
+from app.rendering.context import RenderContext
+
+__all__ = ["EMAIL_TEMPLATE", "email_document", "inline_css"]
+
+TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "email"
+EMAIL_TEMPLATE = "issue.html"
+
+
+@lru_cache(maxsize=1)
+def _environment() -> Environment:
+    return Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
+                       keep_trailing_newline=True)
+
+
+def inline_css(document: str) -> str:
+    """premailer with everything remote switched off; rules it cannot inline
+    (media queries for dark mode and small screens) stay in a <style>."""
+    return Premailer(
+        document,
+        remove_classes=False,
+        strip_important=False,
+        keep_style_tags=False,
+        disable_validation=True,
+        allow_network=False,
+        allow_loading_external_files=False,
+        cssutils_logging_level=logging.CRITICAL,
+    ).transform(pretty_print=False)
+
+
+def email_document(context: RenderContext, *, subject: str, preheader: str, web_url: str,
+                   unsubscribe_url: str, pixel_url: str | None, body_html: str) -> str:
+    """The whole HTML email. ``body_html`` must already be sanitised."""
+    mark = f"pressroom-body-{secrets.token_hex(8)}"
+    chrome = _environment().get_template(EMAIL_TEMPLATE).render(
+        subject=subject, preheader=preheader, brand=context.brand,
+        newsletter_name=context.brand.newsletter_name, postal_address=context.brand.postal_address,
+        web_url=web_url, unsubscribe_url=unsubscribe_url, pixel_url=pixel_url, body_html=mark,
+        test_banner=context.test_banner)
+    inlined = inline_css(chrome)
+    if not inlined.lstrip().lower().startswith("<!doctype"):
+        inlined = "<!doctype html>\n" + inlined   # premailer drops it
+    head, found, tail = inlined.partition(mark)
+    if not found:   # pragma: no cover - the template always has the mark
+        raise RuntimeError(f"{EMAIL_TEMPLATE} lost the body mark")
+    return head + body_html + tail
