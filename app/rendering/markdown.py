@@ -1,7 +1,8 @@
 """Markdown -> sanitised HTML fragment, tolerant of the Jekyll/kramdown archive.
 
 The pipeline is: clean the source text (zero-width characters, site
-variables), run Python-Markdown, turn "image followed by a ``#####`` line"
+variables), run Python-Markdown with the archive's kramdown dialect
+(:mod:`app.rendering.kramdown_compat`), turn "image followed by a ``#####`` line"
 into a figure with a caption, then sanitise with nh3. Sanitising last means
 raw HTML in the source can never smuggle a script or an event handler out,
 whatever the Markdown extensions did with it."""
@@ -13,9 +14,11 @@ import re
 import markdown as md
 import nh3
 
+from app.rendering.kramdown_compat import KramdownCompatExtension
+
 # Zero-width characters that sneak in from word processors and web editors.
 ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff\u00ad"
-_ZW_LINE_START = re.compile(rf"^[{ZERO_WIDTH}]+[ \t]*", re.MULTILINE)
+_ZW_LINE_START = re.compile(rf"^[{ZERO_WIDTH}]+[ \t]*(?:([0-9]{{1,9}})\.|([-+*#>]))?", re.MULTILINE)
 _ZW_ANY = re.compile(f"[{ZERO_WIDTH}]")
 
 _FENCE = re.compile(r"^\s{0,3}(```|~~~)")
@@ -28,7 +31,10 @@ _FIGURE = re.compile(
     r"<p>\s*(<img\b[^>]*>)\s*</p>\s*<h5(?:\s[^>]*)?>(.*?)</h5>", re.DOTALL | re.IGNORECASE
 )
 
-EXTENSIONS = ["footnotes", "tables", "fenced_code", "attr_list", "sane_lists"]
+def _extensions() -> list[str | md.extensions.Extension]:
+    # kramdown_compat replaces Python-Markdown's lists (so no "sane_lists"), headings,
+    # rules, quotes and typography with the archive's kramdown rules.
+    return ["footnotes", "tables", "fenced_code", "attr_list", KramdownCompatExtension()]
 
 ALLOWED_TAGS = {
     "a", "abbr", "b", "blockquote", "br", "caption", "cite", "code", "dd", "del", "div", "dl", "dt",
@@ -51,10 +57,18 @@ def clean_source(text: str, base_url: str) -> str:
     """Text-level fixes that must happen before Markdown sees the source."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     # A zero-width character at the start of a line hid the indentation after
-    # it from kramdown; drop both, or the line would turn into a code block.
-    text = _ZW_LINE_START.sub("", text)
+    # it from kramdown, which read the line as text; drop both (or the line would
+    # turn into a code block) and escape a list or heading marker now in front.
+    text = _ZW_LINE_START.sub(_still_text, text)
     text = _ZW_ANY.sub("", text)
     return substitute_site_variables(_rules_not_headings(text), base_url)
+
+
+def _still_text(match: re.Match[str]) -> str:
+    digits, marker = match.group(1), match.group(2)
+    if digits is not None:
+        return digits + "\\."
+    return "\\" + marker if marker else ""
 
 
 def _rules_not_headings(text: str) -> str:
@@ -80,7 +94,7 @@ def substitute_site_variables(text: str, base_url: str) -> str:
 
 def to_html(source: str) -> str:
     """Unsanitised Markdown output (call :func:`sanitise` on it)."""
-    converter = md.Markdown(extensions=EXTENSIONS, output_format="html")
+    converter = md.Markdown(extensions=_extensions(), output_format="html")
     return converter.convert(source)
 
 
