@@ -26,6 +26,7 @@ from app.events.section import events_markdown
 from app.media.lookup import resolve_image
 from app.rendering.events_placement import insert_events
 from app.rendering.markdown import render_markdown, substitute_site_variables
+from app.rendering.summary import opening_prose
 from app.rendering.text import html_to_text
 from app.settings import get_setting
 
@@ -208,7 +209,7 @@ def _render(context: dict[str, Any], key: str) -> RenderedIssue:
     email_body = _rewrite_images(_email_body(absolute), base, email=True)
 
     text_body, links = html_to_text(absolute)
-    preheader = context["preheader"] or _first_sentence(text_body)
+    preheader = context["preheader"] or opening_prose(safe)
     placeholder = UNSUBSCRIBE_PLACEHOLDER + secrets.token_hex(12)
     template = current_app.jinja_env.get_template(EMAIL_TEMPLATE)
     document = template.render(
@@ -227,17 +228,6 @@ def _render(context: dict[str, Any], key: str) -> RenderedIssue:
         email_html=email_html, text=text, web_html=web_html, web_url=page_url,
         unsubscribe_placeholder=placeholder, key=key,
     )
-
-
-def _first_sentence(text: str, limit: int = 140) -> str:
-    """Preheader fallback: the opening prose, so inbox previews do not show
-    the header and the "view in your browser" line instead."""
-    for block in text.split("\n\n"):
-        block = " ".join(block.split())
-        if block and not block.startswith(("#", "*", ">", "[", "-", "|")) and not block[0].isdigit():
-            block = re.sub(r" \[\^?\d+\]", "", block)   # link and footnote markers
-            return block if len(block) <= limit else block[:limit - 1].rsplit(" ", 1)[0] + "…"
-    return ""
 
 
 def _text_part(context: dict[str, Any], page_url: str, placeholder: str, body: str,
