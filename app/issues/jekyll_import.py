@@ -127,10 +127,10 @@ def derive_title(body: str, fallback: str) -> str:
 def expected_fields(doc: JekyllFile) -> dict[str, object]:
     """What an import of ``doc`` stores, before slug clash resolution."""
     fm = doc.front_matter
-    title = fm.get("title") if isinstance(fm.get("title"), str) and fm["title"].strip() else None
-    title = title or derive_title(doc.body, doc.filename_slug)
-    subject = fm.get("subject") if isinstance(fm.get("subject"), str) else title
-    preheader = fm.get("preheader") if isinstance(fm.get("preheader"), str) else ""
+    given, subject, preheader = fm.get("title"), fm.get("subject"), fm.get("preheader")
+    title = given if isinstance(given, str) and given.strip() else derive_title(doc.body, doc.filename_slug)
+    subject = subject if isinstance(subject, str) else title
+    preheader = preheader if isinstance(preheader, str) else ""
     if isinstance(fm.get("lists"), list):
         lists = [str(name) for name in fm["lists"] if str(name).strip()]
     else:
