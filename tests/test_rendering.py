@@ -229,11 +229,18 @@ def test_text_part_lists_and_footnotes() -> None:
 
 
 def test_preheader_falls_back_to_opening_prose(app) -> None:
-    body = "## Title\n\nHello [all](https://x.example/), welcome. " + "word " * 40
+    """The inbox preview shows what the issue is about: the greeting ("Hello all,
+    welcome.") and an image caption are left out."""
+    body = ("## Title\n\n![](https://cdn.example/a.png)\n\n##### A caption\n\n"
+            "Hello [all](https://x.example/), welcome. This week: [models](https://x.example/m) that "
+            + "word " * 40)
     rendered = render(make_issue(body, preheader=""))
-    assert rendered.preheader.startswith("Hello all, welcome.") and len(rendered.preheader) <= 140
+    assert rendered.preheader.startswith("This week: models that word") and len(rendered.preheader) <= 140
+    assert rendered.preheader.endswith("word\u2026")
     hidden = parse(rendered.email_html).xpath("//body/div[1]")[0]
-    assert hidden.text_content().startswith("Hello all, welcome.")
+    assert hidden.text_content().startswith("This week: models that")
+    greeted = make_issue("Hi all,\n\nDear readers, the news.", preheader="")
+    assert render(greeted).preheader == "The news."
     assert render(make_issue("Body", preheader="Given")).preheader == "Given"
 
 

@@ -29,6 +29,7 @@ from app.db import db
 from app.issues.jekyll import JekyllError, JekyllFile, parse_jekyll_text, read_jekyll_file
 from app.issues.models import Issue
 from app.issues.service import TEXT_FIELDS, record_revision
+from app.rendering.summary import SUBJECT_LIMIT, first_sentence, is_greeting, shorten, without_greeting
 from app.subscribers.lists import ListError, get_or_create_list
 from app.subscribers.models import MailingList
 
@@ -64,9 +65,17 @@ class ImportReport:
         return [*out, self.summary()]
 
 
-_INLINE_MARKUP = [(re.compile(r"!\[([^\]]*)\]\([^)]*\)"), ""), (re.compile(r"\[([^\]]*)\]\([^)]*\)"), r"\1"),
+_INLINE_MARKUP = [(re.compile(r"!\[([^\]]*)\]\([^)]*\)"), ""), (re.compile(r"\[\^[^\]]*\]"), ""),
+                  (re.compile(r"\[([^\]]*)\]\([^)]*\)"), r"\1"),
                   (re.compile(r"\[([^\]]*)\]\[[^\]]*\]"), r"\1"), (re.compile(r"<[^>]+>"), ""),
                   (re.compile(r"[*_`]+"), ""), (re.compile(r"\{\{[^}]*\}\}"), "")]
+_HEADING = re.compile(r"^#{1,6}[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$")
+_FENCE = re.compile(r"^ {0,3}(```|~~~)")
+_IMAGE_LINE = re.compile(r"^\s*(?:!\[|<img\b)", re.IGNORECASE)
+_NOT_PROSE = ("---", "***", "<", "!", "|", ">", "```", "~~~", "{%", "[^")
+_CODE_INDENT = ("    ", "\t")
+_LIST_MARKER = re.compile(r"^(?:[*+-]|[0-9]+\.)[ \t]+")
+_DEFINITION = re.compile(r"^ {0,3}\[[^\]]+\]:")
 
 
 def _plain(text: str) -> str:
@@ -75,31 +84,53 @@ def _plain(text: str) -> str:
     return " ".join(text.replace("\u200b", "").split())
 
 
+def _outside_code(body: str) -> list[tuple[int, str]]:
+    """(index, line) of the lines that are not in fenced code."""
+    lines, fence = [], None
+    for index, line in enumerate(body.split("\n")):
+        opening = _FENCE.match(line)
+        if opening and (fence is None or opening.group(1) == fence):
+            fence = None if fence else opening.group(1)
+        elif fence is None:
+            lines.append((index, line))
+    return lines
+
+
+def _is_caption(lines: list[tuple[int, str]], position: int) -> bool:
+    """A ##### (or ######) line next to an image: the archive's image caption."""
+    neighbours = [line for _, line in (lines[position - 1:position] + lines[position + 1:position + 2])]
+    return lines[position][1].startswith("#####") and any(_IMAGE_LINE.match(line) for line in neighbours)
+
+
 def derive_title(body: str, fallback: str) -> str:
-    """The first heading, else the first sentence of the first paragraph of prose."""
-    for line in body.split("\n"):
-        match = re.match(r"^#{1,6}\s+(.*?)\s*#*\s*$", line)
-        if match and _plain(match.group(1)):
-            return _plain(match.group(1))[:300]
-    for line in body.split("\n"):
+    """The first real heading, else the first sentence of prose; never an image, an
+    image caption or a greeting; at most 78 characters (see app.rendering.summary)."""
+    lines = [(index, line) for index, line in _outside_code(body) if line.strip()]
+    for position, (_, line) in enumerate(lines):
+        match = _HEADING.match(line)
+        if match and not _is_caption(lines, position):
+            text = _plain(match.group(1))
+            if len(text) >= 3 and not is_greeting(text):
+                return shorten(text, SUBJECT_LIMIT)
+    for _, line in lines:
+        if line.startswith(_CODE_INDENT) or _HEADING.match(line) or _DEFINITION.match(line):
+            continue
         stripped = line.strip()
-        if not stripped or stripped.startswith(("---", "<", "!", "|", ">", "```", "{%", "[^")):
+        if stripped.startswith(_NOT_PROSE):
             continue
-        text = _plain(stripped)
-        if len(text) < 3:
-            continue
-        sentence = re.split(r"(?<=[.!?])\s", text, maxsplit=1)[0]
-        return sentence[:120].rstrip() if len(sentence) <= 120 else sentence[:117].rstrip() + "…"
+        text = without_greeting(_plain(_LIST_MARKER.sub("", stripped)))
+        if len(text) >= 3:
+            return shorten(first_sentence(text), SUBJECT_LIMIT)
     return fallback
 
 
 def expected_fields(doc: JekyllFile) -> dict[str, object]:
     """What an import of ``doc`` stores, before slug clash resolution."""
     fm = doc.front_matter
-    title = fm.get("title") if isinstance(fm.get("title"), str) and fm["title"].strip() else None
-    title = title or derive_title(doc.body, doc.filename_slug)
-    subject = fm.get("subject") if isinstance(fm.get("subject"), str) else title
-    preheader = fm.get("preheader") if isinstance(fm.get("preheader"), str) else ""
+    given, subject, preheader = fm.get("title"), fm.get("subject"), fm.get("preheader")
+    title = given if isinstance(given, str) and given.strip() else derive_title(doc.body, doc.filename_slug)
+    subject = subject if isinstance(subject, str) else title
+    preheader = preheader if isinstance(preheader, str) else ""
     if isinstance(fm.get("lists"), list):
         lists = [str(name) for name in fm["lists"] if str(name).strip()]
     else:

@@ -1,7 +1,8 @@
 """Markdown -> HTML fragment, tolerant of the Jekyll/kramdown archive.
 
 This module is the dialect: clean the source text (zero-width characters,
-site variables, ``---`` always a rule), then Python-Markdown. Its output is
+site variables, ``---`` always a rule), then Python-Markdown with the
+archive's kramdown rules (:mod:`app.rendering.kramdown_compat`). Its output is
 *unsanitised*; :mod:`app.rendering.transform` shapes it and
 :mod:`app.rendering.sanitize` has the last word, so raw HTML in the source can
 never smuggle a script or an event handler out."""
@@ -12,9 +13,11 @@ import re
 
 import markdown as md
 
+from app.rendering.kramdown_compat import KramdownCompatExtension
+
 # Zero-width characters that sneak in from word processors and web editors.
 ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff\u00ad"
-_ZW_LINE_START = re.compile(rf"^[{ZERO_WIDTH}]+[ \t]*", re.MULTILINE)
+_ZW_LINE_START = re.compile(rf"^[{ZERO_WIDTH}]+[ \t]*(?:([0-9]{{1,9}})\.|([-+*#>]))?", re.MULTILINE)
 _ZW_ANY = re.compile(f"[{ZERO_WIDTH}]")
 
 _FENCE = re.compile(r"^\s{0,3}(```|~~~)")
@@ -23,16 +26,28 @@ _DASH_RULE = re.compile(r"^ {0,3}-{3,}\s*$")
 # {{ site.github.url }}, {{site.url}}, {{ site.baseurl }} with any spacing.
 SITE_VARIABLE = re.compile(r"\{\{\s*site\.(?:github\.url|url|baseurl)\s*\}\}")
 
-EXTENSIONS = ["footnotes", "tables", "fenced_code", "attr_list", "sane_lists"]
+def _extensions() -> list[str | md.extensions.Extension]:
+    # kramdown_compat replaces Python-Markdown's lists (so no "sane_lists"), headings,
+    # rules, quotes and typography with the archive's kramdown rules.
+    return ["footnotes", "tables", "fenced_code", "attr_list", KramdownCompatExtension()]
+
 
 def clean_source(text: str, base_url: str) -> str:
     """Text-level fixes that must happen before Markdown sees the source."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     # A zero-width character at the start of a line hid the indentation after
-    # it from kramdown; drop both, or the line would turn into a code block.
-    text = _ZW_LINE_START.sub("", text)
+    # it from kramdown, which read the line as text; drop both (or the line would
+    # turn into a code block) and escape a list or heading marker now in front.
+    text = _ZW_LINE_START.sub(_still_text, text)
     text = _ZW_ANY.sub("", text)
     return substitute_site_variables(_rules_not_headings(text), base_url)
+
+
+def _still_text(match: re.Match[str]) -> str:
+    digits, marker = match.group(1), match.group(2)
+    if digits is not None:
+        return digits + "\\."
+    return "\\" + marker if marker else ""
 
 
 def _rules_not_headings(text: str) -> str:
@@ -58,7 +73,7 @@ def substitute_site_variables(text: str, base_url: str) -> str:
 
 def to_html(source: str) -> str:
     """Unsanitised Markdown output (call :func:`sanitise` on it)."""
-    converter = md.Markdown(extensions=EXTENSIONS, output_format="html")
+    converter = md.Markdown(extensions=_extensions(), output_format="html")
     return converter.convert(source)
 
 

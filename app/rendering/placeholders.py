@@ -1,16 +1,37 @@
-"""Find unfinished markers an editor left in a draft.
+"""Find unfinished markers an editor left in a draft, not words in a sentence.
 
-Words: TODO, TODOS, TBD, FIXME in any case as whole words (so "a to-do
-list" or "todolist" are prose, but "(TODO: link)", "[TODO]", "##TODO" are
-found); an upper-case TK word (journalists' "to come"); empty link targets
-``[text]()`` and ``[text](#)``. Occurrences inside a URL are not markers."""
+A marker word (TODO, TODOS, TBD, FIXME) is a placeholder where it is used as a
+marker, the way the archive's drafts use it:
+
+- followed by a colon, in any case: ``TODO: add intro``, ``(Also todo: links)``,
+  ``##TODO: add updates``, ``tbd:``;
+- alone in brackets, in any case: ``[TODO]``, ``(tbd)``, ``[FixMe](https://...)``;
+- in capitals, where a marker stands: opening a bracket (``(TODO write intro)``),
+  opening the line after any list, heading or quote markup (``* TBD``,
+  ``TODO add intro``), after a label's colon (``Date: TBD``) or in emphasis
+  (``**TBD**``).
+
+So "the date is still TBD", "my todo list" and a section called "Aspirational
+TODOS" are prose. Also found: an upper-case TK word (journalists' "to come") and
+empty link targets ``[text]()`` and ``[text](#)``. Nothing inside a URL counts.
+"""
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 
-_WORD = re.compile(r"(?<![A-Za-z0-9_])(todos?|tbd|fixme)(?![A-Za-z0-9_])", re.IGNORECASE)
+_MARKER = r"(?:todos?|tbd|fixme)"
+_WORD = re.compile(rf"(?<![A-Za-z0-9_]){_MARKER}(?![A-Za-z0-9_])", re.IGNORECASE)
+_COLON_AFTER = re.compile(r"[ \t]*:")
+_CLOSE_AFTER = re.compile(r"[ \t]*[)\]]")
+_OPEN_BEFORE = re.compile(r"[(\[][ \t]*$")
+_CAPITALS = re.compile(r"TODOS?|TBD|FIXME")
+# Where a marker in capitals stands: after a label's colon or emphasis markup, or
+# at the start of the line after any quote, list or heading markup.
+_LABEL_OR_EMPHASIS_BEFORE = re.compile(r"(?::|[*_])[ \t]*$")
+_LINE_MARKUP = re.compile(r"[ \t>]*(?:(?:[*+-]|[0-9]+[.)]|#{1,6})[ \t]*)?")
 _TK = re.compile(r"(?<![A-Za-z0-9_])(?:TK)+(?![A-Za-z0-9_])")
 _EMPTY_LINK = re.compile(r"\]\(\s*(?:#\s*)?\)")
 _URL = re.compile(r"(?:[a-zA-Z][a-zA-Z0-9+.-]*://|www\.|mailto:)[^\s)>\]\"']+")
@@ -24,17 +45,36 @@ class Placeholder:
     text: str    # what was found
 
 
+def _is_marker(line: str, match: re.Match[str]) -> bool:
+    start, end = match.span()
+    if _COLON_AFTER.match(line, end):
+        return True
+    # Only a few characters before it matter: a bounded window keeps a line of
+    # thousands of markers linear.
+    before = line[max(0, start - 16):start]
+    if _OPEN_BEFORE.search(before) and _CLOSE_AFTER.match(line, end):
+        return True
+    if not _CAPITALS.fullmatch(match.group(0)):
+        return False
+    return bool(_OPEN_BEFORE.search(before) or _LABEL_OR_EMPHASIS_BEFORE.search(before)
+                or (start <= 16 and _LINE_MARKUP.fullmatch(line, 0, start)))
+
+
 def scan_line(line: str, number: int) -> list[Placeholder]:
     url_spans = [m.span() for m in _URL.finditer(line)]
+    url_starts = [start for start, _ in url_spans]
 
     def in_url(position: int) -> bool:
-        return any(start <= position < end for start, end in url_spans)
+        index = bisect.bisect_right(url_starts, position) - 1   # URLs do not overlap
+        return index >= 0 and position < url_spans[index][1]
 
     found = []
-    for pattern in (_WORD, _TK):
-        for match in pattern.finditer(line):
-            if not in_url(match.start()):
-                found.append(Placeholder(number, match.start() + 1, "placeholder", match.group(0)))
+    for match in _WORD.finditer(line):
+        if not in_url(match.start()) and _is_marker(line, match):
+            found.append(Placeholder(number, match.start() + 1, "placeholder", match.group(0)))
+    for match in _TK.finditer(line):
+        if not in_url(match.start()):
+            found.append(Placeholder(number, match.start() + 1, "placeholder", match.group(0)))
     for match in _EMPTY_LINK.finditer(line):
         found.append(Placeholder(number, match.start() + 1, "empty-link", match.group(0)))
     return sorted(found, key=lambda p: (p.line, p.col))

@@ -31,6 +31,7 @@ from app.rendering.email_styles import DEFAULT_ACCENT
 from app.rendering.events_section import events_markdown, has_marker, insert_events
 from app.rendering.markdown import clean_source, to_html
 from app.rendering.sanitize import sanitize
+from app.rendering.summary import opening_prose
 from app.rendering.text import html_to_text
 from app.rendering.transform import LinkSlots, email_fragment, image_sources, web_fragment
 
@@ -150,7 +151,7 @@ def _render(issue: IssueSource, context: RenderContext, fragment: str, key: str)
     web_html = sanitize(web_fragment(fragment, base=base, page_url=page_url, resolve=resolve))
     text_body, text_links = html_to_text(email_body)
     subject = issue.subject or ""
-    preheader = issue.preheader or first_sentence(text_body)
+    preheader = issue.preheader or opening_prose(web_html)
     email_html = email_document(context, subject=subject, preheader=preheader, web_url=page_url,
                                 unsubscribe_url=prefix + "unsubscribe",
                                 pixel_url=prefix + "pixel" if context.track_opens else None, body_html=email_body)
@@ -169,17 +170,6 @@ def _memo(context: RenderContext):  # noqa: ANN202 (a resolver)
         return seen[src]
 
     return resolve
-
-
-def first_sentence(text: str, limit: int = 140) -> str:
-    """Preheader fallback: the opening prose, so inbox previews do not show
-    the header and the "view in your browser" line instead."""
-    for block in text.split("\n\n"):
-        block = " ".join(block.split())
-        if block and not block.startswith(("#", "*", ">", "[", "-", "|")) and not block[0].isdigit():
-            block = re.sub(r" \[\^?\d+\]", "", block)   # link and footnote markers
-            return block if len(block) <= limit else block[:limit - 1].rsplit(" ", 1)[0] + "…"
-    return ""
 
 
 def _text_part(context: RenderContext, page_url: str, unsubscribe: str, body: str, links: list[str]) -> str:
