@@ -14,7 +14,19 @@ from hypothesis import strategies as st
 from app.segments import SegmentError, parse, to_text
 from app.segments.fields import BUILTIN_FIELDS, OPS_BY_TYPE
 from app.segments.nodes import (
-    And, Boolean, Call, Comparison, DateValue, Expr, Field, InList, IsSet, Not, Number, Or, Text,
+    And,
+    Boolean,
+    Call,
+    Comparison,
+    DateValue,
+    Expr,
+    Field,
+    InList,
+    IsSet,
+    Not,
+    Number,
+    Or,
+    Text,
 )
 
 TYPES = {"plan": "text", "country": "text", "age": "number", "vip": "boolean", "tags": "list",
@@ -218,3 +230,23 @@ def test_garbage_raises_nothing_but_segment_error(text):
         assert error.message and 0 <= error.column <= len(text) + 1
     else:
         assert parse(to_text(tree), TYPES) == tree
+
+
+def test_the_language_and_compiler_import_nothing_from_other_domains():
+    """Only sql_schema knows Pressroom's models; the rest imports the standard
+    library, SQLAlchemy and itself (no Flask), so it can be reused and tested alone."""
+    import ast
+    import sys
+    from pathlib import Path
+
+    package = Path(__file__).resolve().parent.parent / "app" / "segments"
+    for path in sorted(package.glob("*.py")):
+        if path.name == "sql_schema.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            for name in names:
+                top = name.split(".")[0]
+                assert top in sys.stdlib_module_names or top == "sqlalchemy" or \
+                    name.startswith("app.segments"), f"{path.name} imports {name}"

@@ -29,6 +29,7 @@ class _Function(FunctionElement[Any]):
 class email_domain(_Function):  # noqa: N801 (SQL function style)
     """The part of an address after the '@' (addresses are validated: one '@')."""
 
+    inherit_cache = True
     type = String()
     name = "email_domain"
 
@@ -37,6 +38,7 @@ class position(_Function):  # noqa: N801
     """1-based position of ``needle`` in ``haystack``, 0 when absent: an exact,
     case-sensitive substring test without LIKE's wildcards to escape."""
 
+    inherit_cache = True
     type = Integer()
     name = "position"
 
@@ -44,16 +46,19 @@ class position(_Function):  # noqa: N801
 class json_text(_Function):  # noqa: N801
     """``doc[key]`` when it is a JSON string, else NULL."""
 
+    inherit_cache = True
     type = String()
     name = "json_text"
 
 
 class json_number(_Function):  # noqa: N801
+    inherit_cache = True
     type = Numeric()
     name = "json_number"
 
 
 class json_boolean(_Function):  # noqa: N801
+    inherit_cache = True
     type = Boolean()
     name = "json_boolean"
 
@@ -61,6 +66,7 @@ class json_boolean(_Function):  # noqa: N801
 class json_is_set(_Function):  # noqa: N801
     """The key is present with a non-null value."""
 
+    inherit_cache = True
     type = Boolean()
     name = "json_is_set"
 
@@ -70,6 +76,7 @@ class json_equals(_Function):  # noqa: N801
     value, fragment (``{key: value}`` as JSONB). PostgreSQL tests containment
     (``doc @> fragment``), which a GIN index on the column answers."""
 
+    inherit_cache = True
     type = Boolean()
     name = "json_equals"
 
@@ -78,6 +85,7 @@ class json_list_contains(_Function):  # noqa: N801
     """``item`` is an element of the JSON array ``doc[key]``. Arguments: doc,
     key, item, fragment (``{key: [item]}``)."""
 
+    inherit_cache = True
     type = Boolean()
     name = "json_list_contains"
 
