@@ -202,7 +202,7 @@ class _Parser:
                                    'signup_date > date("2026-01-01")', name.column)
             raise SegmentError(f"unknown function {name.value!r}{suggest(name.value, list(FUNCTIONS))} "
                                f"(functions: {', '.join(FUNCTIONS)})", name.column)
-        function: FunctionName = name.value  # type: ignore[assignment]
+        function: FunctionName = name.value
         open_paren = self.advance()
         limit, unit = FUNCTION_LIMITS[function]
         argument = self.token
@@ -311,12 +311,12 @@ class _Parser:
             items.append(self.value(comma))
             if len(items) > MAX_LIST_VALUES:
                 raise SegmentError(f"a list holds at most {MAX_LIST_VALUES} values", comma.column)
-        if self.token.kind != "]":
-            if self.token.kind == "end":
+        closing = self.advance()
+        if closing.kind != "]":
+            if closing.kind == "end":
                 raise SegmentError("this '[' is never closed: add a ']'", open_bracket.column)
-            raise SegmentError(f"expected ',' or ']' in the list, found {self.token.describe()}",
-                               self.token.column)
-        self.advance()
+            raise SegmentError(f"expected ',' or ']' in the list, found {closing.describe()}",
+                               closing.column)
         return tuple(items)
 
 

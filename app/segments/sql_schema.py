@@ -107,7 +107,7 @@ class SqlSegmentSchema:
         condition follows."""
         return true()
 
-    def recent_sends(self, count: int) -> Select[tuple[int]]:
+    def recent_sends(self, count: int) -> Select[int]:
         """Ids of the last ``count`` finished sends to the segment's lists."""
         send = aliased(Send)
         query = select(send.id).where(send.status == "finished")
