@@ -117,7 +117,7 @@ def test_errors_say_what_is_wrong_and_where(text, message, column):
     ('attribs.age = "36"', "attribs.age is a number field", 15),
     ('attribs.vip = 1', "attribs.vip is a boolean field", 15),
     ('attribs.vip > true', "'>' does not apply to attribs.vip", 13),
-    ('attribs.tags = "x"', "a list attribute is tested with contains", 14),
+    ('attribs.tags = "x"', "a list field; use contains, is set", 14),
     ('attribs.tags in ["x"]', "does not apply", 14),
     ('attribs.renewal > "soon"', "attribs.renewal is a date", 19),
     ('attribs.age contains 3', "'contains' does not apply to attribs.age", 13),

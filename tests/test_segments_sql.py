@@ -10,11 +10,12 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import func, insert, literal, select, text
+from sqlalchemy import JSON, func, insert, literal, literal_column, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 
 from app.db import db
 from app.segments import SegmentError, compile_segment, parse
+from app.segments.nodes import Call, Comparison, Field, Text
 from app.segments.sql_schema import SqlSegmentSchema
 from app.sending.models import Delivery, Send
 from app.sending.service import _recipients_select
@@ -234,6 +235,8 @@ def test_huge_and_tiny_numbers_are_bound_and_compare_exactly(world, attributes, 
 
 
 MARK = "Zq7Xw"
+# For tests that only compile: the column by name, no database needed.
+DETACHED_ATTRIBUTES = literal_column("subscribers.attributes", JSON())
 
 
 @settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture,
@@ -278,14 +281,25 @@ def test_equality_and_list_membership_can_use_a_gin_index(world, attributes):
      'opened_in_last(2)', 'not_opened_in_last(100)', 'bounced_softly_in_last_days(1)']), max_size=25)
     .map(" ".join))
 def test_whatever_parses_also_compiles_on_both_databases(expression):
-    from sqlalchemy import JSON, literal_column
-
     try:
         tree = parse(expression, TYPES)
     except SegmentError:
         return
-    schema = SqlSegmentSchema([1], attribute_types=TYPES, attributes=literal_column("subscribers.attributes",
-                                                                                   JSON()))
+    schema = SqlSegmentSchema([1], attribute_types=TYPES, attributes=DETACHED_ATTRIBUTES)
     condition = compile_segment(tree, schema)
     for dialect in (sqlite.dialect(), postgresql.dialect()):
         assert "WHERE" in str(select(Subscriber.id).where(condition).compile(dialect=dialect))
+
+
+@pytest.mark.parametrize("tree", [
+    Comparison(Field("emial"), "=", Text("x")),
+    Comparison(Field("attribs", 'plan"]'), "=", Text("x")),
+    Comparison(Field("name", "plan"), "=", Text("x")),
+    Call("opened_in_last", 0),
+    Call("drop_table", 1),  # type: ignore[arg-type]
+    Comparison(Field("signup_date"), "<", Text("yesterday")),
+])
+def test_trees_built_in_code_are_checked_too(tree):
+    schema = SqlSegmentSchema(attribute_types=TYPES, attributes=DETACHED_ATTRIBUTES)
+    with pytest.raises(SegmentError):
+        compile_segment(tree, schema)

@@ -9,16 +9,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
-from app.segments.attributes import AttributeType, parse_iso_date
+from app.segments.attributes import AttributeType, parse_iso_date, valid_key
 from app.segments.errors import SegmentError
 from app.segments.nodes import (
     Boolean,
+    Call,
     Comparison,
     DateValue,
     Expr,
     Field,
     InList,
-    IsSet,
     Number,
     Scalar,
     Text,
@@ -55,6 +55,14 @@ BUILTIN_FIELDS: dict[str, FieldSpec] = {
     "list": FieldSpec("text", _EQUALITY),
 }
 ATTRIBUTES = "attribs"
+# Engagement look-backs. Sends: a sane window for "lately"; days: ten years,
+# far beyond the retention of per-recipient events.
+MAX_SENDS = 100
+MAX_DAYS = 3650
+FUNCTION_LIMITS: dict[str, tuple[int, str]] = {
+    "opened_in_last": (MAX_SENDS, "sends"), "clicked_in_last": (MAX_SENDS, "sends"),
+    "not_opened_in_last": (MAX_SENDS, "sends"), "bounced_softly_in_last_days": (MAX_DAYS, "days"),
+}
 FIELD_NAMES = (*BUILTIN_FIELDS, f"{ATTRIBUTES}.<key>")
 
 
@@ -66,7 +74,11 @@ def suggest(word: str, choices: list[str]) -> str:
 def spec_of(field: Field, attribute_types: Mapping[str, AttributeType] | None) -> FieldSpec | None:
     """The field's spec; None for an attribute when no declarations are given."""
     if not field.key:
+        if field.name not in BUILTIN_FIELDS:  # only a tree built in code can get here
+            raise SegmentError(f"unknown field {field.name!r}", field.column)
         return BUILTIN_FIELDS[field.name]
+    if field.name != ATTRIBUTES or not valid_key(field.key):
+        raise SegmentError(f"invalid attribute {field.label!r}", field.column)
     if attribute_types is None:
         return None
     type_ = attribute_types.get(field.key)
@@ -125,7 +137,10 @@ def check(expr: Expr, attribute_types: Mapping[str, AttributeType] | None = None
     value its field's type does not allow. Attributes are checked only when
     ``attribute_types`` (the declared attributes) is given."""
     for leaf in conditions(expr):
-        if not isinstance(leaf, Comparison | InList | IsSet):
+        if isinstance(leaf, Call):
+            limit, unit = FUNCTION_LIMITS.get(leaf.function, (0, ""))
+            if not limit or not 1 <= leaf.argument <= limit:
+                raise SegmentError(f"invalid call {leaf.function}({leaf.argument})", leaf.column)
             continue
         spec = spec_of(leaf.field, attribute_types)
         if spec is None:
@@ -133,9 +148,8 @@ def check(expr: Expr, attribute_types: Mapping[str, AttributeType] | None = None
         op = leaf.op if isinstance(leaf, Comparison) else "in" if isinstance(leaf, InList) else "set"
         if op not in spec.ops:
             allowed = ", ".join(_op_label(o) for o in _OP_ORDER if o in spec.ops)
-            hint = " (a list attribute is tested with contains)" if spec.type == "list" else ""
             raise SegmentError(f"{_op_label(op)!r} does not apply to {leaf.field.label}, a {spec.type} "
-                               f"field; use {allowed}{hint}", leaf.column)
+                               f"field; use {allowed}", leaf.column)
         values = leaf.values if isinstance(leaf, InList) else (leaf.value,) if isinstance(leaf, Comparison) \
             else ()
         for value in values:

@@ -46,7 +46,7 @@ from decimal import Decimal
 
 from app.segments.attributes import AttributeType, parse_iso_date, valid_key
 from app.segments.errors import SegmentError
-from app.segments.fields import ATTRIBUTES, BUILTIN_FIELDS, FIELD_NAMES, check, suggest
+from app.segments.fields import ATTRIBUTES, BUILTIN_FIELDS, FIELD_NAMES, FUNCTION_LIMITS, check, suggest
 from app.segments.lexer import Token, tokenize
 from app.segments.nodes import (
     COMPARE_OPS,
@@ -72,14 +72,6 @@ from app.segments.nodes import (
 MAX_DEPTH = 32
 MAX_CONDITIONS = 100
 MAX_LIST_VALUES = 500
-# Engagement look-backs: beyond these the answer would come from data the
-# retention job has already folded into daily counts.
-MAX_SENDS = 100
-MAX_DAYS = 3650
-FUNCTION_LIMITS: dict[str, tuple[int, str]] = {
-    "opened_in_last": (MAX_SENDS, "sends"), "clicked_in_last": (MAX_SENDS, "sends"),
-    "not_opened_in_last": (MAX_SENDS, "sends"), "bounced_softly_in_last_days": (MAX_DAYS, "days"),
-}
 _KEYWORDS = {"and", "or", "not", "in", "is", "set", "contains", "true", "false"}
 
 
