@@ -1,12 +1,12 @@
 // Formatting commands of the toolbar and the shortcuts. Each is one ordinary
 // transaction (userEvent "input.format", its own undo step), so undo/redo treat a
 // toolbar edit like typing. They work on every selection range.
-import { EditorSelection, Transaction, indentLess, indentMore } from "../vendor/codemirror.js";
+import { EditorSelection, indentLess, indentMore, isolateHistory } from "../vendor/codemirror.js";
 
 function apply(view, spec) {
   view.dispatch(view.state.update(spec, {
     userEvent: "input.format", scrollIntoView: true,
-    annotations: Transaction.isolateHistory.of("full"),
+    annotations: isolateHistory.of("full"),
   }));
   view.focus();
   return true;

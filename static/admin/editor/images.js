@@ -2,7 +2,7 @@
 // media library. Either way one dialog asks for the alt text (saved on the library item
 // too) and the upload goes to the library with the Media page's validation; the editor
 // then inserts ![alt]({{ site.github.url }}/images/...), which names no host or port.
-import { EditorView, Transaction } from "../vendor/codemirror.js";
+import { EditorView, isolateHistory } from "../vendor/codemirror.js";
 import { answer, getJSON, postForm, postJSON } from "./http.js";
 import { openModal } from "./dialogs.js";
 
@@ -191,7 +191,7 @@ export class Images {
       changes: { from: range.from, to: range.to, insert },
       selection: { anchor: range.from + insert.length },
       userEvent: "input.image", scrollIntoView: true,
-      annotations: Transaction.isolateHistory.of("full"),
+      annotations: isolateHistory.of("full"),
     });
     this.view.focus();
     return range.from + insert.length;

@@ -1,7 +1,7 @@
 // Issue editor: CodeMirror 6 writing surface, formatting toolbar, images in place, live
 // preview with preflight, autosave, and text kept in this browser until it is saved.
 // Served by the app as ES modules (admin CSP is script-src 'self'; no inline script).
-import { openSearchPanel, Transaction } from "../vendor/codemirror.js";
+import { isolateHistory, openSearchPanel } from "../vendor/codemirror.js";
 import * as format from "./commands.js";
 import { askLink } from "./dialogs.js";
 import { Drafts, describeDraft } from "./drafts.js";
@@ -194,7 +194,7 @@ function start(form) {
       const draft = pendingDraft;
       view.dispatch({
         changes: { from: 0, to: view.state.doc.length, insert: draft.body },
-        userEvent: "input.restore", annotations: Transaction.isolateHistory.of("full"),
+        userEvent: "input.restore", annotations: isolateHistory.of("full"),
       });
       for (const [id, key] of [["f-title", "title"], ["f-subject", "subject"], ["f-preheader", "preheader"]]) {
         if (field(id) && typeof draft[key] === "string") field(id).value = draft[key];

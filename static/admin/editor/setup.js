@@ -67,6 +67,9 @@ export function createEditor({ textarea, parent, editable, keys, extensions, onU
         EditorView.contentAttributes.of({
           "aria-labelledby": "body-label", "aria-describedby": "body-hint",
           spellcheck: "true", autocorrect: "on", autocapitalize: "sentences",
+          // Focusable anyway (contenteditable), but axe only counts the scroller's
+          // content as keyboard-reachable with an explicit tabindex.
+          tabindex: "0",
         }),
         theme,
         EditorView.updateListener.of(onUpdate),
