@@ -80,6 +80,11 @@ def test_phone_frame_dark_mode_and_no_clipping(live_server, page, users) -> None
     page.wait_for_function("() => Array.from(document.getElementById('preview-email').contentDocument.images)"
                            ".every((i) => i.complete)")
     assert email.locator("body").evaluate(fits), "the email is wider than the preview"
+    # Long URLs in the side panel are shortened; the full message is the tooltip.
+    entry = page.locator("#problem-list button", has_text="gan-1536758013486.png has no alt text")
+    expect(entry).to_have_text("line 15: image …/gan-1536758013486.png has no alt text")
+    assert entry.get_attribute("title") == (
+        f"image {live_server.url}/images/2018/09/gan-1536758013486.png has no alt text")
 
     page.get_by_role("button", name="Phone").click()
     expect(page.get_by_role("button", name="Phone")).to_have_attribute("aria-pressed", "true")
