@@ -202,3 +202,23 @@ def test_discard_drops_the_kept_text(live_server, page, users) -> None:
     expect(banner).to_be_hidden()
     expect_markdown(page, "Saved text.\n")
     assert page.evaluate("Object.keys(localStorage)") == []
+
+
+def test_sent_issue_is_shown_read_only(live_server, page, users) -> None:
+    issue = Issue(slug="sent", title="Sent", subject="Sent", body="## Sent text\n\nTODO left.\n",
+                  status="sent", excluded_event_ids=[])
+    db.session.add(issue)
+    db.session.commit()
+    browser_login(page, live_server, "editor@example.com")
+    page.wait_for_selector("h1:has-text('Dashboard')")
+    page.goto(f"{live_server.url}/admin/issues/{issue.id}")
+    box = markdown_box(page)
+    expect(box).to_have_attribute("aria-readonly", "true")
+    expect(page.get_by_role("toolbar", name="Formatting")).to_have_count(0)
+    focus_editor(page, at_end=True)
+    page.keyboard.type("more")
+    expect(box).to_contain_text("TODO left.")
+    expect(box).not_to_contain_text("more")
+    expect(page.locator(".cm-placeholder-mark")).to_have_text("TODO")
+    expect(page.locator("#save-state")).to_have_text("Saved")
+    assert page.js_errors == []
