@@ -8,7 +8,7 @@ CHROMIUM ?= /usr/bin/chromium
 PORT ?= 5000
 PYTEST_ARGS ?=
 
-.PHONY: run test lint install chromium email-css demo-data clean
+.PHONY: run test lint install chromium email-css axe assets demo-data clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,6 +32,19 @@ email-css:
 	  npm ci --prefix tests/email_css --silent --no-audit --no-fund || echo "npm ci failed: email CSS check will be skipped"; \
 	fi
 
+# axe-core for the accessibility checks of the browser tests (tests/support/axe.py;
+# those tests are skipped without it).
+axe:
+	@if command -v npm >/dev/null && [ ! -d tests/axe/node_modules ]; then \
+	  npm ci --prefix tests/axe --silent --no-audit --no-fund || echo "npm ci failed: accessibility checks will be skipped"; \
+	fi
+
+# The editor's CodeMirror bundle (static/admin/vendor/, committed): only needed after
+# changing assets/package.json or assets/src/. Rebuilds the bundle and its manifest.
+assets:
+	npm ci --prefix assets --no-audit --no-fund
+	node assets/build.mjs
+
 run: $(STAMP)
 	$(BIN)/pressroom db upgrade
 	$(BIN)/pressroom demo
@@ -42,7 +55,7 @@ run: $(STAMP)
 	  wait
 
 # SQLite always; PostgreSQL too when PRESSROOM_TEST_DATABASE_URL is set.
-test: $(STAMP) chromium email-css
+test: $(STAMP) chromium email-css axe
 	env -u PRESSROOM_TEST_DATABASE_URL $(BIN)/pytest -q $(PYTEST_ARGS)
 	@if [ -n "$$PRESSROOM_TEST_DATABASE_URL" ]; then \
 	  echo "== again on $$PRESSROOM_TEST_DATABASE_URL =="; \

@@ -193,6 +193,18 @@ def issues_preview():
                   for p in preflight(draft)])
 
 
+@bp.route("/issues/<int:issue_id>/preview-window")
+def issues_preview_window(issue_id: int):
+    """The email preview in a window of its own at real email width. It shows the
+    saved version; the editor that opened it posts every newer preview to it."""
+    from app.rendering.render import render_issue
+
+    issue = db.get_or_404(Issue, issue_id)
+    rendered = render_issue(issue)
+    html = rendered.email_html.replace(rendered.unsubscribe_placeholder, "#unsubscribe-preview")
+    return render_template("admin/issues/preview_window.html", issue=issue, email_html=html)
+
+
 @bp.route("/issues/<int:issue_id>/revisions")
 def issues_revisions(issue_id: int):
     issue = db.get_or_404(Issue, issue_id)

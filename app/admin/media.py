@@ -17,9 +17,13 @@ from app.media.service import (
     public_url,
     search,
     set_alt_text,
+    site_markdown,
     upload,
     usages,
 )
+
+# The editor's image picker shows this many matches at most (the archive has hundreds).
+PICKER_LIMIT_MAX = 200
 
 
 def _get_item(item_id: int) -> MediaItem:
@@ -53,12 +57,50 @@ def media():
     return _page(request.args.get("q", ""))
 
 
+def _item_json(item: MediaItem) -> dict:
+    """One library item for the editor: ``markdown`` is what it inserts."""
+    return {"id": item.id, "path": item.path, "url": public_url(item), "snippet": markdown_snippet(item),
+            "markdown": site_markdown(item), "alt_text": item.alt_text, "width": item.width,
+            "height": item.height, "name": item.original_name}
+
+
 @bp.route("/media.json")
 def media_json():
-    """The library as JSON, for pickers in the issue editor."""
-    return jsonify([{"id": c["item"].id, "path": c["item"].path, "url": c["url"], "snippet": c["snippet"],
-                     "alt_text": c["item"].alt_text, "width": c["item"].width, "height": c["item"].height}
-                    for c in _cards(search(request.args.get("q", "")))])
+    """The library as JSON, for the editor's image picker: ``q`` searches, ``limit`` caps."""
+    limit = request.args.get("limit", type=int)
+    limit = None if limit is None else max(1, min(limit, PICKER_LIMIT_MAX))
+    return jsonify([_item_json(item) for item in search(request.args.get("q", ""), limit)])
+
+
+@bp.route("/media.json", methods=["POST"])
+def media_json_upload():
+    """Upload one image (multipart ``file``, optional ``alt_text``) from the editor.
+    The same validation as the Media page; CSRF through the X-CSRFToken header.
+    201 with the item, or 400 with the message."""
+    storage_file = request.files.get("file")
+    if storage_file is None or not storage_file.filename:
+        return jsonify(error="Choose an image to upload."), 400
+    try:
+        item = upload(storage_file.filename, storage_file.read(), current_user,
+                      alt_text=request.form.get("alt_text", ""))
+    except MediaError as exc:
+        return jsonify(error=str(exc)), 400
+    return jsonify(_item_json(item)), 201
+
+
+@bp.route("/media/<int:item_id>/alt.json", methods=["POST"])
+def media_alt_json(item_id: int):
+    """Set an item's alt text from the editor (JSON ``{"alt_text": ...}``)."""
+    item = _get_item(item_id)
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict) or not isinstance(data.get("alt_text"), str):
+        return jsonify(error="Expected a JSON object with alt_text."), 400
+    try:
+        set_alt_text(item, data["alt_text"])
+    except MediaError as exc:
+        db.session.rollback()
+        return jsonify(error=str(exc)), 400
+    return jsonify(_item_json(item))
 
 
 @bp.route("/media/upload", methods=["POST"])

@@ -204,7 +204,8 @@ def _email_key(key: str, checked: CheckedImage) -> str:
     return f"{base}-email.{ext}"
 
 
-def _store(key: str, checked: CheckedImage, original_name: str, user_id: int | None) -> MediaItem:
+def _store(key: str, checked: CheckedImage, original_name: str, user_id: int | None,
+           alt_text: str = "") -> MediaItem:
     storage = get_storage()
     written: list[str] = []
     try:
@@ -219,7 +220,8 @@ def _store(key: str, checked: CheckedImage, original_name: str, user_id: int | N
         item = MediaItem(path=key, email_path=email_key, original_name=original_name[:300],
                          content_type=checked.content_type, size_bytes=len(checked.data),
                          width=checked.width, height=checked.height,
-                         sha256=hashlib.sha256(checked.data).hexdigest(), uploaded_by_id=user_id)
+                         sha256=hashlib.sha256(checked.data).hexdigest(), uploaded_by_id=user_id,
+                         alt_text=alt_text)
         db.session.add(item)
         db.session.commit()
         return item
@@ -232,13 +234,15 @@ def _store(key: str, checked: CheckedImage, original_name: str, user_id: int | N
         raise
 
 
-def upload(filename: str, data: bytes, user: object | None = None) -> MediaItem:
-    """Validate and store an uploaded image; raises MediaError with a message."""
+def upload(filename: str, data: bytes, user: object | None = None, alt_text: str = "") -> MediaItem:
+    """Validate and store an uploaded image (with its alt text, checked first so a
+    refused one stores nothing); raises MediaError with a message."""
     name = check_filename(filename)
+    alt = clean_alt_text(alt_text)
     checked = check_image(data)
     now = datetime.now(UTC)
     key, _ = _free_key(safe_stem(name), checked.ext, now)
-    return _store(key, checked, name, getattr(user, "id", None))
+    return _store(key, checked, name, getattr(user, "id", None), alt)
 
 
 def import_file(original_path: str, data: bytes) -> MediaItem:
@@ -258,8 +262,9 @@ def import_file(original_path: str, data: bytes) -> MediaItem:
     return _store(path, checked, path.rsplit("/", 1)[-1], None)
 
 
-def search(query: str = "") -> list[MediaItem]:
-    stmt = select(MediaItem).order_by(MediaItem.created_at.desc(), MediaItem.id.desc())
+def search(query: str = "", limit: int | None = None) -> list[MediaItem]:
+    """Newest first; ``query`` matches the path, original file name or alt text."""
+    stmt = select(MediaItem).order_by(MediaItem.created_at.desc(), MediaItem.id.desc()).limit(limit)
     query = (query or "").strip()
     if query:
         stmt = stmt.where(or_(MediaItem.path.icontains(query, autoescape=True),
@@ -274,11 +279,16 @@ def usages(item: MediaItem) -> list[Issue]:
     return list(db.session.scalars(stmt))
 
 
-def set_alt_text(item: MediaItem, alt_text: str) -> MediaItem:
+def clean_alt_text(alt_text: str) -> str:
+    """Alt text on one line with single spaces; MediaError when too long."""
     text = " ".join((alt_text or "").split())
     if len(text) > 500:
         raise MediaError("Keep the alt text under 500 characters.")
-    item.alt_text = text
+    return text
+
+
+def set_alt_text(item: MediaItem, alt_text: str) -> MediaItem:
+    item.alt_text = clean_alt_text(alt_text)
     db.session.commit()
     return item
 
@@ -300,6 +310,16 @@ def public_url(item: MediaItem) -> str:
     return get_storage().public_url(item.path)
 
 
+def _snippet_alt(item: MediaItem) -> str:
+    return (item.alt_text or "").replace("[", "").replace("]", "")
+
+
 def markdown_snippet(item: MediaItem) -> str:
-    alt = (item.alt_text or "").replace("[", "").replace("]", "")
-    return f"![{alt}]({public_url(item)})"
+    return f"![{_snippet_alt(item)}]({public_url(item)})"
+
+
+def site_markdown(item: MediaItem) -> str:
+    """The image as the editor inserts it: ``{{ site.github.url }}/images/...`` (the
+    archive's convention), so the text names neither host nor port; rendering and
+    preflight resolve it to the library item whatever BASE_URL is."""
+    return f"![{_snippet_alt(item)}]({{{{ site.github.url }}}}/{item.path})"

@@ -33,6 +33,7 @@ from app.sending.models import Send
 from app.sending.worker import Worker
 from app.subscribers.models import Subscriber, Subscription
 from tests.conftest import ARTIFACTS, CORPUS, browser_login, screenshot
+from tests.support.editor import replace_markdown
 
 pytestmark = pytest.mark.browser
 
@@ -94,7 +95,7 @@ def test_editor_to_inbox_to_unsubscribe(journey_app, live_server, browser, aws):
     page.goto(f"{base}/admin/issues/{seed_id}")
     body = page.input_value("#f-body")
     assert MISSING_IMAGE_LINE.search(body)
-    page.fill("#f-body", MISSING_IMAGE_LINE.sub(snippet, body))
+    replace_markdown(page, MISSING_IMAGE_LINE.sub(snippet, body))
     page.click("details.issue-meta summary")
     page.check("fieldset.issue-lists label:has-text('subscribers') input")
     page.keyboard.press("Control+s")
@@ -118,7 +119,7 @@ def test_editor_to_inbox_to_unsubscribe(journey_app, live_server, browser, aws):
     # 5. Replace the TODO: nothing left to fix.
     body = page.input_value("#f-body")
     assert TODO_LINE in body
-    page.fill("#f-body", body.replace(TODO_LINE, "Ryan asks who owns the code a model writes."))
+    replace_markdown(page, body.replace(TODO_LINE, "Ryan asks who owns the code a model writes."))
     page.keyboard.press("Control+s")
     page.wait_for_selector("#save-state.saved:has-text('Saved')")
     expect(page.locator("#placeholder-none")).to_be_visible()

@@ -13,6 +13,7 @@ from app.db import db
 from app.issues.models import Issue
 from app.media.models import MediaItem
 from tests.conftest import CORPUS, browser_login, screenshot
+from tests.support.editor import focus_editor
 
 pytestmark = pytest.mark.browser
 
@@ -55,8 +56,7 @@ def test_drop_upload_copy_snippet_insert_and_preview(live_server, page, users) -
     page.wait_for_selector(".copy-snippet:has-text('Copied')")
 
     page.goto(f"{live_server.url}/admin/issues/{issue_id}")
-    page.click("#f-body")
-    page.keyboard.press("Control+End")
+    focus_editor(page, at_end=True)
     page.keyboard.insert_text(snippet + "\n")
     preview = page.frame_locator("#preview-email")
     image = preview.locator(f"img[src$='{path}']")

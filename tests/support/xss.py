@@ -168,6 +168,7 @@ def admin_pages(h: Hostile) -> list[str]:
     return [
         "/admin/", "/admin/issues", f"/admin/issues/{h.issue_ids[0]}", f"/admin/issues/{h.issue_ids[1]}",
         f"/admin/issues/{h.issue_ids[2]}", f"/admin/issues/{h.issue_ids[0]}/revisions",
+        f"/admin/issues/{h.issue_ids[0]}/preview-window",
         f"/admin/events/issue/{h.issue_ids[0]}",
         "/admin/events", "/admin/events?tab=past", f"/admin/events/{h.event_ids[0]}/edit",
         f"/admin/events/{h.event_ids[1]}/edit", "/admin/media",

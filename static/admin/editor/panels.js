@@ -1,0 +1,86 @@
+// The side panel's placeholder and preflight lists. Each entry with a line is a button
+// that puts the cursor on its line and column (positions kept by problems.js).
+import { EditorView } from "../vendor/codemirror.js";
+import { anchorOf } from "./problems.js";
+import { shortenUrls } from "./text.js";
+
+function jumpButton(index, text, title) {
+  const button = document.createElement("button");
+  button.type = "button";
+  button.className = "link jump";
+  button.dataset.index = index;
+  button.textContent = text;
+  if (title) button.title = title;
+  return button;
+}
+
+function levelBadge(level) {
+  const badge = document.createElement("span");
+  badge.className = "level " + level;
+  badge.textContent = level;
+  return badge;
+}
+
+export class SidePanel {
+  constructor(view) {
+    this.view = view;
+    this.placeholders = document.getElementById("placeholder-list");
+    this.problems = document.getElementById("problem-list");
+    for (const list of [this.placeholders, this.problems]) {
+      list.addEventListener("click", (event) => {
+        const button = event.target.closest("button[data-index]");
+        if (button) this.jump(Number(button.dataset.index));
+      });
+    }
+  }
+
+  // What the server rendered into the page, in the shape of a preview answer.
+  static fromPage() {
+    const number = (value) => parseInt(value, 10) || 0;
+    return {
+      placeholders: Array.from(document.querySelectorAll("#placeholder-list button[data-line]")).map((b) => (
+        { line: number(b.dataset.line), col: number(b.dataset.col), text: b.dataset.text })),
+      problems: Array.from(document.querySelectorAll("#problem-list li[data-level]")).map((li) => (
+        { level: li.dataset.level, line: number(li.dataset.line), col: number(li.dataset.col), message: li.dataset.message })),
+    };
+  }
+
+  // Renders both lists; returns the {line, col} jump targets in data-index order.
+  render(placeholders, problems) {
+    const targets = [];
+    this.placeholders.replaceChildren(...placeholders.map((p) => {
+      const item = document.createElement("li");
+      item.append(jumpButton(targets.length, "line " + p.line + ": " + p.text));
+      targets.push({ line: p.line, col: p.col });
+      return item;
+    }));
+    document.getElementById("placeholder-count").textContent = placeholders.length;
+    document.getElementById("placeholder-none").hidden = placeholders.length > 0;
+    this.problems.replaceChildren(...problems.map((p) => {
+      const item = document.createElement("li");
+      item.className = p.level;
+      const short = shortenUrls(p.message);
+      const title = short !== p.message ? p.message : "";
+      item.append(levelBadge(p.level), " ");
+      if (p.line) {
+        item.append(jumpButton(targets.length, "line " + p.line + ": " + short, title));
+        targets.push({ line: p.line, col: p.col });
+      } else {
+        const text = document.createElement("span");
+        text.textContent = short;
+        if (title) text.title = title;
+        item.append(text);
+      }
+      return item;
+    }));
+    document.getElementById("problem-none").hidden = problems.length > 0;
+    return targets;
+  }
+
+  jump(index) {
+    const pos = anchorOf(this.view.state, index);
+    if (pos === undefined) return;
+    this.view.dispatch({ selection: { anchor: pos }, effects: EditorView.scrollIntoView(pos, { y: "center" }) });
+    this.view.focus();
+  }
+}

@@ -1,0 +1,70 @@
+// What the editor recognises in the text itself, on the client, as it is typed.
+// The placeholder rules are those of app/rendering/placeholders.py (keep them equal):
+// TODO/TODOS/TBD/FIXME in any case as whole words, an upper-case TK word, empty link
+// targets [x]() and [x](#); nothing inside a URL.
+const WORD = /(?<![A-Za-z0-9_])(todos?|tbd|fixme)(?![A-Za-z0-9_])/gi;
+const TK = /(?<![A-Za-z0-9_])(?:TK)+(?![A-Za-z0-9_])/g;
+const EMPTY_LINK = /\]\(\s*(?:#\s*)?\)/g;
+const URL = /(?:[a-zA-Z][a-zA-Z0-9+.-]*:\/\/|www\.|mailto:)[^\s)>\]"']+/g;
+
+// Jekyll's site variables and tags ({{ site.github.url }}, {% ... %}) and the events marker line.
+export const SITE_VARIABLE = /\{\{[^{}\n]*\}\}|\{%[^%\n]*%\}/g;
+export const EVENTS_LINE = /^\s*\[\[events\]\]\s*$/;
+
+function matches(pattern, text) {
+  pattern.lastIndex = 0;
+  return Array.from(text.matchAll(pattern));
+}
+
+// Placeholders in one line: [{from, to, code, text}] with offsets into the line.
+export function scanLine(text) {
+  if (!text) return [];
+  const urls = matches(URL, text).map((m) => [m.index, m.index + m[0].length]);
+  const inUrl = (position) => urls.some(([start, end]) => start <= position && position < end);
+  const found = [];
+  for (const pattern of [WORD, TK]) {
+    for (const m of matches(pattern, text)) {
+      if (!inUrl(m.index)) found.push({ from: m.index, to: m.index + m[0].length, code: "placeholder", text: m[0] });
+    }
+  }
+  for (const m of matches(EMPTY_LINK, text)) {
+    found.push({ from: m.index, to: m.index + m[0].length, code: "empty-link", text: m[0] });
+  }
+  return found.sort((a, b) => a.from - b.from);
+}
+
+// Why a placeholder blocks the send, in the words of the hover tooltip.
+export function placeholderReason(found) {
+  if (found.code === "empty-link") {
+    return "This link has no address yet. Sending is blocked until it gets one.";
+  }
+  const word = found.text.toUpperCase().startsWith("TK")
+    ? "“" + found.text + "” (to come) marks text still to be written."
+    : "“" + found.text + "” marks unfinished work.";
+  return word + " Sending is blocked until it is replaced.";
+}
+
+// Document position of a 1-based line and 1-based column as the server counts them
+// (Python counts code points, the editor UTF-16 units), clamped into the document.
+export function positionOf(doc, line, col) {
+  const number = Math.min(Math.max(1, line || 1), doc.lines);
+  const target = doc.line(number);
+  let offset = 0;
+  let points = Math.max(0, (col || 1) - 1);
+  while (points > 0 && offset < target.length) {
+    const code = target.text.codePointAt(offset);
+    offset += code > 0xffff ? 2 : 1;
+    points -= 1;
+  }
+  return target.from + Math.min(offset, target.length);
+}
+
+// A long URL inside a message, shortened to its last path segment (the full text goes
+// in a title): "http://host/images/2018/09/gan-1536758013486.png" -> "…/gan-1536758013486.png".
+export function shortenUrls(message, max = 40) {
+  return message.replace(/(?:[a-zA-Z][a-zA-Z0-9+.-]*:\/\/|\{\{[^}]*\}\})\S*|\S{50,}/g, (url) => {
+    if (url.length <= max) return url;
+    const last = url.replace(/[/?#]+$/, "").split("/").pop();
+    return "…/" + (last.length > max - 2 ? last.slice(0, max - 14) + "…" + last.slice(-12) : last);
+  });
+}
