@@ -16,7 +16,7 @@ from app.db import db
 from app.issues import lifecycle
 from app.issues.jekyll_import import import_jekyll, sources_from_upload
 from app.issues.models import Issue
-from app.issues.rendering import preflight, render
+from app.issues.rendering import preflight, readers_view, render
 from app.issues.service import (
     MAX_ID,
     ConflictError,
@@ -197,11 +197,8 @@ def issues_preview():
 def issues_preview_window(issue_id: int):
     """The email preview in a window of its own at real email width. It shows the
     saved version; the editor that opened it posts every newer preview to it."""
-    from app.rendering.render import render_issue
-
     issue = db.get_or_404(Issue, issue_id)
-    rendered = render_issue(issue)
-    html = rendered.email_html.replace(rendered.unsubscribe_placeholder, "#unsubscribe-preview")
+    html = readers_view(issue).filled("email", {"unsubscribe": "#unsubscribe-preview"}, html=True)
     return render_template("admin/issues/preview_window.html", issue=issue, email_html=html)
 
 

@@ -25,7 +25,7 @@ from app.rendering.render import RenderedIssue, render_issue
 from app.settings import get_setting
 
 __all__ = ["brand", "context_for", "freeze", "frozen", "preflight", "reference_time", "render",
-           "section_events", "section_heading", "section_markdown", "web_html"]
+           "readers_view", "section_events", "section_heading", "section_markdown", "web_html"]
 
 
 def reference_time(issue: Issue, now: datetime | None = None) -> datetime:
@@ -119,6 +119,14 @@ def frozen(row: Rendering, slug: str) -> RenderedIssue:
     return RenderedIssue(slug=slug, subject=row.subject, preheader=row.preheader, email_html=row.email_html,
                          text=row.text, web_html=row.web_html, web_url=row.web_url, nonce=row.nonce,
                          links=tuple(row.links or ()), key=row.key)
+
+
+def readers_view(issue: Issue) -> RenderedIssue:
+    """What readers get (or will get): the frozen rendering of an approved,
+    scheduled or sent issue, else the draft rendered now (no open pixel)."""
+    if issue.approved_rendering is not None:
+        return frozen(issue.approved_rendering, issue.slug)
+    return render(issue, track_opens=False)
 
 
 def web_html(issue: Issue) -> str:
