@@ -18,13 +18,15 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     app_config.load(app, config)
 
-    from app import db, errors, mail, models, security
+    from app import db, errors, jobs, mail, models, security
     from app.auth import init_app as init_auth
+    from app.job_handlers import PERIODIC, handlers
 
     assert models.__all__  # every domain's models registered, so Alembic sees the whole schema
 
     db.init_app(app)
     mail.init_app(app)
+    jobs.init_app(app, handlers(), PERIODIC)
     security.init_app(app)
     init_auth(app)
     errors.init_app(app)

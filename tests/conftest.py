@@ -303,3 +303,31 @@ def axe_page(browser: Any) -> Iterator[Any]:
     page.js_errors = errors  # type: ignore[attr-defined]
     yield page
     context.close()
+
+
+@pytest.fixture
+def job_loop(app: Flask) -> Iterator[None]:
+    """The worker's job loop running beside a live server, as ``pressroom worker`` would."""
+    import threading
+
+    from app.jobs.loop import JobLoop
+
+    stop = threading.Event()
+    loop = JobLoop(app, "test-job-loop", stop, poll=0.1)
+    loop.start()
+    yield
+    stop.set()
+    loop.join(timeout=10)
+
+
+def eventually(check: Any, timeout: float = 10.0) -> Any:
+    """Poll ``check()`` until it returns something truthy (work done by a background loop)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        db.session.expire_all()
+        result = check()
+        if result or time.monotonic() > deadline:
+            return result
+        time.sleep(0.05)

@@ -13,6 +13,7 @@ from app.subscribers.lists import create_list, find_list
 from app.subscribers.models import Subscriber, Subscription
 from app.subscribers.service import add_subscriber
 from app.subscribers.suppression import suppress
+from tests.support.jobs import run_jobs
 from tests.test_signup import mails
 
 LONG = "x" * 10_000
@@ -67,6 +68,7 @@ def test_duplicates_across_batches_and_pending_mails(app, monkeypatch):
     monkeypatch.setattr(module, "BATCH_ROWS", 2)
     data = b"email,name\na@example.com,A\nb@example.com,B\nc@example.com,C\nA@example.com,again\n"
     result = import_csv(io.BytesIO(data), "Brand New", "pending")
+    run_jobs(app)
     assert find_list("Brand New") is not None
     assert (result.imported, result.duplicates) == (3, 1)
     assert [r for r, _ in result.errors] == [5]

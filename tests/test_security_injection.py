@@ -24,6 +24,7 @@ from app.mail.transactional import send_transactional
 from app.rendering.message import HeaderInjectionError, Recipient, build_message, prepare_issue_message
 from app.subscribers.lists import ListError, create_list
 from app.subscribers.service import add_subscriber
+from tests.support.jobs import run_jobs
 
 
 def _prepare(issue, sender=None):  # noqa: ANN001,ANN202
@@ -137,6 +138,7 @@ def test_confirmation_mail_with_hostile_names_has_no_extra_header(app, client, a
         set_setting("newsletter_name", attack)
     response = client.post("/subscribe", data={"email": "new@example.com", "name": attack,
                                                "list": str(mailing.id)})
+    run_jobs(app)
     assert response.status_code < 500
     if not storable:
         assert response.status_code == 400
@@ -145,6 +147,7 @@ def test_confirmation_mail_with_hostile_names_has_no_extra_header(app, client, a
     set_setting("newsletter_name", "Pressroom News")
     client.post("/subscribe", data={"email": "second@example.com", "list": str(mailing.id),
                                     "name": attack if storable else "Second"})
+    run_jobs(app)
     sent = _outbox_messages(app)
     assert sent, "a harmless newsletter name must still produce the confirmation"
     for message in sent:
@@ -420,6 +423,7 @@ def test_nul_in_uploaded_files_and_their_names_is_handled(app, admin_client):
         "file": (io.BytesIO(b"email,name\na@example.com,A\x00B\nb@example.com,Bea\n"), "x.csv"),
         "list_name": "Imported", "status": "active"})
     assert csv_upload.status_code == 302
+    run_jobs(app)
     assert find_subscriber("a@example.com") is None and find_subscriber("b@example.com") is not None
     for path, field, name in [("/admin/subscribers/import", "file", "x\x00.csv"),
                               ("/admin/issues/import", "files", "2020-01-02-y\x00-public.md")]:

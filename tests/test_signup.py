@@ -14,6 +14,7 @@ from app.db import db
 from app.subscribers.lists import create_list
 from app.subscribers.models import Subscriber, Subscription
 from app.subscribers.suppression import suppress
+from tests.support.jobs import run_jobs
 
 
 def outbox(app) -> Path:
@@ -53,6 +54,7 @@ def test_signup_confirm_activates_and_replay_is_refused(app, client, news):
     page = client.get("/subscribe")
     assert page.status_code == 200 and b'name="website"' in page.data
     response = client.post("/subscribe", data={"email": "  Reader@Example.COM ", "name": "Rea Der"})
+    run_jobs(app)
     assert response.status_code == 200
     assert subscription("reader@example.com").status == "pending"
     [message] = mails(app)
@@ -80,6 +82,7 @@ def test_old_confirm_link_cannot_resubscribe_after_unsubscribe(app, client, news
     from app.subscribers.service import unsubscribe
 
     client.post("/subscribe", data={"email": "a@example.com"})
+    run_jobs(app)
     path = confirm_path(mails(app)[0])
     subscriber = db.session.scalar(select(Subscriber).where(Subscriber.email == "a@example.com"))
     unsubscribe(subscriber, news)
@@ -90,6 +93,7 @@ def test_old_confirm_link_cannot_resubscribe_after_unsubscribe(app, client, news
 
 def test_expired_confirm_link(app, client, news):
     client.post("/subscribe", data={"email": "late@example.com"})
+    run_jobs(app)
     path = confirm_path(mails(app)[0])
     app.config["CONFIRM_TOKEN_MAX_AGE"] = -1
     response = client.get(path)
@@ -99,13 +103,17 @@ def test_expired_confirm_link(app, client, news):
 
 def test_existing_address_looks_like_a_new_one(app, client, news):
     fresh = client.post("/subscribe", data={"email": "new@example.com"})
+    run_jobs(app)
     app.config["SIGNUP_ADDRESS_INTERVAL"] = 0
     client.post("/subscribe", data={"email": "old@example.com"})
+    run_jobs(app)
     client.post(confirm_path(mails(app)[-1]))
     assert subscription("old@example.com").status == "active"
     again = client.post("/subscribe", data={"email": "old@example.com"})
+    run_jobs(app)
     suppress("gone@example.com", "complaint")
     blocked = client.post("/subscribe", data={"email": "gone@example.com"})
+    run_jobs(app)
     for other in (again, blocked):
         assert other.status_code == fresh.status_code
         assert strip_csrf(other.get_data(as_text=True)) == strip_csrf(fresh.get_data(as_text=True))
@@ -120,11 +128,14 @@ def test_honeypot_invalid_address_and_list_choice(app, client, news):
     create_list("Events", public=True)
     bot = client.post("/subscribe", data={"email": "bot@example.com", "website": "http://spam",
                                           "list": [str(news.id)]})
+    run_jobs(app)
     assert bot.status_code == 200
     assert db.session.scalar(select(Subscriber)) is None and mails(app) == []
     bad = client.post("/subscribe", data={"email": "not-an-address", "list": [str(news.id)]})
+    run_jobs(app)
     assert bad.status_code == 400 and b"not a valid email" in bad.data
     nolist = client.post("/subscribe", data={"email": "x@example.com"})
+    run_jobs(app)
     assert nolist.status_code == 400
     page = client.get("/subscribe").get_data(as_text=True)
     assert page.count('name="list"') == 2
@@ -133,6 +144,7 @@ def test_honeypot_invalid_address_and_list_choice(app, client, news):
 def test_per_address_rate_limit_sends_one_mail(app, client, news):
     for _ in range(3):
         assert client.post("/subscribe", data={"email": "hammer@example.com"}).status_code == 200
+        run_jobs(app)
     assert len(mails(app)) == 1
 
 

@@ -9,6 +9,7 @@ from app.db import db, utcnow
 from app.subscribers import service, suppression
 from app.subscribers.lists import create_list
 from app.subscribers.models import Subscriber, Subscription, Suppression
+from tests.support.jobs import run_jobs
 
 
 def _once_none(monkeypatch, module, name: str) -> None:
@@ -28,6 +29,7 @@ def test_concurrent_signup_of_a_new_address_gets_the_normal_page(app, client, mo
     db.session.commit()
     _once_none(monkeypatch, service, "find_subscriber")
     response = client.post("/subscribe", data={"email": "race@example.com", "list": str(news.id)})
+    run_jobs(app)
     assert response.status_code == 200
     assert db.session.scalar(select(func.count()).select_from(Subscriber)) == 1
     assert db.session.scalar(select(Subscription.status)) == "pending"

@@ -23,6 +23,7 @@ from app.admin import bp
 from app.auth import admin_required
 from app.db import db
 from app.subscribers import browse
+from app.subscribers.confirmations import ConfirmationCapReached
 from app.subscribers.csv_export import export_rows
 from app.subscribers.csv_import import CsvImportError
 from app.subscribers.imports import job_status, start_import
@@ -67,8 +68,10 @@ def subscribers_add():
     try:
         form = request.form
         subscriber = add_subscriber(form.get("email", ""), form.get("name", ""), mailing_list,
-                                    form.get("status", "active"), source=f"admin:{current_user.email}")
-    except SubscriberError as exc:
+                                    form.get("status", "active"), source=f"admin:{current_user.email}",
+                                    user_id=current_user.id)
+    except (SubscriberError, ConfirmationCapReached) as exc:
+        db.session.rollback()
         flash(str(exc), "error")
         return redirect(url_for("admin.subscribers"))
     flash(f"{subscriber.email} added to {mailing_list.name}.", "success")
@@ -117,7 +120,9 @@ def subscribers_import():
         try:
             job = start_import(request.files.get("file"), request.form.get("list_name", ""),
                                request.form.get("status", "active"), current_user.id)
+            db.session.commit()
         except (CsvImportError, ListError) as exc:
+            db.session.rollback()
             flash(str(exc), "error")
             return render_template("admin/subscribers/import.html", lists=browse.all_lists()), 400
         return redirect(url_for("admin.subscribers_import_status", job_id=job.id))

@@ -53,6 +53,7 @@ def subscribe():
         chosen = [int(v) for v in request.form.getlist("list") if v.isdigit()]
     try:
         signup(request.form.get("email", ""), request.form.get("name", ""), chosen)
+        db.session.commit()
     except SubscriberError as exc:
         return render_template("public/subscribe.html", lists=lists, form=request.form, error=str(exc)), 400
     return render_template("public/subscribe_done.html")

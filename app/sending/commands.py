@@ -73,15 +73,31 @@ def send_command(slug: str, list_names: tuple[str, ...], at: str | None) -> None
 
 
 @click.command("worker")
-@click.option("--once", is_flag=True, help="Deliver everything due, then exit (for cron).")
+@click.option("--once", is_flag=True, help="Run every due job and deliver everything due, then exit (for cron).")
 @click.option("--threads", type=int, default=None, help="Parallel requests (default SEND_THREADS).")
 def worker_command(once: bool, threads: int | None) -> None:
-    """Run due sends and deliver queued messages until SIGTERM."""
+    """Run due sends, deliver queued messages and run background jobs until SIGTERM."""
+    import threading
+
+    from app.jobs.loop import JobLoop, run_jobs_once
     from app.sending.worker import run_worker
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    worker, sent = run_worker(app, once=once, threads=threads)
+    if once:
+        ran = run_jobs_once(app, "once")
+        worker, sent = run_worker(app, once=True, threads=threads)
+        ran += run_jobs_once(app, worker.id)
+        click.echo(f"worker {worker.id}: {sent} messages sent, {ran} jobs run")
+        return
+    stop = threading.Event()
+    jobs = JobLoop(app, f"jobs-{id(stop):x}", stop)
+    jobs.start()
+    try:
+        worker, sent = run_worker(app, threads=threads)
+    finally:
+        stop.set()
+        jobs.join(timeout=30)
     click.echo(f"worker {worker.id}: {sent} messages sent")
 
 

@@ -50,7 +50,6 @@ from app.sending.pacing import Pacer
 from app.subscribers.models import Subscriber, Subscription
 from app.subscribers.suppression import reachable
 
-RETENTION_INTERVAL_SECONDS = 3600
 log = logging.getLogger(__name__)
 
 MAX_TRANSIENT_ATTEMPTS = 8
@@ -82,7 +81,6 @@ class Worker:
         self.composers: dict[int, Composer] = {}
         self.list_ids: dict[int, list[int]] = {}
         self._next_housekeeping = 0.0
-        self._next_retention = 0.0
         self._next_renewal = 0.0
         self.sent = 0
 
@@ -203,12 +201,6 @@ class Worker:
                 self._halt(due, f"Could not start: {exc}")
         self._finish_sends()
         self.pacer.refresh_quota()
-        if now >= self._next_retention:
-            # Per-recipient events past the retention period become daily counts.
-            self._next_retention = now + RETENTION_INTERVAL_SECONDS
-            from app.reports.retention import apply_retention
-
-            apply_retention()
 
     def _halt(self, send_id: int, reason: str) -> None:
         """Pause a send this worker cannot process, with the reason for the admin."""

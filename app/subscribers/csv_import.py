@@ -27,6 +27,7 @@ from sqlalchemy import Connection, DateTime, bindparam, text
 
 from app.db import db, utcnow
 from app.errors import InvalidInput
+from app.subscribers.confirmations import request_confirmations
 from app.subscribers.lists import get_or_create_list
 from app.subscribers.models import MailingList
 from app.subscribers.suppression import email_hash, normalise_email
@@ -130,7 +131,7 @@ def _show(value: str) -> str:
 
 
 def import_csv(stream: BinaryIO, list_name: str, status: str = "active", *, tag: str | None = None,
-               progress: Callable[[ImportResult], None] | None = None) -> ImportResult:
+               progress: Callable[[ImportResult], None] | None = None, user_id: int | None = None) -> ImportResult:
     """Import subscribers from a CSV byte stream into the list (created when
     missing). ``active``: consent recorded elsewhere; ``pending``: each new
     subscription gets a confirmation email."""
@@ -156,7 +157,7 @@ def import_csv(stream: BinaryIO, list_name: str, status: str = "active", *, tag:
     batch: dict[str, tuple[int, str, str]] = {}
     if columns is None:  # no header: the first row is already an address
         columns, first_data = {"email": 0, "name": 1}, header
-    writer = _BatchWriter(mailing_list, status, tag)
+    writer = _BatchWriter(mailing_list, status, tag, user_id)
 
     def handle(line: int, cells: list[str]) -> None:
         if not any(cell.strip() for cell in cells):
@@ -232,8 +233,8 @@ def _name(cells: list[str], columns: dict[str, int]) -> str:
 class _BatchWriter:
     """Writes one batch per transaction on its own connection."""
 
-    def __init__(self, mailing_list: MailingList, status: str, tag: str) -> None:
-        self.list_id, self.status, self.tag = mailing_list.id, status, tag
+    def __init__(self, mailing_list: MailingList, status: str, tag: str, user_id: int | None) -> None:
+        self.list_id, self.status, self.tag, self.user_id = mailing_list.id, status, tag, user_id
         self.postgres = db.engine.dialect.name == "postgresql"
         # Typed parameters: the same datetime encoding as the ORM on both databases.
         self.times = [bindparam(n, type_=DateTime()) for n in ("now", "confirmed", "requested")]
@@ -343,15 +344,10 @@ class _BatchWriter:
         return suppressed, on_list, new_pending
 
     def _send_confirmations(self, rows: list[tuple[int, str]]) -> None:
-        from app.subscribers.mail import send_confirmation
-        from app.subscribers.models import Subscriber, Subscription
-
-        for subscriber_id, _address in rows:
-            subscriber = db.session.get(Subscriber, subscriber_id)
-            subscription = db.session.get(Subscription, (subscriber_id, self.list_id))
-            if subscriber is not None and subscription is not None:
-                send_confirmation(subscriber, [subscription])
-        db.session.expire_all()
+        """New pending subscriptions get their confirmation from the worker, within
+        the importing user's hourly cap (this batch's rows are committed already)."""
+        request_confirmations([subscriber_id for subscriber_id, _ in rows], self.list_id, self.user_id)
+        db.session.commit()
 
 
 def errors_json(result: ImportResult) -> str:

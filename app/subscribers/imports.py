@@ -1,38 +1,34 @@
-"""Admin CSV imports as job rows: the upload is saved to the instance folder,
-imported in a background thread (small files inline), and its progress and
-outcome recorded on a ``SubscriberImport`` row that the admin page polls.
+"""Admin CSV imports as jobs: the upload is stored in the database before the
+request returns, and ``pressroom worker`` imports it, recording progress and
+outcome on a ``SubscriberImport`` row that the admin page polls. A web
+process killed right after the upload loses nothing.
 
-A job interrupted by a restart stays ``running`` with its last progress; the
-rows already written are complete (one transaction per batch), so importing
-the same file again finishes it (existing addresses count as "already")."""
+Imports are safe to run again (one transaction per batch; existing addresses
+count as "already"), so a worker that dies mid-import leaves a job that the
+next worker finishes."""
 
 from __future__ import annotations
 
+import io
 import json
-import threading
-import uuid
-from pathlib import Path
+from collections.abc import Iterator
+from typing import Any
 
-from flask import Flask, current_app
+from flask import current_app
 from werkzeug.datastructures import FileStorage
 
 from app.db import db, utcnow
+from app.jobs import JobContext, enqueue, read_upload, store_upload
+from app.jobs.models import Upload
 from app.subscribers.csv_import import MAX_REPORTED_ERRORS, CsvImportError, ImportResult, import_csv
 from app.subscribers.lists import ListError, find_list, slugify
-from app.subscribers.models import SubscriberImport
+from app.subscribers.models import ImportState, SubscriberImport
 
-INLINE_MAX_BYTES = 256 * 1024  # below this the request waits for the result
-_threads: dict[int, threading.Thread] = {}
-
-
-def _upload_dir() -> Path:
-    folder = Path(current_app.instance_path) / "imports"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+MAX_UPLOAD_BYTES = 512 * 1024 * 1024
 
 
-def start_import(upload: FileStorage, list_name: str, status: str, user_id: int | None) -> SubscriberImport:
-    """Save the upload and run the import (inline when small, else in a thread)."""
+def start_import(upload: FileStorage | None, list_name: str, status: str, user_id: int | None) -> SubscriberImport:
+    """Store the upload and queue its import (flushed; the caller commits)."""
     list_name = " ".join((list_name or "").split())
     if not list_name or not slugify(list_name):
         raise CsvImportError("Choose a list or type the name of a new one.")
@@ -40,73 +36,81 @@ def start_import(upload: FileStorage, list_name: str, status: str, user_id: int 
         raise CsvImportError("Status must be active or pending.")
     if upload is None or not upload.filename:
         raise CsvImportError("Choose a CSV file to upload.")
-    path = _upload_dir() / f"{uuid.uuid4().hex}.csv"
-    upload.save(path)
+    limit = int(current_app.config.get("IMPORT_MAX_BYTES", MAX_UPLOAD_BYTES))
+    try:
+        stored = store_upload(upload.stream, upload.filename, "text/csv", user_id, max_bytes=limit)
+    except ValueError as exc:
+        raise CsvImportError(f"The file is too large ({exc}); import it with `pressroom subscribers import`.") \
+            from exc
     existing = find_list(list_name)
     job = SubscriberImport(filename=(upload.filename or "")[:300], subscription_status=status,
-                           total_bytes=path.stat().st_size, created_by_id=user_id,
+                           total_bytes=stored.size, created_by_id=user_id,
                            list_id=existing.id if existing else None, list_name=list_name[:200])
     db.session.add(job)
-    db.session.commit()
-    limit = int(current_app.config.get("IMPORT_INLINE_MAX_BYTES", INLINE_MAX_BYTES))
-    if job.total_bytes <= limit:
-        run_import(job.id, path, list_name)
-        db.session.refresh(job)
-    else:
-        app = current_app._get_current_object()  # type: ignore[attr-defined]
-        thread = threading.Thread(target=_run_in_app, args=(app, job.id, path, list_name),
-                                  name=f"subscriber-import-{job.id}", daemon=True)
-        _threads[job.id] = thread
-        thread.start()
+    db.session.flush()
+    queued = enqueue("subscribers.import", {"import": job.id, "upload": stored.id}, created_by_id=user_id,
+                     max_attempts=3)
+    assert queued is not None
+    job.job_id = queued.id
     return job
 
 
-def _run_in_app(app: Flask, job_id: int, path: Path, list_name: str) -> None:
-    with app.app_context():
-        try:
-            run_import(job_id, path, list_name)
-        finally:
-            db.session.remove()
+class _UploadStream(io.RawIOBase):
+    """An upload's chunks as a readable byte stream (one chunk in memory)."""
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self.chunks, self.buffer = chunks, b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, target: Any) -> int:
+        while not self.buffer:
+            self.buffer = next(self.chunks, b"")
+            if not self.buffer:
+                return 0
+        size = min(len(target), len(self.buffer))
+        target[:size], self.buffer = self.buffer[:size], self.buffer[size:]
+        return size
 
 
-def wait(job_id: int, timeout: float = 60) -> None:
-    """For tests and the CLI: block until a background import finished."""
-    thread = _threads.pop(job_id, None)
-    if thread is not None:
-        thread.join(timeout)
-
-
-def run_import(job_id: int, path: Path, list_name: str) -> None:
-    job = db.session.get(SubscriberImport, job_id)
+def run_import_job(context: JobContext) -> dict[str, Any]:
+    """The job: import the stored upload into the list, then delete the upload."""
+    import_id, upload_id = int(context.payload["import"]), int(context.payload["upload"])
+    job = db.session.get(SubscriberImport, import_id)
     if job is None:
-        return
-    job.state = "running"
+        return {"skipped": "the import record is gone"}
+    job.state = ImportState.RUNNING
     db.session.commit()
 
     def progress(result: ImportResult) -> None:
-        _record(job_id, result, "running")
+        _record(import_id, result, ImportState.RUNNING)
+        context.progress(result.bytes_read, job.total_bytes)
 
     try:
-        with path.open("rb") as stream:
-            result = import_csv(stream, list_name, job.subscription_status, tag=f"import:{job_id}",
-                                progress=progress)
+        stream = io.BufferedReader(_UploadStream(read_upload(upload_id)), 1 << 16)
+        result = import_csv(stream, job.list_name, job.subscription_status, tag=f"import:{import_id}",
+                            progress=progress, user_id=job.created_by_id)
     except (CsvImportError, ListError) as exc:
         db.session.rollback()
-        _finish(job_id, "failed", str(exc))
-    except Exception:
-        db.session.rollback()
-        current_app.logger.exception("subscriber import %s failed", job_id)
-        _finish(job_id, "failed", "The import stopped on an unexpected error (logged). Rows written "
-                                  "before it are complete; importing the file again finishes the job.")
-    else:
-        _record(job_id, result, "done")
-        _finish(job_id, "done", result.summary())
-    finally:
-        path.unlink(missing_ok=True)
+        _finish(import_id, ImportState.FAILED, str(exc))
+        _delete_upload(upload_id)
+        return {"failed": str(exc)}
+    _record(import_id, result, ImportState.DONE)
+    _finish(import_id, ImportState.DONE, result.summary())
+    _delete_upload(upload_id)
+    return {"rows": result.rows, "imported": result.imported}
 
 
-def _record(job_id: int, result: ImportResult, state: str) -> None:
-    job = db.session.get(SubscriberImport, job_id)
+def _delete_upload(upload_id: int) -> None:
+    upload = db.session.get(Upload, upload_id)
+    if upload is not None:
+        db.session.delete(upload)   # its chunks go with it (ON DELETE CASCADE)
+        db.session.commit()
+
+
+def _record(import_id: int, result: ImportResult, state: ImportState) -> None:
+    job = db.session.get(SubscriberImport, import_id)
     if job is None:
         return
     job.state = state
@@ -117,24 +121,24 @@ def _record(job_id: int, result: ImportResult, state: str) -> None:
     db.session.commit()
 
 
-def _finish(job_id: int, state: str, message: str) -> None:
-    job = db.session.get(SubscriberImport, job_id)
+def _finish(import_id: int, state: ImportState, message: str) -> None:
+    job = db.session.get(SubscriberImport, import_id)
     if job is None:
         return
     mailing_list = find_list(job.list_name) if job.list_id is None else None
     if mailing_list is not None:
         job.list_id = mailing_list.id
     job.state, job.message, job.finished_at = state, message, utcnow()
-    if state == "done":
+    if state == ImportState.DONE:
         job.bytes_read = job.total_bytes
     db.session.commit()
 
 
-def job_status(job: SubscriberImport) -> dict:
+def job_status(job: SubscriberImport) -> dict[str, Any]:
     """What the progress poller needs (JSON)."""
     return {"id": job.id, "state": job.state, "bytes_read": job.bytes_read, "total_bytes": job.total_bytes,
             "percent": min(100, job.bytes_read * 100 // job.total_bytes) if job.total_bytes else 100,
             "rows": job.rows, "imported": job.imported, "already": job.already,
             "suppressed": job.suppressed, "duplicates": job.duplicates, "invalid": job.invalid,
-            "message": job.message if job.state in ("done", "failed") else "",
+            "message": job.message if job.state in (ImportState.DONE, ImportState.FAILED) else "",
             "errors": json.loads(job.errors or "[]")[:200]}

@@ -1,6 +1,9 @@
 """The transactional mails of the subscription flow (confirm, already
-subscribed). Sent after the database commit; a transport failure is logged,
-never shown, so signup responses stay identical."""
+subscribed), sent by the worker. A transport failure is logged, never shown.
+
+They carry no text an editor chose beyond a list's name, cut to
+:data:`LIST_NAME_LIMIT` characters: whoever can create a list or import
+addresses must not be able to mail arbitrary prose to strangers."""
 
 from __future__ import annotations
 
@@ -9,30 +12,38 @@ from collections.abc import Sequence
 from flask import current_app
 
 from app.mail import HeaderInjectionError, TransportError
+from app.mail.message import strip_line_breaks
 from app.mail.transactional import send_transactional
+from app.settings import get_setting
+from app.subscribers.confirm_links import confirm_url
 from app.subscribers.models import MailingList, Subscriber, Subscription
+
+LIST_NAME_LIMIT = 60
+
+
+def list_label(mailing_list: MailingList) -> str:
+    """A list's name as a subscriber-facing mail may show it (one line, capped)."""
+    name = strip_line_breaks(mailing_list.name)
+    return name if len(name) <= LIST_NAME_LIMIT else name[:LIST_NAME_LIMIT - 1].rstrip() + "…"
+
+
+def _names(lists: Sequence[MailingList]) -> str:
+    return ", ".join(f"“{list_label(m)}”" for m in lists)
 
 
 def _newsletter_name() -> str:
-    try:
-        from app.settings import get_setting
-
-        return get_setting("newsletter_name") or current_app.config["NEWSLETTER_NAME"]
-    except Exception:  # settings table unavailable (e.g. mid-migration): fall back to config
-        return current_app.config["NEWSLETTER_NAME"]
+    return strip_line_breaks(str(get_setting("newsletter_name") or current_app.config["NEWSLETTER_NAME"]))[:100]
 
 
 def _send(to: str, subject: str, text: str) -> None:
     try:
         send_transactional(to, subject, text)
-    except (TransportError, OSError, HeaderInjectionError):  # e.g. a newsletter name with a line break
+    except (TransportError, OSError, HeaderInjectionError):
         current_app.logger.exception("could not send %r to a subscriber", subject)
 
 
 def send_confirmation(subscriber: Subscriber, pending: Sequence[Subscription]) -> None:
-    from app.subscribers.service import confirm_url
-
-    names = ", ".join(s.list.name for s in pending)
+    names = _names([s.list for s in pending])
     max_days = int(current_app.config.get("CONFIRM_TOKEN_MAX_AGE") or 0) // 86400 or 1
     text = (f"Hello,\n\nSomeone (hopefully you) asked to subscribe this address to {names}.\n\n"
             f"Confirm your subscription by opening this link:\n\n{confirm_url(subscriber.id, pending)}\n\n"
@@ -42,8 +53,7 @@ def send_confirmation(subscriber: Subscriber, pending: Sequence[Subscription]) -
 
 
 def send_already_subscribed(subscriber: Subscriber, lists: Sequence[MailingList]) -> None:
-    names = ", ".join(m.name for m in lists)
-    text = (f"Hello,\n\nSomeone (hopefully you) asked to subscribe this address to {names}.\n\n"
+    text = (f"Hello,\n\nSomeone (hopefully you) asked to subscribe this address to {_names(lists)}.\n\n"
             "You are already subscribed, so nothing changed. If you did not ask for this, "
             "you can ignore this email.\n")
     _send(subscriber.email, f"You're already subscribed to {_newsletter_name()}", text)

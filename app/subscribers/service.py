@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
@@ -19,14 +19,18 @@ from sqlalchemy.exc import IntegrityError
 
 from app.db import db, utcnow
 from app.errors import InvalidInput
+from app.jobs import enqueue
+from app.subscribers.confirm_links import confirm_serializer as _confirm_serializer
+from app.subscribers.confirm_links import stamp
+from app.subscribers.confirmations import recently_mailed, request_confirmations
+from app.subscribers.mail import send_already_subscribed, send_confirmation
 from app.subscribers.models import MailingList, Subscriber, Subscription, Suppression
 from app.subscribers.suppression import email_hash, is_suppressed, normalise_email, suppress
 from app.tokens import read_unsubscribe_token, unsubscribe_token
 
-CONFIRM_SALT = "pressroom.confirm.v1"
+MAX_ID = 2**31 - 1
 RESUBSCRIBE_SALT = "pressroom.resubscribe.v1"
 RESUBSCRIBE_MAX_AGE = 30 * 24 * 3600
-_EPOCH = datetime(1970, 1, 1)
 
 
 class SubscriberError(InvalidInput):
@@ -59,11 +63,6 @@ def clean_name(name: str | None) -> str:
     return name
 
 
-def stamp(moment: datetime) -> int:
-    """A datetime as integer microseconds: exact in tokens and in both databases."""
-    return (moment.replace(tzinfo=None) - _EPOCH) // timedelta(microseconds=1)
-
-
 def find_subscriber(email: str) -> Subscriber | None:
     return db.session.scalar(select(Subscriber).where(Subscriber.email == normalise_email(email)))
 
@@ -73,22 +72,6 @@ def _subscription(subscriber_id: int, list_id: int) -> Subscription | None:
 
 
 # --- double opt-in ---------------------------------------------------------------
-
-def _confirm_serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=CONFIRM_SALT)
-
-
-def confirm_token(subscriber_id: int, subscriptions: Iterable[Subscription]) -> str:
-    """Bound to each subscription's ``requested_at``: once confirmed, or after an
-    unsubscribe or a new request, the token matches nothing any more."""
-    pairs = [[s.list_id, stamp(s.requested_at or s.created_at)] for s in subscriptions]
-    return _confirm_serializer().dumps([subscriber_id, pairs])
-
-
-def confirm_url(subscriber_id: int, subscriptions: Iterable[Subscription]) -> str:
-    base = current_app.config["BASE_URL"].rstrip("/")
-    return f"{base}/confirm/{confirm_token(subscriber_id, subscriptions)}"
-
 
 def _pending_for_token(token: str) -> list[Subscription]:
     """The pending subscriptions a confirmation token was issued for (read only)."""
@@ -136,14 +119,33 @@ def confirm(token: str) -> list[MailingList]:
 
 
 def signup(email: str, name: str, list_ids: Iterable[int]) -> None:
-    """Public signup. Returns nothing either way: known, unknown, suppressed and
-    rate-limited addresses are indistinguishable to the caller."""
+    """Public signup: the address and lists are checked here, the rest happens
+    in a job (:func:`process_signup`). The request does the same work whether
+    the address is new, known, suppressed or hammered, so neither the page nor
+    its timing tells them apart. Flushes; the caller commits."""
+    address = validate_address(email)
+    name = clean_name(name)
+    _public_lists(list_ids)
+    enqueue("subscribers.signup", {"email": address, "name": name, "lists": sorted(set(list_ids))},
+            max_attempts=5)
+
+
+def _public_lists(list_ids: Iterable[int]) -> list[MailingList]:
+    wanted = {i for i in list_ids if 0 < i <= MAX_ID}
+    lists = list(db.session.scalars(select(MailingList).where(MailingList.id.in_(wanted),
+                                                              MailingList.public.is_(True))))
+    if not lists or len(lists) != len(set(list_ids)):
+        raise SubscriberError("Choose a newsletter to subscribe to.")
+    return lists
+
+
+def process_signup(email: str, name: str, list_ids: Iterable[int]) -> None:
+    """The signup itself (run by the worker; commits)."""
     try:
         _signup(email, name, list_ids)
     except IntegrityError:
-        # The same new address submitted twice at once: the other request
-        # inserted the subscriber (or subscription) first. Once more, it now
-        # exists, so the outcome (and the page) is the same as for a known address.
+        # The same new address submitted twice at once: the other job inserted
+        # the subscriber (or subscription) first. Once more: it now exists.
         db.session.rollback()
         _signup(email, name, list_ids)
 
@@ -151,11 +153,10 @@ def signup(email: str, name: str, list_ids: Iterable[int]) -> None:
 def _signup(email: str, name: str, list_ids: Iterable[int]) -> None:
     address = validate_address(email)
     name = clean_name(name)
-    wanted = set(list_ids)
-    lists = db.session.scalars(select(MailingList).where(MailingList.id.in_(wanted),
-                                                         MailingList.public.is_(True))).all()
-    if not lists or len(lists) != len(wanted):
-        raise SubscriberError("Choose a newsletter to subscribe to.")
+    try:
+        lists = _public_lists(list_ids)
+    except SubscriberError:
+        return   # the list stopped being public since the request
     if is_suppressed(address):
         return
     now = utcnow()
@@ -164,15 +165,12 @@ def _signup(email: str, name: str, list_ids: Iterable[int]) -> None:
         subscriber = Subscriber(email=address, name=name, source="signup", created_at=now)
         db.session.add(subscriber)
         db.session.flush()
-    interval = timedelta(seconds=int(current_app.config.get("SIGNUP_ADDRESS_INTERVAL", 300)))
-    if subscriber.confirmation_sent_at and now - subscriber.confirmation_sent_at < interval:
+    if recently_mailed(subscriber, now):
         db.session.rollback()  # someone is hammering this address: no mail, no change
         return
     pending = _request_subscriptions(subscriber, lists, "signup", now)
     subscriber.confirmation_sent_at = now
     db.session.commit()
-    from app.subscribers.mail import send_already_subscribed, send_confirmation
-
     if pending:
         send_confirmation(subscriber, pending)
     else:
@@ -300,9 +298,10 @@ def resubscribe(token: str) -> Subscriber:
 # --- administration ----------------------------------------------------------------
 
 def add_subscriber(email: str, name: str, mailing_list: MailingList, status: str = "active",
-                   source: str = "admin") -> Subscriber:
+                   source: str = "admin", user_id: int | None = None) -> Subscriber:
     """Manual add. ``active`` records consent given elsewhere; ``pending`` mails a
-    confirmation. A suppressed address is refused, never resurrected."""
+    confirmation (counted against ``user_id``'s hourly cap). A suppressed
+    address is refused, never resurrected."""
     if status not in ("active", "pending"):
         raise SubscriberError("Status must be active or pending.")
     address = validate_address(email)
@@ -328,12 +327,9 @@ def add_subscriber(email: str, name: str, mailing_list: MailingList, status: str
         subscription.status, subscription.confirmed_at, subscription.unsubscribed_at = "active", now, None
         db.session.commit()
         return subscriber
-    pending = _request_subscriptions(subscriber, [mailing_list], source, now)
-    subscriber.confirmation_sent_at = now
+    _request_subscriptions(subscriber, [mailing_list], source, now)
+    request_confirmations([subscriber.id], mailing_list.id, user_id, interactive=True)
     db.session.commit()
-    from app.subscribers.mail import send_confirmation
-
-    send_confirmation(subscriber, pending)
     return subscriber
 
 

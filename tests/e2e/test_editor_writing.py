@@ -141,7 +141,7 @@ def test_find_and_replace(live_server, page, users) -> None:
 
 
 def test_click_preflight_problem_puts_cursor_on_its_line(live_server, page, users) -> None:
-    body = "Intro.\n\nSee [the study](http://example.com/study).\n\nEnd TBD.\n"
+    body = "Intro.\n\nSee [the study](http://example.com/study).\n\nTODO: the end.\n"
     open_issue(page, live_server, body)
     problem = page.locator("#problem-list li.warning button", has_text="line 3")
     expect(problem).to_be_visible()
@@ -150,10 +150,10 @@ def test_click_preflight_problem_puts_cursor_on_its_line(live_server, page, user
     page.keyboard.type("@")
     expect_markdown(page, body.replace("See [", "See @["))
     # The placeholder on line 5 is listed, decorated and explained on hover.
-    page.locator("#placeholder-list button", has_text="line 5: TBD").click()
+    page.locator("#placeholder-list button", has_text="line 5: TODO").click()
     page.keyboard.type("!")
-    expect_markdown(page, body.replace("See [", "See @[").replace("End TBD", "End !TBD"))
-    mark = page.locator(".cm-placeholder-mark", has_text="TBD")
+    expect_markdown(page, body.replace("See [", "See @[").replace("TODO: the", "!TODO: the"))
+    mark = page.locator(".cm-placeholder-mark", has_text="TODO")
     mark.hover()
     expect(page.locator(".cm-placeholder-tip")).to_contain_text("Sending is blocked")
 
@@ -222,3 +222,37 @@ def test_sent_issue_is_shown_read_only(live_server, page, users) -> None:
     expect(page.locator(".cm-placeholder-mark")).to_have_text("TODO")
     expect(page.locator("#save-state")).to_have_text("Saved")
     assert page.js_errors == []
+
+
+PLACEHOLDER_LINES = [
+    "TODO: add Ryan's article", "the date is still TBD", "my todo list", "### Aspirational TODOS",
+    "* TBD", "Date: TBD", "(TODO write intro)", "**TBD**", "[todo]", "(tbd)", "see https://x.example/TODO",
+    "TK TK", "[link]()", "[link](#)", "##TODO: add updates", "  > 1. FIXME later", "tbd: later",
+    "Nothing here", "TODOS", "a TODO in a sentence",
+]
+
+
+def test_editor_and_server_agree_on_placeholders(live_server, page, users) -> None:
+    """The editor decorates placeholders as they are typed with its own copy of the
+    rules: it must find exactly what the server's preflight finds."""
+    from app.rendering.placeholders import scan_line
+    from tests.conftest import CORPUS
+
+    lines = list(PLACEHOLDER_LINES)
+    drafts = CORPUS / "ffl" / "drafts"
+    if drafts.is_dir():
+        for path in sorted(drafts.rglob("*"))[:40]:
+            if path.is_file():
+                lines += [line for line in path.read_text(errors="replace").split("\n") if line.strip()][:80]
+    open_issue(page, live_server, "Body\n")
+    found = page.evaluate("""async (lines) => {
+        const text = await import('/static/admin/editor/text.js');
+        return lines.map((line) => text.scanLine(line).map((p) => [p.from + 1, p.code, p.text]));
+    }""", lines)
+    expected = [[[p.col, p.code, p.text] for p in scan_line(line, 1)] for line in lines]
+    # Columns: Python counts code points, JavaScript UTF-16 units; compare ASCII-only lines by column.
+    for line, got, want in zip(lines, found, expected, strict=True):
+        if line.isascii():
+            assert got == want, line
+        else:
+            assert [g[1:] for g in got] == [w[1:] for w in want], line

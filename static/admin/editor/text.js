@@ -1,11 +1,31 @@
 // What the editor recognises in the text itself, on the client, as it is typed.
-// The placeholder rules are those of app/rendering/placeholders.py (keep them equal):
-// TODO/TODOS/TBD/FIXME in any case as whole words, an upper-case TK word, empty link
+// The placeholder rules are those of app/rendering/placeholders.py, kept equal
+// (tests/e2e/test_editor_writing.py compares both on the same lines): a marker
+// word (TODO, TODOS, TBD, FIXME) counts where it is used as a marker — before a
+// colon, alone in brackets, or in capitals where a marker stands (opening a
+// bracket, at the line start after list/heading/quote markup, after a label's
+// colon, in emphasis) — not in a sentence; an upper-case TK word; empty link
 // targets [x]() and [x](#); nothing inside a URL.
-const WORD = /(?<![A-Za-z0-9_])(todos?|tbd|fixme)(?![A-Za-z0-9_])/gi;
+const WORD = /(?<![A-Za-z0-9_])(?:todos?|tbd|fixme)(?![A-Za-z0-9_])/gi;
+const COLON_AFTER = /^[ \t]*:/;
+const CLOSE_AFTER = /^[ \t]*[)\]]/;
+const OPEN_BEFORE = /[(\[][ \t]*$/;
+const CAPITALS = /^(?:TODOS?|TBD|FIXME)$/;
+const LABEL_OR_EMPHASIS_BEFORE = /(?::|[*_])[ \t]*$/;
+const LINE_MARKUP = /^[ \t>]*(?:(?:[*+-]|[0-9]+[.)]|#{1,6})[ \t]*)?$/;
 const TK = /(?<![A-Za-z0-9_])(?:TK)+(?![A-Za-z0-9_])/g;
 const EMPTY_LINK = /\]\(\s*(?:#\s*)?\)/g;
 const URL = /(?:[a-zA-Z][a-zA-Z0-9+.-]*:\/\/|www\.|mailto:)[^\s)>\]"']+/g;
+
+function isMarker(line, start, end, word) {
+  const after = line.slice(end);
+  if (COLON_AFTER.test(after)) return true;
+  const before = line.slice(Math.max(0, start - 16), start);
+  if (OPEN_BEFORE.test(before) && CLOSE_AFTER.test(after)) return true;
+  if (!CAPITALS.test(word)) return false;
+  return OPEN_BEFORE.test(before) || LABEL_OR_EMPHASIS_BEFORE.test(before)
+    || (start <= 16 && LINE_MARKUP.test(line.slice(0, start)));
+}
 
 // Jekyll's site variables and tags ({{ site.github.url }}, {% ... %}) and the events marker line.
 export const SITE_VARIABLE = /\{\{[^{}\n]*\}\}|\{%[^%\n]*%\}/g;
@@ -22,10 +42,14 @@ export function scanLine(text) {
   const urls = matches(URL, text).map((m) => [m.index, m.index + m[0].length]);
   const inUrl = (position) => urls.some(([start, end]) => start <= position && position < end);
   const found = [];
-  for (const pattern of [WORD, TK]) {
-    for (const m of matches(pattern, text)) {
-      if (!inUrl(m.index)) found.push({ from: m.index, to: m.index + m[0].length, code: "placeholder", text: m[0] });
+  for (const m of matches(WORD, text)) {
+    const end = m.index + m[0].length;
+    if (!inUrl(m.index) && isMarker(text, m.index, end, m[0])) {
+      found.push({ from: m.index, to: end, code: "placeholder", text: m[0] });
     }
+  }
+  for (const m of matches(TK, text)) {
+    if (!inUrl(m.index)) found.push({ from: m.index, to: m.index + m[0].length, code: "placeholder", text: m[0] });
   }
   for (const m of matches(EMPTY_LINK, text)) {
     found.push({ from: m.index, to: m.index + m[0].length, code: "empty-link", text: m[0] });
