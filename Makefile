@@ -8,13 +8,21 @@ CHROMIUM ?= /usr/bin/chromium
 PORT ?= 5000
 PYTEST_ARGS ?=
 
-.PHONY: run test lint install chromium email-css axe assets demo-data clean
+.PHONY: run test lint install constraints chromium email-css axe assets demo-data clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[test]'
 	touch $(STAMP)
+
+# Pin the exact versions of a fresh install of pyproject.toml's ranges.
+constraints:
+	rm -rf /tmp/pressroom-constraints && $(PYTHON) -m venv /tmp/pressroom-constraints
+	/tmp/pressroom-constraints/bin/pip install --quiet -e '.[test]'
+	( echo "# Exact versions the test suite passed with; \`make install\` installs within these (pip -c)."; \
+	  echo "# Regenerate after changing pyproject.toml: make constraints"; \
+	  /tmp/pressroom-constraints/bin/pip freeze --exclude-editable | grep -v -iE '^(pip|setuptools|wheel)==' ) > constraints.txt
 
 install: $(STAMP)
 

@@ -27,6 +27,7 @@ from app.events.service import (
 from app.issues.events_section import SectionError, set_issue_events
 from app.issues.models import Issue
 from app.issues.rendering import reference_time, section_events, section_heading
+from app.numbers import parse_id
 from app.subscribers.models import MailingList
 
 
@@ -58,7 +59,7 @@ def _form_page(data: EventData, errors: dict[str, str], event: Event | None, sta
 @bp.route("/events")
 def events():
     tab = "past" if request.args.get("tab") == "past" else "upcoming"
-    list_id = request.args.get("list", type=int)
+    list_id = parse_id(request.args.get("list"))
     items = past_events(list_id=list_id) if tab == "past" else upcoming_events(list_id=list_id)
     tz = _reader_zone()
     rows = [(event, format_when(event, tz)) for event in items]
@@ -118,7 +119,7 @@ def events_for_issue(issue_id: int):
         abort(404)
     errors: dict[str, str] = {}
     if request.method == "POST":
-        ids = [int(x) for x in request.form.getlist("exclude") if x.isdigit()]
+        ids = [i for i in (parse_id(x) for x in request.form.getlist("exclude")) if i is not None]
         try:
             set_issue_events(issue, request.form.get("heading", ""), ids)
             db.session.commit()
@@ -158,4 +159,4 @@ def _raw_form_data() -> EventData:
                      all_day=form.get("all_day") == "on",
                      location=form.get("location", ""), speakers=form.get("speakers", ""),
                      description=form.get("description", ""),
-                     list_ids=[int(x) for x in form.getlist("lists") if x.isdigit()])
+                     list_ids=[i for i in (parse_id(x) for x in form.getlist("lists")) if i is not None])

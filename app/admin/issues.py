@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask import flash, jsonify, redirect, render_template, request, url_for
+from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -18,7 +18,6 @@ from app.issues.jekyll_import import import_jekyll, sources_from_upload
 from app.issues.models import Issue
 from app.issues.rendering import preflight, readers_view, render
 from app.issues.service import (
-    MAX_ID,
     ConflictError,
     IssueError,
     create_issue,
@@ -28,6 +27,7 @@ from app.issues.service import (
     restore_revision,
     save_issue,
 )
+from app.numbers import parse_id, parse_ids
 from app.security import limiter
 from app.subscribers.models import MailingList
 
@@ -53,19 +53,16 @@ def _parse_date(value: Any) -> date | None:
 
 
 def _parse_version(value: Any) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError) as exc:
-        raise IssueError("The save did not say which version it was based on; reload the page.") from exc
+    version = parse_id(value)
+    if version is None:
+        raise IssueError("The save did not say which version it was based on; reload the page.")
+    return version
 
 
 def _list_ids(values: list[Any]) -> list[int]:
-    try:
-        ids = [int(v) for v in values]
-    except (TypeError, ValueError) as exc:
-        raise IssueError("Unknown list.") from exc
-    if any(not 0 < i <= MAX_ID for i in ids):
-        raise IssueError("Unknown list.")   # larger ids would overflow the database column
+    ids = parse_ids(values)
+    if ids is None:
+        raise IssueError("Unknown list.")
     return ids
 
 
@@ -173,8 +170,8 @@ def issues_preview():
     draft = Issue(body=str(data.get("body") or ""), excluded_event_ids=[], **text)
     if data.get("issue_id") is not None:
         # What the send would use besides the typed text: its lists, date and events section.
-        stored = db.session.get(Issue, data["issue_id"]) if isinstance(data["issue_id"], int) \
-            and 0 < data["issue_id"] <= MAX_ID else None
+        issue_id = parse_id(data["issue_id"])
+        stored = db.session.get(Issue, issue_id) if issue_id is not None else None
         if stored is None:
             return jsonify(error="Unknown issue."), 404
         draft.id, draft.issue_date, draft.status, draft.sent_at = (
@@ -206,7 +203,7 @@ def issues_preview_window(issue_id: int):
 def issues_revisions(issue_id: int):
     issue = db.get_or_404(Issue, issue_id)
     diff = None
-    number = request.args.get("diff", type=int)
+    number = parse_id(request.args.get("diff"))
     if number is not None:
         try:
             diff = (get_revision(issue, number), diff_revision(issue, number))
@@ -277,7 +274,11 @@ def issues_import():
     except ValueError as exc:
         flash(str(exc), "error")
         return render_template("admin/issues/import.html", report=None), 400
-    status = request.form.get("status", "auto")
-    report = import_jekyll(sources, status=status if status in ("auto", "draft", "sent") else "auto",
-                           user=current_user)
+    status = request.form.get("status", "draft")
+    if status not in ("auto", "draft", "sent"):
+        status = "draft"
+    if status != "draft" and not current_user.is_admin:
+        # Importing as sent makes issues public without anyone approving them.
+        abort(403, "Only admins can import issues as sent; import them as drafts to have them approved.")
+    report = import_jekyll(sources, status=status, user=current_user)
     return render_template("admin/issues/import.html", report=report)

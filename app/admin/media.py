@@ -21,6 +21,7 @@ from app.media.service import (
     upload,
     usages,
 )
+from app.numbers import parse_id, parse_int
 
 # The editor's image picker shows this many matches at most (the archive has hundreds).
 PICKER_LIMIT_MAX = 200
@@ -67,7 +68,7 @@ def _item_json(item: MediaItem) -> dict:
 @bp.route("/media.json")
 def media_json():
     """The library as JSON, for the editor's image picker: ``q`` searches, ``limit`` caps."""
-    limit = request.args.get("limit", type=int)
+    limit = parse_int(request.args.get("limit"), high=10**9)
     limit = None if limit is None else max(1, min(limit, PICKER_LIMIT_MAX))
     return jsonify([_item_json(item) for item in search(request.args.get("q", ""), limit)])
 
@@ -142,7 +143,7 @@ def media_alt(item_id: int):
 @bp.route("/media/<int:item_id>/delete", methods=["POST"])
 def media_delete(item_id: int):
     item = _get_item(item_id)
-    confirmed = [int(x) for x in request.form.getlist("confirm_issue") if x.isdigit()]
+    confirmed = [i for i in (parse_id(x) for x in request.form.getlist("confirm_issue")) if i is not None]
     try:
         delete_item(item, confirmed)
     except MediaInUse as exc:

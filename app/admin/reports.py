@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Response, render_template, stream_with_context
 
 from app.admin import bp
+from app.auth import admin_required
 from app.db import db
 from app.reports import figures
 from app.reports.service import problems, recent_sends, recipients_csv, send_report, timeline, top_links
@@ -32,6 +33,7 @@ def reports_send(send_id: int):
 
 
 @bp.route("/reports/<int:send_id>.csv")
+@admin_required   # every recipient's address and behaviour: personal data in bulk, like list exports
 def reports_send_csv(send_id: int):
     send = db.get_or_404(Send, send_id, description="There is no such send.")
     slug = send.issue.slug if send.issue is not None else f"send-{send.id}"

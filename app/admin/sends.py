@@ -15,6 +15,7 @@ from app.admin import bp
 from app.auth import admin_required
 from app.db import db
 from app.issues.models import Issue
+from app.numbers import parse_id
 from app.sending import service
 from app.sending.models import Send
 from app.sending.service import SendError
@@ -81,7 +82,7 @@ def sends_control(send_id: int, action: str):
 
 
 def _form_lists() -> list[MailingList]:
-    ids = {int(v) for v in request.form.getlist("list") if v.isdigit()}
+    ids = {i for i in (parse_id(v) for v in request.form.getlist("list")) if i is not None}
     if not ids:
         return []
     query = select(MailingList).where(MailingList.id.in_(ids)).order_by(MailingList.id)
@@ -91,7 +92,8 @@ def _form_lists() -> list[MailingList]:
 @bp.route("/sends/new", methods=["GET", "POST"])
 @admin_required
 def sends_new():
-    issue = db.session.get(Issue, request.values.get("issue", type=int) or 0)
+    issue_id = parse_id(request.values.get("issue"))
+    issue = db.session.get(Issue, issue_id) if issue_id else None
     if issue is None:
         abort(404)
     lists = list(db.session.scalars(select(MailingList).order_by(MailingList.name)))

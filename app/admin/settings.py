@@ -7,7 +7,11 @@ from flask_wtf import FlaskForm
 
 from app.admin import bp
 from app.auth import admin_required
+from app.mail.message import header_is_unsafe
+from app.numbers import parse_int
 from app.settings import SETTINGS, all_settings, set_setting
+
+SINGLE_LINE = {"newsletter_name", "reader_timezone", "events_heading"}
 
 
 @bp.route("/settings", methods=["GET", "POST"])
@@ -23,10 +27,14 @@ def settings():
             if kind is bool:
                 updates[key] = raw == "on"
             elif kind is int:
-                if not raw.strip().isdigit() or not 1 <= int(raw) <= 3650:
+                days = parse_int(raw, low=1, high=3650)
+                if days is None:
                     errors[key] = "Enter a whole number of days between 1 and 3650."
                 else:
-                    updates[key] = int(raw)
+                    updates[key] = days
+            elif key in SINGLE_LINE and header_is_unsafe(raw.strip()):
+                # The newsletter name reaches mail subjects: no line break of any kind.
+                errors[key] = "Keep this on one line (no line breaks)."
             else:
                 updates[key] = raw.strip()[:500]
         if updates.get("reader_timezone") and updates["reader_timezone"] not in available_timezones():

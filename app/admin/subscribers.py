@@ -22,6 +22,7 @@ from flask_login import current_user
 from app.admin import bp
 from app.auth import admin_required
 from app.db import db
+from app.numbers import parse_id
 from app.subscribers import browse
 from app.subscribers.confirmations import ConfirmationCapReached
 from app.subscribers.csv_export import export_rows
@@ -41,7 +42,7 @@ from app.subscribers.service import (
 
 def _int_arg(name: str) -> int | None:
     value = request.args.get(name, "")
-    return int(value) if value.isdigit() else None
+    return parse_id(value)
 
 
 def _subscriber_or_404(subscriber_id: int) -> Subscriber:
@@ -64,7 +65,7 @@ def subscribers():
 @bp.route("/subscribers/add", methods=["POST"])
 def subscribers_add():
     raw = request.form.get("list_id", "")
-    mailing_list = db.get_or_404(MailingList, int(raw) if raw.isdigit() else 0)
+    mailing_list = db.get_or_404(MailingList, parse_id(raw) or 0)
     try:
         form = request.form
         subscriber = add_subscriber(form.get("email", ""), form.get("name", ""), mailing_list,
@@ -89,7 +90,8 @@ def subscribers_view(subscriber_id: int):
 def subscribers_unsubscribe(subscriber_id: int):
     subscriber = _subscriber_or_404(subscriber_id)
     raw = request.form.get("list_id", "")
-    mailing_list = db.get_or_404(MailingList, int(raw)) if raw.isdigit() else None
+    list_id = parse_id(raw)
+    mailing_list = db.get_or_404(MailingList, list_id) if list_id else None
     unsubscribe(subscriber, mailing_list, everything=mailing_list is None,
                 source=f"admin:{current_user.email}")
     flash(f"Unsubscribed from {mailing_list.name if mailing_list else 'every list'}.", "success")

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from app.db import db, utcnow
 from app.errors import InvalidInput
 from app.events.models import Event
+from app.numbers import parse_id
 from app.subscribers.models import MailingList
 
 DATETIME_FORMATS = ("%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d")
@@ -108,8 +109,8 @@ def data_from_form(form: dict | object) -> EventData:
     getlist = getattr(form, "getlist", None)
     raw_lists = getlist("lists") if getlist else (get("lists") or [])
     for raw in raw_lists:
-        if str(raw).isdigit():
-            list_ids.append(int(raw))
+        # An id that is no id (or beyond the column) is an unknown list, reported as such.
+        list_ids.append(parse_id(raw) or 0)
     data = EventData(
         title=(get("title") or "").strip(),
         url=(get("url") or "").strip(),

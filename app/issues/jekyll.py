@@ -121,7 +121,25 @@ def parse_jekyll_text(raw: bytes | str, filename: str) -> JekyllFile:
     return doc
 
 
+MAX_FRONT_MATTER = 16 * 1024
+
+
+def _has_aliases(source: str) -> bool:
+    """YAML anchors and aliases let 400 bytes expand into gigabytes ("billion
+    laughs"); no newsletter's front matter needs them."""
+    try:
+        return any(isinstance(token, yaml.AliasToken | yaml.AnchorToken) for token in yaml.scan(source))
+    except yaml.YAMLError:
+        return False   # the parser below reports it
+
+
 def _parse_front_matter(source: str, doc: JekyllFile) -> dict[str, Any]:
+    if len(source) > MAX_FRONT_MATTER:
+        doc.warn(2, f"front matter is longer than {MAX_FRONT_MATTER // 1024} KB; it is ignored")
+        return {}
+    if _has_aliases(source):
+        doc.warn(2, "front matter uses YAML anchors or aliases (&, *), which are not accepted; it is ignored")
+        return {}
     # BaseLoader keeps every scalar a string: ``slug: 2019-11-14`` must not become a date.
     try:
         data = yaml.load(source, Loader=yaml.BaseLoader)  # noqa: S506 (BaseLoader builds no objects)

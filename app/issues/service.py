@@ -21,6 +21,7 @@ from app.db import db, utcnow
 from app.issues import lifecycle
 from app.issues.errors import ConflictError, IssueError, NotEditableError, TransitionError
 from app.issues.models import Issue, Revision
+from app.numbers import parse_id
 from app.subscribers.lists import slugify
 from app.subscribers.models import MailingList
 
@@ -42,8 +43,9 @@ MAX_ID = 2**31 - 1   # largest value of an INTEGER primary key on PostgreSQL
 
 
 def find_issue(slug_or_id: str | int) -> Issue | None:
-    if isinstance(slug_or_id, int) or str(slug_or_id).isdigit():
-        issue = db.session.get(Issue, int(slug_or_id))
+    number = parse_id(slug_or_id)
+    if number is not None:
+        issue = db.session.get(Issue, number)
         if issue is not None:
             return issue
     return db.session.scalar(select(Issue).where(Issue.slug == str(slug_or_id)))

@@ -19,6 +19,8 @@ from flask import current_app
 
 from app.errors import InvalidInput
 
+MAX_KEY = 500      # the column's length
+MAX_PART = 200
 _KEY_PART = re.compile(r"^[A-Za-z0-9._@+ -]+$")
 
 
@@ -30,9 +32,13 @@ def check_key(key: str) -> str:
     """Normalised key or StorageError: relative, no ``..``, no hidden or odd segments."""
     if not key or "\\" in key or "\x00" in key or key.startswith("/"):
         raise StorageError("Invalid media path.")
+    if len(key) > MAX_KEY:
+        raise StorageError("Invalid media path.")
     parts = key.split("/")
     for part in parts:
-        if part in ("", ".", "..") or part.startswith(".") or not _KEY_PART.match(part):
+        # 255 bytes is a file name's limit on most file systems (ENAMETOOLONG was a 500).
+        if part in ("", ".", "..") or part.startswith(".") or not _KEY_PART.match(part) \
+                or len(part.encode()) > MAX_PART:
             raise StorageError("Invalid media path.")
     normalised = posixpath.normpath(key)
     if normalised != key:

@@ -12,6 +12,7 @@ from sqlalchemy import Select, select
 from app.db import db
 from app.issues.models import Issue
 from app.issues.rendering import web_html
+from app.numbers import parse_int
 from app.public import bp
 from app.subscribers.models import MailingList
 
@@ -41,9 +42,12 @@ def issue_day(issue: Issue) -> date | None:
 
 @bp.get("/issues/", endpoint="archive")
 def archive() -> str:
-    page = request.args.get("page", 1, type=int)
-    if page is None or page < 1:
-        abort(404)
+    raw = request.args.get("page", "1")
+    page = parse_int(raw, low=1, high=100_000)
+    if page is None:
+        if raw.strip().isascii() and raw.strip().isdigit():
+            abort(404)   # a page number that cannot exist
+        page = 1         # not a number at all: the first page
     pagination = db.paginate(public_issues(), page=page, per_page=PER_PAGE, error_out=False)
     if page > 1 and not pagination.items:
         abort(404)

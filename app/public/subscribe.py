@@ -11,6 +11,7 @@ from flask import current_app, render_template, request
 from sqlalchemy import select
 
 from app.db import db
+from app.numbers import parse_id
 from app.public import bp
 from app.security import csrf, limiter
 from app.subscribers.models import MailingList
@@ -50,7 +51,7 @@ def subscribe():
     if len(lists) == 1:
         chosen = [lists[0].id]
     else:
-        chosen = [int(v) for v in request.form.getlist("list") if v.isdigit()]
+        chosen = [i for i in (parse_id(v) for v in request.form.getlist("list")) if i is not None]
     try:
         signup(request.form.get("email", ""), request.form.get("name", ""), chosen)
         db.session.commit()

@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.db import db, utcnow
 from app.errors import Forbidden, InvalidInput, TooLarge, Unavailable
+from app.numbers import MAX_BIG_ID, parse_id
 from app.sending.models import Delivery, FeedbackEvent, Send, SendStatus, SnsMessage
 from app.sending.sns import InvalidMessage, MessageVerifier, is_sns_url
 from app.sending.states import move_send
@@ -255,8 +256,9 @@ def _find_delivery(mail: dict[str, Any]) -> Delivery | None:
     send_id = _tagged_send_id(mail)
     tags = mail.get("tags") if isinstance(mail.get("tags"), dict) else {}
     tagged = _first(tags.get("delivery"))
-    if send_id is not None and tagged and tagged.isdigit():
-        found = db.session.get(Delivery, int(tagged))
+    delivery_id = parse_id(tagged, MAX_BIG_ID)
+    if send_id is not None and delivery_id is not None:
+        found = db.session.get(Delivery, delivery_id)
         if found is not None and found.send_id == send_id:
             return found
     email = _first(mail.get("destination"))
@@ -272,8 +274,8 @@ def _tagged_send_id(mail: dict[str, Any]) -> int | None:
         return None
     for name in SEND_TAGS:
         value = _first(tags.get(name))
-        if value and value.isdigit():
-            found = db.session.get(Send, int(value))
+        if (tagged_id := parse_id(value)) is not None:
+            found = db.session.get(Send, tagged_id)
             return found.id if found is not None else None
     return None
 

@@ -33,9 +33,15 @@ __all__ = ["InvalidMessage", "MessageVerifier", "signing_string", "is_sns_url"]
 
 # The whole URL, not just the host: userinfo ("sns.x.amazonaws.com@evil"),
 # ports, backslashes and encoded characters all fail to match.
-CERT_URL_RE = re.compile(r"https://(sns\.[a-z0-9]+(?:-[a-z0-9]+)+\.amazonaws\.com)/[A-Za-z0-9._-]+\.pem")
-HOST_RE = re.compile(r"sns\.[a-z0-9]+(?:-[a-z0-9]+)+\.amazonaws\.com")
+# A region is "us-east-1", "ap-southeast-2", "us-gov-west-1": letters, a direction,
+# a number. "s3-accelerate" is no region (sns.s3-accelerate.amazonaws.com is an S3
+# bucket host anyone can serve a certificate from).
+_REGION = r"[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-[0-9]{1,2}"
+HOST_RE = re.compile(rf"sns\.{_REGION}\.amazonaws\.com")
+CERT_URL_RE = re.compile(rf"https://({HOST_RE.pattern})/[A-Za-z0-9._-]+\.pem")
 MAX_AGE = timedelta(hours=1)
+CERT_TTL = timedelta(hours=24)        # SNS rotates certificates rarely; re-read daily
+FAILURE_TTL = timedelta(seconds=60)   # a failed fetch is not retried on every forged post
 MAX_CLOCK_SKEW = timedelta(minutes=5)
 MESSAGE_TYPES = ("Notification", "SubscriptionConfirmation", "UnsubscribeConfirmation")
 HASHES: dict[str, Callable[[], hashes.HashAlgorithm]] = {"1": hashes.SHA1, "2": hashes.SHA256}
@@ -85,7 +91,7 @@ class MessageVerifier:
         self.topics = frozenset(t.strip() for t in topics if t.strip())
         self.http = session
         self._now = now or (lambda: datetime.now(UTC))
-        self._certs: dict[str, rsa.RSAPublicKey] = {}
+        self._certs: dict[str, tuple[datetime, rsa.RSAPublicKey | None]] = {}
         self._lock = threading.Lock()
 
     def verify(self, message: Any) -> None:
@@ -140,10 +146,24 @@ class MessageVerifier:
     def _public_key(self, url: Any) -> rsa.RSAPublicKey:
         if not isinstance(url, str) or not CERT_URL_RE.fullmatch(url):
             raise InvalidMessage("Invalid location for SigningCertURL")
+        now = self._now()
         with self._lock:
             cached = self._certs.get(url)
-        if cached is not None:
-            return cached
+        if cached is not None and cached[0] > now:
+            if cached[1] is None:
+                raise InvalidMessage("Could not fetch the signing certificate (cached failure)")
+            return cached[1]
+        try:
+            key = self._fetch(url)
+        except InvalidMessage:
+            with self._lock:
+                self._certs[url] = (now + FAILURE_TTL, None)
+            raise
+        with self._lock:
+            self._certs[url] = (now + CERT_TTL, key)
+        return key
+
+    def _fetch(self, url: str) -> rsa.RSAPublicKey:
         try:
             response = self.http.get(url, timeout=10, allow_redirects=False)
             response.raise_for_status()
@@ -157,6 +177,4 @@ class MessageVerifier:
         key = cert.public_key()
         if not isinstance(key, rsa.RSAPublicKey):
             raise InvalidMessage("Signing certificate is not RSA")
-        with self._lock:
-            self._certs[url] = key
         return key

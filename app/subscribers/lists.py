@@ -30,9 +30,15 @@ def find_list(name_or_slug: str) -> MailingList | None:
     )
 
 
+def _clean_name(name: str) -> str:
+    # str.split() splits on every Unicode line break too (U+2028, U+0085...): a
+    # list name is one line, as confirmation mails show it.
+    return " ".join(name.split())
+
+
 def create_list(name: str, *, public: bool = False, description: str = "",
                 from_address: str | None = None, commit: bool = True) -> MailingList:
-    name = " ".join(name.split())
+    name = _clean_name(name)
     slug = slugify(name)
     if not name or not slug:
         raise ListError("A list needs a name with at least one letter or digit.")
