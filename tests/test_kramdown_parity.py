@@ -152,5 +152,5 @@ def test_zero_width_start_keeps_the_line_text() -> None:
 ])
 def test_pathological_input_renders(source: str) -> None:
     """No recursion error (a 500 for the editor preview), and text survives."""
-    html = _html(source)   # its speed is measured in bench/markdown.py, not asserted here
+    html = _html(source)   # its speed is measured in bench/markdown_input.py, not asserted here
     assert html.startswith("<") and source.strip("*+>[!(<")[-1:] in html

@@ -14,6 +14,7 @@ from html import escape
 
 from app.mail.message import header_is_unsafe
 from app.rendering.context import IssueSource, RenderContext
+from app.rendering.link_scan import blank_code_spans, bracketed
 from app.rendering.markdown import SITE_VARIABLE, substitute_site_variables
 from app.rendering.placeholders import scan, scan_line
 from app.rendering.render import RenderedIssue, render_issue
@@ -24,20 +25,17 @@ WARNING = "warning"
 GMAIL_CLIP_BYTES = 102 * 1024
 
 _FENCE = re.compile(r"^\s{0,3}(```|~~~)")
-_CODE_SPAN = re.compile(r"(`+)(.+?)\1")
-_TEMPLATE = re.compile(r"\{\{.*?\}\}|\{%.*?%\}")
+_TEMPLATE = re.compile(r"\{\{[^\n]{0,200}?\}\}|\{%[^\n]{0,200}?%\}")
 _REF_DEF = re.compile(r"^\s{0,3}\[([^\]^][^\]]*)\]:\s*<?([^\s>]*)>?")
 _FOOTNOTE_DEF = re.compile(r"^\s{0,3}\[\^([^\]]+)\]:")
-_FOOTNOTE_REF = re.compile(r"\[\^([^\]]+)\](?!:)")
-_BRACKETED = r"\[((?:[^\[\]]|\[[^\]]*\])*)\]"
-_REF_LINK = re.compile(r"(!?)" + _BRACKETED + r"\[([^\]]*)\]")
-_INLINE_LINK = re.compile(r"(!?)" + _BRACKETED + r"\(\s*<?([^)\s>]*)>?")
-_AUTOLINK = re.compile(r"<((?:https?|javascript|data|vbscript):[^>\s]*)>", re.IGNORECASE)
-_HTML_URL = re.compile(r"<(a|img)\b[^>]*?\b(href|src)\s*=\s*[\"']?([^\"'\s>]*)", re.IGNORECASE)
-_HTML_IMG = re.compile(r"<img\b[^>]*>", re.IGNORECASE)
+# Every quantifier below is bounded: an unclosed construct repeated along a long
+# line must not make each attempt walk to the line's end (see link_scan.py).
+_AUTOLINK = re.compile(r"<((?:https?|javascript|data|vbscript):[^>\s]{0,2048})>", re.IGNORECASE)
+_HTML_URL = re.compile(r"<(a|img)\b[^>]{0,1000}?\b(href|src)\s*=\s*[\"']?([^\"'\s>]{0,2048})", re.IGNORECASE)
+_HTML_IMG = re.compile(r"<img\b[^>]{0,2000}>", re.IGNORECASE)
 _HTML_ALT = re.compile(r"\balt\s*=\s*[\"']?\s*[^\"'\s>]", re.IGNORECASE)
 _SCRIPT = re.compile(r"<script\b", re.IGNORECASE)
-_HANDLER = re.compile(r"<[a-z][^>]*\s(on[a-z]+)\s*=", re.IGNORECASE)
+_HANDLER = re.compile(r"<[a-z][^>]{0,1000}?\s(on[a-z]+)\s*=", re.IGNORECASE)
 _SITE_MASK = "\x01"
 _UNSAFE_SCHEME = re.compile(r"^\s*(javascript|data|vbscript):", re.IGNORECASE)
 
@@ -75,7 +73,7 @@ def _prose_lines(body: str) -> Iterator[tuple[int, str]]:
         if opening:
             fence = opening.group(1)
             continue
-        line = _CODE_SPAN.sub(lambda m: " " * len(m.group(0)), line)
+        line = blank_code_spans(line)
         # Site variables contain spaces that would end a URL: mask them with a
         # same-length token (columns stay right), expanded in _expand().
         yield number, SITE_VARIABLE.sub(lambda m: _SITE_MASK + "\x02" * (len(m.group(0)) - 1), line)
@@ -125,26 +123,24 @@ def _body_problems(body: str, context: RenderContext) -> list[Problem]:
         for match in _TEMPLATE.finditer(line):
             problems.append(Problem(ERROR, number, match.start() + 1, "template-variable",
                                         f"unresolved template variable {match.group(0)!r}"))
-        for match in _FOOTNOTE_REF.finditer(line):
-            if _label(match.group(1)) not in footnotes:
-                problems.append(Problem(ERROR, number, match.start() + 1, "undefined-footnote",
-                                        f"footnote [^{match.group(1)}] has no definition"))
-        for match in _REF_LINK.finditer(line):
-            if match.group(2).startswith("^"):
-                continue
-            label = _label(match.group(3) or match.group(2))
-            if label not in definitions:
-                problems.append(Problem(ERROR, number, match.start() + 1, "undefined-reference",
-                                        f"reference [{match.group(3) or match.group(2)}] has no definition"))
-            elif match.group(1):
-                problems += _image_problems(definitions[label], match.group(2), number,
-                                            match.start() + 1, context)
-        for match in _INLINE_LINK.finditer(line):
-            col = match.start() + 1
-            if match.group(1):
-                problems += _image_problems(match.group(3), match.group(2), number, col, context)
-            else:
-                problems += _link_problems(match.group(3), number, col, base)
+        for found in bracketed(line):
+            col = found.start + 1
+            if found.kind == "footnote":
+                if _label(found.text) not in footnotes:
+                    problems.append(Problem(ERROR, number, col, "undefined-footnote",
+                                            f"footnote [^{found.text}] has no definition"))
+            elif found.kind == "reference":
+                label = _label(found.target or found.text)
+                if label not in definitions:
+                    problems.append(Problem(ERROR, number, col, "undefined-reference",
+                                            f"reference [{found.target or found.text}] has no definition"))
+                elif found.image:
+                    problems += _image_problems(definitions[label], found.text, number, col, context)
+            elif found.kind == "inline":
+                if found.image:
+                    problems += _image_problems(found.target, found.text, number, col, context)
+                else:
+                    problems += _link_problems(found.target, number, col, base)
         if (definition := _REF_DEF.match(line)) and definition.group(2):
             problems += _link_problems(definition.group(2), number, definition.start(2) + 1, base)
         for match in _AUTOLINK.finditer(line):

@@ -15,7 +15,7 @@ const LABEL_OR_EMPHASIS_BEFORE = /(?::|[*_])[ \t]*$/;
 const LINE_MARKUP = /^[ \t>]*(?:(?:[*+-]|[0-9]+[.)]|#{1,6})[ \t]*)?$/;
 const TK = /(?<![A-Za-z0-9_])(?:TK)+(?![A-Za-z0-9_])/g;
 const EMPTY_LINK = /\]\(\s*(?:#\s*)?\)/g;
-const URL = /(?:[a-zA-Z][a-zA-Z0-9+.-]*:\/\/|www\.|mailto:)[^\s)>\]"']+/g;
+const URL = /(?:(?<![a-zA-Z0-9+.-])[a-zA-Z][a-zA-Z0-9+.-]*:\/\/|www\.|mailto:)[^\s)>\]"']+/g;
 
 function isMarker(line, start, end, word) {
   const after = line.slice(end);
