@@ -22,7 +22,6 @@ own rendering of the corpus (``tests/fixtures/kramdown/``).
 from __future__ import annotations
 
 import re
-
 import xml.etree.ElementTree as etree
 
 from markdown import Markdown

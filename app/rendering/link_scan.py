@@ -17,7 +17,7 @@ __all__ = ["Bracketed", "blank_code_spans", "bracketed"]
 _BRACKET = re.compile(r"\\.|[\[\]]")
 _TICKS = re.compile(r"`+")
 MAX_TARGET = 2048
-_INLINE_TARGET = re.compile(r"\(\s{0,16}<?([^)\s>]{0,%d})>?" % MAX_TARGET)
+_INLINE_TARGET = re.compile(rf"\(\s{{0,16}}<?([^)\s>]{{0,{MAX_TARGET}}})>?")
 _LABEL = re.compile(r"\[([^\]\n]{0,999})\]")
 
 
