@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 
+from sqlalchemy import select
+
 from app.db import db
 from app.events.importer import extract_events, parse_bullet
 from app.events.models import Event
@@ -66,14 +68,21 @@ def test_import_is_idempotent_across_editions(app):
     assert db.session.query(Event).count() == 6
 
 
-def test_accepts_an_issue_too(app):
+def test_importing_the_archive_adds_no_events_the_reviewed_command_does(app, runner):
+    """An archive issue keeps its content: importing it creates no events and adds no
+    events section; `pressroom events import-from-archive` shows the proposals first."""
+    from app.issues.jekyll_import import import_jekyll
     from app.issues.models import Issue
 
-    issue = Issue(slug="x", body=BODY, issue_date=date(2018, 11, 1), source_filename="x.md")
-    db.session.add(issue)
-    db.session.commit()
-    assert len(extract_events(issue)) == 6
-    assert db.session.get(Issue, issue.id).body == BODY  # the bullet text stays in the issue
+    import_jekyll([("2018-11-01-client.md", BODY.encode())], status="sent")
+    assert db.session.query(Event).count() == 0
+    assert db.session.scalar(select(Issue.auto_events)) is False
+    shown = runner.invoke(args=["events", "import-from-archive"], input="n\n")
+    assert shown.exit_code == 0 and "nothing created" in shown.output and db.session.query(Event).count() == 0
+    assert "2018-11-01-client" in shown.output
+    created = runner.invoke(args=["events", "import-from-archive", "--yes"])
+    assert "6 events created" in created.output and db.session.query(Event).count() == 6
+    assert db.session.scalar(select(Issue.body)) == BODY  # the bullet text stays in the issue
 
 
 def test_explicit_year_and_past_tense(app):
@@ -89,8 +98,7 @@ def test_archive_bullets_become_events(app):
     seen = parsed = created = 0
     for path in sorted((CORPUS / "ffl/published").glob("*.md")):
         year, month, day = map(int, re.match(r"(\d+)-(\d+)-(\d+)", path.name).groups())
-        result = extract_events(path.read_text(encoding="utf-8"), date(year, month, day), path.name, [],
-                                commit=False)
+        result = extract_events(path.read_text(encoding="utf-8"), date(year, month, day), path.name, [])
         seen += result.bullets_seen
         parsed += result.bullets_seen - result.bullets_unparsed
         created += result.events_created

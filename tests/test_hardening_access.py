@@ -163,7 +163,8 @@ def test_current_password_check_is_rate_limited(app, users) -> None:
 # --- 9. erased readers' links act on nobody -----------------------------------------------
 
 def test_a_token_of_an_erased_subscriber_never_acts_on_a_new_one(app, client) -> None:
-    from app.subscribers.service import add_subscriber, delete_subscriber, unsubscribe_token_for
+    from app.sending.erasure import erase_subscriber as delete_subscriber
+    from app.subscribers.service import add_subscriber, unsubscribe_token_for
 
     news = create_list("News", public=True)
     first = add_subscriber("first@example.com", "", news)

@@ -11,10 +11,11 @@ import pytest
 from PIL import Image
 
 from app.db import db
+from app.issues.media_usage import delete_media, issues_using
 from app.issues.models import Issue
 from app.media.lookup import resolve_image
 from app.media.models import MediaItem
-from app.media.service import MediaError, MediaInUse, delete_item, import_file, upload, usages
+from app.media.service import MediaError, MediaInUse, import_file, upload
 from app.media.storage import LocalStorage, S3Storage, StorageError, get_storage
 from tests.conftest import CORPUS
 
@@ -234,17 +235,29 @@ def test_usages_and_delete_confirmation(app, admin_client):
     other = Issue(slug="other", title="Other", body="no images")
     db.session.add_all([issue, other])
     db.session.commit()
-    assert [i.slug for i in usages(item)] == ["uses-it"]
+    assert [i.slug for i in issues_using(item)] == ["uses-it"]
     html = admin_client.get("/admin/media").get_data(as_text=True)
     assert "Uses it" in html
     with pytest.raises(MediaInUse, match="Uses it"):
-        delete_item(item)
+        delete_media(item)
     response = admin_client.post(f"/admin/media/{item.id}/delete")
     assert response.status_code == 409 and "Uses it" in response.get_data(as_text=True)
     assert get_storage().exists(item.path)
     response = admin_client.post(f"/admin/media/{item.id}/delete", data={"confirm_issue": [str(issue.id)]})
     assert response.status_code == 302
     assert db.session.query(MediaItem).count() == 0 and not get_storage().exists(path)
+
+
+def test_an_image_in_an_approved_email_cannot_be_deleted(app, admin_client):
+    """Readers get what was approved: the frozen email points at this file."""
+    item = upload("frozen.png", png_bytes(), None)
+    issue = Issue(slug="approved", title="Approved one", status="approved",
+                  body=f"![x]({{{{ site.github.url }}}}/{item.path})")
+    db.session.add(issue)
+    db.session.commit()
+    response = admin_client.post(f"/admin/media/{item.id}/delete", data={"confirm_issue": [str(issue.id)]})
+    assert response.status_code == 409 and "approved email" in response.get_data(as_text=True)
+    assert get_storage().exists(item.path)
 
 
 def test_alt_text_edit(app, admin_client):

@@ -64,8 +64,8 @@ def test_schedule_at_the_ends_of_the_calendar_is_a_clear_refusal(text, zone):
 
 
 def test_erasure_skips_queued_rows_but_leaves_claimed_ones_to_their_worker(app):
+    from app.sending.erasure import erase_subscriber as delete_subscriber
     from app.subscribers.models import Subscriber
-    from app.subscribers.service import delete_subscriber
 
     issue = make_issue()
     make_list("Readers", 2)

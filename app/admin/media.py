@@ -8,18 +8,17 @@ from werkzeug.routing import BuildError
 
 from app.admin import bp
 from app.db import db
+from app.issues.media_usage import delete_media, issues_using
 from app.media.models import MediaItem
 from app.media.service import (
     MediaError,
     MediaInUse,
-    delete_item,
     markdown_snippet,
     public_url,
     search,
     set_alt_text,
     site_markdown,
     upload,
-    usages,
 )
 from app.numbers import parse_id, parse_int
 
@@ -44,7 +43,7 @@ def _issue_url(issue) -> str | None:
 
 def _cards(items: list[MediaItem]) -> list[dict]:
     return [{"item": item, "url": public_url(item), "snippet": markdown_snippet(item),
-             "usages": [(issue, _issue_url(issue)) for issue in usages(item)]}
+             "usages": [(issue, _issue_url(issue)) for issue in issues_using(item)]}
             for item in items]
 
 
@@ -145,7 +144,7 @@ def media_delete(item_id: int):
     item = _get_item(item_id)
     confirmed = [i for i in (parse_id(x) for x in request.form.getlist("confirm_issue")) if i is not None]
     try:
-        delete_item(item, confirmed)
+        delete_media(item, confirmed)
     except MediaInUse as exc:
         return _page(errors=[str(exc)], status=409, confirm={"item": item, "issues": exc.issues})
     flash("Image deleted.", "success")

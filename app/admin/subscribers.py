@@ -23,6 +23,8 @@ from app.admin import bp
 from app.auth import admin_required
 from app.db import db
 from app.numbers import parse_id
+from app.reports.subscriber_history import history
+from app.sending.erasure import erase_subscriber
 from app.subscribers import browse
 from app.subscribers.confirmations import ConfirmationCapReached
 from app.subscribers.csv_export import export_rows
@@ -33,7 +35,6 @@ from app.subscribers.models import MailingList, Subscriber, SubscriberImport
 from app.subscribers.service import (
     SubscriberError,
     add_subscriber,
-    delete_subscriber,
     get_subscriber,
     suppress_subscriber,
     unsubscribe,
@@ -83,7 +84,7 @@ def subscribers_add():
 def subscribers_view(subscriber_id: int):
     subscriber = _subscriber_or_404(subscriber_id)
     return render_template("admin/subscribers/view.html", subscriber=subscriber,
-                           history=browse.history(subscriber), lists=browse.all_lists())
+                           history=history(subscriber), lists=browse.all_lists())
 
 
 @bp.route("/subscribers/<int:subscriber_id>/unsubscribe", methods=["POST"])
@@ -111,7 +112,7 @@ def subscribers_suppress(subscriber_id: int):
 @admin_required
 def subscribers_delete(subscriber_id: int):
     subscriber = _subscriber_or_404(subscriber_id)
-    delete_subscriber(subscriber)
+    erase_subscriber(subscriber)
     flash("Subscriber erased. A hash of the address stays on the suppression list.", "success")
     return redirect(url_for("admin.subscribers"))
 

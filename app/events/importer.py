@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
@@ -21,7 +21,6 @@ from app.events.models import Event
 from app.events.service import to_utc
 
 if TYPE_CHECKING:
-    from app.issues.models import Issue
     from app.subscribers.models import MailingList
 
 SECTION_HEADING = re.compile(r"\b(updates|events|speaking)\b", re.IGNORECASE)
@@ -279,21 +278,12 @@ def parse_bullet(raw: str, issue_date: date,
                         text=" ".join(plain.split()))
 
 
-def extract_events(body: str | Issue, issue_date: date | None = None, source: str = "",
-                   lists: list[MailingList] | None = None, *, commit: bool = True) -> ImportResult:
-    """Create events from an issue body's event sections (idempotent).
-
-    Accepts either the body with its issue date, source and lists, or an
-    Issue (its body, date, source file name and lists are used). An event
-    with the same title and start already in the database is not created
-    again, whichever issue it came from: the weekly editions repeat bullets.
-    ``commit=False`` leaves the commit to a caller importing many files."""
-    if not isinstance(body, str):
-        issue: Any = body
-        body = issue.body or ""
-        issue_date = issue_date or issue.issue_date
-        source = source or issue.source_filename or issue.slug or ""
-        lists = lists if lists is not None else list(issue.lists)
+def propose_events(body: str, issue_date: date | None, source: str = "",
+                   lists: list[MailingList] | None = None) -> ImportResult:
+    """The events an archive issue's event bullets describe, NOT added: for the
+    reviewed step (``pressroom events import-from-archive``). An event with the
+    same title within a day of one already stored (or already proposed) is left
+    out: the weekly editions repeat bullets, sometimes with another city hint."""
     result = ImportResult()
     if issue_date is None:
         return result
@@ -309,21 +299,25 @@ def extract_events(body: str | Issue, issue_date: date | None = None, source: st
             result.bullets_unparsed += 1
             continue
         starts_at = to_utc(parsed.start, parsed.timezone)
-        # Weekly editions repeat bullets, sometimes with a different city hint:
-        # the same title within a day is the same event.
-        exists = db.session.scalar(select(Event.id).where(
-            Event.title == parsed.title, Event.starts_at > starts_at - timedelta(days=1),
-            Event.starts_at < starts_at + timedelta(days=1)))
-        if exists is not None:
+        window = (starts_at - timedelta(days=1), starts_at + timedelta(days=1))
+        stored = db.session.scalar(select(Event.id).where(
+            Event.title == parsed.title, Event.starts_at > window[0], Event.starts_at < window[1]))
+        if stored is not None or any(e.title == parsed.title and window[0] < e.starts_at < window[1]
+                                     for e in result.events):
             continue
-        event = Event(title=parsed.title, url=parsed.url[:2000], starts_at=starts_at,
-                      ends_at=to_utc(parsed.end, parsed.timezone) if parsed.end else None,
-                      timezone=parsed.timezone, all_day=parsed.all_day, location=parsed.location,
-                      speakers=parsed.speakers, description="", source=source[:300], lists=list(lists))
-        db.session.add(event)
-        db.session.flush()  # the next bullet's duplicate check sees this one
-        result.events.append(event)
+        result.events.append(Event(
+            title=parsed.title, url=parsed.url[:2000], starts_at=starts_at,
+            ends_at=to_utc(parsed.end, parsed.timezone) if parsed.end else None, timezone=parsed.timezone,
+            all_day=parsed.all_day, location=parsed.location, speakers=parsed.speakers, description="",
+            source=source[:300], lists=list(lists)))
         result.events_created += 1
-    if commit:
-        db.session.commit()
+    return result
+
+
+def extract_events(body: str, issue_date: date | None, source: str = "",
+                   lists: list[MailingList] | None = None) -> ImportResult:
+    """:func:`propose_events` and add them (flushed; the caller commits)."""
+    result = propose_events(body, issue_date, source, lists)
+    db.session.add_all(result.events)
+    db.session.flush()
     return result

@@ -1,4 +1,4 @@
-"""``pressroom import-jekyll`` and ``pressroom export-jekyll``."""
+"""``pressroom import-jekyll``, ``export-jekyll`` and ``events import-from-archive``."""
 
 from __future__ import annotations
 
@@ -6,9 +6,17 @@ from pathlib import Path
 
 import click
 from flask import Flask
+from flask.cli import with_appcontext
+from sqlalchemy import select
 
+from app.db import db
+from app.events.commands import events_cli
+from app.events.display import format_when, zone_or_utc
+from app.events.importer import propose_events
 from app.issues.jekyll_export import export_jekyll
 from app.issues.jekyll_import import STATUSES, import_paths
+from app.issues.models import Issue
+from app.settings import get_setting
 
 
 @click.command("import-jekyll")
@@ -38,3 +46,37 @@ def export_jekyll_command(outdir: Path) -> None:
 def register(app: Flask) -> None:
     app.cli.add_command(import_jekyll_command)
     app.cli.add_command(export_jekyll_command)
+
+
+@events_cli.command("import-from-archive")
+@click.argument("slugs", nargs=-1)
+@click.option("--yes", is_flag=True, help="Create the proposed events without asking.")
+@with_appcontext
+def import_events_from_archive(slugs: tuple[str, ...], yes: bool) -> None:
+    """Propose events from archive issues' event bullets (all issues, or SLUGs),
+    show each, and create them only when confirmed. Importing issues never does this."""
+    query = select(Issue).order_by(Issue.issue_date, Issue.id)
+    if slugs:
+        query = query.where(Issue.slug.in_(slugs))
+    proposed = []
+    for issue in db.session.scalars(query):
+        result = propose_events(issue.body or "", issue.issue_date, issue.source_filename or issue.slug,
+                                list(issue.lists))
+        # Later issues must see these as taken: the same bullet repeats weekly.
+        db.session.add_all(result.events)
+        db.session.flush()
+        proposed += [(issue.slug, event) for event in result.events]
+    tz = zone_or_utc(get_setting("reader_timezone"))
+    for slug, event in proposed:
+        where = f", {event.location}" if event.location else ""
+        click.echo(f"{slug}: {format_when(event, tz)}  {event.title}{where}")
+    if not proposed:
+        db.session.rollback()
+        click.echo("no new events found")
+        return
+    if yes or click.confirm(f"Create these {len(proposed)} events?", default=False):
+        db.session.commit()
+        click.echo(f"{len(proposed)} events created")
+    else:
+        db.session.rollback()
+        click.echo("nothing created")

@@ -201,7 +201,8 @@ def _import_one(doc: JekyllFile, slug: str, existing: Issue | None, status: str,
         if status == "auto":
             future = doc.issue_date is not None and doc.issue_date > date.today()
             status = "draft" if future or _has_placeholders(doc.body) else "sent"
-        issue = Issue(status=status, version=1, excluded_event_ids=[],
+        # An archive issue imported as sent keeps exactly its content: no events section.
+        issue = Issue(status=status, version=1, excluded_event_ids=[], auto_events=status != "sent",
                       updated_by_id=user.id if user else None, **values)
         if status == "sent" and doc.issue_date:
             issue.sent_at = datetime.combine(doc.issue_date, time(9, 0))
@@ -251,15 +252,6 @@ def _import_images(doc: JekyllFile, images_dir: Path, report: ImportReport) -> N
                 report.images.add(key)
             except (MediaError, OSError) as exc:
                 report.warnings.append(f"{where}: image {key} not imported: {exc}")
-
-
-def _extract_events(issues: list[Issue], report: ImportReport) -> None:
-    from app.events.importer import extract_events
-
-    report.events = report.events or 0
-    for issue in issues:
-        report.events += len(extract_events(issue, commit=False))
-    db.session.commit()
 
 
 def import_jekyll(sources: Iterable[tuple[str, bytes | Path]], *, images_dir: Path | None = None,
@@ -325,23 +317,18 @@ def _import_round(sources: list[tuple[str, bytes | Path]], report: ImportReport,
     known = {issue.source_filename: issue for issue in db.session.scalars(
         select(Issue).where(Issue.source_filename.in_([d.filename for d in docs])))} if docs else {}
     owner_of = dict(db.session.execute(select(Issue.slug, Issue.id)).all())
-    touched: list[Issue] = []
     list_cache: dict[str, MailingList] = {}
     for doc in docs:
         existing = known.get(doc.filename)
         taken = {s for s, i in owner_of.items() if existing is None or i != existing.id}
         slug = _free_slug(slugs[doc.filename], doc.filename, taken, report)
-        before = (report.imported, report.updated)
         issue = _import_one(doc, slug, existing, status, user, report, list_cache)
         owner_of[issue.slug] = issue.id
         report.slugs.append(issue.slug)
-        if (report.imported, report.updated) != before:
-            touched.append(issue)
         if images_dir is not None:
             _import_images(doc, images_dir, report)
         report.warnings.extend(doc.warnings)
     db.session.commit()
-    _extract_events(touched, report)
 
 
 def import_paths(paths: Iterable[Path], **kwargs: object) -> ImportReport:

@@ -26,7 +26,6 @@ from sqlalchemy import or_, select
 
 from app.db import db
 from app.errors import Conflict, InvalidInput
-from app.issues.models import Issue
 from app.media.models import MediaItem
 from app.media.storage import StorageError, check_key, get_storage
 
@@ -42,10 +41,12 @@ class MediaError(InvalidInput):
 
 
 class MediaInUse(MediaError, Conflict):
-    def __init__(self, issues: list[Issue]) -> None:
-        names = ", ".join(f"“{i.title or i.slug}”" for i in issues)
-        super().__init__(f"This image is used by {len(issues)} issue(s): {names}. "
-                         "Confirm to delete it anyway.")
+    """Issues use the image; ``issues`` are (id, title) of each."""
+
+    def __init__(self, issues: list[tuple[int, str]], message: str | None = None) -> None:
+        names = ", ".join(f"“{title}”" for _id, title in issues)
+        super().__init__(message or f"This image is used by {len(issues)} issue(s): {names}. "
+                                    "Confirm to delete it anyway.")
         self.issues = issues
 
 
@@ -273,12 +274,6 @@ def search(query: str = "", limit: int | None = None) -> list[MediaItem]:
     return list(db.session.scalars(stmt))
 
 
-def usages(item: MediaItem) -> list[Issue]:
-    """Issues whose Markdown references the image (any URL form ends with its path)."""
-    stmt = select(Issue).where(Issue.body.contains(item.path, autoescape=True)).order_by(Issue.id)
-    return list(db.session.scalars(stmt))
-
-
 def clean_alt_text(alt_text: str) -> str:
     """Alt text on one line with single spaces; MediaError when too long."""
     text = " ".join((alt_text or "").split())
@@ -293,11 +288,12 @@ def set_alt_text(item: MediaItem, alt_text: str) -> MediaItem:
     return item
 
 
-def delete_item(item: MediaItem, confirm_issue_ids: list[int] | None = None) -> None:
-    """Delete when unused; when used, only if the caller confirmed exactly the issues using it."""
-    used = usages(item)
-    if used and sorted(confirm_issue_ids or []) != sorted(i.id for i in used):
-        raise MediaInUse(used)
+def delete_item(item: MediaItem, used_by: list[tuple[int, str]], confirm_issue_ids: list[int] | None = None) -> None:
+    """Delete when unused; when ``used_by`` issues (id, title) use it, only if the
+    caller confirmed exactly those. The caller looks the usages up (issues know
+    their bodies; the library does not)."""
+    if used_by and sorted(confirm_issue_ids or []) != sorted(i for i, _title in used_by):
+        raise MediaInUse(used_by)
     keys = [item.path] + ([item.email_path] if item.email_path else [])
     db.session.delete(item)
     db.session.commit()

@@ -13,8 +13,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Select, and_, exists, func, select
 
 from app.db import db
-from app.subscribers.models import SUBSCRIPTION_STATES, MailingList, Subscriber, Subscription, Suppression
-from app.subscribers.suppression import email_hash
+from app.subscribers.models import SUBSCRIPTION_STATES, MailingList, Subscriber, Subscription
 
 PAGE_SIZE = 50
 STATUS_FILTERS = (*SUBSCRIPTION_STATES, "suppressed")
@@ -91,39 +90,3 @@ def list_counts() -> dict[int, dict[str, int]]:
     for list_id, status, count in rows:
         counts.setdefault(list_id, {})[status] = count
     return counts
-
-
-@dataclass
-class History:
-    subscriptions: list[Subscription]
-    suppression: Suppression | None
-    deliveries: list
-    feedback: list
-
-
-def history(subscriber: Subscriber, limit: int = 100) -> History:
-    """Subscriptions, suppression, the latest deliveries and their bounces/complaints."""
-    from app.sending.models import Delivery, FeedbackEvent, Send
-
-    subscriptions = list(db.session.scalars(
-        select(Subscription).where(Subscription.subscriber_id == subscriber.id)
-        .order_by(Subscription.created_at)))
-    suppression = db.session.scalar(select(Suppression)
-                                    .where(Suppression.email_hash == email_hash(subscriber.email)))
-    deliveries = db.session.execute(
-        select(Delivery, Send.subject).join(Send, Send.id == Delivery.send_id)
-        .where(Delivery.subscriber_id == subscriber.id)
-        .order_by(Delivery.id.desc()).limit(limit)).all()
-    # Bounces and complaints of those deliveries, found through the (send_id, kind)
-    # index: per send there are few of them, whatever the audience size.
-    feedback: list = []
-    if deliveries:
-        delivery_ids = [d.id for d, _ in deliveries]
-        send_ids = {d.send_id for d, _ in deliveries}
-        feedback = list(db.session.scalars(
-            select(FeedbackEvent)
-            .where(FeedbackEvent.send_id.in_(send_ids),
-                   FeedbackEvent.kind.notin_(("open", "click", "delivery", "send")),
-                   (FeedbackEvent.delivery_id.in_(delivery_ids)) | (FeedbackEvent.email == subscriber.email))
-            .order_by(FeedbackEvent.occurred_at.desc()).limit(limit)))
-    return History(subscriptions, suppression, deliveries, feedback)

@@ -14,7 +14,7 @@ from datetime import datetime
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from app.db import db, utcnow
@@ -346,21 +346,12 @@ def suppress_subscriber(subscriber: Subscriber, reason: str = "manual", source: 
     db.session.commit()
 
 
-def delete_subscriber(subscriber: Subscriber) -> None:
-    """Erase personal data: the subscriber row (and subscriptions) go, delivery and
-    feedback records lose the address, and only a hash stays suppressed so the
-    address is never mailed again."""
-    from app.sending.models import Delivery, FeedbackEvent
-
-    address = subscriber.email
-    suppress(address, "deleted", "erasure", keep_address=False, commit=False)
-    # Only queued rows: a claimed one is in flight (its message may already be
-    # out) and its worker records the real outcome.
-    db.session.execute(update(Delivery).where(Delivery.subscriber_id == subscriber.id,
-                                              Delivery.status == "queued")
-                       .values(status="skipped", error="subscriber deleted"))
-    db.session.execute(update(Delivery).where(Delivery.subscriber_id == subscriber.id).values(email=""))
-    db.session.execute(update(FeedbackEvent).where(FeedbackEvent.email == address).values(email=None))
+def forget_subscriber(subscriber: Subscriber) -> None:
+    """The subscribers domain's part of an erasure: the subscriber row and its
+    subscriptions go, and only a hash of the address stays suppressed, so it is
+    never mailed again. Other domains' records are the caller's
+    (:func:`app.sending.erasure.erase_subscriber`). Commits."""
+    suppress(subscriber.email, "deleted", "erasure", keep_address=False, commit=False)
     db.session.execute(delete(Subscription).where(Subscription.subscriber_id == subscriber.id))
     db.session.delete(subscriber)
     db.session.commit()

@@ -1,0 +1,26 @@
+"""Erasing a subscriber everywhere their address is kept (GDPR Art. 17)."""
+
+from __future__ import annotations
+
+from sqlalchemy import update
+
+from app.db import db
+from app.sending.models import Delivery, DeliveryStatus, FeedbackEvent
+from app.subscribers.models import Subscriber
+from app.subscribers.service import forget_subscriber
+
+__all__ = ["erase_subscriber"]
+
+
+def erase_subscriber(subscriber: Subscriber) -> None:
+    """Delivery and feedback records lose the address (their counts stay), queued
+    deliveries are skipped, then the subscriber is forgotten (a hash stays suppressed)."""
+    address = subscriber.email
+    # Only queued rows: a claimed one is in flight (its message may already be
+    # out) and its worker records the real outcome.
+    db.session.execute(update(Delivery).where(Delivery.subscriber_id == subscriber.id,
+                                              Delivery.status == DeliveryStatus.QUEUED)
+                       .values(status=DeliveryStatus.SKIPPED, error="subscriber deleted"))
+    db.session.execute(update(Delivery).where(Delivery.subscriber_id == subscriber.id).values(email=""))
+    db.session.execute(update(FeedbackEvent).where(FeedbackEvent.email == address).values(email=None))
+    forget_subscriber(subscriber)
