@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from app.auth.models import User
 from app.auth.service import create_user
 from app.db import db
+from app.demo_content import load_demo_content
 
 
 def register(app: Flask) -> None:
@@ -34,7 +35,6 @@ def demo() -> None:
     create_user("admin@example.com", admin_password, "admin", "Ada Admin")
     create_user("editor@example.com", editor_password, "editor", "Eddie Editor")
     db.session.commit()
-    from app.demo_content import load_demo_content
 
     for line in load_demo_content():
         click.echo(line)

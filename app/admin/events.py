@@ -18,6 +18,7 @@ from app.events.service import (
     duplicate_event,
     event_data,
     known_zones,
+    parse_local_datetime,
     past_events,
     relevant_to,
     upcoming_events,
@@ -28,6 +29,7 @@ from app.issues.events_section import SectionError, set_issue_events
 from app.issues.models import Issue
 from app.issues.rendering import reference_time, section_events, section_heading
 from app.numbers import parse_id
+from app.settings import get_setting
 from app.subscribers.models import MailingList
 
 
@@ -43,13 +45,11 @@ def _get_event(event_id: int) -> Event:
 
 
 def _reader_zone():  # noqa: ANN202 (a ZoneInfo)
-    from app.settings import get_setting
 
     return zone_or_utc(get_setting("reader_timezone"))
 
 
 def _form_page(data: EventData, errors: dict[str, str], event: Event | None, status: int = 200):
-    from app.settings import get_setting
 
     return render_template("admin/events/form.html", data=data, errors=errors, event=event,
                            lists=_lists(), zones=sorted(known_zones()),
@@ -68,7 +68,6 @@ def events():
 
 @bp.route("/events/new", methods=["GET", "POST"])
 def events_new():
-    from app.settings import get_setting
 
     if request.method == "GET":
         return _form_page(EventData(timezone=get_setting("reader_timezone") or "UTC"), {}, None)
@@ -112,7 +111,6 @@ def events_delete(event_id: int):
 @bp.route("/events/issue/<int:issue_id>", methods=["GET", "POST"])
 def events_for_issue(issue_id: int):
     """Per-issue events section: heading override and excluded events."""
-    from app.settings import get_setting
 
     issue = db.session.get(Issue, issue_id)
     if issue is None:
@@ -145,7 +143,6 @@ def events_for_issue(issue_id: int):
 
 def _raw_form_data() -> EventData:
     """What the user typed, for re-displaying the form next to its errors."""
-    from app.events.service import parse_local_datetime
 
     def parsed(name: str):
         try:

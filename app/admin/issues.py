@@ -27,8 +27,11 @@ from app.issues.service import (
     restore_revision,
     save_issue,
 )
+from app.issues.test_send import send_test
 from app.numbers import parse_id, parse_ids
+from app.rendering.placeholders import scan
 from app.security import limiter
+from app.sending.service import SendError, check_sendable
 from app.subscribers.models import MailingList
 
 # Test sends reach arbitrary typed addresses: cap them so a stolen editor
@@ -67,7 +70,6 @@ def _list_ids(values: list[Any]) -> list[int]:
 
 
 def _placeholders(body: str) -> list[Any]:
-    from app.rendering.placeholders import scan
 
     return scan(body or "")
 
@@ -98,7 +100,6 @@ def issues_new():
 
 
 def _edit_page(issue: Issue, status: int = 200):
-    from app.sending.service import SendError, check_sendable
 
     check = lifecycle.check_approval(issue, current_user) if issue.status == "draft" else None
     # Why the send button is disabled, in the words the send form would use.
@@ -251,7 +252,6 @@ def issues_approve(issue_id: int):
 @bp.route("/issues/<int:issue_id>/test-send", methods=["POST"])
 @limiter.limit(TEST_SEND_LIMIT, error_message="Too many test sends; wait a few minutes.")
 def issues_test_send(issue_id: int):
-    from app.issues.test_send import send_test
 
     issue = db.get_or_404(Issue, issue_id)
     try:

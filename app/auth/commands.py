@@ -8,7 +8,7 @@ import sys
 import click
 from flask.cli import with_appcontext
 
-from app.auth.models import ROLES
+from app.auth.models import ROLES, User
 from app.auth.service import AccountError, create_user, find_user, reset_password, set_enabled, set_role
 from app.db import db
 
@@ -87,7 +87,6 @@ def reset_password_command(email: str, password_stdin: bool) -> None:
 def list_users() -> None:
     from sqlalchemy import select
 
-    from app.auth.models import User
 
     for user in db.session.scalars(select(User).order_by(User.email)):
         state = "enabled" if user.is_enabled else "disabled"

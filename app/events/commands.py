@@ -8,6 +8,7 @@ from flask.cli import with_appcontext
 
 from app.events.display import format_when, zone_or_utc
 from app.events.service import past_events, upcoming_events
+from app.settings import get_setting
 
 
 def register(app: Flask) -> None:
@@ -24,7 +25,6 @@ def events_cli() -> None:
 @with_appcontext
 def list_events(past: bool) -> None:
     """Upcoming (or past) events, one per line, dates in the reader time zone."""
-    from app.settings import get_setting
 
     tz = zone_or_utc(get_setting("reader_timezone"))
     events = past_events() if past else upcoming_events()

@@ -11,6 +11,7 @@ from icalendar import Event as ICalEvent
 from app.db import utcnow
 from app.events.models import Event
 from app.events.service import to_local
+from app.settings import get_setting
 
 
 def _uid(event: Event) -> str:
@@ -19,7 +20,6 @@ def _uid(event: Event) -> str:
 
 
 def events_calendar(events: list[Event]) -> bytes:
-    from app.settings import get_setting
 
     cal = Calendar()
     cal.add("prodid", "-//Pressroom//Events//EN")

@@ -29,6 +29,8 @@ from app.db import db
 from app.issues.jekyll import JekyllError, JekyllFile, parse_jekyll_text, read_jekyll_file
 from app.issues.models import Issue
 from app.issues.service import TEXT_FIELDS, record_revision
+from app.media.service import MediaError, import_file
+from app.rendering.placeholders import scan
 from app.rendering.summary import SUBJECT_LIMIT, first_sentence, is_greeting, shorten, without_greeting
 from app.subscribers.lists import ListError, get_or_create_list
 from app.subscribers.models import MailingList
@@ -173,7 +175,6 @@ def _free_slug(slug: str, filename: str, taken: set[str], report: ImportReport) 
 
 
 def _has_placeholders(body: str) -> bool:
-    from app.rendering.placeholders import scan
 
     return bool(scan(body))
 
@@ -233,7 +234,6 @@ def _import_one(doc: JekyllFile, slug: str, existing: Issue | None, status: str,
 
 
 def _import_images(doc: JekyllFile, images_dir: Path, report: ImportReport) -> None:
-    from app.media.service import MediaError, import_file
 
     for offset, line in enumerate(doc.body.split("\n")):
         for match in IMAGE_RE.finditer(line):

@@ -12,7 +12,11 @@ import re
 from email_validator import EmailNotValidError, validate_email
 
 from app.issues.models import Issue
+from app.issues.rendering import render
 from app.issues.service import IssueError
+from app.mail import HeaderInjectionError, TransportError
+from app.mail.transactional import send_transactional
+from app.rendering.placeholders import scan
 
 __all__ = ["MAX_TEST_RECIPIENTS", "TestSendResult", "parse_addresses", "send_test"]
 
@@ -54,10 +58,6 @@ def send_test(issue: Issue, address_text: str) -> TestSendResult:
     """Render ``issue`` with the test banner and send it to each address."""
     from flask import current_app
 
-    from app.issues.rendering import render
-    from app.mail import HeaderInjectionError, TransportError
-    from app.mail.transactional import send_transactional
-    from app.rendering.placeholders import scan
 
     addresses = parse_addresses(address_text)
     rendered = render(issue, test_banner=True, track_opens=False)

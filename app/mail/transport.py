@@ -9,17 +9,17 @@ from typing import Any
 
 from app.mail.message import Transport
 from app.mail.outbox import OutboxTransport
+from app.mail.ses import SesTransport
+from app.mail.smtp import SmtpTransport
 
 
 def transport_from_config(spec: str, *, ses_configuration_set: str | None = None) -> Transport:
     if spec.startswith("outbox:"):
         return OutboxTransport(spec.removeprefix("outbox:"))
     if spec == "ses":
-        from app.mail.ses import SesTransport
 
         return SesTransport.from_environment(ses_configuration_set)
     if spec.startswith("smtp://"):
-        from app.mail.smtp import SmtpTransport
 
         return SmtpTransport.from_url(spec)
     raise ValueError(f"Unknown PRESSROOM_TRANSPORT {spec!r}: use outbox:DIR, ses or smtp://host:port")

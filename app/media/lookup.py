@@ -5,6 +5,10 @@ from __future__ import annotations
 import re
 from urllib.parse import unquote, urlsplit
 
+from app.db import db
+from app.media.models import MediaItem
+from app.media.service import email_size
+from app.media.storage import get_storage
 from app.rendering.context import ImageRef
 
 _SITE_URL = re.compile(r"^\{\{\s*site\.(?:github\.url|url|baseurl)\s*\}\}")
@@ -15,7 +19,6 @@ def key_for_src(src: str) -> str | None:
     when it points somewhere else (another host, a data: URL...)."""
     from flask import current_app
 
-    from app.media.storage import get_storage
 
     src = (src or "").strip().strip("<>")
     if not src:
@@ -46,10 +49,6 @@ def resolve_image(src: str) -> ImageRef | None:
     a library item, or None."""
     from sqlalchemy import select
 
-    from app.db import db
-    from app.media.models import MediaItem
-    from app.media.service import email_size
-    from app.media.storage import get_storage
 
     key = key_for_src(src)
     if key is None:

@@ -14,6 +14,7 @@ from app.issues.models import Issue
 from app.issues.rendering import web_html
 from app.numbers import parse_int
 from app.public import bp
+from app.settings import get_setting
 from app.subscribers.models import MailingList
 
 PER_PAGE = 20
@@ -79,7 +80,6 @@ def _timestamp(issue: Issue) -> str:
 
 
 def atom_feed(issues: list[Issue]) -> bytes:
-    from app.settings import get_setting
 
     base = current_app.config["BASE_URL"].rstrip("/")
     name = get_setting("newsletter_name")

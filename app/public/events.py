@@ -8,11 +8,11 @@ from app.events.display import format_when, zone_or_utc
 from app.events.ical import events_calendar
 from app.events.service import upcoming_events
 from app.public import bp
+from app.settings import get_setting
 
 
 @bp.route("/events")
 def events() -> str:
-    from app.settings import get_setting
 
     tz = zone_or_utc(get_setting("reader_timezone"))
     items = [(event, format_when(event, tz)) for event in upcoming_events()]

@@ -13,7 +13,10 @@ import re
 
 import markdown as md
 
+from app.rendering.context import no_images
 from app.rendering.kramdown_compat import KramdownCompatExtension
+from app.rendering.sanitize import sanitize
+from app.rendering.transform import web_fragment
 
 # Zero-width characters that sneak in from word processors and web editors.
 ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff\u00ad"
@@ -79,9 +82,6 @@ def to_html(source: str) -> str:
 
 def render_markdown(text: str, base_url: str) -> str:
     """Markdown source -> the safe web fragment, with no media library (tests, previews of snippets)."""
-    from app.rendering.context import no_images
-    from app.rendering.sanitize import sanitize
-    from app.rendering.transform import web_fragment
 
     base = base_url.rstrip("/")
     return sanitize(web_fragment(to_html(clean_source(text, base)), base=base, page_url=f"{base}/issues/preview",

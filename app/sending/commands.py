@@ -10,9 +10,14 @@ from flask.cli import with_appcontext
 
 from app.db import db
 from app.issues.models import Issue
+from app.issues.service import find_issue
+from app.jobs.loop import JobLoop, run_jobs_once
 from app.sending import service
 from app.sending.models import DELIVERY_STATES, Send
 from app.sending.service import SendError
+from app.sending.worker import run_worker
+from app.settings import get_setting
+from app.subscribers.lists import find_list
 
 
 def register(app: Flask) -> None:
@@ -22,7 +27,6 @@ def register(app: Flask) -> None:
 
 
 def _issue(slug: str) -> Issue:
-    from app.issues.service import find_issue
 
     issue = find_issue(slug)
     if issue is None:
@@ -44,8 +48,6 @@ def _latest(slug: str) -> Send:
 @with_appcontext
 def send_command(slug: str, list_names: tuple[str, ...], at: str | None) -> None:
     """Queue or schedule a send of issue SLUG to one or more lists."""
-    from app.settings import get_setting
-    from app.subscribers.lists import find_list
 
     issue = _issue(slug)
     lists = []
@@ -79,8 +81,6 @@ def worker_command(once: bool, threads: int | None) -> None:
     """Run due sends, deliver queued messages and run background jobs until SIGTERM."""
     import threading
 
-    from app.jobs.loop import JobLoop, run_jobs_once
-    from app.sending.worker import run_worker
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     app = current_app._get_current_object()  # type: ignore[attr-defined]

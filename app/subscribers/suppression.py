@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.db import db, utcnow
-from app.subscribers.models import Subscription, Suppression
+from app.subscribers.models import Subscriber, Subscription, Suppression
 
 
 def normalise_email(email: str) -> str:
@@ -35,7 +35,6 @@ def suppress(email: str, reason: str, source: str = "", *, unsubscribe_all: bool
              keep_address: bool = True, commit: bool = True) -> Suppression:
     """Add (or update) a suppression. ``unsubscribe_all`` also ends every
     subscription of that address (complaints, unsubscribe-from-everything)."""
-    from app.subscribers.models import Subscriber
 
     digest = email_hash(email)
     row = _find(digest)
@@ -79,6 +78,5 @@ def reachable():  # noqa: ANN201 (a SQL expression)
     it, so "a suppressed address is never sent to" lives in one place."""
     from sqlalchemy import and_, exists
 
-    from app.subscribers.models import Subscriber
 
     return and_(Subscriber.status == "enabled", ~exists().where(Suppression.email == Subscriber.email))
