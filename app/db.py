@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from flask import Flask
 from flask_migrate import Migrate
@@ -32,6 +33,14 @@ class Base(DeclarativeBase):
 
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
+
+if TYPE_CHECKING:
+    # What ``db.Model`` is at run time (Flask-SQLAlchemy builds it dynamically,
+    # so the type checker sees this instead): models subclass ``Model``.
+    class Model(Base):
+        __abstract__ = True
+else:
+    Model = db.Model
 
 # SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL wants BIGINT for
 # tables that grow by millions of rows per send.

@@ -12,12 +12,12 @@ from sqlalchemy import String, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import db, utcnow
+from app.db import Model, db, utcnow
 
 __all__ = ["QuotaCounter", "count", "take"]
 
 
-class QuotaCounter(db.Model):
+class QuotaCounter(Model):
     __tablename__ = "quota_counters"
 
     key: Mapped[str] = mapped_column(String(200), primary_key=True)

@@ -8,7 +8,7 @@ from flask_login import UserMixin
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import NO_ID_REUSE, db, state_type, utcnow
+from app.db import NO_ID_REUSE, Model, state_type, utcnow
 
 
 class Role(StrEnum):
@@ -19,7 +19,7 @@ class Role(StrEnum):
 ROLES = tuple(role.value for role in Role)
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     __tablename__ = "users"
     __table_args__ = NO_ID_REUSE
 
@@ -62,7 +62,7 @@ class User(UserMixin, db.Model):
         return self.name or self.email
 
 
-class UserSession(db.Model):
+class UserSession(Model):
     """One login. The session cookie names it; logging out, disabling the user,
     changing their role or password revokes it, so a copied cookie stops working."""
 

@@ -5,7 +5,7 @@ from datetime import datetime
 from sqlalchemy import Column, ForeignKey, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.db import NO_ID_REUSE, db, utcnow
+from app.db import NO_ID_REUSE, Model, db, utcnow
 from app.subscribers.models import MailingList
 
 event_lists = Table(
@@ -16,7 +16,7 @@ event_lists = Table(
 )
 
 
-class Event(db.Model):
+class Event(Model):
     """A talk, conference or webinar. Times are stored in naive UTC; ``timezone``
     is the zone the event happens in (used when editing it)."""
 

@@ -8,7 +8,7 @@ from sqlalchemy import JSON, Column, ForeignKey, String, Table, Text, UniqueCons
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.auth.models import User
-from app.db import NO_ID_REUSE, db, state_type, utcnow
+from app.db import NO_ID_REUSE, Model, db, state_type, utcnow
 from app.subscribers.models import MailingList
 
 
@@ -31,7 +31,7 @@ issue_lists = Table(
 )
 
 
-class Issue(db.Model):
+class Issue(Model):
     __tablename__ = "issues"
     __table_args__ = NO_ID_REUSE
 
@@ -71,7 +71,7 @@ class Issue(db.Model):
     approved_rendering: Mapped[Rendering | None] = relationship(foreign_keys=[approved_rendering_id])
 
 
-class Revision(db.Model):
+class Revision(Model):
     __tablename__ = "revisions"
     __table_args__ = (UniqueConstraint("issue_id", "number"), NO_ID_REUSE)
 
@@ -89,7 +89,7 @@ class Revision(db.Model):
     author: Mapped[User | None] = relationship()
 
 
-class Rendering(db.Model):
+class Rendering(Model):
     """An issue rendered and frozen: what the approver approved is what readers
     get, whatever changes afterwards in events, media or settings. Slots (see
     :mod:`app.rendering.render`) stay in the HTML and text for the message builder."""

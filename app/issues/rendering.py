@@ -65,8 +65,14 @@ def section_markdown(issue: Issue, *, now: datetime | None = None) -> str:
 
 
 def brand() -> Brand:
+    logo = str(get_setting("logo") or "").strip()
+    logo_ref = resolve_image(f"{current_app.config['BASE_URL'].rstrip('/')}/{logo.lstrip('/')}") if logo else None
     return Brand(newsletter_name=str(get_setting("newsletter_name")),
-                 postal_address=str(get_setting("postal_address") or ""))
+                 postal_address=str(get_setting("postal_address") or ""),
+                 logo_url=logo_ref.email_url if logo_ref else "",
+                 accent_color=str(get_setting("accent_color") or "#0b57d0"),
+                 footer_text=str(get_setting("footer_text") or ""),
+                 description=str(get_setting("site_description") or ""))
 
 
 def context_for(issue: Issue, *, test_banner: bool = False, now: datetime | None = None,

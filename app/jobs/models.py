@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, ForeignKey, Index, LargeBinary, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import NO_ID_REUSE, BigId, db, state_type, utcnow
+from app.db import NO_ID_REUSE, BigId, Model, state_type, utcnow
 
 
 class JobState(StrEnum):
@@ -25,7 +25,7 @@ class JobState(StrEnum):
     CANCELLED = "cancelled"
 
 
-class Job(db.Model):
+class Job(Model):
     __tablename__ = "jobs"
     __table_args__ = (
         # The claim: queued jobs that are due, oldest first.
@@ -56,7 +56,7 @@ class Job(db.Model):
     finished_at: Mapped[datetime | None]
 
 
-class Upload(db.Model):
+class Upload(Model):
     """A file a job will read, kept in the database (chunked) so any worker on
     any machine can read it and it never sits in a public bucket."""
 
@@ -71,7 +71,7 @@ class Upload(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class UploadChunk(db.Model):
+class UploadChunk(Model):
     __tablename__ = "upload_chunks"
 
     upload_id: Mapped[int] = mapped_column(ForeignKey("uploads.id", ondelete="CASCADE"), primary_key=True)

@@ -5,10 +5,10 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import NO_ID_REUSE, db, utcnow
+from app.db import NO_ID_REUSE, Model, utcnow
 
 
-class MediaItem(db.Model):
+class MediaItem(Model):
     """An image in the library. ``path`` is its key in storage, shaped like the
     archive's ``images/YYYY/MM/name-<ms>.ext`` so imported links keep working."""
 

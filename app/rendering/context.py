@@ -52,10 +52,15 @@ def no_images(src: str) -> ImageRef | None:  # noqa: ARG001 - the resolver signa
 
 @dataclass(frozen=True)
 class Brand:
-    """The newsletter's own look in every email: the masthead and the footer."""
+    """The newsletter's own look in every email: the masthead and the footer
+    (the settings of the same names; the logo already resolved to a URL)."""
 
     newsletter_name: str = "Pressroom Newsletter"
     postal_address: str = ""
+    logo_url: str = ""
+    accent_color: str = "#0b57d0"
+    footer_text: str = ""
+    description: str = ""
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from enum import StrEnum
 from sqlalchemy import Column, ForeignKey, Index, String, Table, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.db import NO_ID_REUSE, BigId, db, state_type, utcnow
+from app.db import NO_ID_REUSE, BigId, Model, db, state_type, utcnow
 from app.issues.models import Issue, Rendering
 from app.subscribers.models import MailingList
 
@@ -39,7 +39,7 @@ send_lists = Table(
 )
 
 
-class Send(db.Model):
+class Send(Model):
     __tablename__ = "sends"
     __table_args__ = NO_ID_REUSE
 
@@ -66,7 +66,7 @@ class Send(db.Model):
     lists: Mapped[list[MailingList]] = relationship(secondary=send_lists)
 
 
-class Delivery(db.Model):
+class Delivery(Model):
     """One recipient of one send: the durable record that makes a send crash-safe."""
 
     __tablename__ = "deliveries"
@@ -101,7 +101,7 @@ class Delivery(db.Model):
     delivered_at: Mapped[datetime | None]
 
 
-class RateBucket(db.Model):
+class RateBucket(Model):
     """A token bucket shared by every worker through the database."""
 
     __tablename__ = "rate_buckets"
@@ -116,7 +116,7 @@ class RateBucket(db.Model):
     throttled_until: Mapped[datetime | None]
 
 
-class SnsMessage(db.Model):
+class SnsMessage(Model):
     """SNS MessageIds already processed: replays are acknowledged and ignored."""
 
     __tablename__ = "sns_messages"
@@ -127,7 +127,7 @@ class SnsMessage(db.Model):
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class FeedbackEvent(db.Model):
+class FeedbackEvent(Model):
     """What happened to a delivered message: delivery, bounce, complaint, open,
     click, reject, delay. Kept per recipient for the retention period, then
     aggregated into ``DailyStat``."""
@@ -154,7 +154,7 @@ class FeedbackEvent(db.Model):
     is_first: Mapped[bool] = mapped_column(default=True)
 
 
-class DailyStat(db.Model):
+class DailyStat(Model):
     """Aggregated counts that outlive the per-recipient events."""
 
     __tablename__ = "daily_stats"

@@ -14,7 +14,14 @@ from app.settings.models import Setting
 SETTINGS: dict[str, tuple[str | None, type, str]] = {
     "newsletter_name": ("NEWSLETTER_NAME", str, "Newsletter name"),
     "require_approval": ("REQUIRE_APPROVAL", bool, "Require approval by a second user before sending"),
-    "postal_address": (None, str, "Postal address shown in every email footer"),
+    "postal_address": ("POSTAL_ADDRESS", str, "Postal address shown in every email footer (required to send)"),
+    "site_description": ("NEWSLETTER_DESCRIPTION", str, "Description of the newsletter (public site, feed)"),
+    "sender_name": (None, str, "Sender name (From)"),
+    "sender_address": (None, str, "Sender address (From; a verified SES identity)"),
+    "reply_to": ("REPLY_TO", str, "Reply-To address"),
+    "logo": (None, str, "Logo (a media library path, images/...)"),
+    "accent_color": (None, str, "Accent colour for links and rules (#rrggbb)"),
+    "footer_text": (None, str, "Footer text of every email"),
     "reader_timezone": (None, str, "Time zone for dates shown to readers"),
     "events_window_days": ("EVENTS_WINDOW_DAYS", int, "Days ahead for the upcoming events section"),
     "events_heading": (None, str, "Default heading of the events section"),
@@ -22,7 +29,11 @@ SETTINGS: dict[str, tuple[str | None, type, str]] = {
     "track_opens": (None, bool, "Track opens (pixel)"),
 }
 FALLBACKS: dict[str, Any] = {
-    "postal_address": "",
+    "sender_name": "",
+    "sender_address": "",
+    "logo": "",
+    "accent_color": "#0b57d0",
+    "footer_text": "",
     "reader_timezone": "UTC",
     "events_heading": "Upcoming events",
     "track_clicks": True,

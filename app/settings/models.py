@@ -5,10 +5,10 @@ from typing import Any
 from sqlalchemy import JSON, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import db
+from app.db import Model
 
 
-class Setting(db.Model):
+class Setting(Model):
     """Admin-editable newsletter settings; defaults come from app config."""
 
     __tablename__ = "settings"

@@ -7,7 +7,7 @@ from enum import StrEnum
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.db import NO_ID_REUSE, db, state_type, utcnow
+from app.db import NO_ID_REUSE, Model, state_type, utcnow
 
 
 class SubscriptionStatus(StrEnum):
@@ -32,7 +32,7 @@ SUBSCRIPTION_STATES = tuple(state.value for state in SubscriptionStatus)
 SUPPRESSION_REASONS = ("unsubscribed-all", "hard-bounce", "complaint", "manual", "deleted")
 
 
-class MailingList(db.Model):
+class MailingList(Model):
     """An audience: issues target lists, subscribers subscribe to lists."""
 
     __tablename__ = "lists"
@@ -53,7 +53,7 @@ class MailingList(db.Model):
 EmailColumn = String(254).with_variant(String(254, collation="C"), "postgresql")
 
 
-class Subscriber(db.Model):
+class Subscriber(Model):
     __tablename__ = "subscribers"
     __table_args__ = NO_ID_REUSE
 
@@ -76,7 +76,7 @@ class Subscriber(db.Model):
     )
 
 
-class Subscription(db.Model):
+class Subscription(Model):
     __tablename__ = "subscriptions"
     __table_args__ = (Index("ix_subscriptions_list_status", "list_id", "status", "subscriber_id"),)
 
@@ -99,7 +99,7 @@ class Subscription(db.Model):
     list: Mapped[MailingList] = relationship()
 
 
-class Suppression(db.Model):
+class Suppression(Model):
     """Addresses never to be sent to. Keyed by a hash of the normalised
     address so an erased subscriber stays suppressed without keeping PII."""
 
@@ -118,7 +118,7 @@ class Suppression(db.Model):
 IMPORT_STATES = tuple(state.value for state in ImportState)
 
 
-class SubscriberImport(db.Model):
+class SubscriberImport(Model):
     """One CSV import: its options, progress and outcome. Long imports run in
     the background; the admin polls this row."""
 
