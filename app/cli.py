@@ -20,8 +20,7 @@ def register_commands(app: Flask) -> None:
     from app.subscribers import commands as subscribers_commands
 
     app.cli.add_command(users_cli)
-    for module in (demo, issues_commands, render_commands, subscribers_commands, sending_commands,
-                   events_commands):
+    for module in (demo, issues_commands, render_commands, subscribers_commands, sending_commands, events_commands):
         module.register(app)
 
 

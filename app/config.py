@@ -80,7 +80,7 @@ def _normalise_db_url(url: str) -> str:
     # psycopg 3 is the driver we ship; accept the plain postgresql:// form too.
     for prefix in ("postgresql://", "postgres://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url
 
 

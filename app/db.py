@@ -54,8 +54,15 @@ def state_type(enum: type[StrEnum], name: str = "status", length: int = 20) -> E
     """A state column: VARCHAR with a CHECK constraint (``ck_<table>_<name>``)
     listing the enum's values, the same on SQLite and PostgreSQL, so no code
     path, script or manual UPDATE can store a state the domain does not know."""
-    return Enum(enum, native_enum=False, create_constraint=True, length=length, name=name,
-                values_callable=lambda members: [member.value for member in members], validate_strings=True)
+    return Enum(
+        enum,
+        native_enum=False,
+        create_constraint=True,
+        length=length,
+        name=name,
+        values_callable=lambda members: [member.value for member in members],
+        validate_strings=True,
+    )
 
 
 def utcnow() -> datetime:

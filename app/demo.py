@@ -38,9 +38,11 @@ def demo() -> None:
 
     for line in load_demo_content():
         click.echo(line)
-    login = (f"Log in at {current_app.config['BASE_URL']}/admin/login with:\n"
-             f"  admin:  admin@example.com  {admin_password}\n"
-             f"  editor: editor@example.com  {editor_password}\n")
+    login = (
+        f"Log in at {current_app.config['BASE_URL']}/admin/login with:\n"
+        f"  admin:  admin@example.com  {admin_password}\n"
+        f"  editor: editor@example.com  {editor_password}\n"
+    )
     # Kept (owner-only) so `make run` can show the login again on later starts.
     credentials.parent.mkdir(parents=True, exist_ok=True)
     credentials.write_text(login)

@@ -15,8 +15,19 @@ from werkzeug.exceptions import HTTPException
 
 from app.db import db
 
-__all__ = ["Conflict", "DomainError", "Forbidden", "InvalidInput", "NotFound", "Refused", "TooLarge",
-           "TooMany", "Unavailable", "http_status", "init_app"]
+__all__ = [
+    "Conflict",
+    "DomainError",
+    "Forbidden",
+    "InvalidInput",
+    "NotFound",
+    "Refused",
+    "TooLarge",
+    "TooMany",
+    "Unavailable",
+    "http_status",
+    "init_app",
+]
 
 
 class DomainError(Exception):
@@ -56,8 +67,14 @@ class Unavailable(DomainError):
 
 
 _STATUS: tuple[tuple[type[DomainError], int], ...] = (
-    (InvalidInput, 400), (Forbidden, 403), (NotFound, 404), (Conflict, 409), (TooLarge, 413),
-    (Refused, 422), (TooMany, 429), (Unavailable, 503),
+    (InvalidInput, 400),
+    (Forbidden, 403),
+    (NotFound, 404),
+    (Conflict, 409),
+    (TooLarge, 413),
+    (Refused, 422),
+    (TooMany, 429),
+    (Unavailable, 503),
 )
 
 
@@ -72,16 +89,22 @@ def http_status(error: DomainError) -> int:
 
 
 def _wants_json() -> bool:
-    return (request.path.startswith(("/webhooks/", "/api/"))
-            or request.accept_mimetypes.best == "application/json" or request.is_json)
+    return (
+        request.path.startswith(("/webhooks/", "/api/"))
+        or request.accept_mimetypes.best == "application/json"
+        or request.is_json
+    )
 
 
 def init_app(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError):
-        return render_template("error.html", code=400, title="Form expired",
-                               message="The form was missing its security token or it expired. "
-                                       "Go back, reload the page and try again."), 400
+        return render_template(
+            "error.html",
+            code=400,
+            title="Form expired",
+            message="The form was missing its security token or it expired. Go back, reload the page and try again.",
+        ), 400
 
     @app.errorhandler(DomainError)
     def domain_error(error: DomainError):
@@ -89,19 +112,21 @@ def init_app(app: Flask) -> None:
         status = http_status(error)
         if _wants_json():
             return {"error": type(error).__name__, "message": str(error)}, status
-        return render_template("error.html", code=status, title="That did not work",
-                               message=str(error)), status
+        return render_template("error.html", code=status, title="That did not work", message=str(error)), status
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
         if _wants_json():
             return {"error": error.name, "message": error.description}, error.code
-        return render_template("error.html", code=error.code, title=error.name,
-                               message=error.description), error.code
+        return render_template("error.html", code=error.code, title=error.name, message=error.description), error.code
 
     @app.errorhandler(Exception)
     def unexpected_error(error: Exception):
         db.session.rollback()
         app.logger.exception("unhandled error on %s %s", request.method, request.path)
-        return render_template("error.html", code=500, title="Something went wrong",
-                               message="The error was logged. Nothing you submitted was half-saved."), 500
+        return render_template(
+            "error.html",
+            code=500,
+            title="Something went wrong",
+            message="The error was logged. Nothing you submitted was half-saved.",
+        ), 500

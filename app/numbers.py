@@ -15,8 +15,8 @@ from werkzeug.routing import BaseConverter, ValidationError
 
 __all__ = ["MAX_BIG_ID", "MAX_ID", "IdConverter", "parse_id", "parse_ids", "parse_int"]
 
-MAX_ID = 2**31 - 1          # INTEGER primary keys
-MAX_BIG_ID = 2**63 - 1      # BIGINT ones (deliveries, events, jobs)
+MAX_ID = 2**31 - 1  # INTEGER primary keys
+MAX_BIG_ID = 2**63 - 1  # BIGINT ones (deliveries, events, jobs)
 _DIGITS = re.compile(r"[0-9]{1,19}")
 
 

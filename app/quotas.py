@@ -32,8 +32,10 @@ def _window(now: datetime, seconds: int) -> datetime:
 
 def count(key: str, *, window_seconds: int = 3600, now: datetime | None = None) -> int:
     start = _window(now or utcnow(), window_seconds)
-    return db.session.scalar(select(QuotaCounter.used).where(QuotaCounter.key == key,
-                                                             QuotaCounter.window_start == start)) or 0
+    return (
+        db.session.scalar(select(QuotaCounter.used).where(QuotaCounter.key == key, QuotaCounter.window_start == start))
+        or 0
+    )
 
 
 def take(key: str, amount: int, limit: int, *, window_seconds: int = 3600, now: datetime | None = None) -> int:
@@ -43,20 +45,23 @@ def take(key: str, amount: int, limit: int, *, window_seconds: int = 3600, now: 
         return 0
     start = _window(now or utcnow(), window_seconds)
     for _ in range(2):
-        row = db.session.scalar(select(QuotaCounter).where(QuotaCounter.key == key,
-                                                           QuotaCounter.window_start == start).with_for_update())
+        row = db.session.scalar(
+            select(QuotaCounter).where(QuotaCounter.key == key, QuotaCounter.window_start == start).with_for_update()
+        )
         if row is None:
             try:
                 with db.session.begin_nested():
                     db.session.add(QuotaCounter(key=key, window_start=start, used=0))
             except IntegrityError:
-                continue   # another process created the row first: lock theirs
+                continue  # another process created the row first: lock theirs
             continue
         granted = max(0, min(amount, limit - row.used))
         if granted:
-            db.session.execute(update(QuotaCounter).where(QuotaCounter.key == key,
-                                                          QuotaCounter.window_start == start)
-                               .values(used=QuotaCounter.used + granted))
+            db.session.execute(
+                update(QuotaCounter)
+                .where(QuotaCounter.key == key, QuotaCounter.window_start == start)
+                .values(used=QuotaCounter.used + granted)
+            )
             db.session.expire(row)
         return granted
     return 0

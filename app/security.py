@@ -50,10 +50,15 @@ def _refuse_nul_input() -> tuple[str, int] | None:
     deal with NUL inside uploaded files)."""
     if request.endpoint == "public.webhooks_ses":
         return None  # reads its raw body whatever the content type; only SNS-signed data is used
-    values = [[request.path], *request.args.listvalues(), *request.form.listvalues(),
-              [upload.filename or "" for group in request.files.listvalues() for upload in group]]
+    values = [
+        [request.path],
+        *request.args.listvalues(),
+        *request.form.listvalues(),
+        [upload.filename or "" for group in request.files.listvalues() for upload in group],
+    ]
     if any("\x00" in value for group in values for value in group) or (
-            request.is_json and b"\\u0000" in request.get_data(cache=True)):
+        request.is_json and b"\\u0000" in request.get_data(cache=True)
+    ):
         return "Text input must not contain NUL characters.", 400
     return None
 

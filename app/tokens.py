@@ -14,8 +14,15 @@ from itsdangerous import BadSignature, URLSafeSerializer
 
 from app.errors import InvalidInput
 
-__all__ = ["InvalidToken", "click_token", "open_token", "read_click_token", "read_open_token",
-           "read_unsubscribe_token", "unsubscribe_token"]
+__all__ = [
+    "InvalidToken",
+    "click_token",
+    "open_token",
+    "read_click_token",
+    "read_open_token",
+    "read_unsubscribe_token",
+    "unsubscribe_token",
+]
 
 UNSUBSCRIBE_SALT = "pressroom.unsubscribe.v1"
 CLICK_SALT = "pressroom.click.v1"
@@ -51,8 +58,11 @@ def read_unsubscribe_token(token: str) -> tuple[int, int | None, str | None]:
         raise invalid
     subscriber_id, list_id, *rest = payload
     nonce = rest[0] if rest else None
-    if not _is_id(subscriber_id) or not (list_id is None or _is_id(list_id)) \
-            or not (nonce is None or (isinstance(nonce, str) and 0 < len(nonce) <= 64)):
+    if (
+        not _is_id(subscriber_id)
+        or not (list_id is None or _is_id(list_id))
+        or not (nonce is None or (isinstance(nonce, str) and 0 < len(nonce) <= 64))
+    ):
         raise invalid
     return subscriber_id, list_id, nonce
 

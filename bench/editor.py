@@ -82,16 +82,19 @@ def make_body(size: int) -> str:
     for path in files:
         text = path.read_text(encoding="utf-8", errors="replace")
         if text.startswith("---"):
-            text = text.split("---", 2)[-1]      # drop the front matter
+            text = text.split("---", 2)[-1]  # drop the front matter
         parts.append(text.strip() + "\n\n---\n\n")
         total += len(parts[-1])
         if total >= size:
             break
     n = 0
-    while total < size:                          # no corpus: generated sections
+    while total < size:  # no corpus: generated sections
         n += 1
-        parts.append(f"## Section {n}\n\nTODO: a paragraph with a [link](https://example.com/{n}) "
-                     + "and some words about it. " * 12 + "\n\n")
+        parts.append(
+            f"## Section {n}\n\nTODO: a paragraph with a [link](https://example.com/{n}) "
+            + "and some words about it. " * 12
+            + "\n\n"
+        )
         total += len(parts[-1])
     return "".join(parts)[:size]
 
@@ -112,8 +115,11 @@ def percentile(values: list[float], share: float) -> float:
 
 def type_and_measure(page: Any, target: str, keys: int, delay: int) -> dict[str, float]:
     """Click a line in the middle of the text and type; returns latency statistics."""
-    page.evaluate("""(selector) => { const el = document.querySelector(selector);
-        el.scrollTop = (el.scrollHeight - el.clientHeight) / 2; }""", target)
+    page.evaluate(
+        """(selector) => { const el = document.querySelector(selector);
+        el.scrollTop = (el.scrollHeight - el.clientHeight) / 2; }""",
+        target,
+    )
     box = page.locator(target).bounding_box()
     page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     page.keyboard.press("End")
@@ -125,9 +131,14 @@ def type_and_measure(page: Any, target: str, keys: int, delay: int) -> dict[str,
     page.wait_for_timeout(500)
     latency = page.evaluate("window.__latency")
     events = page.evaluate("window.__events")
-    return {"median": statistics.median(latency), "p95": percentile(latency, 0.95),
-            "max": max(latency), "n": len(latency),
-            "events_over_16ms": len(events), "event_max": max(events, default=0.0)}
+    return {
+        "median": statistics.median(latency),
+        "p95": percentile(latency, 0.95),
+        "max": max(latency),
+        "n": len(latency),
+        "events_over_16ms": len(events),
+        "event_max": max(events, default=0.0),
+    }
 
 
 def main() -> None:
@@ -149,15 +160,26 @@ def main() -> None:
     from app.issues.models import Issue
 
     with tempfile.TemporaryDirectory() as tmp:
-        app = create_app({"DATABASE_URL": f"sqlite:///{tmp}/bench.db", "SECRET_KEY": "bench",
-                          "MEDIA_URL": f"file://{tmp}/media", "TRANSPORT": f"outbox:{tmp}/outbox"})
+        app = create_app(
+            {
+                "DATABASE_URL": f"sqlite:///{tmp}/bench.db",
+                "SECRET_KEY": "bench",
+                "MEDIA_URL": f"file://{tmp}/media",
+                "TRANSPORT": f"outbox:{tmp}/outbox",
+            }
+        )
         with app.app_context():
             db.create_all()
             create_user("bench@example.com", PASSWORD, "editor", "Bench")
             ids = {}
             for label, size in SIZES.items():
-                issue = Issue(slug=f"bench-{size}", title=f"Bench {label}", subject="Bench",
-                              body=make_body(size), excluded_event_ids=[])
+                issue = Issue(
+                    slug=f"bench-{size}",
+                    title=f"Bench {label}",
+                    subject="Bench",
+                    body=make_body(size),
+                    excluded_event_ids=[],
+                )
                 db.session.add(issue)
                 db.session.commit()
                 ids[label] = (issue.id, issue.body)
@@ -167,11 +189,12 @@ def main() -> None:
         threading.Thread(target=server.serve_forever, daemon=True).start()
         results: dict[tuple[str, str], dict[str, float]] = {}
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", headless=True,
-                                                 args=["--no-sandbox", "--disable-gpu"])
+            browser = playwright.chromium.launch(
+                executable_path="/usr/bin/chromium", headless=True, args=["--no-sandbox", "--disable-gpu"]
+            )
             context = browser.new_context(viewport={"width": 1280, "height": 900})
             page = context.new_page()
-            page.on("dialog", lambda dialog: dialog.accept())   # "leave page?" after typing
+            page.on("dialog", lambda dialog: dialog.accept())  # "leave page?" after typing
             page.goto(f"{base}/admin/login")
             page.fill("input[name=email]", "bench@example.com")
             page.fill("input[name=password]", PASSWORD)
@@ -179,18 +202,25 @@ def main() -> None:
             page.wait_for_url(f"{base}/admin/")
             # v0.1's files, served on the app's origin; its autosave answers without saving.
             for name, kind in (("editor.js", "application/javascript"), ("editor.css", "text/css")):
-                page.route(f"{base}/bench-v01/{name}",
-                           serve((HERE / f"editor_v01{Path(name).suffix}").read_text(), kind))
-            page.route(f"{base}/bench-v01/autosave", lambda route: route.fulfill(
-                json={"ok": True, "changed": False, "version": 1, "status": "draft", "slug": "x"}))
+                page.route(
+                    f"{base}/bench-v01/{name}", serve((HERE / f"editor_v01{Path(name).suffix}").read_text(), kind)
+                )
+            page.route(
+                f"{base}/bench-v01/autosave",
+                lambda route: route.fulfill(
+                    json={"ok": True, "changed": False, "version": 1, "status": "draft", "slug": "x"}
+                ),
+            )
             for label, (issue_id, body) in ids.items():
                 page.goto(f"{base}/admin/issues/{issue_id}")
                 page.wait_for_selector(".cm-content")
                 page.wait_for_timeout(1500)
                 results[("CodeMirror", label)] = type_and_measure(page, ".cm-scroller", args.keys, args.delay)
                 csrf = page.get_attribute('meta[name="csrf-token"]', "content")
-                page.route(f"{base}/bench-v01/page", serve(
-                    V01_PAGE.format(csrf=csrf, issue_id=issue_id, body=html_escape(body)), "text/html"))
+                page.route(
+                    f"{base}/bench-v01/page",
+                    serve(V01_PAGE.format(csrf=csrf, issue_id=issue_id, body=html_escape(body)), "text/html"),
+                )
                 page.goto(f"{base}/bench-v01/page")
                 page.wait_for_selector("#editor-highlights")
                 page.wait_for_timeout(1500)
@@ -202,12 +232,16 @@ def main() -> None:
     print(f"keystroke to paint, {args.keys} keys typed {args.delay} ms apart (ms)")
     print(f"{'editor':15} {'body':7} {'median':>7} {'p95':>7} {'max':>7}  keydown events >16 ms (max)")
     for (editor, label), r in results.items():
-        print(f"{editor:15} {label:7} {r['median']:7.1f} {r['p95']:7.1f} {r['max']:7.1f}  "
-              f"{r['events_over_16ms']:3d} of {r['n']} ({r['event_max']:.0f})")
+        print(
+            f"{editor:15} {label:7} {r['median']:7.1f} {r['p95']:7.1f} {r['max']:7.1f}  "
+            f"{r['events_over_16ms']:3d} of {r['n']} ({r['event_max']:.0f})"
+        )
     for editor in ("CodeMirror", "v0.1 textarea"):
         small, large = results[(editor, "30 KB")], results[(editor, "175 KB")]
-        print(f"{editor}: 175 KB / 30 KB median ratio {large['median'] / small['median']:.2f}"
-              + ("  (goal <= 1.5)" if editor == "CodeMirror" else ""))
+        print(
+            f"{editor}: 175 KB / 30 KB median ratio {large['median'] / small['median']:.2f}"
+            + ("  (goal <= 1.5)" if editor == "CodeMirror" else "")
+        )
     old, new = results[("v0.1 textarea", "175 KB")], results[("CodeMirror", "175 KB")]
     print(f"at 175 KB, v0.1 / CodeMirror median: {old['median'] / new['median']:.1f}x")
 

@@ -40,8 +40,15 @@ CASES = {
 
 def main() -> None:
     folder = Path(tempfile.mkdtemp())
-    app = create_app({"DATABASE_URL": f"sqlite:///{folder / 'bench.db'}", "SECRET_KEY": "bench", "TESTING": True,
-                      "WTF_CSRF_ENABLED": False, "MEDIA_URL": f"file://{folder / 'media'}"})
+    app = create_app(
+        {
+            "DATABASE_URL": f"sqlite:///{folder / 'bench.db'}",
+            "SECRET_KEY": "bench",
+            "TESTING": True,
+            "WTF_CSRF_ENABLED": False,
+            "MEDIA_URL": f"file://{folder / 'media'}",
+        }
+    )
     with app.app_context():
         from flask_migrate import upgrade
 

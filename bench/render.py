@@ -62,8 +62,7 @@ def run(args: argparse.Namespace) -> None:
     prepared = prepare_issue_message(rendered)
     once_setup = time.perf_counter() - started
 
-    recipients = [Recipient(f"reader{n}@example.com", f"Reader {n}", n + 1, 1)
-                  for n in range(args.recipients)]
+    recipients = [Recipient(f"reader{n}@example.com", f"Reader {n}", n + 1, 1) for n in range(args.recipients)]
     started = time.perf_counter()
     size = 0
     for recipient in recipients:
@@ -73,16 +72,25 @@ def run(args: argparse.Namespace) -> None:
     # Baseline: the Markdown body is computed once here too (generous to the baseline).
     base = current_app.config["BASE_URL"].rstrip("/")
     safe = render_module.render_markdown(issue.body, base)
-    body = render_module._rewrite_images(render_module._email_body(
-        render_module._rewrite_links(safe, base, rendered.web_url, keep_fragments=False)), base, email=True)
+    body = render_module._rewrite_images(
+        render_module._email_body(render_module._rewrite_links(safe, base, rendered.web_url, keep_fragments=False)),
+        base,
+        email=True,
+    )
     template = current_app.jinja_env.get_template(render_module.EMAIL_TEMPLATE)
     started = time.perf_counter()
-    for recipient in recipients[:args.baseline]:
+    for recipient in recipients[: args.baseline]:
         link = unsubscribe_url(recipient.subscriber_id, recipient.list_id)
-        document = template.render(subject=issue.subject, preheader=issue.preheader,
-                                   newsletter_name=get_setting("newsletter_name"),
-                                   postal_address=get_setting("postal_address"), web_url=rendered.web_url,
-                                   unsubscribe_url=link, body_html=body, test_banner=False)
+        document = template.render(
+            subject=issue.subject,
+            preheader=issue.preheader,
+            newsletter_name=get_setting("newsletter_name"),
+            postal_address=get_setting("postal_address"),
+            web_url=rendered.web_url,
+            unsubscribe_url=link,
+            body_html=body,
+            test_banner=False,
+        )
         email_html = render_module.inline_css(document)
         message = EmailMessage()
         message["From"] = current_app.config["FROM"]
@@ -97,8 +105,7 @@ def run(args: argparse.Namespace) -> None:
         message.as_bytes()
     baseline = (time.perf_counter() - started) / args.baseline
 
-    print(f"issue: {args.file.name} ({len(issue.body)} chars of Markdown, "
-          f"{size // len(recipients)} bytes/message)")
+    print(f"issue: {args.file.name} ({len(issue.body)} chars of Markdown, {size // len(recipients)} bytes/message)")
     print(f"render once (per issue):        {once_setup * 1000:8.1f} ms")
     print(f"render-once build, per message: {once * 1e6:8.1f} us  ({args.recipients} recipients)")
     print(f"baseline, per message:          {baseline * 1e6:8.1f} us  ({args.baseline} recipients)")

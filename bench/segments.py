@@ -72,16 +72,19 @@ def main() -> None:
     with app.app_context():
         upgrade()
         db.session.execute(text("ALTER TABLE subscribers ADD COLUMN attributes jsonb NOT NULL DEFAULT '{}'"))
-        db.session.execute(text(
-            "INSERT INTO subscribers (email, name, status, source, created_at, attributes) "
-            "SELECT 'reader' || n || '@example' || (n % 997) || '.org', 'Reader ' || n, 'enabled', 'bench', "
-            "now() - make_interval(secs => n), jsonb_build_object("
-            "'plan', CASE WHEN n % 200 = 0 THEN 'pro' ELSE 'free' END, "
-            "'country', (ARRAY['DE', 'FR', 'US', 'GB', 'NL'])[n % 5 + 1], 'age', n % 90, "
-            "'tags', CASE WHEN n % 50 = 0 THEN '[\"beta\", \"press\"]'::jsonb ELSE '[\"press\"]'::jsonb END) "
-            "FROM generate_series(1, :rows) AS n"), {"rows": args.rows})
-        db.session.execute(text("CREATE INDEX ix_subscribers_attributes ON subscribers "
-                                "USING gin (attributes)"))
+        db.session.execute(
+            text(
+                "INSERT INTO subscribers (email, name, status, source, created_at, attributes) "
+                "SELECT 'reader' || n || '@example' || (n % 997) || '.org', 'Reader ' || n, 'enabled', 'bench', "
+                "now() - make_interval(secs => n), jsonb_build_object("
+                "'plan', CASE WHEN n % 200 = 0 THEN 'pro' ELSE 'free' END, "
+                "'country', (ARRAY['DE', 'FR', 'US', 'GB', 'NL'])[n % 5 + 1], 'age', n % 90, "
+                "'tags', CASE WHEN n % 50 = 0 THEN '[\"beta\", \"press\"]'::jsonb ELSE '[\"press\"]'::jsonb END) "
+                "FROM generate_series(1, :rows) AS n"
+            ),
+            {"rows": args.rows},
+        )
+        db.session.execute(text("CREATE INDEX ix_subscribers_attributes ON subscribers USING gin (attributes)"))
         db.session.commit()
         db.session.execute(text("ANALYZE subscribers"))
         db.session.commit()
@@ -99,8 +102,10 @@ def main() -> None:
         baselines = {
             'attribs.plan = "pro"': accessor("plan", "pro"),
             'attribs.plan in ["pro", "gold"]': or_(accessor("plan", "pro"), accessor("plan", "gold")),
-            'attribs.tags contains "beta"': text("jsonb_typeof(subscribers.attributes -> 'tags') = 'array' "
-                                                 "AND (subscribers.attributes -> 'tags') ? 'beta'"),
+            'attribs.tags contains "beta"': text(
+                "jsonb_typeof(subscribers.attributes -> 'tags') = 'array' "
+                "AND (subscribers.attributes -> 'tags') ? 'beta'"
+            ),
         }
         print(f"{args.rows} subscribers, median of {args.repeat} runs")
         for expression, baseline in baselines.items():
@@ -109,11 +114,15 @@ def main() -> None:
             assert found == expected, (expression, found, expected)
             segment_ms = median_ms(lambda c=compiled: count(c), args.repeat)
             baseline_ms = median_ms(lambda b=baseline: count(b), args.repeat)
-            print(f"  {expression:34} {found:6} rows  segment {segment_ms:7.2f} ms  "
-                  f"->> baseline {baseline_ms:7.2f} ms  ratio {baseline_ms / segment_ms:5.1f}x")
+            print(
+                f"  {expression:34} {found:6} rows  segment {segment_ms:7.2f} ms  "
+                f"->> baseline {baseline_ms:7.2f} ms  ratio {baseline_ms / segment_ms:5.1f}x"
+            )
 
-        typical = ('attribs.plan = "pro" and (attribs.country in ["DE", "FR"] or domain = "example.org") '
-                   'and clicked_in_last(3)')
+        typical = (
+            'attribs.plan = "pro" and (attribs.country in ["DE", "FR"] or domain = "example.org") '
+            "and clicked_in_last(3)"
+        )
         compile_us = median_ms(lambda: compile_segment(parse(typical), schema), 200) * 1000
         print(f"  parse + compile of a typical expression: {compile_us:.0f} us")
 

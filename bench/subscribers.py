@@ -106,8 +106,15 @@ def main() -> None:
     from app.db import db
 
     tmp = Path(tempfile.mkdtemp(prefix="pressroom-bench-"))
-    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "TESTING": True, "WTF_CSRF_ENABLED": False,
-                      "TRANSPORT": f"outbox:{tmp / 'outbox'}"})
+    app = create_app(
+        {
+            "DATABASE_URL": url,
+            "SECRET_KEY": "bench",
+            "TESTING": True,
+            "WTF_CSRF_ENABLED": False,
+            "TRANSPORT": f"outbox:{tmp / 'outbox'}",
+        }
+    )
     with app.app_context():
         upgrade()
         admin = create_user("bench@example.com", "correct horse battery", "admin", "Bench")
@@ -116,26 +123,34 @@ def main() -> None:
         small, big = tmp / "baseline.csv", tmp / "big.csv"
         generate(small, args.baseline_rows, offset=50_000_000)
         generate(big, args.rows)
-        print(f"generated {args.rows:,} rows ({big.stat().st_size / 1e6:.0f} MB) and a "
-              f"{args.baseline_rows:,}-row baseline file", flush=True)
+        print(
+            f"generated {args.rows:,} rows ({big.stat().st_size / 1e6:.0f} MB) and a "
+            f"{args.baseline_rows:,}-row baseline file",
+            flush=True,
+        )
 
         base_result, base_seconds, rss_baseline = timed_import(small, "Baseline")
         result, seconds, rss_big = timed_import(big, "Bench")
         base_rate, rate = base_result.rows / base_seconds, result.rows / seconds
         print(f"baseline import: {base_result.rows:,} rows in {base_seconds:.1f} s ({base_rate:,.0f} rows/s)")
-        print(f"import:          {result.rows:,} rows in {seconds:.1f} s ({rate:,.0f} rows/s)  "
-              f"target < 180 s: {'OK' if seconds < 180 else 'MISSED'}")
+        print(
+            f"import:          {result.rows:,} rows in {seconds:.1f} s ({rate:,.0f} rows/s)  "
+            f"target < 180 s: {'OK' if seconds < 180 else 'MISSED'}"
+        )
         print(f"                 {result.summary()}")
         print(f"throughput ratio big/baseline: {rate / base_rate:.2f} (1.0 = cost per row flat)")
-        print(f"RSS: before imports {rss_start:.0f} MB; highest during the {args.baseline_rows:,}-row import "
-              f"{rss_baseline:.0f} MB, during the {args.rows:,}-row import {rss_big:.0f} MB "
-              f"(ratio {rss_big / rss_baseline:.2f} for {args.rows / args.baseline_rows:.0f}x rows); "
-              f"process peak {peak_rss_mb():.0f} MB")
+        print(
+            f"RSS: before imports {rss_start:.0f} MB; highest during the {args.baseline_rows:,}-row import "
+            f"{rss_baseline:.0f} MB, during the {args.rows:,}-row import {rss_big:.0f} MB "
+            f"(ratio {rss_big / rss_baseline:.2f} for {args.rows / args.baseline_rows:.0f}x rows); "
+            f"process peak {peak_rss_mb():.0f} MB"
+        )
 
         db.session.execute(text("ANALYZE"))
         total = db.session.scalar(text("SELECT count(*) FROM subscribers"))
-        middle = db.session.scalar(text("SELECT email FROM subscribers ORDER BY email OFFSET :n LIMIT 1"),
-                                   {"n": total // 2})
+        middle = db.session.scalar(
+            text("SELECT email FROM subscribers ORDER BY email OFFSET :n LIMIT 1"), {"n": total // 2}
+        )
         bench_list = db.session.scalar(text("SELECT id FROM lists WHERE name = 'Bench'"))
         db.session.commit()
 
@@ -152,8 +167,10 @@ def main() -> None:
             "list+status middle": f"/admin/subscribers?list={bench_list}&status=active&after={middle}",
             "prefix search": "/admin/subscribers?q=reader0050",
         }
-        print(f"admin list over {total:,} subscribers, p95 of {args.repeat} requests "
-              f"(baseline /healthz p95 {overhead:.1f} ms):")
+        print(
+            f"admin list over {total:,} subscribers, p95 of {args.repeat} requests "
+            f"(baseline /healthz p95 {overhead:.1f} ms):"
+        )
         worst = 0.0
         for label, page_url in pages.items():
             value = p95(client, page_url, args.repeat)

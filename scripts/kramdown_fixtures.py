@@ -41,9 +41,18 @@ from tests.support.markdown_census import census  # noqa: E402
 CORPUS = REPO.parent / "shared" / "corpus"
 OUTPUT = REPO / "tests" / "fixtures" / "kramdown" / "census.json"
 BASE_URL = "https://blog.fastforwardlabs.com"
-OPTIONS = {"input": "GFM", "hard_wrap": False, "gfm_quirks": ["paragraph_end"], "auto_ids": True,
-           "entity_output": "as_char", "smart_quotes": "lsquo,rsquo,ldquo,rdquo", "footnote_nr": 1,
-           "toc_levels": "1..6", "math_engine": "mathjax", "syntax_highlighter": None}
+OPTIONS = {
+    "input": "GFM",
+    "hard_wrap": False,
+    "gfm_quirks": ["paragraph_end"],
+    "auto_ids": True,
+    "entity_output": "as_char",
+    "smart_quotes": "lsquo,rsquo,ldquo,rdquo",
+    "footnote_nr": 1,
+    "toc_levels": "1..6",
+    "math_engine": "mathjax",
+    "syntax_highlighter": None,
+}
 
 RUBY = r"""
 require "json"
@@ -63,8 +72,11 @@ puts JSON.generate({"versions" => {"kramdown" => Kramdown::VERSION,
 
 def corpus_files() -> list[Path]:
     """Every Markdown page of the corpus: the archive, the drafts and the seed."""
-    return (sorted(CORPUS.glob("ffl/published/*.md")) + sorted(CORPUS.glob("ffl/drafts/*/*.md"))
-            + sorted(CORPUS.glob("seed/*.txt")))
+    return (
+        sorted(CORPUS.glob("ffl/published/*.md"))
+        + sorted(CORPUS.glob("ffl/drafts/*/*.md"))
+        + sorted(CORPUS.glob("seed/*.txt"))
+    )
 
 
 def page_key(path: Path) -> str:
@@ -82,18 +94,31 @@ def body_digest(body: str) -> str:
 
 def main() -> None:
     pages = {page_key(path): substitute_site_variables(page_body(path), BASE_URL) for path in corpus_files()}
-    result = subprocess.run(["ruby", "-e", RUBY], input=json.dumps(pages), capture_output=True, text=True,
-                            check=True)
+    result = subprocess.run(["ruby", "-e", RUBY], input=json.dumps(pages), capture_output=True, text=True, check=True)
     rendered = json.loads(result.stdout)
-    about = {"generator": "scripts/kramdown_fixtures.py", **rendered["versions"], "options": OPTIONS,
-             "input": "body as stored by app.issues.jekyll, site variables replaced with " + BASE_URL,
-             "counted": "tests/support/markdown_census.py"}
-    entries = [f"  {json.dumps(key)}: {json.dumps(census(html), sort_keys=True)}"
-               for key, html in sorted(rendered["html"].items())]
-    digests = [f"  {json.dumps(path)}: {json.dumps(body_digest(page_body(CORPUS / path)))}"
-               for path in sorted(pages)]
-    lines = ["{", f' "about": {json.dumps(about, sort_keys=True)},', ' "inputs": {', ",\n".join(digests),
-             " },", ' "pages": {', ",\n".join(entries), " }", "}"]
+    about = {
+        "generator": "scripts/kramdown_fixtures.py",
+        **rendered["versions"],
+        "options": OPTIONS,
+        "input": "body as stored by app.issues.jekyll, site variables replaced with " + BASE_URL,
+        "counted": "tests/support/markdown_census.py",
+    }
+    entries = [
+        f"  {json.dumps(key)}: {json.dumps(census(html), sort_keys=True)}"
+        for key, html in sorted(rendered["html"].items())
+    ]
+    digests = [f"  {json.dumps(path)}: {json.dumps(body_digest(page_body(CORPUS / path)))}" for path in sorted(pages)]
+    lines = [
+        "{",
+        f' "about": {json.dumps(about, sort_keys=True)},',
+        ' "inputs": {',
+        ",\n".join(digests),
+        " },",
+        ' "pages": {',
+        ",\n".join(entries),
+        " }",
+        "}",
+    ]
     OUTPUT.parent.mkdir(parents=True, exist_ok=True)
     OUTPUT.write_text("\n".join(lines) + "\n", encoding="utf-8")
     print(f"{len(entries)} pages -> {OUTPUT.relative_to(REPO)} (kramdown {rendered['versions']['kramdown']})")

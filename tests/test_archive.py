@@ -15,11 +15,17 @@ from app.subscribers.lists import create_list
 ATOM = "{http://www.w3.org/2005/Atom}"
 
 
-def _issue(slug: str, lists: list, *, status: str = "sent", day: date | None = None,
-           body: str = "Body") -> Issue:
-    issue = Issue(slug=slug, title=slug, subject=f"Subject {slug}", body=body, status=status,
-                  issue_date=day, excluded_event_ids=[],
-                  sent_at=datetime.combine(day, datetime.min.time()) if day and status == "sent" else None)
+def _issue(slug: str, lists: list, *, status: str = "sent", day: date | None = None, body: str = "Body") -> Issue:
+    issue = Issue(
+        slug=slug,
+        title=slug,
+        subject=f"Subject {slug}",
+        body=body,
+        status=status,
+        issue_date=day,
+        excluded_event_ids=[],
+        sent_at=datetime.combine(day, datetime.min.time()) if day and status == "sent" else None,
+    )
     issue.lists = lists
     db.session.add(issue)
     return issue
@@ -28,9 +34,12 @@ def _issue(slug: str, lists: list, *, status: str = "sent", day: date | None = N
 def _setup():
     public = create_list("Public readers", public=True)
     private = create_list("Clients")
-    _issue("sent-public", [public], day=date(2024, 3, 1),
-           body="## Hello\n\n![Chart]({{ site.github.url }}/images/c.png)\n\n##### Caption\n\n"
-                "<script>x()</script>")
+    _issue(
+        "sent-public",
+        [public],
+        day=date(2024, 3, 1),
+        body="## Hello\n\n![Chart]({{ site.github.url }}/images/c.png)\n\n##### Caption\n\n<script>x()</script>",
+    )
     _issue("sent-both", [public, private], day=date(2024, 4, 1))
     _issue("sent-private", [private], day=date(2024, 5, 1))
     _issue("draft-public", [public], status="draft", day=date(2024, 6, 1))
@@ -60,7 +69,7 @@ def test_archive_pagination(app, client) -> None:
     assert first.xpath("//a[@rel='next']/@href") == ["/issues/?page=2"]
     assert client.get("/issues/?page=3").status_code == 404
     assert client.get("/issues/?page=0").status_code == 404
-    assert client.get("/issues/?page=abc").status_code == 200     # unparsable: the first page
+    assert client.get("/issues/?page=abc").status_code == 200  # unparsable: the first page
 
 
 def test_web_version(app, client) -> None:

@@ -30,8 +30,7 @@ def test_processes_starting_together_agree_on_one_key(tmp_path: Path) -> None:
     instance = tmp_path / "instance"
     ctx = multiprocessing.get_context("fork")
     barrier, results = ctx.Barrier(4), ctx.Queue()
-    children = [ctx.Process(target=_secret_in_child, args=(str(instance), barrier, results))
-                for _ in range(4)]
+    children = [ctx.Process(target=_secret_in_child, args=(str(instance), barrier, results)) for _ in range(4)]
     for child in children:
         child.start()
     keys = {results.get(timeout=30) for _ in children}

@@ -21,18 +21,18 @@ LONG = "x" * 10_000
 
 def hostile_csv() -> bytes:
     lines = [
-        "\ufeffE-mail,Full Name,Notes".encode(),                 # 1 BOM + aliased headers
-        b"good1@example.com,Good One,",                           # 2
-        b"not-an-email,Bad,",                                     # 3 invalid
-        b"GOOD1@Example.com,Dup,",                                # 4 duplicate of 2
-        b'good2@example.com,"=HYPERLINK(""http://evil"")",',      # 5 formula: kept, neutralised on export
-        f"good3@example.com,{LONG},".encode(),                    # 6 10,000-char name: rejected
-        f"{LONG}@example.com,Long,".encode(),                     # 7 10,000-char address
-        "caf\xe9@example.com,Latin1 Bytes,".encode("latin-1"),    # 8 wrong encoding
-        b"suppressed@example.com,Blocked,",                       # 9 suppressed: skipped and counted
-        b"existing@example.com,Renamed?,",                        # 10 already on the list: untouched
-        b",no address,",                                          # 11
-        b"",                                                      # blank line: ignored
+        "\ufeffE-mail,Full Name,Notes".encode(),  # 1 BOM + aliased headers
+        b"good1@example.com,Good One,",  # 2
+        b"not-an-email,Bad,",  # 3 invalid
+        b"GOOD1@Example.com,Dup,",  # 4 duplicate of 2
+        b'good2@example.com,"=HYPERLINK(""http://evil"")",',  # 5 formula: kept, neutralised on export
+        f"good3@example.com,{LONG},".encode(),  # 6 10,000-char name: rejected
+        f"{LONG}@example.com,Long,".encode(),  # 7 10,000-char address
+        "caf\xe9@example.com,Latin1 Bytes,".encode("latin-1"),  # 8 wrong encoding
+        b"suppressed@example.com,Blocked,",  # 9 suppressed: skipped and counted
+        b"existing@example.com,Renamed?,",  # 10 already on the list: untouched
+        b",no address,",  # 11
+        b"",  # blank line: ignored
         f"good4@example.com,J\xfcrgen {LONG[:5]},{LONG}".encode(),  # 13 UTF-8 name, long ignored column
     ]
     return b"\r\n".join(lines) + b"\r\n"
@@ -93,11 +93,13 @@ def test_cli_import_export_neutralises_formulas(app, runner, tmp_path):
     assert find_list("Weekly").public is True
     assert runner.invoke(args=["lists", "create", "Weekly"]).exit_code == 1
     path = tmp_path / "in.csv"
-    path.write_text("Email Address,Name\nf1@example.com,=1+2\nf2@example.com,@SUM(A1)\n"
-                    "f3@example.com,+cmd\nf4@example.com,-2\nf5@example.com,\"\tTab\"\nf6@example.com,Plain\n"
-                    "bad,Bad\n", encoding="utf-8")
-    result = runner.invoke(args=["subscribers", "import", str(path), "--list", "Weekly",
-                                 "--status", "active"])
+    path.write_text(
+        "Email Address,Name\nf1@example.com,=1+2\nf2@example.com,@SUM(A1)\n"
+        'f3@example.com,+cmd\nf4@example.com,-2\nf5@example.com,"\tTab"\nf6@example.com,Plain\n'
+        "bad,Bad\n",
+        encoding="utf-8",
+    )
+    result = runner.invoke(args=["subscribers", "import", str(path), "--list", "Weekly", "--status", "active"])
     assert result.exit_code == 0, result.output
     assert "row 8:" in result.output and "6 imported" in result.output
     exported = runner.invoke(args=["subscribers", "export", "--list", "Weekly"])
@@ -105,8 +107,14 @@ def test_cli_import_export_neutralises_formulas(app, runner, tmp_path):
     rows = list(csv.reader(io.StringIO(exported.output)))
     assert rows[0][:3] == ["email", "name", "status"]
     names = {row[0]: row[1] for row in rows[1:]}
-    assert names == {"f1@example.com": "'=1+2", "f2@example.com": "'@SUM(A1)", "f3@example.com": "'+cmd",
-                     "f4@example.com": "'-2", "f5@example.com": "Tab", "f6@example.com": "Plain"}
+    assert names == {
+        "f1@example.com": "'=1+2",
+        "f2@example.com": "'@SUM(A1)",
+        "f3@example.com": "'+cmd",
+        "f4@example.com": "'-2",
+        "f5@example.com": "Tab",
+        "f6@example.com": "Plain",
+    }
     for row in rows:
         assert not any(cell.startswith(("=", "+", "-", "@", "\t", "\r")) for cell in row)
 

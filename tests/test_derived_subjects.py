@@ -20,8 +20,11 @@ IMAGE = re.compile(r"^\s*(!\[|<img)", re.IGNORECASE)
 
 
 def _corpus_docs():
-    paths = (sorted(CORPUS.glob("ffl/published/*.md")) + sorted(CORPUS.glob("ffl/drafts/*/*.md"))
-             + sorted(CORPUS.glob("seed/*.txt")))
+    paths = (
+        sorted(CORPUS.glob("ffl/published/*.md"))
+        + sorted(CORPUS.glob("ffl/drafts/*/*.md"))
+        + sorted(CORPUS.glob("seed/*.txt"))
+    )
     return [parse_jekyll_text(path.read_bytes(), path.name) for path in paths]
 
 
@@ -31,7 +34,7 @@ def _captions(body: str) -> list[str]:
     lines = [line for line in body.split("\n") if line.strip()]
     found = []
     for index, line in enumerate(lines):
-        near = lines[max(0, index - 1):index] + lines[index + 1:index + 2]
+        near = lines[max(0, index - 1) : index] + lines[index + 1 : index + 2]
         if line.startswith("#####") and any(IMAGE.match(other) for other in near):
             found.append(re.sub(r"[\[\]*_]|\([^)]*\)", "", line.lstrip("# ")).strip())
     return [caption for caption in found if len(caption) >= 3]
@@ -50,7 +53,7 @@ def test_no_derived_subject_is_a_caption_greeting_or_empty() -> None:
         for caption in _captions(doc.body):
             captions_seen += 1
             assert caption[:20] not in subject, (doc.filename, subject, caption)
-    assert captions_seen > 100   # the archive's convention is really exercised
+    assert captions_seen > 100  # the archive's convention is really exercised
 
 
 @needs_corpus
@@ -58,24 +61,31 @@ def test_no_derived_preheader_is_a_caption_greeting_or_empty() -> None:
     for index, doc in enumerate(_corpus_docs()):
         preheader = opening_prose(render_markdown(doc.body, "https://example.com"))
         assert len(preheader) <= 140, doc.filename
-        assert preheader or index >= 236, doc.filename   # every published issue has opening prose
+        assert preheader or index >= 236, doc.filename  # every published issue has opening prose
         assert not GREETING.match(preheader), (doc.filename, preheader)
         for caption in _captions(doc.body):
             assert not preheader.startswith(caption[:20]), (doc.filename, preheader)
 
 
-@pytest.mark.parametrize(("body", "expected"), [
-    ("Hello!\n\n## Real news\n\nText.", "Real news"),
-    ("![](/images/a.png)\n\n##### A caption\n\n## The story", "The story"),
-    ("##### Caption above\n![](/images/a.png)\n\nHi all, this week we look at GANs. More.",
-     "This week we look at GANs."),
-    ("## Hello!\n\nDear readers,\n\nGreetings from Brooklyn, NY!  In this issue, GANs. And more.",
-     "In this issue, GANs."),
-    ("```\n# not a heading\n```\n\nPlain words here.", "Plain words here."),
-    ("[1]: https://example.com/\n\n* A list item first.", "A list item first."),
-    ("## " + "word " * 30, shorten("word " * 30, 78)),
-    ("![](/only/an/image.png)", "fallback-slug"),
-])
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("Hello!\n\n## Real news\n\nText.", "Real news"),
+        ("![](/images/a.png)\n\n##### A caption\n\n## The story", "The story"),
+        (
+            "##### Caption above\n![](/images/a.png)\n\nHi all, this week we look at GANs. More.",
+            "This week we look at GANs.",
+        ),
+        (
+            "## Hello!\n\nDear readers,\n\nGreetings from Brooklyn, NY!  In this issue, GANs. And more.",
+            "In this issue, GANs.",
+        ),
+        ("```\n# not a heading\n```\n\nPlain words here.", "Plain words here."),
+        ("[1]: https://example.com/\n\n* A list item first.", "A list item first."),
+        ("## " + "word " * 30, shorten("word " * 30, 78)),
+        ("![](/only/an/image.png)", "fallback-slug"),
+    ],
+)
 def test_derive_title(body: str, expected: str) -> None:
     assert derive_title(body, "fallback-slug") == expected
 

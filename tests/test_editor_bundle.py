@@ -24,17 +24,24 @@ def _manifest() -> dict:
 
 def _lock_runtime_packages() -> dict[str, str]:
     lock = json.loads(LOCK.read_text())
-    return {path.removeprefix("node_modules/"): entry["version"]
-            for path, entry in lock["packages"].items()
-            if path.startswith("node_modules/") and not entry.get("dev")}
+    return {
+        path.removeprefix("node_modules/"): entry["version"]
+        for path, entry in lock["packages"].items()
+        if path.startswith("node_modules/") and not entry.get("dev")
+    }
 
 
 def test_manifest_names_the_exact_versions_of_the_lock_file() -> None:
     manifest, locked = _manifest(), _lock_runtime_packages()
     assert manifest["packages"] == locked
     codemirror = {name for name in locked if name.startswith(("@codemirror/", "@lezer/"))}
-    assert {"@codemirror/view", "@codemirror/state", "@codemirror/lang-markdown",
-            "@codemirror/search", "@lezer/markdown"} <= codemirror
+    assert {
+        "@codemirror/view",
+        "@codemirror/state",
+        "@codemirror/lang-markdown",
+        "@codemirror/search",
+        "@lezer/markdown",
+    } <= codemirror
     assert set(manifest["bundled"]) <= set(locked)
     lock = json.loads(LOCK.read_text())
     assert manifest["esbuild"] == lock["packages"]["node_modules/esbuild"]["version"]
@@ -68,9 +75,7 @@ def test_editor_modules_import_codemirror_only_from_the_bundle() -> None:
     modules = sorted((REPO / "static/admin/editor").glob("*.js"))
     assert modules
     for module in modules:
-        for specifier in re.findall(r"""^\s*import\b[^;]*?from\s+["']([^"']+)["']""",
-                                    module.read_text(), re.M | re.S):
-            assert specifier.startswith("./") or specifier == "../vendor/codemirror.js", (
-                module.name, specifier)
+        for specifier in re.findall(r"""^\s*import\b[^;]*?from\s+["']([^"']+)["']""", module.read_text(), re.M | re.S):
+            assert specifier.startswith("./") or specifier == "../vendor/codemirror.js", (module.name, specifier)
             if specifier.startswith("./"):
                 assert (module.parent / Path(specifier)).is_file(), (module.name, specifier)

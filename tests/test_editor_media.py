@@ -25,8 +25,12 @@ def png_bytes(width: int = 40, height: int = 30) -> bytes:
 
 
 def post_image(client, data: bytes, name: str = "GAN diagram.png", alt: str = "A GAN diagram", **headers):
-    return client.post("/admin/media.json", data={"file": (io.BytesIO(data), name), "alt_text": alt},
-                       content_type="multipart/form-data", headers={"Accept": "application/json", **headers})
+    return client.post(
+        "/admin/media.json",
+        data={"file": (io.BytesIO(data), name), "alt_text": alt},
+        content_type="multipart/form-data",
+        headers={"Accept": "application/json", **headers},
+    )
 
 
 def test_upload_with_alt_text_returns_the_item_and_its_markdown(app, editor_client) -> None:
@@ -54,7 +58,7 @@ def test_upload_refusals_are_400_with_the_media_page_message(app, editor_client)
         assert message in response.get_json()["error"], name
     missing = editor_client.post("/admin/media.json", data={}, content_type="multipart/form-data")
     assert missing.status_code == 400 and missing.get_json()["error"] == "Choose an image to upload."
-    assert db.session.query(MediaItem).count() == 0   # a refused alt text stored no file either
+    assert db.session.query(MediaItem).count() == 0  # a refused alt text stored no file either
 
 
 def test_upload_needs_the_csrf_header(app, editor_client) -> None:
@@ -84,8 +88,8 @@ def test_picker_search_and_limit(app, editor_client) -> None:
     names = [i["name"] for i in editor_client.get("/admin/media.json?q=sun").get_json()]
     assert sorted(names) == ["sunrise.png", "sunset.png"]
     assert len(editor_client.get("/admin/media.json?limit=2").get_json()) == 2
-    assert len(editor_client.get("/admin/media.json?limit=0").get_json()) == 1   # at least one
-    assert len(editor_client.get("/admin/media.json?limit=abc").get_json()) == 3   # ignored, not a 500
+    assert len(editor_client.get("/admin/media.json?limit=0").get_json()) == 1  # at least one
+    assert len(editor_client.get("/admin/media.json?limit=abc").get_json()) == 3  # ignored, not a 500
 
 
 def test_inserted_markdown_resolves_in_preflight_and_preview(app, editor_client) -> None:
@@ -102,8 +106,9 @@ def test_inserted_markdown_resolves_in_preflight_and_preview(app, editor_client)
 
 
 def test_preview_window_shows_the_saved_version(app, editor_client) -> None:
-    issue = Issue(slug="pop", title="Pop out", subject="Pop", body="## Saved heading\n\nSaved text.\n",
-                  excluded_event_ids=[])
+    issue = Issue(
+        slug="pop", title="Pop out", subject="Pop", body="## Saved heading\n\nSaved text.\n", excluded_event_ids=[]
+    )
     db.session.add(issue)
     db.session.commit()
     page = editor_client.get(f"/admin/issues/{issue.id}/preview-window")

@@ -20,8 +20,7 @@ from app.subscribers.lists import create_list
 
 
 def make_event(title: str, start_utc: datetime, **kw) -> Event:
-    data = EventData(title=title, url=kw.pop("url", "https://example.com/e"), start=start_utc,
-                     timezone="UTC", **kw)
+    data = EventData(title=title, url=kw.pop("url", "https://example.com/e"), start=start_utc, timezone="UTC", **kw)
     return create_event(data)
 
 
@@ -47,19 +46,32 @@ class TextOf(HTMLParser):
 
 def test_validation_reports_every_problem(app):
     with pytest.raises(EventError) as exc:
-        create_event(EventData(title="", url="javascript:alert(1)", start=datetime(2026, 9, 12, 14),
-                               end=datetime(2026, 9, 12, 13), timezone="Mars/Olympus"))
+        create_event(
+            EventData(
+                title="",
+                url="javascript:alert(1)",
+                start=datetime(2026, 9, 12, 14),
+                end=datetime(2026, 9, 12, 13),
+                timezone="Mars/Olympus",
+            )
+        )
     assert set(exc.value.errors) == {"title", "url", "timezone"}
     with pytest.raises(EventError) as exc:
-        create_event(EventData(title="Talk", start=datetime(2026, 9, 12, 14), end=datetime(2026, 9, 12, 13),
-                               timezone="Europe/Berlin"))
+        create_event(
+            EventData(
+                title="Talk", start=datetime(2026, 9, 12, 14), end=datetime(2026, 9, 12, 13), timezone="Europe/Berlin"
+            )
+        )
     assert set(exc.value.errors) == {"end"}
     assert db.session.query(Event).count() == 0
 
 
 def test_times_are_entered_in_event_zone_and_stored_utc(app):
-    event = create_event(EventData(title="Strata", url="https://strata.example",
-                                   start=datetime(2026, 9, 12, 14), timezone="Europe/Berlin"))
+    event = create_event(
+        EventData(
+            title="Strata", url="https://strata.example", start=datetime(2026, 9, 12, 14), timezone="Europe/Berlin"
+        )
+    )
     assert event.starts_at == datetime(2026, 9, 12, 12)  # CEST = UTC+2
     assert to_utc(datetime(2026, 1, 12, 14), "America/New_York") == datetime(2026, 1, 12, 19)
 
@@ -76,7 +88,8 @@ def test_section_lists_upcoming_not_past_in_reader_zone(app):
     assert "[Future Talk](https://example.com/e)" in md and "Berlin" in md and "— Micha" in md
     assert "Old Talk" not in md and "Far Talk" not in md
     local = soon.starts_at.replace(tzinfo=__import__("datetime").UTC).astimezone(
-        __import__("zoneinfo").ZoneInfo("Europe/Berlin"))
+        __import__("zoneinfo").ZoneInfo("Europe/Berlin")
+    )
     assert local.strftime("%H:%M") in md and ("CET" in md or "CEST" in md)
 
 
@@ -124,8 +137,12 @@ def test_user_fields_cannot_inject_html_or_links(app):
     import markdown
 
     now = utcnow()
-    make_event("<script>alert(1)</script> [click](https://evil.example) **bold**", now + timedelta(days=1),
-               url="https://example.com/a)b", location="<img src=x onerror=alert(1)>")
+    make_event(
+        "<script>alert(1)</script> [click](https://evil.example) **bold**",
+        now + timedelta(days=1),
+        url="https://example.com/a)b",
+        location="<img src=x onerror=alert(1)>",
+    )
     md = events_markdown(make_issue(), now=now)
     html = markdown.markdown(md)
     parser = TextOf()
@@ -151,8 +168,11 @@ def test_rendered_issue_shows_upcoming_event_at_marker(app):
         content = getattr(rendered, version)
         assert "Rendered Future Talk" in content, version
         assert "Rendered Past Talk" not in content, version
-        assert content.rindex("Intro paragraph") < content.rindex("Rendered Future Talk") < content.rindex(
-            "Middle paragraph"), version
+        assert (
+            content.rindex("Intro paragraph")
+            < content.rindex("Rendered Future Talk")
+            < content.rindex("Middle paragraph")
+        ), version
         assert EVENTS_MARKER not in content
 
 
@@ -175,11 +195,18 @@ def test_rendered_issue_without_marker_puts_events_before_sign_off(app):
 
 # --- admin ------------------------------------------------------------------
 
+
 def test_admin_create_edit_duplicate_delete(editor_client):
     now = utcnow()
     start = (now + timedelta(days=10)).strftime("%Y-%m-%dT%H:%M")
-    form = {"title": "Strata NY", "url": "https://strata.example", "start": start,
-            "timezone": "America/New_York", "location": "New York", "speakers": "Micha"}
+    form = {
+        "title": "Strata NY",
+        "url": "https://strata.example",
+        "start": start,
+        "timezone": "America/New_York",
+        "location": "New York",
+        "speakers": "Micha",
+    }
     response = editor_client.post("/admin/events/new", data=form)
     assert response.status_code == 302
     event = db.session.query(Event).one()
@@ -199,8 +226,9 @@ def test_admin_create_edit_duplicate_delete(editor_client):
 
 
 def test_admin_validation_errors_next_to_fields(editor_client):
-    response = editor_client.post("/admin/events/new", data={"title": "", "url": "ftp://x", "start": "soon",
-                                                           "timezone": "Nowhere/Town"})
+    response = editor_client.post(
+        "/admin/events/new", data={"title": "", "url": "ftp://x", "start": "soon", "timezone": "Nowhere/Town"}
+    )
     assert response.status_code == 400
     html = response.get_data(as_text=True)
     for field in ("title", "url", "start", "timezone"):
@@ -213,8 +241,9 @@ def test_admin_events_for_issue_form(editor_client):
     event = make_event("Excludable", now + timedelta(days=2))
     issue = make_issue()
     assert "Excludable" in editor_client.get(f"/admin/events/issue/{issue.id}").get_data(as_text=True)
-    response = editor_client.post(f"/admin/events/issue/{issue.id}",
-                                  data={"heading": "Talks", "exclude": [str(event.id)]})
+    response = editor_client.post(
+        f"/admin/events/issue/{issue.id}", data={"heading": "Talks", "exclude": [str(event.id)]}
+    )
     assert response.status_code == 302
     issue = db.session.get(Issue, issue.id)
     assert issue.events_heading == "Talks" and issue.excluded_event_ids == [event.id]
@@ -223,12 +252,26 @@ def test_admin_events_for_issue_form(editor_client):
 
 # --- public -----------------------------------------------------------------
 
+
 def test_public_events_page_and_ics(client):
     now = utcnow()
-    make_event("Upcoming Webinar", now + timedelta(days=7), location="online", speakers="Nisha",
-               description="Deep learning, anomalies; and more")
-    create_event(EventData(title="Conference", url="https://conf.example", start=datetime(2030, 3, 18),
-                           end=datetime(2030, 3, 20), timezone="America/Los_Angeles", all_day=True))
+    make_event(
+        "Upcoming Webinar",
+        now + timedelta(days=7),
+        location="online",
+        speakers="Nisha",
+        description="Deep learning, anomalies; and more",
+    )
+    create_event(
+        EventData(
+            title="Conference",
+            url="https://conf.example",
+            start=datetime(2030, 3, 18),
+            end=datetime(2030, 3, 20),
+            timezone="America/Los_Angeles",
+            all_day=True,
+        )
+    )
     make_event("Done Webinar", now - timedelta(days=7))
     page = client.get("/events")
     assert page.status_code == 200 and "Upcoming Webinar" in page.get_data(as_text=True)
@@ -268,8 +311,9 @@ def test_out_of_range_times_and_list_ids_are_form_errors(editor_client):
     for start in ("9999-12-31 23:00", "0001-01-01 00:00"):
         response = editor_client.post("/admin/events/new", data={**base, "start": start})
         assert response.status_code == 400 and 'id="error-start"' in response.get_data(as_text=True)
-    response = editor_client.post("/admin/events/new", data={**base, "start": "2026-09-12 14:00",
-                                                            "lists": "99999999999999999999999"})
+    response = editor_client.post(
+        "/admin/events/new", data={**base, "start": "2026-09-12 14:00", "lists": "99999999999999999999999"}
+    )
     assert response.status_code == 400 and "Unknown list." in response.get_data(as_text=True)
     assert db.session.query(Event).count() == 0
     with pytest.raises(EventError):
@@ -278,8 +322,7 @@ def test_out_of_range_times_and_list_ids_are_form_errors(editor_client):
 
 def test_events_section_changes_follow_the_approval_rules(editor_client, users):
     """Changing what readers get un-approves the issue; sent issues refuse the change."""
-    approved = make_issue(status="approved", approved_by_id=users["editor2"].id, approved_at=utcnow(),
-                          version=3)
+    approved = make_issue(status="approved", approved_by_id=users["editor2"].id, approved_at=utcnow(), version=3)
     response = editor_client.post(f"/admin/events/issue/{approved.id}", data={"heading": "Talks"})
     assert response.status_code == 302
     db.session.expire_all()

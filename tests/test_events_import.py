@@ -41,12 +41,22 @@ def test_bullets_with_link_and_date_become_events(app):
     result = extract_events(BODY, date(2018, 11, 1), "2018-11-01-client.md", [lst])
     assert (result.bullets_seen, result.bullets_unparsed, result.events_created) == (8, 2, 6)
     events = {e.title: e for e in db.session.query(Event)}
-    assert set(events) == {"Qcon.ai", "Industrialize AI with Enterprise Scale Machine Learning", "Strata NY",
-                           "Grace Hopper", "Dataworks Summit", "Building an Enterprise AI Factory"}
+    assert set(events) == {
+        "Qcon.ai",
+        "Industrialize AI with Enterprise Scale Machine Learning",
+        "Strata NY",
+        "Grace Hopper",
+        "Dataworks Summit",
+        "Building an Enterprise AI Factory",
+    }
     qcon = events["Qcon.ai"]
     # April 11th after a November issue date: next year's April.
     assert (qcon.timezone, qcon.all_day, qcon.location, qcon.speakers) == (
-        "America/Los_Angeles", True, "San Francisco", "Mike")
+        "America/Los_Angeles",
+        True,
+        "San Francisco",
+        "Mike",
+    )
     assert qcon.starts_at == datetime(2019, 4, 11, 7)  # midnight PDT
     assert qcon.url == "https://qcon.ai/" and qcon.source == "2018-11-01-client.md" and qcon.lists == [lst]
     webinar = events["Industrialize AI with Enterprise Scale Machine Learning"]
@@ -86,8 +96,9 @@ def test_importing_the_archive_adds_no_events_the_reviewed_command_does(app, run
 
 
 def test_explicit_year_and_past_tense(app):
-    assert parse_bullet("* Talk at [Conf](https://c.example) on January 5, 2021", date(2020, 6, 1)).start == \
-        datetime(2021, 1, 5)
+    assert parse_bullet("* Talk at [Conf](https://c.example) on January 5, 2021", date(2020, 6, 1)).start == datetime(
+        2021, 1, 5
+    )
     assert parse_bullet("* Hilary spoke at [Conf](https://c.example) on May 2", date(2019, 5, 8)) is None
 
 

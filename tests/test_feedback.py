@@ -40,18 +40,28 @@ def post(client, message: dict[str, Any] | bytes):
 
 
 def written() -> tuple[int, int, int]:
-    return tuple(db.session.scalar(select(func.count()).select_from(model))  # type: ignore[return-value]
-                 for model in (SnsMessage, FeedbackEvent, Suppression))
+    return tuple(
+        db.session.scalar(select(func.count()).select_from(model))  # type: ignore[return-value]
+        for model in (SnsMessage, FeedbackEvent, Suppression)
+    )
 
 
 def test_permanent_bounce_suppresses_once_even_when_replayed(app, client) -> None:
     send = make_send(2)
     target = deliveries(send)[0]
-    message = notification(ses_notification(
-        "Bounce", target.message_id, destination=target.email, bounce={
-            "bounceType": "Permanent", "bounceSubType": "General",
-            "bouncedRecipients": [{"emailAddress": target.email, "diagnosticCode": "550 5.1.1 unknown"}]}),
-        version="1")
+    message = notification(
+        ses_notification(
+            "Bounce",
+            target.message_id,
+            destination=target.email,
+            bounce={
+                "bounceType": "Permanent",
+                "bounceSubType": "General",
+                "bouncedRecipients": [{"emailAddress": target.email, "diagnosticCode": "550 5.1.1 unknown"}],
+            },
+        ),
+        version="1",
+    )
     first = post(client, message)
     assert first.status_code == 200 and first.json["status"] == "processed"
     replay = post(client, message)
@@ -65,8 +75,7 @@ def test_permanent_bounce_suppresses_once_even_when_replayed(app, client) -> Non
 
 def test_transient_bounce_is_recorded_not_suppressed(app, client) -> None:
     target = deliveries(make_send(1))[0]
-    record = ses_event("Bounce", target.message_id, bounce={"bounceType": "Transient",
-                                                            "bounceSubType": "MailboxFull"})
+    record = ses_event("Bounce", target.message_id, bounce={"bounceType": "Transient", "bounceSubType": "MailboxFull"})
     assert post(client, notification(record)).status_code == 200
     assert written() == (1, 1, 0)
     assert db.session.scalar(select(FeedbackEvent.kind)) == "soft_bounce"
@@ -74,8 +83,11 @@ def test_transient_bounce_is_recorded_not_suppressed(app, client) -> None:
 
 def test_complaint_suppresses_and_unsubscribes_from_every_list(app, client) -> None:
     target = deliveries(make_send(2))[1]
-    record = ses_notification("Complaint", target.message_id, complaint={
-        "complainedRecipients": [{"emailAddress": target.email}], "complaintFeedbackType": "abuse"})
+    record = ses_notification(
+        "Complaint",
+        target.message_id,
+        complaint={"complainedRecipients": [{"emailAddress": target.email}], "complaintFeedbackType": "abuse"},
+    )
     assert post(client, notification(record)).status_code == 200
     assert db.session.scalar(select(Suppression.reason)) == "complaint"
     statuses = dict(db.session.execute(select(Subscription.subscriber_id, Subscription.status)).all())
@@ -87,23 +99,26 @@ def test_delivery_marks_the_delivery_and_tags_match_without_message_id(app, clie
     send = make_send(2)
     first, second = deliveries(send)
     assert post(client, notification(ses_event("Delivery", first.message_id))).status_code == 200
-    tagged = ses_event("Delivery", "unknown-id", destination="Other@Example.com",
-                       tags={"send": [str(send.id)], "delivery": [str(second.id)]})
+    tagged = ses_event(
+        "Delivery",
+        "unknown-id",
+        destination="Other@Example.com",
+        tags={"send": [str(send.id)], "delivery": [str(second.id)]},
+    )
     assert post(client, notification(tagged)).status_code == 200
     assert all(d.delivered_at is not None for d in deliveries(send))
     assert db.session.scalar(select(func.count()).where(FeedbackEvent.kind == "delivery")) == 2
-    by_address = ses_event("Delivery", "unknown-id", destination=first.email.upper(),
-                           tags={"send": [str(send.id)]})
+    by_address = ses_event("Delivery", "unknown-id", destination=first.email.upper(), tags={"send": [str(send.id)]})
     assert post(client, notification(by_address)).json["status"] == "processed"
-    assert db.session.scalar(select(FeedbackEvent.delivery_id).order_by(FeedbackEvent.id.desc())
-                             .limit(1)) == first.id
+    assert db.session.scalar(select(FeedbackEvent.delivery_id).order_by(FeedbackEvent.id.desc()).limit(1)) == first.id
 
 
 @pytest.mark.parametrize("spoil", ["signature", "host", "old", "topic", "json", "array", "empty"])
 def test_forged_stale_or_foreign_posts_write_nothing(app, client, spoil: str) -> None:
     target = deliveries(make_send(1))[0]
-    record = ses_notification("Complaint", target.message_id, complaint={
-        "complainedRecipients": [{"emailAddress": target.email}]})
+    record = ses_notification(
+        "Complaint", target.message_id, complaint={"complainedRecipients": [{"emailAddress": target.email}]}
+    )
     message: Any = notification(record)
     if spoil == "signature":
         message["Message"] = message["Message"].replace("Complaint", "Bounce")
@@ -140,8 +155,9 @@ def test_subscription_confirmation_fetches_only_the_sns_host(app, client) -> Non
 def test_one_complaint_in_500_pauses_a_running_send_with_a_reason(app, client) -> None:
     send = make_send(500, status="running")
     target = deliveries(send)[7]
-    record = ses_event("Complaint", target.message_id, complaint={
-        "complainedRecipients": [{"emailAddress": target.email}]})
+    record = ses_event(
+        "Complaint", target.message_id, complaint={"complainedRecipients": [{"emailAddress": target.email}]}
+    )
     assert post(client, notification(record)).status_code == 200
     send = db.session.get(Send, send.id)
     assert send.status == "paused"
@@ -160,14 +176,17 @@ def test_bounce_rate_pauses_only_past_four_percent(app) -> None:
     assert db.session.get(Send, send.id).status == "paused"
 
 
-@pytest.mark.parametrize("record", [
-    {"eventType": "Bounce", "mail": "x", "bounce": {"bouncedRecipients": "nobody", "bounceType": 5}},
-    {"notificationType": "Complaint", "mail": {"messageId": 42, "tags": []}, "complaint": []},
-    {"eventType": "Click", "mail": {"destination": [], "tags": {"send": "abc"}}, "click": {"link": 3}},
-    {"eventType": "Open", "mail": {"timestamp": "garbage"}, "open": {"timestamp": 7}},
-    {"eventType": "Send", "mail": {}},
-    {"unexpected": True},
-])
+@pytest.mark.parametrize(
+    "record",
+    [
+        {"eventType": "Bounce", "mail": "x", "bounce": {"bouncedRecipients": "nobody", "bounceType": 5}},
+        {"notificationType": "Complaint", "mail": {"messageId": 42, "tags": []}, "complaint": []},
+        {"eventType": "Click", "mail": {"destination": [], "tags": {"send": "abc"}}, "click": {"link": 3}},
+        {"eventType": "Open", "mail": {"timestamp": "garbage"}, "open": {"timestamp": 7}},
+        {"eventType": "Send", "mail": {}},
+        {"unexpected": True},
+    ],
+)
 def test_signed_but_odd_records_never_fail(app, client, record: dict) -> None:
     response = post(client, notification(record))
     assert response.status_code == 200
@@ -192,10 +211,19 @@ def test_a_post_that_races_another_is_retried_not_lost(app, client, monkeypatch)
 
     send = make_send(1)
     target = deliveries(send)[0]
-    message = notification(ses_notification(
-        "Bounce", target.message_id, destination=target.email, bounce={
-            "bounceType": "Permanent", "bounceSubType": "General",
-            "bouncedRecipients": [{"emailAddress": target.email}]}), version="2")
+    message = notification(
+        ses_notification(
+            "Bounce",
+            target.message_id,
+            destination=target.email,
+            bounce={
+                "bounceType": "Permanent",
+                "bounceSubType": "General",
+                "bouncedRecipients": [{"emailAddress": target.email}],
+            },
+        ),
+        version="2",
+    )
     real_suppress = feedback.suppress
 
     def collide(*args, **kwargs):

@@ -55,8 +55,9 @@ def test_login_wrong_password_then_rate_limited(client, users):
 
 
 def test_login_success_and_open_redirect_refused(client, users):
-    response = client.post("/admin/login?next=//evil.example.com/x",
-                           data={"email": "ADMIN@example.com", "password": PASSWORD})
+    response = client.post(
+        "/admin/login?next=//evil.example.com/x", data={"email": "ADMIN@example.com", "password": PASSWORD}
+    )
     assert response.status_code == 302
     assert response.headers["Location"] == "/admin/"
     assert client.get("/admin/").status_code == 200
@@ -70,8 +71,9 @@ def test_editor_cannot_manage_users(editor_client, admin_client):
 
 
 def test_admin_creates_user(admin_client):
-    response = admin_client.post("/admin/users", data={
-        "email": "new@example.com", "name": "New", "role": "editor", "password": "long enough pw"})
+    response = admin_client.post(
+        "/admin/users", data={"email": "new@example.com", "name": "New", "role": "editor", "password": "long enough pw"}
+    )
     assert response.status_code == 302
     assert db.session.scalar(select(User).where(User.email == "new@example.com")).role == "editor"
 
@@ -80,8 +82,9 @@ def test_password_change_ends_other_sessions(app, users):
     first = login_client(app, users["editor"])
     second = login_client(app, users["editor"])
     assert second.get("/admin/").status_code == 200
-    response = first.post("/admin/account", data={
-        "current": PASSWORD, "new": "a brand new password", "confirm": "a brand new password"})
+    response = first.post(
+        "/admin/account", data={"current": PASSWORD, "new": "a brand new password", "confirm": "a brand new password"}
+    )
     assert response.status_code == 302
     assert first.get("/admin/").status_code == 200
     assert second.get("/admin/").status_code == 302  # back to login
@@ -105,8 +108,9 @@ def csrf_app(app):
 def test_every_admin_post_needs_csrf(csrf_app, users):
     """Every POST route under /admin refuses a request without a CSRF token."""
     client = login_client(csrf_app, users["admin"])
-    post_rules = [r for r in csrf_app.url_map.iter_rules()
-                  if "POST" in (r.methods or set()) and r.rule.startswith("/admin")]
+    post_rules = [
+        r for r in csrf_app.url_map.iter_rules() if "POST" in (r.methods or set()) and r.rule.startswith("/admin")
+    ]
     assert len(post_rules) >= 4
     for rule in post_rules:
         url = re.sub(r"<(?:\w+:)?(\w+)>", "1", rule.rule)
@@ -117,19 +121,25 @@ def test_every_admin_post_needs_csrf(csrf_app, users):
 def test_csrf_token_works_when_present(csrf_app, users):
     client = login_client(csrf_app, users["admin"])
     token = csrf_token_from(client.get("/admin/settings").get_data(as_text=True))
-    response = client.post("/admin/settings", data={
-        "csrf_token": token, "newsletter_name": "Weekly", "events_window_days": "30",
-        "reader_timezone": "Europe/Berlin"})
+    response = client.post(
+        "/admin/settings",
+        data={
+            "csrf_token": token,
+            "newsletter_name": "Weekly",
+            "events_window_days": "30",
+            "reader_timezone": "Europe/Berlin",
+        },
+    )
     assert response.status_code == 302
 
 
 def test_users_create_cli(runner):
-    result = runner.invoke(args=["users", "create", "cli@example.com", "--role", "admin", "--password-stdin"],
-                           input="a long password\n")
+    result = runner.invoke(
+        args=["users", "create", "cli@example.com", "--role", "admin", "--password-stdin"], input="a long password\n"
+    )
     assert result.exit_code == 0, result.output
     assert db.session.scalar(select(User).where(User.email == "cli@example.com")).role == "admin"
-    result = runner.invoke(args=["users", "create", "cli@example.com", "--password-stdin"],
-                           input="another pw x\n")
+    result = runner.invoke(args=["users", "create", "cli@example.com", "--password-stdin"], input="another pw x\n")
     assert result.exit_code != 0
     assert "already exists" in result.output
 
@@ -147,8 +157,13 @@ def test_behind_a_proxy_rate_limits_key_on_the_real_client(app_config, users):
     with app.app_context():
         for _ in range(5):
             client.post("/admin/login", data=wrong, headers={"X-Forwarded-For": "203.0.113.7"})
-        assert client.post("/admin/login", data=wrong,
-                           headers={"X-Forwarded-For": "203.0.113.7"}).status_code == 429
+        assert client.post("/admin/login", data=wrong, headers={"X-Forwarded-For": "203.0.113.7"}).status_code == 429
         # Another client behind the same proxy is not locked out by the first one's guesses.
-        assert client.post("/admin/login", data={"email": "admin@example.com", "password": PASSWORD},
-                           headers={"X-Forwarded-For": "198.51.100.9"}).status_code == 302
+        assert (
+            client.post(
+                "/admin/login",
+                data={"email": "admin@example.com", "password": PASSWORD},
+                headers={"X-Forwarded-For": "198.51.100.9"},
+            ).status_code
+            == 302
+        )

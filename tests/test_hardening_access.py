@@ -22,35 +22,43 @@ from tests.support.jobs import run_jobs
 
 def _mails(app) -> list:
     folder = Path(app.config["TRANSPORT"].removeprefix("outbox:"))
-    return [message_from_bytes(p.read_bytes(), policy=policy.default) for p in sorted(folder.glob("*.eml"))] \
-        if folder.exists() else []
+    return (
+        [message_from_bytes(p.read_bytes(), policy=policy.default) for p in sorted(folder.glob("*.eml"))]
+        if folder.exists()
+        else []
+    )
 
 
 # --- 4. editors cannot turn the app into a mail cannon ------------------------------
+
 
 def test_pending_import_confirmations_respect_the_hourly_cap(app, editor_client) -> None:
     app.config["CONFIRMATION_HOURLY_CAP"] = 3
     name = "An editor's list with a very long name that goes on and on to smuggle a message in"
     rows = "email\n" + "".join(f"p{i}@example.com\n" for i in range(5))
-    response = editor_client.post("/admin/subscribers/import", content_type="multipart/form-data", data={
-        "file": (io.BytesIO(rows.encode()), "people.csv"), "list_name": name, "status": "pending"})
+    response = editor_client.post(
+        "/admin/subscribers/import",
+        content_type="multipart/form-data",
+        data={"file": (io.BytesIO(rows.encode()), "people.csv"), "list_name": name, "status": "pending"},
+    )
     assert response.status_code == 302
-    assert _mails(app) == []          # nothing is mailed from the web process
+    assert _mails(app) == []  # nothing is mailed from the web process
     run_jobs(app)
     run_jobs(app)
     mails = _mails(app)
-    assert len(mails) == 3            # the cap; the other two wait for the next hour
+    assert len(mails) == 3  # the cap; the other two wait for the next hour
     waiting = db.session.scalar(select(Job).where(Job.kind == "subscribers.confirmations"))
     assert waiting.state == JobState.QUEUED and len(waiting.payload["subscribers"]) == 2
     text = mails[0].get_body(("plain",)).get_content()
-    assert "smuggle a message in" not in text and "…" in text   # list names are cut to 60 characters
+    assert "smuggle a message in" not in text and "…" in text  # list names are cut to 60 characters
 
 
 def test_an_address_is_never_mailed_twice_within_the_interval(app, editor_client) -> None:
     news = create_list("News")
     for _ in range(2):
-        editor_client.post("/admin/subscribers/add", data={"email": "twice@example.com", "list_id": news.id,
-                                                          "status": "pending"})
+        editor_client.post(
+            "/admin/subscribers/add", data={"email": "twice@example.com", "list_id": news.id, "status": "pending"}
+        )
         run_jobs(app)
     assert len(_mails(app)) == 1
 
@@ -58,11 +66,15 @@ def test_an_address_is_never_mailed_twice_within_the_interval(app, editor_client
 def test_adding_pending_subscribers_stops_at_the_cap(app, editor_client) -> None:
     app.config["CONFIRMATION_HOURLY_CAP"] = 1
     news = create_list("News")
-    first = editor_client.post("/admin/subscribers/add", data={"email": "a@example.com", "list_id": news.id,
-                                                               "status": "pending"})
+    first = editor_client.post(
+        "/admin/subscribers/add", data={"email": "a@example.com", "list_id": news.id, "status": "pending"}
+    )
     run_jobs(app)
-    second = editor_client.post("/admin/subscribers/add", data={"email": "b@example.com", "list_id": news.id,
-                                                                "status": "pending"}, follow_redirects=True)
+    second = editor_client.post(
+        "/admin/subscribers/add",
+        data={"email": "b@example.com", "list_id": news.id, "status": "pending"},
+        follow_redirects=True,
+    )
     assert first.status_code == 302 and len(_mails(app)) == 1
     assert "the most allowed" in second.get_data(as_text=True)
     assert db.session.scalar(select(Subscriber).where(Subscriber.email == "b@example.com")) is None
@@ -78,9 +90,16 @@ def test_odd_numbers_in_urls_and_queries_are_4xx(admin_client, client, number) -
     from urllib.parse import quote
 
     value = quote(number)
-    for url in (f"/admin/issues/{value}", f"/admin/sends/{value}", f"/admin/subscribers/{value}",
-                f"/admin/reports/{value}", f"/admin/events/{value}/edit", f"/admin/sends/new?issue={value}",
-                f"/admin/subscribers?list={value}", f"/admin/issues/1/revisions?diff={value}"):
+    for url in (
+        f"/admin/issues/{value}",
+        f"/admin/sends/{value}",
+        f"/admin/subscribers/{value}",
+        f"/admin/reports/{value}",
+        f"/admin/events/{value}/edit",
+        f"/admin/sends/new?issue={value}",
+        f"/admin/subscribers?list={value}",
+        f"/admin/issues/1/revisions?diff={value}",
+    ):
         assert admin_client.get(url).status_code < 500, url
     assert client.get(f"/issues/?page={value}").status_code < 500
     assert admin_client.post("/admin/issues/new", data={"title": "T", "lists": number}).status_code == 400
@@ -92,8 +111,9 @@ def test_unicode_line_breaks_never_reach_a_header(app, admin_client, separator) 
     from app.mail.transactional import send_transactional
     from tests.support.rendering import make_issue, preflight
 
-    response = admin_client.post("/admin/settings", data={"newsletter_name": f"News{separator}Bcc: x@evil.example",
-                                                          "events_window_days": "60"})
+    response = admin_client.post(
+        "/admin/settings", data={"newsletter_name": f"News{separator}Bcc: x@evil.example", "events_window_days": "60"}
+    )
     assert response.status_code == 400 and "one line" in response.get_data(as_text=True)
     with pytest.raises(HeaderInjectionError):
         send_transactional("reader@example.com", f"Hi{separator}Bcc: x@evil.example", "body")
@@ -107,6 +127,7 @@ def test_overlong_media_paths_are_404(client) -> None:
 
 
 # --- 8. sessions end when they should -----------------------------------------------------
+
 
 def _login(app, email: str, password: str = PASSWORD):
     client = app.test_client()
@@ -127,7 +148,7 @@ def test_logout_ends_the_session_on_the_server(app, users) -> None:
     thief = _copy(app, client)
     assert thief.get("/admin/issues").status_code == 200
     client.post("/admin/logout")
-    assert thief.get("/admin/issues").status_code == 302   # the copied cookie no longer works
+    assert thief.get("/admin/issues").status_code == 302  # the copied cookie no longer works
 
 
 @pytest.mark.parametrize("command", [["disable"], ["set-role"], ["reset-password"]])
@@ -150,17 +171,22 @@ def test_admin_page_disables_a_user_at_once(app, users) -> None:
     admin = login_client(app, users["admin"])
     assert admin.post(f"/admin/users/{users['editor'].id}/disable").status_code == 302
     assert editor.get("/admin/issues").status_code == 302
-    assert admin.post(f"/admin/users/{users['admin'].id}/disable").status_code == 400   # not yourself
+    assert admin.post(f"/admin/users/{users['admin'].id}/disable").status_code == 400  # not yourself
 
 
 def test_current_password_check_is_rate_limited(app, users) -> None:
     client = login_client(app, users["editor"])
-    codes = [client.post("/admin/account", data={"current": "wrong password!", "new": "a" * 12,
-                                                 "confirm": "a" * 12}).status_code for _ in range(7)]
+    codes = [
+        client.post(
+            "/admin/account", data={"current": "wrong password!", "new": "a" * 12, "confirm": "a" * 12}
+        ).status_code
+        for _ in range(7)
+    ]
     assert 429 in codes
 
 
 # --- 9. erased readers' links act on nobody -----------------------------------------------
+
 
 def test_a_token_of_an_erased_subscriber_never_acts_on_a_new_one(app, client) -> None:
     from app.sending.erasure import erase_subscriber as delete_subscriber
@@ -178,9 +204,9 @@ def test_a_token_of_an_erased_subscriber_never_acts_on_a_new_one(app, client) ->
     add_subscriber("second@example.com", "", news)
     client.post(f"/unsubscribe/{token}", data={"scope": "all"})
     db.session.expire_all()
-    assert second.subscriptions[0].status == "active"   # nobody was unsubscribed
+    assert second.subscriptions[0].status == "active"  # nobody was unsubscribed
     fresh = add_subscriber("third@example.com", "", news)
-    assert fresh.id > first_id   # and ids are never handed out twice
+    assert fresh.id > first_id  # and ids are never handed out twice
 
 
 def test_v01_tokens_keep_working_for_v01_subscribers(app, client) -> None:
@@ -189,26 +215,31 @@ def test_v01_tokens_keep_working_for_v01_subscribers(app, client) -> None:
 
     news = create_list("News", public=True)
     old = add_subscriber("old@example.com", "", news)
-    old.token_nonce = None   # as the migration leaves subscribers from v0.1
+    old.token_nonce = None  # as the migration leaves subscribers from v0.1
     db.session.commit()
     assert client.post(f"/unsubscribe/{unsubscribe_token(old.id, news.id, None)}").status_code == 200
     db.session.expire_all()
     assert old.subscriptions[0].status == "unsubscribed"
     new = add_subscriber("new@example.com", "", news)
-    client.post(f"/unsubscribe/{unsubscribe_token(new.id, news.id, None)}")   # a nonce-less token
+    client.post(f"/unsubscribe/{unsubscribe_token(new.id, news.id, None)}")  # a nonce-less token
     db.session.expire_all()
     assert new.subscriptions[0].status == "active"
 
 
 # --- 10. the smaller ones ---------------------------------------------------------------
 
+
 def test_sns_certificate_host_is_exactly_an_sns_region_host() -> None:
     from app.sending.sns import CERT_URL_RE
 
     assert CERT_URL_RE.fullmatch("https://sns.us-east-1.amazonaws.com/SimpleNotificationService-x.pem")
     assert CERT_URL_RE.fullmatch("https://sns.us-gov-west-1.amazonaws.com/a.pem")
-    for host in ("sns.s3-accelerate.amazonaws.com", "sns.evil-1.amazonaws.com", "sns.us-east-1.evil.com",
-                 "sns.useast-1.amazonaws.com"):
+    for host in (
+        "sns.s3-accelerate.amazonaws.com",
+        "sns.evil-1.amazonaws.com",
+        "sns.us-east-1.evil.com",
+        "sns.useast-1.amazonaws.com",
+    ):
         assert not CERT_URL_RE.fullmatch(f"https://{host}/a.pem"), host
 
 
@@ -251,8 +282,12 @@ def test_webhook_refuses_a_large_body_without_reading_it(client) -> None:
             buffer[:size] = b"x" * size
             return size
 
-    response = client.post("/webhooks/ses", input_stream=Body(), content_type="text/plain",
-                           environ_overrides={"CONTENT_LENGTH": str(50 * 1024 * 1024)})
+    response = client.post(
+        "/webhooks/ses",
+        input_stream=Body(),
+        content_type="text/plain",
+        environ_overrides={"CONTENT_LENGTH": str(50 * 1024 * 1024)},
+    )
     assert response.status_code == 413 and Body.read_bytes < 2 * 1024 * 1024
     # A body under the declared limit but over ours is cut off at ours, too.
     Body.read_bytes = 0
@@ -274,7 +309,7 @@ def test_signup_does_the_same_work_for_known_suppressed_and_new_addresses(app, c
         assert client.post("/subscribe", data={"email": email}).status_code == 200
         after = _state_fingerprint()
         deltas.append(tuple(b - a for a, b in zip(before, after, strict=True)))
-    assert deltas[0] == deltas[1] == deltas[2]   # one job row each, nothing else
+    assert deltas[0] == deltas[1] == deltas[2]  # one job row each, nothing else
 
 
 def test_per_recipient_report_csv_is_admin_only(app, users) -> None:

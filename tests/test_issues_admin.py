@@ -88,15 +88,19 @@ def test_concurrent_autosaves_conflict_and_keep_both_texts(app, users) -> None:
     bodies = set(db.session.scalars(select(Revision.body).where(Revision.issue_id == issue.id)))
     assert {"text of editor one", "text of editor two"} <= bodies
     # The HTML form path refuses the same way.
-    assert two.post(f"/admin/issues/{issue.id}", data={"version": "1", "title": "Shared",
-                                                       "body": "form text"}).status_code == 409
+    assert (
+        two.post(f"/admin/issues/{issue.id}", data={"version": "1", "title": "Shared", "body": "form text"}).status_code
+        == 409
+    )
     assert one.post(url, json={"body": "no version"}).status_code == 400
     assert one.post(url, data="not json").status_code == 400
 
 
 def test_preview_renders_unsaved_text_and_lists_placeholders(app, editor_client) -> None:
-    response = editor_client.post("/admin/issues/preview", json={
-        "body": "# Hello\n\nSome *text*.\n\nTODO: add Ryan's article\n", "subject": "Hi", "slug": "x"})
+    response = editor_client.post(
+        "/admin/issues/preview",
+        json={"body": "# Hello\n\nSome *text*.\n\nTODO: add Ryan's article\n", "subject": "Hi", "slug": "x"},
+    )
     assert response.status_code == 200
     data = response.json
     assert "<em>text</em>" in data["web_html"] and "Hello" in data["text"]
@@ -108,8 +112,9 @@ def test_preview_renders_unsaved_text_and_lists_placeholders(app, editor_client)
 
 
 def test_approval_rules_in_the_admin(app, users) -> None:
-    issue = create_issue("Approve me", user=users["editor"], subject="Approve me",
-                         body="# Hi\n\nTODO: add Ryan's article\n")
+    issue = create_issue(
+        "Approve me", user=users["editor"], subject="Approve me", body="# Hi\n\nTODO: add Ryan's article\n"
+    )
     own = login_client(app, users["editor"])
     page = own.get(f"/admin/issues/{issue.id}").get_data(as_text=True)
     assert texts(page, "approve-reason") == ["You made the last edit; another editor must approve it."]
@@ -118,8 +123,7 @@ def test_approval_rules_in_the_admin(app, users) -> None:
     assert refused.status_code == 409 and "Preflight has errors" in refused.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(Issue, issue.id).status == "draft"
-    save_issue(db.session.get(Issue, issue.id), base_version=1, user=users["editor"],
-               body="# Hi\n\nAll written.\n")
+    save_issue(db.session.get(Issue, issue.id), base_version=1, user=users["editor"], body="# Hi\n\nAll written.\n")
     assert other.post(f"/admin/issues/{issue.id}/approve", data={"version": 2}).status_code == 302
     db.session.expire_all()
     approved = db.session.get(Issue, issue.id)
@@ -151,15 +155,22 @@ def test_upload_zip_and_markdown(app, editor_client) -> None:
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr("_newsletters/2018-1-05-client.md", "---\nslug: jan\n---\n# January\n")
         archive.writestr("_newsletters/2018-01-12-public.md", "# Twelfth\n")
-    data = {"files": [(io.BytesIO(buffer.getvalue()), "posts.zip"),
-                      (io.BytesIO(b"# Loose file\n"), "2018-02-01-client.md")], "status": "draft"}
+    data = {
+        "files": [
+            (io.BytesIO(buffer.getvalue()), "posts.zip"),
+            (io.BytesIO(b"# Loose file\n"), "2018-02-01-client.md"),
+        ],
+        "status": "draft",
+    }
     response = editor_client.post("/admin/issues/import", data=data, content_type="multipart/form-data")
     assert response.status_code == 200
     assert texts(response.get_data(as_text=True), "import-summary") == [
-        "imported 3, updated 0, unchanged 0, warnings 0, errors 0"]
+        "imported 3, updated 0, unchanged 0, warnings 0, errors 0"
+    ]
     assert set(db.session.scalars(select(Issue.slug))) == {"jan", "2018-01-12-public", "2018-02-01-client"}
-    bad = editor_client.post("/admin/issues/import", data={"files": [(io.BytesIO(b"x"), "x.exe")]},
-                             content_type="multipart/form-data")
+    bad = editor_client.post(
+        "/admin/issues/import", data={"files": [(io.BytesIO(b"x"), "x.exe")]}, content_type="multipart/form-data"
+    )
     assert bad.status_code == 400
 
 
@@ -189,8 +200,10 @@ def test_test_sends_are_rate_limited(app, editor_client):
     issue = create_issue("Limits", user=None, subject="Limits")
     issue.body = "Hello."
     db.session.commit()
-    statuses = [editor_client.post(f"/admin/issues/{issue.id}/test-send",
-                                   data={"addresses": "me@example.com"}).status_code for _ in range(21)]
+    statuses = [
+        editor_client.post(f"/admin/issues/{issue.id}/test-send", data={"addresses": "me@example.com"}).status_code
+        for _ in range(21)
+    ]
     assert 429 not in statuses[:20] and statuses[20] == 429
 
 
@@ -206,8 +219,7 @@ def test_far_future_dates_and_huge_list_ids_are_refused(app, editor_client, user
     assert editor_client.get(f"/admin/issues/{issue.id}").status_code == 200
     new = editor_client.post("/admin/issues/new", data={"title": "Huge", "lists": "99999999999999999999999"})
     assert new.status_code == 400 and "Unknown list." in new.get_data(as_text=True)
-    assert editor_client.post("/admin/issues/new", data={"title": "Far", "issue_date": "9999-12-31"}
-                              ).status_code == 400
+    assert editor_client.post("/admin/issues/new", data={"title": "Far", "issue_date": "9999-12-31"}).status_code == 400
     assert db.session.scalar(select(Issue).where(Issue.title.in_(["Huge", "Far"]))) is None
 
 
@@ -241,7 +253,6 @@ def test_edit_based_on_the_version_before_approval_is_refused(app, users) -> Non
     assert db.session.get(Issue, issue.id).status == "approved"
 
 
-
 def test_preview_of_a_stored_issue_uses_its_events_section(app, editor_client, users) -> None:
     """The preview shows what the send would: the stored heading override and exclusions."""
     from datetime import timedelta
@@ -264,5 +275,5 @@ def test_preview_of_a_stored_issue_uses_its_events_section(app, editor_client, u
     unknown = editor_client.post("/admin/issues/preview", json={**payload, "issue_id": 10**30})
     assert unknown.status_code == 404
     db.session.expire_all()
-    assert db.session.get(Issue, issue.id).body == "Hi\n\n[[events]]\n"   # previews write nothing
+    assert db.session.get(Issue, issue.id).body == "Hi\n\n[[events]]\n"  # previews write nothing
     assert len(db.session.scalars(select(Issue)).all()) == 1

@@ -75,7 +75,7 @@ def test_lifecycle_and_editing_approved_returns_to_draft(app, users) -> None:
         lifecycle.move(issue, state)
     assert issue.sent_at is not None
     db.session.expire_all()
-    assert db.session.get(Issue, issue.id).status == "sent"   # every move is in the database, not only in memory
+    assert db.session.get(Issue, issue.id).status == "sent"  # every move is in the database, not only in memory
     with pytest.raises(NotEditableError):
         save_issue(issue, base_version=issue.version, user=users["editor"], body="late")
 
@@ -92,8 +92,7 @@ def test_editor_cannot_approve_own_last_edit(app, users) -> None:
 def test_approval_refused_while_preflight_has_errors(app, users) -> None:
     from app.settings import set_setting
 
-    issue = create_issue("Draft", user=users["editor"], subject="Draft",
-                         body="# Draft\n\nTODO: add Ryan's article\n")
+    issue = create_issue("Draft", user=users["editor"], subject="Draft", body="# Draft\n\nTODO: add Ryan's article\n")
     check = lifecycle.check_approval(issue, users["editor2"])
     assert not check.allowed and check.reason.startswith("Preflight has errors")
     with pytest.raises(lifecycle.ApprovalError, match="placeholder"):

@@ -17,8 +17,14 @@ from tests.conftest import CORPUS
 
 PUBLISHED = CORPUS / "ffl/published"
 # The six files whose front matter copies another file's slug.
-CLASHES = {"2017-09-12-insight.md", "2017-09-19-insight.md", "2017-09-19-subscribers.md",
-           "2018-06-27-subscribers.md", "2018-07-10-subscribers.md", "2018-11-13-client.md"}
+CLASHES = {
+    "2017-09-12-insight.md",
+    "2017-09-19-insight.md",
+    "2017-09-19-subscribers.md",
+    "2018-06-27-subscribers.md",
+    "2018-07-10-subscribers.md",
+    "2018-11-13-client.md",
+}
 
 
 def _files(folder: Path) -> dict[str, bytes]:
@@ -65,8 +71,14 @@ def test_archive_import_reimport_and_round_trip(app, tmp_path: Path) -> None:
     issue = by_file["2018-02-14-client.md"]
     issue.title = "Edited title"
     db.session.commit()
-    fresh = create_issue("Made in the admin", user=None, preheader="Read me", body="Hi: “quotes”\n",
-                         issue_date=date(2026, 1, 5), lists=list(db.session.scalars(select(MailingList)))[:2])
+    fresh = create_issue(
+        "Made in the admin",
+        user=None,
+        preheader="Read me",
+        body="Hi: “quotes”\n",
+        issue_date=date(2026, 1, 5),
+        lists=list(db.session.scalars(select(MailingList)))[:2],
+    )
     expected = ("Made in the admin", "Read me", fresh.body, [m.name for m in fresh.lists])
     export_jekyll(tmp_path / "two")
     generated = _files(tmp_path / "two")["2026-01-05-made-in-the-admin.md"].decode()
@@ -95,7 +107,8 @@ def test_every_drafts_folder_imports(app) -> None:
     finished = {i.source_filename for i in drafts if i.status == "sent"}
     assert drafts and finished == {"2019-01-30-client.md"}
     assert (CORPUS / "ffl/drafts/394cd6d/2019-01-30-client.md").read_bytes() == (
-        CORPUS / "ffl/published/2019-01-30-client.md").read_bytes()
+        CORPUS / "ffl/published/2019-01-30-client.md"
+    ).read_bytes()
     assert all(i.status == "draft" for i in drafts if i.source_filename not in finished)
     # All folders at once: one file name seen in several commits is one issue, its versions revisions.
     again = import_paths(folders)
@@ -126,10 +139,13 @@ def test_images_go_to_the_media_library_and_missing_ones_are_named(app, tmp_path
     image = next(p for p in images if p.suffix.lower() in (".png", ".jpg"))
     key = "images/" + image.relative_to(CORPUS / "ffl/images").as_posix()
     post = tmp_path / "2018-09-12-client.md"
-    post.write_text(f"---\nlayout: newsletter\n---\n# Pics\n\n![a]({{{{ site.github.url }}}}/{key})\n"
-                    "![b]({{site.github.url}}/images/nowhere/missing.png)\n")
+    post.write_text(
+        f"---\nlayout: newsletter\n---\n# Pics\n\n![a]({{{{ site.github.url }}}}/{key})\n"
+        "![b]({{site.github.url}}/images/nowhere/missing.png)\n"
+    )
     report = import_paths([post], images_dir=CORPUS / "ffl/images")
     assert report.errors == [] and report.images == {key}
-    assert report.warnings == ["2018-09-12-client.md:7: image images/nowhere/missing.png not found in "
-                               f"{CORPUS / 'ffl/images'}"]
+    assert report.warnings == [
+        f"2018-09-12-client.md:7: image images/nowhere/missing.png not found in {CORPUS / 'ffl/images'}"
+    ]
     assert db.session.scalar(select(MediaItem.path).where(MediaItem.path == key)) == key

@@ -69,15 +69,18 @@ def test_real_archive_png_is_accepted_and_served(media_app, client):
         assert response.status_code == 200 and response.data == data and response.mimetype == "image/png"
 
 
-@pytest.mark.parametrize(("name", "payload", "message"), [
-    ("notes.png", b"just some text, not an image\n" * 10, "not an image"),
-    ("logo.svg", b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>', "SVG"),
-    ("logo.png", b'<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg"/>', "SVG"),
-    ("../../etc/passwd", None, "file name"),
-    ("..\\evil.png", None, "file name"),
-    ("huge.png", "pixels", "megapixels"),
-    ("big.bmp", "bmp", "not accepted"),
-])
+@pytest.mark.parametrize(
+    ("name", "payload", "message"),
+    [
+        ("notes.png", b"just some text, not an image\n" * 10, "not an image"),
+        ("logo.svg", b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>', "SVG"),
+        ("logo.png", b'<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg"/>', "SVG"),
+        ("../../etc/passwd", None, "file name"),
+        ("..\\evil.png", None, "file name"),
+        ("huge.png", "pixels", "megapixels"),
+        ("big.bmp", "bmp", "not accepted"),
+    ],
+)
 def test_refused_uploads_write_nothing(media_app, name, payload, message):
     if payload is None:
         payload = png_bytes()
@@ -105,18 +108,22 @@ def test_decompression_bomb_and_oversize_file_refused(media_app):
 
 
 def test_admin_upload_page_refuses_with_message(app, admin_client):
-    response = admin_client.post("/admin/media/upload", data={
-        "files": [(io.BytesIO(b"plain text"), "fake.png")]}, content_type="multipart/form-data")
+    response = admin_client.post(
+        "/admin/media/upload",
+        data={"files": [(io.BytesIO(b"plain text"), "fake.png")]},
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 400
     assert "not an image" in response.get_data(as_text=True)
     assert db.session.query(MediaItem).count() == 0
 
 
 def test_admin_upload_several_and_grid(app, admin_client):
-    response = admin_client.post("/admin/media/upload", data={
-        "files": [(io.BytesIO(ARCHIVE_PNG.read_bytes()), "gan.png"),
-                  (io.BytesIO(png_bytes()), "red dot.png")]},
-        content_type="multipart/form-data")
+    response = admin_client.post(
+        "/admin/media/upload",
+        data={"files": [(io.BytesIO(ARCHIVE_PNG.read_bytes()), "gan.png"), (io.BytesIO(png_bytes()), "red dot.png")]},
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 302
     assert db.session.query(MediaItem).count() == 2
     html = admin_client.get("/admin/media").get_data(as_text=True)
@@ -159,9 +166,14 @@ def test_wide_image_gets_email_copy_and_lookup(app):
     copy = Image.open(io.BytesIO(get_storage().get(item.email_path)))
     assert copy.size == (1320, 330)
     base = app.config["BASE_URL"]
-    for src in (f"{base}/images/{item.path[7:]}", f"/{item.path}", item.path,
-                f"{{{{ site.github.url }}}}/{item.path}", f"{{{{site.github.url}}}}/{item.path}",
-                get_storage().public_url(item.path)):
+    for src in (
+        f"{base}/images/{item.path[7:]}",
+        f"/{item.path}",
+        item.path,
+        f"{{{{ site.github.url }}}}/{item.path}",
+        f"{{{{site.github.url}}}}/{item.path}",
+        get_storage().public_url(item.path),
+    ):
         ref = resolve_image(src)
         assert ref is not None, src
         assert ref.url == f"{base}/media/{item.path}"
@@ -196,13 +208,17 @@ def test_every_archive_image_imports(app):
 
 
 def test_serving_refuses_traversal_and_non_images(app, client):
-    for url in ("/media/../secret_key", "/media/images/%2e%2e/%2e%2e/secret_key", "/media/.hidden.png",
-                "/images/..%2f..%2fsecret_key", "/media/images/x.txt"):
+    for url in (
+        "/media/../secret_key",
+        "/media/images/%2e%2e/%2e%2e/secret_key",
+        "/media/.hidden.png",
+        "/images/..%2f..%2fsecret_key",
+        "/media/images/x.txt",
+    ):
         assert client.get(url).status_code == 404, url
 
 
-@pytest.mark.parametrize("key", ["../x.png", "/abs.png", "images/../../x.png", "images//x.png",
-                                 "a\\b.png", ""])
+@pytest.mark.parametrize("key", ["../x.png", "/abs.png", "images/../../x.png", "images//x.png", "a\\b.png", ""])
 def test_storage_rejects_bad_keys(media_app, key):
     with pytest.raises(StorageError):
         get_storage().put(key, b"x", "image/png")
@@ -251,8 +267,9 @@ def test_usages_and_delete_confirmation(app, admin_client):
 def test_an_image_in_an_approved_email_cannot_be_deleted(app, admin_client):
     """Readers get what was approved: the frozen email points at this file."""
     item = upload("frozen.png", png_bytes(), None)
-    issue = Issue(slug="approved", title="Approved one", status="approved",
-                  body=f"![x]({{{{ site.github.url }}}}/{item.path})")
+    issue = Issue(
+        slug="approved", title="Approved one", status="approved", body=f"![x]({{{{ site.github.url }}}}/{item.path})"
+    )
     db.session.add(issue)
     db.session.commit()
     response = admin_client.post(f"/admin/media/{item.id}/delete", data={"confirm_issue": [str(issue.id)]})
@@ -274,7 +291,6 @@ def test_media_json_for_editor(app, editor_client):
     assert len(data) == 1 and data[0]["snippet"].startswith("![](") and data[0]["width"] == 40
 
 
-
 def test_phone_mpo_jpeg_accepted_as_jpeg(app):
     out = io.BytesIO()
     frames = [Image.new("RGB", (30, 20), "green"), Image.new("RGB", (30, 20), "blue")]
@@ -286,9 +302,11 @@ def test_phone_mpo_jpeg_accepted_as_jpeg(app):
 
 
 def test_gps_in_xmp_is_dropped(app):
-    xmp = (b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
-           b'<rdf:Description xmlns:exif="http://ns.adobe.com/exif/1.0/" exif:GPSLatitude="52,31.2N"/>'
-           b"</rdf:RDF></x:xmpmeta>")
+    xmp = (
+        b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+        b'<rdf:Description xmlns:exif="http://ns.adobe.com/exif/1.0/" exif:GPSLatitude="52,31.2N"/>'
+        b"</rdf:RDF></x:xmpmeta>"
+    )
     out = io.BytesIO()
     Image.new("RGB", (20, 20), "red").save(out, format="JPEG", xmp=xmp)
     assert b"GPSLatitude" in out.getvalue()

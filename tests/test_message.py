@@ -20,8 +20,13 @@ UNSUBSCRIBE = "http://127.0.0.1:5000/unsubscribe/token-{}"
 def reader(email: str, name: str = "", n: int = 1, **kw) -> Recipient:
     return Recipient(email, name, unsubscribe_url=UNSUBSCRIBE.format(n), **kw)
 
-BODY = ("Hello! Read [the paper](https://example.com/paper?a=1&b=2) and "
-        "[this](http://example.org/x).\n\n" + "Long line " * 30 + "\n\nÜmlauts – “quotes” and = signs.\n\n[7] https://body.example/\n")
+
+BODY = (
+    "Hello! Read [the paper](https://example.com/paper?a=1&b=2) and "
+    "[this](http://example.org/x).\n\n"
+    + "Long line " * 30
+    + "\n\nÜmlauts – “quotes” and = signs.\n\n[7] https://body.example/\n"
+)
 
 
 def _parse(raw: bytes) -> email.message.EmailMessage:
@@ -30,8 +35,7 @@ def _parse(raw: bytes) -> email.message.EmailMessage:
 
 def test_complete_message(app) -> None:
     rendered = render(make_issue(BODY, subject="Issue – №1"))
-    prepared = prepare_issue_message(rendered, sender=SENDER, tags={"send": "9"},
-                                     list_id='"News" <news.example.com>')
+    prepared = prepare_issue_message(rendered, sender=SENDER, tags={"send": "9"}, list_id='"News" <news.example.com>')
     outgoing = build_message(prepared, reader("reader@example.com", "Zoë Reader", 5, delivery_id=42))
     assert outgoing.recipient == "reader@example.com" and outgoing.sender == "newsletter@example.com"
     assert outgoing.tags == {"issue": "test-issue", "send": "9", "delivery": "42"}
@@ -39,7 +43,7 @@ def test_complete_message(app) -> None:
     assert message["Subject"] == "Issue – №1"
     assert message["To"].addresses[0].display_name == "Zoë Reader"
     assert message["From"] == "Newsletter <newsletter@example.com>"
-    assert message["Message-ID"] and message["Date"].endswith("+0000")   # numeric zone, not "GMT"
+    assert message["Message-ID"] and message["Date"].endswith("+0000")  # numeric zone, not "GMT"
     assert message["List-Id"] == '"News" <news.example.com>'
     assert message.get_content_type() == "multipart/alternative"
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
@@ -52,8 +56,9 @@ def test_complete_message(app) -> None:
     # Decoded parts are exactly the rendering with this reader's unsubscribe URL and the links.
     expected_html = rendered.filled("email", {"unsubscribe": links[0]}, html=True)
     assert html_part.get_content().replace("\r\n", "\n") == expected_html
-    assert text_part.get_content().replace("\r\n", "\n") == rendered.filled("text", {"unsubscribe": links[0]},
-                                                                             html=False)
+    assert text_part.get_content().replace("\r\n", "\n") == rendered.filled(
+        "text", {"unsubscribe": links[0]}, html=False
+    )
     assert "slot.invalid" not in outgoing.raw.decode()
     assert all(len(line) <= 998 for line in outgoing.raw.split(b"\r\n"))
     assert outgoing.raw.isascii()
@@ -80,7 +85,7 @@ def test_each_recipient_gets_own_token_and_tracked_links(app) -> None:
     text_first = first.get_body(("plain",)).get_content()
     assert "https://t.example/c?u=http://example.org/x" in text_first
     assert f"Unsubscribe or manage your subscription: {unsubscribe}" in text_first
-    assert "\n[7] https://body.example/\n" in text_first.replace("\r\n", "\n")   # prose, not a link list
+    assert "\n[7] https://body.example/\n" in text_first.replace("\r\n", "\n")  # prose, not a link list
 
 
 def test_per_recipient_build_does_not_render(app, monkeypatch) -> None:
@@ -93,12 +98,15 @@ def test_per_recipient_build_does_not_render(app, monkeypatch) -> None:
 
 def test_content_cannot_forge_a_slot(app) -> None:
     """A slot carries the rendering's random nonce: text that imitates one is just text."""
-    rendered = render(make_issue("See https://slot.invalid/0123456789abcdef01234567/unsubscribe and "
-                                 "[x](https://slot.invalid/aaaa/l0)"))
+    rendered = render(
+        make_issue(
+            "See https://slot.invalid/0123456789abcdef01234567/unsubscribe and [x](https://slot.invalid/aaaa/l0)"
+        )
+    )
     prepared = prepare_issue_message(rendered, sender=SENDER)
     body = _parse(build_message(prepared, reader("a@example.com", n=3)).raw).get_body(("html",)).get_content()
     assert "https://slot.invalid/0123456789abcdef01234567/unsubscribe" in body
-    assert body.count(UNSUBSCRIBE.format(3)) == 1   # only the footer link
+    assert body.count(UNSUBSCRIBE.format(3)) == 1  # only the footer link
 
 
 def test_subject_header_injection_is_refused(app) -> None:
@@ -109,14 +117,17 @@ def test_subject_header_injection_is_refused(app) -> None:
         with pytest.raises(HeaderInjectionError):
             prepare_issue_message(render(make_issue("Body")), sender=SENDER, subject=subject)
     with pytest.raises(HeaderInjectionError):
-        prepare_issue_message(render(make_issue("Body")),
-                              sender="A <a@example.com>\nBcc: x@example.com")
+        prepare_issue_message(render(make_issue("Body")), sender="A <a@example.com>\nBcc: x@example.com")
 
 
 def test_recipient_header_values(app) -> None:
     prepared = prepare_issue_message(render(make_issue("Body")), sender=SENDER)
-    for bad in ("a@example.com\r\nBcc: x@example.com", "a@example.com, b@example.com", "not-an-address",
-                "a@example.com\u2028Bcc: x@example.com"):
+    for bad in (
+        "a@example.com\r\nBcc: x@example.com",
+        "a@example.com, b@example.com",
+        "not-an-address",
+        "a@example.com\u2028Bcc: x@example.com",
+    ):
         with pytest.raises(HeaderInjectionError):
             build_message(prepared, reader(bad))
     # A hostile name is neutralised, never turned into a header.
@@ -128,8 +139,9 @@ def test_recipient_header_values(app) -> None:
 
 
 def test_list_sender_and_mailto(app) -> None:
-    prepared = prepare_issue_message(render(make_issue("Body")), sender="Team <team@lists.example>",
-                                     unsubscribe_mailto="unsub@lists.example")
+    prepared = prepare_issue_message(
+        render(make_issue("Body")), sender="Team <team@lists.example>", unsubscribe_mailto="unsub@lists.example"
+    )
     outgoing = build_message(prepared, reader("a@example.com"))
     message = _parse(outgoing.raw)
     assert outgoing.sender == "team@lists.example" and message["From"] == "Team <team@lists.example>"

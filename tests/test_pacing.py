@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from app.mail.ses import Quota, _daily_limit
-from app.sending.pacing import Pacer
+from app.sending.pacing import SqlPacer as Pacer
 
 
 class QuotaTransport:

@@ -61,31 +61,34 @@ def test_published_archive_has_no_placeholders() -> None:
     assert len(paths) == 236
     found = [(path.name, p.line, p.text) for path in paths for p in scan(path.read_text(encoding="utf-8"))]
     assert found == []
-    for name, number, word in PUBLISHED_PROSE:   # the three former findings are still there, as prose
+    for name, number, word in PUBLISHED_PROSE:  # the three former findings are still there, as prose
         assert word in _corpus_line(name, number)
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("(TODO: write intro)", [(1, 2, "TODO")]),
-    ("[TODO]", [(1, 2, "TODO")]),
-    ("##TODO: add updates", [(1, 3, "TODO")]),
-    ("### Aspirational todos", []),              # prose: a heading about to-dos
-    ("* item tbd", []),                          # prose, like "the date is still TBD"
-    ("the date is still TBD, my todo list, TODOs are fun", []),
-    ("* TBD", [(1, 3, "TBD")]),
-    ("Speaker: TBD", [(1, 10, "TBD")]),
-    ("see **TBD** below", [(1, 7, "TBD")]),
-    ("(TODO write intro) and (tbd)", [(1, 2, "TODO"), (1, 25, "tbd")]),
-    ("Hello! (Also todo: add links)", [(1, 14, "todo")]),
-    ("## Airbnb (<- TODO: shorter title)", [(1, 15, "TODO")]),
-    ("TODO add intro", [(1, 1, "TODO")]),
-    ("[FixMe](https://x.example/)", [(1, 2, "FixMe")]),
-    ("the quote TK here", [(1, 11, "TK")]),
-    ("see [docs]() and [more](#)", [(1, 10, "]()"), (1, 23, "](#)")]),
-    ("line one\nTBD", [(2, 1, "TBD")]),
-    ("a to-do list, todolist, Tk, TKO, stock, ATK", []),
-    ("https://example.com/todo/fixme and [x](#anchor)", []),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("(TODO: write intro)", [(1, 2, "TODO")]),
+        ("[TODO]", [(1, 2, "TODO")]),
+        ("##TODO: add updates", [(1, 3, "TODO")]),
+        ("### Aspirational todos", []),  # prose: a heading about to-dos
+        ("* item tbd", []),  # prose, like "the date is still TBD"
+        ("the date is still TBD, my todo list, TODOs are fun", []),
+        ("* TBD", [(1, 3, "TBD")]),
+        ("Speaker: TBD", [(1, 10, "TBD")]),
+        ("see **TBD** below", [(1, 7, "TBD")]),
+        ("(TODO write intro) and (tbd)", [(1, 2, "TODO"), (1, 25, "tbd")]),
+        ("Hello! (Also todo: add links)", [(1, 14, "todo")]),
+        ("## Airbnb (<- TODO: shorter title)", [(1, 15, "TODO")]),
+        ("TODO add intro", [(1, 1, "TODO")]),
+        ("[FixMe](https://x.example/)", [(1, 2, "FixMe")]),
+        ("the quote TK here", [(1, 11, "TK")]),
+        ("see [docs]() and [more](#)", [(1, 10, "]()"), (1, 23, "](#)")]),
+        ("line one\nTBD", [(2, 1, "TBD")]),
+        ("a to-do list, todolist, Tk, TKO, stock, ATK", []),
+        ("https://example.com/todo/fixme and [x](#anchor)", []),
+    ],
+)
 def test_scanner_cases(text: str, expected: list[tuple[int, int, str]]) -> None:
     assert [(p.line, p.col, p.text) for p in scan(text)] == expected
 
@@ -95,16 +98,18 @@ def _codes(problems) -> dict[str, str]:
 
 
 def test_preflight_checks(app) -> None:
-    body = ("Intro TODO: x\n"
-            "A [missing][nope] ref, a [^gone] note and `code[a][b]`.\n"
-            "![](/images/not-in-library.png) ![](https://cdn.example/ok.png)\n"
-            "[bad](javascript:alert(1)) [worse](data:text/html,x) [plain](http://example.com/)\n"
-            "{{ page.title }} {% include x.html %}\n"
-            "<script>alert(1)</script>\n")
+    body = (
+        "Intro TODO: x\n"
+        "A [missing][nope] ref, a [^gone] note and `code[a][b]`.\n"
+        "![](/images/not-in-library.png) ![](https://cdn.example/ok.png)\n"
+        "[bad](javascript:alert(1)) [worse](data:text/html,x) [plain](http://example.com/)\n"
+        "{{ page.title }} {% include x.html %}\n"
+        "<script>alert(1)</script>\n"
+    )
     problems = preflight(make_issue(body, subject="", preheader="TBD soon"))
     got = {(p.level, p.line, p.col, p.code) for p in problems}
     assert ("error", 0, 0, "empty-subject") in got
-    assert ("error", 0, 1, "placeholder") in got                  # in the preheader
+    assert ("error", 0, 1, "placeholder") in got  # in the preheader
     assert ("error", 1, 7, "placeholder") in got
     assert ("error", 2, 3, "undefined-reference") in got
     assert ("error", 2, 26, "undefined-footnote") in got
@@ -116,20 +121,23 @@ def test_preflight_checks(app) -> None:
     assert ("warning", 4, 54, "insecure-url") in got
     assert ("error", 5, 1, "template-variable") in got and ("error", 5, 18, "template-variable") in got
     assert ("warning", 6, 1, "script-removed") in got
-    assert not any(p.line == 2 and p.col > 40 for p in problems)   # code span ignored
+    assert not any(p.line == 2 and p.col > 40 for p in problems)  # code span ignored
     assert has_errors(problems)
 
 
 def test_clean_issue_passes_and_library_images_count(app) -> None:
-    ref = ImageRef(url="https://m.example/a.png", email_url="https://m.example/a-e.png", width=600,
-                   height=300, alt_text="Chart")
-    context = RenderContext(base_url="http://127.0.0.1:5000",
-                            resolve_image=lambda src: ref if "a.png" in src else None)
-    body = ("Hello {{ site.github.url }} readers.\n\n![]({{ site.github.url }}/images/a.png)\n\n"
-            "A [link][1] and a note[^n].\n\n[1]: https://example.com/\n[^n]: Note.\n")
+    ref = ImageRef(
+        url="https://m.example/a.png", email_url="https://m.example/a-e.png", width=600, height=300, alt_text="Chart"
+    )
+    context = RenderContext(base_url="http://127.0.0.1:5000", resolve_image=lambda src: ref if "a.png" in src else None)
+    body = (
+        "Hello {{ site.github.url }} readers.\n\n![]({{ site.github.url }}/images/a.png)\n\n"
+        "A [link][1] and a note[^n].\n\n[1]: https://example.com/\n[^n]: Note.\n"
+    )
     assert run_preflight(make_issue(body), context) == []
-    assert "image-unresolved" in {p.code for p in run_preflight(make_issue(body), RenderContext(
-        base_url="http://127.0.0.1:5000"))}
+    assert "image-unresolved" in {
+        p.code for p in run_preflight(make_issue(body), RenderContext(base_url="http://127.0.0.1:5000"))
+    }
 
 
 def test_subject_with_line_break_is_an_error(app) -> None:

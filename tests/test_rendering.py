@@ -20,15 +20,45 @@ BASE = "http://127.0.0.1:5000"
 # Properties Gmail, Outlook and Apple Mail support per caniemail.com, or that
 # degrade gracefully (see test_rendering_css.py, which runs caniemail's data).
 SUPPORTED_CSS = {
-    "background-color", "border", "border-collapse", "border-left", "border-top", "color", "display",
-    "font-family", "font-size", "font-weight", "height", "line-height", "margin", "max-height",
-    "max-width", "mso-hide", "overflow", "padding", "padding-left", "text-align", "text-decoration",
-    "white-space", "width", "word-wrap", "overflow-wrap",
+    "background-color",
+    "border",
+    "border-collapse",
+    "border-left",
+    "border-top",
+    "color",
+    "display",
+    "font-family",
+    "font-size",
+    "font-weight",
+    "height",
+    "line-height",
+    "margin",
+    "max-height",
+    "max-width",
+    "mso-hide",
+    "overflow",
+    "padding",
+    "padding-left",
+    "text-align",
+    "text-decoration",
+    "white-space",
+    "width",
+    "word-wrap",
+    "overflow-wrap",
 }
 
 
-@pytest.mark.parametrize("variable", ["{{ site.github.url }}", "{{site.github.url}}", "{{ site.github.url}}",
-                                      "{{site.github.url }}", "{{site.url}}", "{{ site.baseurl }}"])
+@pytest.mark.parametrize(
+    "variable",
+    [
+        "{{ site.github.url }}",
+        "{{site.github.url}}",
+        "{{ site.github.url}}",
+        "{{site.github.url }}",
+        "{{site.url}}",
+        "{{ site.baseurl }}",
+    ],
+)
 def test_site_variables_become_the_base_url(variable: str) -> None:
     out = render_markdown(f"![x]({variable}/images/a.png) [l]({variable}/b)", BASE)
     assert f'src="{BASE}/images/a.png"' in out
@@ -38,18 +68,23 @@ def test_site_variables_become_the_base_url(variable: str) -> None:
 
 def test_caption_under_image_becomes_figure() -> None:
     out = render_markdown("![](/images/a.png)\n\n##### A [caption](https://x.example/)\n\nNext", BASE)
-    assert re.search(r"<figure><img [^>]*><figcaption>A <a href=\"https://x.example/\">caption</a>"
-                     r"</figcaption></figure>", out)
+    assert re.search(
+        r"<figure><img [^>]*><figcaption>A <a href=\"https://x.example/\">caption</a>"
+        r"</figcaption></figure>",
+        out,
+    )
     assert "<h5>" not in out
     # A ##### heading that does not follow an image stays a heading.
     assert "<h5>Alone</h5>" in render_markdown("Text\n\n##### Alone", BASE)
 
 
 def test_sections_quotes_zero_width_footnotes_tables() -> None:
-    source = ("Intro\n\n---\n\nIt’s “quoted”\n\nMachine learning for \u200bsurgical wo\u200brk\n\n"
-              "\u200b\t\t\t\t- James Fowler\n\nA note[^1] and a [ref][r].\n\n"
-              "| a | b |\n|---|---|\n| 1 | 2 |\n\n"
-              "```python\nx = 1\n```\n\n[^1]: The note.\n[r]: https://example.com/\n")
+    source = (
+        "Intro\n\n---\n\nIt’s “quoted”\n\nMachine learning for \u200bsurgical wo\u200brk\n\n"
+        "\u200b\t\t\t\t- James Fowler\n\nA note[^1] and a [ref][r].\n\n"
+        "| a | b |\n|---|---|\n| 1 | 2 |\n\n"
+        "```python\nx = 1\n```\n\n[^1]: The note.\n[r]: https://example.com/\n"
+    )
     out = render_markdown(source, BASE)
     assert "<hr>" in out
     assert "It’s “quoted”" in out
@@ -63,13 +98,14 @@ def test_sections_quotes_zero_width_footnotes_tables() -> None:
 
 
 def test_raw_html_is_sanitised() -> None:
-    source = ('<script>alert(1)</script><p onclick="x()">hi</p><a href="javascript:alert(1)">j</a>'
-              '<img src="data:image/png;base64,xx" onerror="y()">[m](javascript:alert(2))'
-              '<iframe src="https://evil.example/"></iframe><style>body{}</style>')
+    source = (
+        '<script>alert(1)</script><p onclick="x()">hi</p><a href="javascript:alert(1)">j</a>'
+        '<img src="data:image/png;base64,xx" onerror="y()">[m](javascript:alert(2))'
+        '<iframe src="https://evil.example/"></iframe><style>body{}</style>'
+    )
     out = render_markdown(source, BASE)
     lowered = out.lower()
-    forbidden_parts = ("<script", "onclick", "onerror", "javascript:", "data:", "<iframe", "<style",
-                       "alert(1)")
+    forbidden_parts = ("<script", "onclick", "onerror", "javascript:", "data:", "<iframe", "<style", "alert(1)")
     for forbidden in forbidden_parts:
         assert forbidden not in lowered
     assert "hi" in out
@@ -92,8 +128,11 @@ def test_email_layout_and_parts(app) -> None:
     from app.settings import set_setting
 
     set_setting("postal_address", "1 Main St, Springfield")
-    issue = make_issue("Hello [there](/path) and [a note](#fn).\n\n![Alt text](https://cdn.example/a.png)\n\n"
-                       "## Heading\n\n* point\n\n[^1] done\n\n[^1]: Foot.\n", preheader="Sneak peek")
+    issue = make_issue(
+        "Hello [there](/path) and [a note](#fn).\n\n![Alt text](https://cdn.example/a.png)\n\n"
+        "## Heading\n\n* point\n\n[^1] done\n\n[^1]: Foot.\n",
+        preheader="Sneak peek",
+    )
     rendered = render(issue)
     doc = parse(rendered.filled("email", {"unsubscribe": f"{BASE}/unsubscribe/t"}, html=True))
     assert rendered.email_html.lower().startswith("<!doctype html>")
@@ -110,9 +149,9 @@ def test_email_layout_and_parts(app) -> None:
     assert f"{BASE}/path" in hrefs
     assert f"{BASE}/unsubscribe/t" in hrefs
     assert all(h.startswith(("https://", "http://", "mailto:")) for h in hrefs), hrefs
-    assert rendered.links[:2] == (f"{BASE}/path", f"{BASE}/issues/test-issue#fn")   # per-reader slots, in order
+    assert rendered.links[:2] == (f"{BASE}/path", f"{BASE}/issues/test-issue#fn")  # per-reader slots, in order
     image = doc.xpath("//img")[0]
-    assert image.get("alt") == "Alt text" and image.get("width") is None   # size unknown: no width
+    assert image.get("alt") == "Alt text" and image.get("width") is None  # size unknown: no width
     assert "max-width:100%" in image.get("style") and "height:auto" in image.get("style")
     # text part
     text = rendered.text
@@ -125,11 +164,18 @@ def test_email_layout_and_parts(app) -> None:
 
 
 def test_library_images_use_email_copy_and_alt(app) -> None:
-    ref = ImageRef(url=f"{BASE}/media/images/a.png", email_url=f"{BASE}/media/images/a-email.png",
-                   width=1200, height=600, alt_text="Library alt")
+    ref = ImageRef(
+        url=f"{BASE}/media/images/a.png",
+        email_url=f"{BASE}/media/images/a-email.png",
+        width=1200,
+        height=600,
+        alt_text="Library alt",
+    )
     context = RenderContext(base_url=BASE, resolve_image=lambda src: ref if src.endswith("/a.png") else None)
-    body = ('![]({{ site.github.url }}/images/a.png)\n\n![](images/small.png){: width="200"}\n\n'
-            '![](https://elsewhere.example/unknown.png)\n\n<img src="/images/odd.png" width="²">')
+    body = (
+        '![]({{ site.github.url }}/images/a.png)\n\n![](images/small.png){: width="200"}\n\n'
+        '![](https://elsewhere.example/unknown.png)\n\n<img src="/images/odd.png" width="²">'
+    )
     rendered = render_issue(make_issue(body), context)
     images = parse(rendered.email_html).xpath("//img")
     assert images[0].get("src") == ref.email_url and images[0].get("alt") == "Library alt"
@@ -190,7 +236,7 @@ def test_whole_archive_renders(app) -> None:
     for path in files:
         issue = corpus_issue(path)
         rendered = render(issue)
-        problems = preflight(issue)   # the size check reuses the cached render
+        problems = preflight(issue)  # the size check reuses the cached render
         filled = rendered.filled("email", {"unsubscribe": f"{BASE}/unsubscribe/t"}, html=True)
         _assert_email_sound(path.name, filled, problems)
         assert "<script" not in rendered.web_html.lower(), path.name
@@ -207,8 +253,7 @@ def test_events_section_is_rendered_in_place(app) -> None:
     assert "## Upcoming events" in rendered.text
     signed = render_issue(make_issue("## Story\n\n* one\n\nThanks,\n\nThe Team\n"), context).web_html
     assert signed.index("one") < signed.index("Upcoming events") < signed.index("Thanks,")
-    assert "[[events]]" not in render_issue(make_issue("A\n\n[[events]]\n\nB"),
-                                            RenderContext(base_url=BASE)).web_html
+    assert "[[events]]" not in render_issue(make_issue("A\n\n[[events]]\n\nB"), RenderContext(base_url=BASE)).web_html
     # An imported archive issue keeps exactly its content: no section without a marker.
     archived = RenderContext(base_url=BASE, events=events, auto_events=False)
     assert "Upcoming events" not in render_issue(make_issue("## Story\n\nThanks,\n"), archived).web_html
@@ -218,8 +263,10 @@ def test_events_section_is_rendered_in_place(app) -> None:
 def test_text_part_lists_and_footnotes() -> None:
     from app.rendering.text import html_to_text
 
-    source = ("Para with [a](https://a.example/) and [again](https://a.example/).\n\n1. one\n2. two\n"
-              "    * nested\n\n* x\n* y\n\n> quoted\n\nNote[^1].\n\n[^1]: Foot [b](https://b.example/).\n")
+    source = (
+        "Para with [a](https://a.example/) and [again](https://a.example/).\n\n1. one\n2. two\n"
+        "    * nested\n\n* x\n* y\n\n> quoted\n\nNote[^1].\n\n[^1]: Foot [b](https://b.example/).\n"
+    )
     text, links = html_to_text(render_markdown(source, BASE))
     assert links == ["https://a.example/", "https://b.example/"]
     assert "Para with a [1] and again [1]." in text
@@ -231,9 +278,10 @@ def test_text_part_lists_and_footnotes() -> None:
 def test_preheader_falls_back_to_opening_prose(app) -> None:
     """The inbox preview shows what the issue is about: the greeting ("Hello all,
     welcome.") and an image caption are left out."""
-    body = ("## Title\n\n![](https://cdn.example/a.png)\n\n##### A caption\n\n"
-            "Hello [all](https://x.example/), welcome. This week: [models](https://x.example/m) that "
-            + "word " * 40)
+    body = (
+        "## Title\n\n![](https://cdn.example/a.png)\n\n##### A caption\n\n"
+        "Hello [all](https://x.example/), welcome. This week: [models](https://x.example/m) that " + "word " * 40
+    )
     rendered = render(make_issue(body, preheader=""))
     assert rendered.preheader.startswith("This week: models that word") and len(rendered.preheader) <= 140
     assert rendered.preheader.endswith("word\u2026")
@@ -252,8 +300,9 @@ def test_cache_key_sees_archive_style_images(app) -> None:
     issue = make_issue("![]({{ site.github.url }}/images/2018/09/gan-1536758013486.png)")
     before = parse(render(issue).email_html).xpath("//img")[0]
     assert not before.get("alt")
-    item = import_file("images/2018/09/gan-1536758013486.png",
-                       (SEED.parent / "ffl/images/2018/09/gan-1536758013486.png").read_bytes())
+    item = import_file(
+        "images/2018/09/gan-1536758013486.png", (SEED.parent / "ffl/images/2018/09/gan-1536758013486.png").read_bytes()
+    )
     set_alt_text(item, "A generated face")
     after = parse(render(issue).email_html).xpath("//img")[0]
     assert after.get("alt") == "A generated face"

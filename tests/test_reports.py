@@ -63,15 +63,13 @@ def post(client, message: dict[str, Any]):
     return client.post("/webhooks/ses", data=json.dumps(message), content_type="text/plain")
 
 
-def test_signed_open_and_click_records_count_once_and_forgeries_write_nothing(app, client,
-                                                                              admin_client) -> None:
+def test_signed_open_and_click_records_count_once_and_forgeries_write_nothing(app, client, admin_client) -> None:
     send = make_send(3)
     first, second, _ = deliveries(send)
     messages = [
         notification(ses_event("Open", first.message_id, open={"userAgent": "Mail"})),
         notification(ses_event("Click", first.message_id, click={"link": "https://example.org/story"})),
-        notification(ses_event("Click", second.message_id, click={"link": "https://example.org/story"}),
-                     version="1"),
+        notification(ses_event("Click", second.message_id, click={"link": "https://example.org/story"}), version="1"),
         notification(ses_event("Open", first.message_id)),  # a second open by the same reader
     ]
     for message in messages + messages:  # every post replayed
@@ -108,14 +106,21 @@ def test_funnel_on_page_equals_database_counts(app, admin_client) -> None:
     db.session.commit()
 
     def db_count(kind: str) -> int:
-        return db.session.scalar(select(func.count(func.distinct(FeedbackEvent.delivery_id))).where(
-            FeedbackEvent.send_id == send.id, FeedbackEvent.kind == kind))
+        return db.session.scalar(
+            select(func.count(func.distinct(FeedbackEvent.delivery_id))).where(
+                FeedbackEvent.send_id == send.id, FeedbackEvent.kind == kind
+            )
+        )
 
     expected = {
-        "recipients": 6, "sent": 5,
+        "recipients": 6,
+        "sent": 5,
         "delivered": db.session.scalar(select(func.count()).where(Delivery.delivered_at.is_not(None))),
-        "hard_bounce": db_count("hard_bounce"), "soft_bounce": db_count("soft_bounce"),
-        "complaint": db_count("complaint"), "open": db_count("open"), "click": db_count("click"),
+        "hard_bounce": db_count("hard_bounce"),
+        "soft_bounce": db_count("soft_bounce"),
+        "complaint": db_count("complaint"),
+        "open": db_count("open"),
+        "click": db_count("click"),
         "unsubscribed": 1,
     }
     assert funnel_on_page(admin_client, send.id) == expected
@@ -127,8 +132,11 @@ def test_funnel_on_page_equals_database_counts(app, admin_client) -> None:
 def test_unsubscribes_before_the_send_or_after_the_next_one_are_not_blamed(app) -> None:
     send = make_send(3, started_at=utcnow() - timedelta(days=10))
     rows = deliveries(send)
-    times = [send.started_at - timedelta(hours=1), send.started_at + timedelta(days=2),
-             send.started_at + timedelta(days=9)]
+    times = [
+        send.started_at - timedelta(hours=1),
+        send.started_at + timedelta(days=2),
+        send.started_at + timedelta(days=9),
+    ]
     make_send(1, slug="issue-2", started_at=send.started_at + timedelta(days=5))
     for row, when in zip(rows, times, strict=True):
         subscription = db.session.get(Subscription, (row.subscriber_id, row.list_id))
@@ -140,7 +148,7 @@ def test_unsubscribes_before_the_send_or_after_the_next_one_are_not_blamed(app) 
 def test_csv_export_is_per_recipient_and_formula_safe(app, admin_client) -> None:
     send = make_send(3)
     rows = deliveries(send)
-    rows[1].status, rows[1].error = "failed", "=HYPERLINK(\"http://evil\")"
+    rows[1].status, rows[1].error = "failed", '=HYPERLINK("http://evil")'
     record_event(rows[0], "hard_bounce", detail="-1 bad")
     record_event(rows[0], "click", url="https://example.org/story")
     record_event(rows[0], "click", url="https://example.org/story")
@@ -152,8 +160,14 @@ def test_csv_export_is_per_recipient_and_formula_safe(app, admin_client) -> None
     assert table[0]["bounce"] == "hard" and table[0]["bounce_detail"] == "'-1 bad"
     assert table[0]["clicks"] == "2"
     assert table[1]["error"].startswith("'=") and table[1]["status"] == "failed"
-    assert [formula_safe(v) for v in ("@x", "+1", "\tx", "\rx", "a=b", None)] == \
-        ["'@x", "'+1", "'\tx", "'\rx", "a=b", ""]
+    assert [formula_safe(v) for v in ("@x", "+1", "\tx", "\rx", "a=b", None)] == [
+        "'@x",
+        "'+1",
+        "'\tx",
+        "'\rx",
+        "a=b",
+        "",
+    ]
 
 
 def test_report_of_unknown_send_is_404_and_editors_can_read_reports(app, editor_client) -> None:
@@ -169,8 +183,13 @@ def test_report_of_unknown_send_is_404_and_editors_can_read_reports(app, editor_
 
 
 def test_charts_are_valid_svg_with_text_alternatives_and_thresholds(app) -> None:
-    svg = bar_chart(title="Bounce <rate>", desc="1.5% of sent", labels=["a & b"],
-                    series=[Series("Rate", [0.015])], thresholds=[Threshold(0.04, "auto-pause 4%")])
+    svg = bar_chart(
+        title="Bounce <rate>",
+        desc="1.5% of sent",
+        labels=["a & b"],
+        series=[Series("Rate", [0.015])],
+        thresholds=[Threshold(0.04, "auto-pause 4%")],
+    )
     root = ET.fromstring(str(svg))
     ns = "{http://www.w3.org/2000/svg}"
     assert root.get("role") == "img" and "Bounce <rate>" in root.get("aria-label")

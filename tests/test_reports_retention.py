@@ -33,9 +33,12 @@ def test_old_events_are_aggregated_into_daily_counts_and_removed(app) -> None:
     assert remaining == [("click", recent)]
     stats = {(s.kind, s.url, s.day.date()): s.count for s in db.session.scalars(select(DailyStat))}
     assert stats == {
-        ("open", "", old.date()): 4, ("open:unique", "", old.date()): 3,
-        ("click", "https://example.org/story", old.date()): 1, ("click:unique", "", old.date()): 1,
-        ("hard_bounce", "", old.date()): 1, ("hard_bounce:unique", "", old.date()): 1,
+        ("open", "", old.date()): 4,
+        ("open:unique", "", old.date()): 3,
+        ("click", "https://example.org/story", old.date()): 1,
+        ("click:unique", "", old.date()): 1,
+        ("hard_bounce", "", old.date()): 1,
+        ("hard_bounce:unique", "", old.date()): 1,
     }
     after = send_report(send)
     assert [(s.key, s.count) for s in after.steps] == [(s.key, s.count) for s in before.steps]

@@ -34,6 +34,7 @@ def _prepare(issue, sender=None):  # noqa: ANN001,ANN202
 
     return prepare_issue_message(render(issue), sender=sender or current_app.config["FROM"])
 
+
 # Line breaks typed directly, and hidden in RFC 2047 encoded words that the
 # stdlib header registry would decode and fold out as a separate header.
 HEADER_ATTACKS = [
@@ -54,8 +55,11 @@ def _outbox(app) -> Path:
 
 def _outbox_messages(app) -> list:
     folder = _outbox(app)
-    return [message_from_bytes(p.read_bytes(), policy=policy.default)
-            for p in sorted(folder.glob("*.eml"))] if folder.exists() else []
+    return (
+        [message_from_bytes(p.read_bytes(), policy=policy.default) for p in sorted(folder.glob("*.eml"))]
+        if folder.exists()
+        else []
+    )
 
 
 def _assert_clean(message, expected: set[str]) -> None:
@@ -67,10 +71,27 @@ def _assert_clean(message, expected: set[str]) -> None:
 
 # --- header injection ---------------------------------------------------------------
 
-BULK_HEADERS = {"from", "subject", "mime-version", "list-unsubscribe-post", "content-type", "to", "date",
-                "message-id", "list-unsubscribe"}
-ONE_OFF_HEADERS = {"from", "to", "subject", "date", "message-id", "content-type",
-                   "content-transfer-encoding", "mime-version"}
+BULK_HEADERS = {
+    "from",
+    "subject",
+    "mime-version",
+    "list-unsubscribe-post",
+    "content-type",
+    "to",
+    "date",
+    "message-id",
+    "list-unsubscribe",
+}
+ONE_OFF_HEADERS = {
+    "from",
+    "to",
+    "subject",
+    "date",
+    "message-id",
+    "content-type",
+    "content-transfer-encoding",
+    "mime-version",
+}
 
 
 @pytest.mark.parametrize("attack", HEADER_ATTACKS)
@@ -78,8 +99,7 @@ def test_bulk_message_subject_and_sender_refuse_line_breaks(app, users, attack):
     from app.issues.models import Issue
 
     # Transient, like the editor preview: NUL could not even be stored on PostgreSQL.
-    issue = Issue(title="Header test", slug="header-test", subject=attack, body="Hello.",
-                  excluded_event_ids=[])
+    issue = Issue(title="Header test", slug="header-test", subject=attack, body="Hello.", excluded_event_ids=[])
     with pytest.raises(HeaderInjectionError, match="subject"):
         _prepare(issue)
     issue.subject = "Fine subject"
@@ -94,7 +114,9 @@ def test_bulk_message_subject_and_sender_refuse_line_breaks(app, users, attack):
 def test_bulk_message_recipient_name_cannot_add_headers(app, users, attack):
     issue = create_issue("Header test", user=users["editor"], subject="Plain subject", body="Hello.")
     prepared = _prepare(issue)
-    message = build_message(prepared, Recipient(email="reader@example.com", name=attack, unsubscribe_url="https://x.example/u/1"))
+    message = build_message(
+        prepared, Recipient(email="reader@example.com", name=attack, unsubscribe_url="https://x.example/u/1")
+    )
     parsed = message_from_bytes(message.raw, policy=policy.default)
     _assert_clean(parsed, BULK_HEADERS)
     assert parsed["To"].addresses[0].addr_spec == "reader@example.com"
@@ -114,8 +136,10 @@ def test_list_from_address_with_line_breaks_is_refused(app, admin_client, attack
     with pytest.raises(ListError):
         create_list("Senders", from_address=f"{attack} <news@example.com>")
     mailing = create_list("Readers")
-    response = admin_client.post(f"/admin/subscribers/lists/{mailing.id}",
-                                 data={"name": "Readers", "from_address": f"{attack} <news@example.com>"})
+    response = admin_client.post(
+        f"/admin/subscribers/lists/{mailing.id}",
+        data={"name": "Readers", "from_address": f"{attack} <news@example.com>"},
+    )
     if response.status_code < 400:
         # Accepted only in a form that cannot inject: the header built from it parses cleanly.
         db.session.refresh(mailing)
@@ -136,8 +160,7 @@ def test_confirmation_mail_with_hostile_names_has_no_extra_header(app, client, a
     mailing = create_list(f"News {attack}" if storable else "News", public=True)
     if storable:
         set_setting("newsletter_name", attack)
-    response = client.post("/subscribe", data={"email": "new@example.com", "name": attack,
-                                               "list": str(mailing.id)})
+    response = client.post("/subscribe", data={"email": "new@example.com", "name": attack, "list": str(mailing.id)})
     run_jobs(app)
     assert response.status_code < 500
     if not storable:
@@ -145,8 +168,10 @@ def test_confirmation_mail_with_hostile_names_has_no_extra_header(app, client, a
     for message in _outbox_messages(app):
         _assert_clean(message, ONE_OFF_HEADERS)
     set_setting("newsletter_name", "Pressroom News")
-    client.post("/subscribe", data={"email": "second@example.com", "list": str(mailing.id),
-                                    "name": attack if storable else "Second"})
+    client.post(
+        "/subscribe",
+        data={"email": "second@example.com", "list": str(mailing.id), "name": attack if storable else "Second"},
+    )
     run_jobs(app)
     sent = _outbox_messages(app)
     assert sent, "a harmless newsletter name must still produce the confirmation"
@@ -157,8 +182,10 @@ def test_confirmation_mail_with_hostile_names_has_no_extra_header(app, client, a
 @pytest.mark.parametrize("attack", HEADER_ATTACKS)
 def test_test_send_with_injected_subject_is_refused_cleanly(app, editor_client, users, attack):
     issue = create_issue("Test send", user=users["editor"], subject="Plain", body="Hello.")
-    saved = editor_client.post(f"/admin/issues/{issue.id}", data={
-        "version": issue.version, "title": "Test send", "subject": attack, "preheader": "", "body": "Hello."})
+    saved = editor_client.post(
+        f"/admin/issues/{issue.id}",
+        data={"version": issue.version, "title": "Test send", "subject": attack, "preheader": "", "body": "Hello."},
+    )
     assert saved.status_code in (302, 400)
     response = editor_client.post(f"/admin/issues/{issue.id}/test-send", data={"addresses": "me@example.com"})
     if saved.status_code == 302:  # stored as typed: the test send refuses it, with a message
@@ -187,8 +214,7 @@ def test_nul_in_any_admin_form_is_refused_before_it_reaches_a_table(app, editor_
     for path, data in forms.items():
         response = editor_client.post(path, data=data)
         assert response.status_code == 400, (path, response.status_code)
-    autosave = editor_client.post(f"/admin/issues/{issue.id}/autosave",
-                                  json={"version": 1, "body": "a\u0000"})
+    autosave = editor_client.post(f"/admin/issues/{issue.id}/autosave", json={"version": 1, "body": "a\u0000"})
     assert autosave.status_code == 400
     assert editor_client.get("/admin/issues", query_string={"q": "\x00"}).status_code == 400
     db.session.refresh(issue)
@@ -209,6 +235,7 @@ def test_preflight_blocks_a_send_with_an_injected_subject(app, users, attack):
 
 # --- path traversal -------------------------------------------------------------------
 
+
 def _png() -> bytes:
     buffer = io.BytesIO()
     Image.new("RGB", (4, 4), (200, 30, 30)).save(buffer, "PNG")
@@ -217,15 +244,36 @@ def _png() -> bytes:
 
 SENTINEL = b"\x89PNG\r\n\x1a\nSENTINEL-OUTSIDE-MEDIA"
 UPLOAD_NAMES = [
-    "../../etc/passwd.png", "..\\..\\x.png", "%2e%2e/%2e%2e/x.png", "/etc/passwd.png", "/tmp/abs.png",
-    "C:\\Windows\\x.png", "ok\x00.png", "....//x.png", ".hidden.png", "..png", "a/../../b.png",
-    "images/../../../x.png", "\u2025/x.png", "x.png/..",
+    "../../etc/passwd.png",
+    "..\\..\\x.png",
+    "%2e%2e/%2e%2e/x.png",
+    "/etc/passwd.png",
+    "/tmp/abs.png",
+    "C:\\Windows\\x.png",
+    "ok\x00.png",
+    "....//x.png",
+    ".hidden.png",
+    "..png",
+    "a/../../b.png",
+    "images/../../../x.png",
+    "\u2025/x.png",
+    "x.png/..",
 ]
 URL_PATHS = [
-    "../sentinel.png", "..%2fsentinel.png", "%2e%2e/sentinel.png", "%2e%2e%2fsentinel.png",
-    "..%5csentinel.png", "....//sentinel.png", "images/../../sentinel.png", "%252e%252e%252fsentinel.png",
-    "/sentinel.png", "//sentinel.png", "%2Fsentinel.png", "images/%00/../../sentinel.png",
-    "..;/sentinel.png", "images/..%c0%afsentinel.png",
+    "../sentinel.png",
+    "..%2fsentinel.png",
+    "%2e%2e/sentinel.png",
+    "%2e%2e%2fsentinel.png",
+    "..%5csentinel.png",
+    "....//sentinel.png",
+    "images/../../sentinel.png",
+    "%252e%252e%252fsentinel.png",
+    "/sentinel.png",
+    "//sentinel.png",
+    "%2Fsentinel.png",
+    "images/%00/../../sentinel.png",
+    "..;/sentinel.png",
+    "images/..%c0%afsentinel.png",
 ]
 
 
@@ -249,16 +297,18 @@ def test_upload_names_cannot_write_outside_the_media_folder(app, editor_client, 
 
     before = _files_outside(media_root)
     for name in UPLOAD_NAMES:
-        response = editor_client.post("/admin/media/upload", content_type="multipart/form-data",
-                                      data={"files": (io.BytesIO(_png()), name)})
+        response = editor_client.post(
+            "/admin/media/upload", content_type="multipart/form-data", data={"files": (io.BytesIO(_png()), name)}
+        )
         assert response.status_code in (302, 400), (name, response.status_code)
     assert _files_outside(media_root) == before
     for item in db.session.scalars(select(MediaItem)):
         assert item.path.startswith("images/") and ".." not in item.path
         assert (media_root / item.path).resolve().is_relative_to(media_root.resolve())
     # A plain name still works (the checks above are not vacuous).
-    ok = editor_client.post("/admin/media/upload", content_type="multipart/form-data",
-                            data={"files": (io.BytesIO(_png()), "fine.png")})
+    ok = editor_client.post(
+        "/admin/media/upload", content_type="multipart/form-data", data={"files": (io.BytesIO(_png()), "fine.png")}
+    )
     assert ok.status_code == 302
 
 
@@ -266,8 +316,16 @@ def test_import_paths_cannot_escape_the_media_folder(app, media_root):
     from app.media.service import MediaError, import_file
 
     before = _files_outside(media_root)
-    for path in ["images/../../x.png", "/images/../x.png", "images/..\\x.png", "images/\x00.png",
-                 "../images/x.png", "images//etc/x.png", "images/./x.png", "etc/passwd.png"]:
+    for path in [
+        "images/../../x.png",
+        "/images/../x.png",
+        "images/..\\x.png",
+        "images/\x00.png",
+        "../images/x.png",
+        "images//etc/x.png",
+        "images/./x.png",
+        "etc/passwd.png",
+    ]:
         with pytest.raises(MediaError):
             import_file(path, _png())
     assert _files_outside(media_root) == before
@@ -291,8 +349,16 @@ def test_media_urls_never_serve_files_outside_the_media_folder(app, client, medi
 
 # --- CSV injection --------------------------------------------------------------------
 
-FORMULAS = ["=1+2", "+1+2", "-1+2", "@SUM(A1:A2)", "\t=1+2", "\r=1+2", "=HYPERLINK(\"http://evil\")",
-            "=cmd|' /C calc'!A0"]
+FORMULAS = [
+    "=1+2",
+    "+1+2",
+    "-1+2",
+    "@SUM(A1:A2)",
+    "\t=1+2",
+    "\r=1+2",
+    '=HYPERLINK("http://evil")',
+    "=cmd|' /C calc'!A0",
+]
 FORMULA_EMAILS = ["=1+2@example.com", "+1@example.com", "-1@example.com", "=cmd@example.com"]
 
 
@@ -373,8 +439,9 @@ def sns_app(app_config):
 def _sns_rows() -> int:
     from app.sending.models import FeedbackEvent, SnsMessage
 
-    return (db.session.scalar(select(func.count()).select_from(SnsMessage))
-            + db.session.scalar(select(func.count()).select_from(FeedbackEvent)))
+    return db.session.scalar(select(func.count()).select_from(SnsMessage)) + db.session.scalar(
+        select(func.count()).select_from(FeedbackEvent)
+    )
 
 
 def _only_sns_hosts(requested: list[str]) -> None:
@@ -388,8 +455,10 @@ def test_signing_cert_url_off_sns_is_never_fetched(sns_app, app, client, url):
     from tests.support.sns_signing import notification, ses_event
 
     session = app.config["SNS_HTTP_SESSION"]
-    for message in (notification(ses_event("Open", "m-1"), cert_url=url),
-                    notification(ses_event("Bounce", "m-2"), cert_url=url, version="1")):
+    for message in (
+        notification(ses_event("Open", "m-1"), cert_url=url),
+        notification(ses_event("Bounce", "m-2"), cert_url=url, version="1"),
+    ):
         response = client.post("/webhooks/ses", data=json.dumps(message), content_type="text/plain")
         assert 400 <= response.status_code < 500
     assert session.requested == []
@@ -401,15 +470,15 @@ def test_subscribe_url_off_the_signing_host_is_never_fetched(sns_app, app, clien
     from tests.support.sns_signing import subscription_confirmation
 
     session = app.config["SNS_HTTP_SESSION"]
-    response = client.post("/webhooks/ses", data=json.dumps(subscription_confirmation(subscribe_url=url)),
-                           content_type="text/plain")
+    response = client.post(
+        "/webhooks/ses", data=json.dumps(subscription_confirmation(subscribe_url=url)), content_type="text/plain"
+    )
     assert 400 <= response.status_code < 500
     _only_sns_hosts(session.requested)  # at most the (genuine) signing certificate
     assert url not in session.requested
     assert _sns_rows() == 0
     # Control: the genuine confirmation is fetched from SNS and recorded.
-    good = client.post("/webhooks/ses", data=json.dumps(subscription_confirmation()),
-                       content_type="text/plain")
+    good = client.post("/webhooks/ses", data=json.dumps(subscription_confirmation()), content_type="text/plain")
     assert good.status_code == 200
     assert any("Action=ConfirmSubscription" in u for u in session.requested)
 
@@ -419,19 +488,30 @@ def test_nul_in_uploaded_files_and_their_names_is_handled(app, admin_client):
     from app.issues.models import Issue
     from app.subscribers.service import find_subscriber
 
-    csv_upload = admin_client.post("/admin/subscribers/import", content_type="multipart/form-data", data={
-        "file": (io.BytesIO(b"email,name\na@example.com,A\x00B\nb@example.com,Bea\n"), "x.csv"),
-        "list_name": "Imported", "status": "active"})
+    csv_upload = admin_client.post(
+        "/admin/subscribers/import",
+        content_type="multipart/form-data",
+        data={
+            "file": (io.BytesIO(b"email,name\na@example.com,A\x00B\nb@example.com,Bea\n"), "x.csv"),
+            "list_name": "Imported",
+            "status": "active",
+        },
+    )
     assert csv_upload.status_code == 302
     run_jobs(app)
     assert find_subscriber("a@example.com") is None and find_subscriber("b@example.com") is not None
-    for path, field, name in [("/admin/subscribers/import", "file", "x\x00.csv"),
-                              ("/admin/issues/import", "files", "2020-01-02-y\x00-public.md")]:
+    for path, field, name in [
+        ("/admin/subscribers/import", "file", "x\x00.csv"),
+        ("/admin/issues/import", "files", "2020-01-02-y\x00-public.md"),
+    ]:
         data = {field: (io.BytesIO(b"email\nc@example.com\n"), name), "list_name": "L"}
         response = admin_client.post(path, content_type="multipart/form-data", data=data)
         assert response.status_code == 400, path
-    jekyll = admin_client.post("/admin/issues/import", content_type="multipart/form-data", data={
-        "files": (io.BytesIO(b"---\nlayout: newsletter\n---\nHello \x00world\n"), "2020-01-01-x-public.md")})
+    jekyll = admin_client.post(
+        "/admin/issues/import",
+        content_type="multipart/form-data",
+        data={"files": (io.BytesIO(b"---\nlayout: newsletter\n---\nHello \x00world\n"), "2020-01-01-x-public.md")},
+    )
     assert jekyll.status_code == 200
     bodies = [issue.body for issue in db.session.scalars(select(Issue))]
     assert bodies and all("\x00" not in body for body in bodies) and any("Hello world" in b for b in bodies)

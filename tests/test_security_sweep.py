@@ -22,41 +22,95 @@ COUNTS: Counter[str] = Counter()
 EXAMPLES_PER_ENDPOINT = 200
 
 HOSTILE_STRINGS = [
-    "", "..", "../../etc/passwd", "..%2f..%2fetc%2fpasswd", "%00", "\x00", "<script>alert(1)</script>",
-    "\"><svg onload=alert(1)>", "javascript:alert(1)", "' OR 1=1 --", "A" * 5000, "\u202e\u200b",
-    "=cmd|' /C calc'!A0", "\r\nSet-Cookie: x=1", "{{7*7}}", "%", "//evil.example.com", "\\\\evil",
-    "null", "[]", "{}", "😀" * 50, "a@b", "x@example.com", "\ud7ff",
+    "",
+    "..",
+    "../../etc/passwd",
+    "..%2f..%2fetc%2fpasswd",
+    "%00",
+    "\x00",
+    "<script>alert(1)</script>",
+    '"><svg onload=alert(1)>',
+    "javascript:alert(1)",
+    "' OR 1=1 --",
+    "A" * 5000,
+    "\u202e\u200b",
+    "=cmd|' /C calc'!A0",
+    "\r\nSet-Cookie: x=1",
+    "{{7*7}}",
+    "%",
+    "//evil.example.com",
+    "\\\\evil",
+    "null",
+    "[]",
+    "{}",
+    "😀" * 50,
+    "a@b",
+    "x@example.com",
+    "\ud7ff",
     # Numbers int() reads differently from the database, and line breaks beyond CR/LF.
-    "²", "٣", "99999999999999999999", "18446744073709551616", "-1", "1e9", "Hi\u2028Bcc: x@evil.example",
-    "a\x85b", "\u2029",
+    "²",
+    "٣",
+    "99999999999999999999",
+    "18446744073709551616",
+    "-1",
+    "1e9",
+    "Hi\u2028Bcc: x@evil.example",
+    "a\x85b",
+    "\u2029",
 ]
 hostile_text = st.one_of(st.sampled_from(HOSTILE_STRINGS), st.text(max_size=300))
 path_segment = st.one_of(st.sampled_from(HOSTILE_STRINGS[1:]), st.text(min_size=1, max_size=120))
 form_body = st.dictionaries(
-    st.one_of(st.sampled_from(["email", "name", "list", "lists", "website", "csrf_token",
-                               "List-Unsubscribe", "scope", "token", "Type", "Message"]),
-              st.text(max_size=20)),
-    hostile_text, max_size=6)
+    st.one_of(
+        st.sampled_from(
+            [
+                "email",
+                "name",
+                "list",
+                "lists",
+                "website",
+                "csrf_token",
+                "List-Unsubscribe",
+                "scope",
+                "token",
+                "Type",
+                "Message",
+            ]
+        ),
+        st.text(max_size=20),
+    ),
+    hostile_text,
+    max_size=6,
+)
 json_body = st.recursive(
     st.none() | st.booleans() | st.integers() | hostile_text,
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(st.text(max_size=15), children, max_size=5),
-    max_leaves=12)
-content_types = st.sampled_from([
-    "application/x-www-form-urlencoded", "application/json", "text/plain; charset=UTF-8",
-    "multipart/form-data; boundary=x", "application/xml", ""])
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=15), children, max_size=5),
+    max_leaves=12,
+)
+content_types = st.sampled_from(
+    [
+        "application/x-www-form-urlencoded",
+        "application/json",
+        "text/plain; charset=UTF-8",
+        "multipart/form-data; boundary=x",
+        "application/xml",
+        "",
+    ]
+)
 
 
 def _state_fingerprint() -> tuple[int, ...]:
     """Row counts of every table (one query): an invalid request must leave all of them alone."""
-    counts = [select(func.count()).select_from(table).scalar_subquery()
-              for table in db.metadata.sorted_tables]
+    counts = [select(func.count()).select_from(table).scalar_subquery() for table in db.metadata.sorted_tables]
     return tuple(db.session.execute(select(*counts)).one())
 
 
 def _public_rules(app) -> list[Any]:
-    return [rule for rule in app.url_map.iter_rules()
-            if not rule.rule.startswith(("/admin", "/static")) and rule.endpoint != "static"]
+    return [
+        rule
+        for rule in app.url_map.iter_rules()
+        if not rule.rule.startswith(("/admin", "/static")) and rule.endpoint != "static"
+    ]
 
 
 def _fill(rule: Any, segment: str) -> str:
@@ -81,8 +135,13 @@ def _public_endpoint_methods() -> list[tuple[str, str]]:
     from app import create_app
 
     probe = create_app({"DATABASE_URL": "sqlite://", "SECRET_KEY": "probe"})
-    return sorted({(rule.rule, method) for rule in _public_rules(probe)
-                   for method in (rule.methods or set()) - {"HEAD", "OPTIONS"}})
+    return sorted(
+        {
+            (rule.rule, method)
+            for rule in _public_rules(probe)
+            for method in (rule.methods or set()) - {"HEAD", "OPTIONS"}
+        }
+    )
 
 
 @pytest.mark.parametrize(("rule_text", "method"), _public_endpoint_methods())
@@ -90,13 +149,13 @@ def test_public_endpoint_survives_hostile_requests(public_app, rule_text, method
     rule = next(r for r in _public_rules(public_app) if r.rule == rule_text)
     client = public_app.test_client()
 
-    @settings(max_examples=EXAMPLES_PER_ENDPOINT, deadline=None, database=None,
-              suppress_health_check=list(HealthCheck))
+    @settings(max_examples=EXAMPLES_PER_ENDPOINT, deadline=None, database=None, suppress_health_check=list(HealthCheck))
     @given(data=st.data())
     def hostile_request(data: st.DataObject) -> None:
         url = _fill(rule, data.draw(path_segment))
-        query = data.draw(st.dictionaries(st.sampled_from(["page", "before", "after", "list", "q", "next"]),
-                                          hostile_text, max_size=3))
+        query = data.draw(
+            st.dictionaries(st.sampled_from(["page", "before", "after", "list", "q", "next"]), hostile_text, max_size=3)
+        )
         kwargs: dict[str, Any] = {"query_string": query}
         if method == "POST":
             content_type = data.draw(content_types)
@@ -120,8 +179,7 @@ def test_public_fuzz_covered_every_endpoint(public_app):
     """Runs after the fuzz tests: every public endpoint got its share, recorded for SECURITY.md."""
     if not COUNTS:
         pytest.skip("run together with the fuzz tests")
-    expected = {f"{m} {r.rule}" for r in _public_rules(public_app)
-                for m in (r.methods or set()) - {"HEAD", "OPTIONS"}}
+    expected = {f"{m} {r.rule}" for r in _public_rules(public_app) for m in (r.methods or set()) - {"HEAD", "OPTIONS"}}
     if expected - set(COUNTS):
         pytest.skip("only part of the fuzz tests ran (-k or a failure); nothing to record")
     short = {key for key in expected if COUNTS[key] < EXAMPLES_PER_ENDPOINT}
@@ -131,8 +189,7 @@ def test_public_fuzz_covered_every_endpoint(public_app):
 
 
 def _admin_rules(app) -> list[Any]:
-    return [r for r in app.url_map.iter_rules()
-            if r.rule.startswith("/admin") and r.endpoint not in ("auth.login",)]
+    return [r for r in app.url_map.iter_rules() if r.rule.startswith("/admin") and r.endpoint not in ("auth.login",)]
 
 
 def test_every_admin_route_refuses_anonymous(app, client):
@@ -147,8 +204,7 @@ def test_every_admin_route_refuses_anonymous(app, client):
 
 def test_admin_only_routes_refuse_editors(app, users):
     editor = login_client(app, users["editor"])
-    admin_only = [r for r in _admin_rules(app)
-                  if getattr(app.view_functions[r.endpoint], "admin_only", False)]
+    admin_only = [r for r in _admin_rules(app) if getattr(app.view_functions[r.endpoint], "admin_only", False)]
     assert {"admin.users", "admin.settings"} <= {r.endpoint for r in admin_only}
     for rule in admin_only:
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
@@ -156,13 +212,22 @@ def test_admin_only_routes_refuse_editors(app, users):
             assert response.status_code == 403, f"editor {method} {rule.rule}: {response.status_code}"
 
 
-@pytest.mark.parametrize("target", [
-    "//evil.example.com/", "https://evil.example.com/", "/\\evil.example.com", "\\\\evil.example.com",
-    "javascript:alert(1)", "http:evil.example.com", "/%2F%2Fevil.example.com",
-])
+@pytest.mark.parametrize(
+    "target",
+    [
+        "//evil.example.com/",
+        "https://evil.example.com/",
+        "/\\evil.example.com",
+        "\\\\evil.example.com",
+        "javascript:alert(1)",
+        "http:evil.example.com",
+        "/%2F%2Fevil.example.com",
+    ],
+)
 def test_login_next_is_no_open_redirect(client, users, target):
-    response = client.post("/admin/login", query_string={"next": target},
-                           data={"email": "admin@example.com", "password": PASSWORD})
+    response = client.post(
+        "/admin/login", query_string={"next": target}, data={"email": "admin@example.com", "password": PASSWORD}
+    )
     assert response.status_code == 302
     location = response.headers["Location"]
     parts = urlsplit(location)
@@ -176,18 +241,63 @@ def test_session_cookie_flags_over_https(app_config, users):
 
     app = create_app({**app_config, "BASE_URL": "https://news.example.org"})
     with app.app_context():
-        response = app.test_client().post("/admin/login", base_url="https://news.example.org",
-                                          data={"email": "admin@example.com", "password": PASSWORD})
+        response = app.test_client().post(
+            "/admin/login",
+            base_url="https://news.example.org",
+            data={"email": "admin@example.com", "password": PASSWORD},
+        )
     cookie = response.headers["Set-Cookie"]
     assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
 
 
-ODD_INPUT = ["²", "٣", "99999999999999999999", "-1", "0", "x", "Hi\u2028Bcc: x@evil.example", "a\x85b",
-             "\x00", "A" * 400]
-FORM_FIELDS = ["email", "name", "title", "subject", "preheader", "body", "slug", "issue_date", "lists", "list",
-               "list_id", "status", "version", "at", "timezone", "step", "issue", "role", "heading", "exclude",
-               "start", "end", "url", "alt_text", "newsletter_name", "postal_address", "events_window_days",
-               "description", "from_address", "list_name", "confirm_issue", "addresses", "action", "q"]
+ODD_INPUT = [
+    "²",
+    "٣",
+    "99999999999999999999",
+    "-1",
+    "0",
+    "x",
+    "Hi\u2028Bcc: x@evil.example",
+    "a\x85b",
+    "\x00",
+    "A" * 400,
+]
+FORM_FIELDS = [
+    "email",
+    "name",
+    "title",
+    "subject",
+    "preheader",
+    "body",
+    "slug",
+    "issue_date",
+    "lists",
+    "list",
+    "list_id",
+    "status",
+    "version",
+    "at",
+    "timezone",
+    "step",
+    "issue",
+    "role",
+    "heading",
+    "exclude",
+    "start",
+    "end",
+    "url",
+    "alt_text",
+    "newsletter_name",
+    "postal_address",
+    "events_window_days",
+    "description",
+    "from_address",
+    "list_name",
+    "confirm_issue",
+    "addresses",
+    "action",
+    "q",
+]
 
 
 def test_every_admin_route_survives_odd_numbers_and_line_breaks(app, users):

@@ -17,8 +17,18 @@ import pytest
 
 from tests.support import xss
 
-URL_ATTRS = {"href", "src", "action", "formaction", "xlink:href", "data", "poster", "background", "srcset",
-             "{http://www.w3.org/1999/xlink}href"}
+URL_ATTRS = {
+    "href",
+    "src",
+    "action",
+    "formaction",
+    "xlink:href",
+    "data",
+    "poster",
+    "background",
+    "srcset",
+    "{http://www.w3.org/1999/xlink}href",
+}
 DANGEROUS_SCHEMES = ("javascript:", "vbscript:", "data:text/html", "data:image/svg")
 COUNTS_FILE = "security-xss-counts.json"
 
@@ -66,8 +76,7 @@ def _feed_problems(xml: bytes, where: str) -> list[str]:
 def _ics_problems(body: str, events: int) -> list[str]:
     """Payloads stay inside their (escaped, folded) properties: none starts a line of its own."""
     lines = body.replace("\r\n ", "").replace("\r\n\t", "").split("\r\n")
-    found = [f"/events.ics: {line[:60]!r}" for line in lines
-             if line.startswith(("<", "\"", "'", "javascript", "{"))]
+    found = [f"/events.ics: {line[:60]!r}" for line in lines if line.startswith(("<", '"', "'", "javascript", "{"))]
     if sum(line == "BEGIN:VEVENT" for line in lines) != events:
         found.append("/events.ics: wrong number of events")
     return found
@@ -120,8 +129,9 @@ def test_rendered_email_and_mime_carry_no_script(app, hostile):
         problems += _problems(web_html(issue), f"web {issue.slug}")
         assert problems == []
         prepared = prepare_issue_message(rendered, sender="Newsletter <newsletter@example.com>")
-        recipient = Recipient(email="reader@example.com", name=issue.subject,
-                              unsubscribe_url="http://127.0.0.1:5000/unsubscribe/x")
+        recipient = Recipient(
+            email="reader@example.com", name=issue.subject, unsubscribe_url="http://127.0.0.1:5000/unsubscribe/x"
+        )
         message = message_from_bytes(build_message(prepared, recipient).raw, policy=policy.default)
         assert str(message["Subject"]) == issue.subject  # the payload, as plain header text
         html_part = message.get_body(("html",))
@@ -141,8 +151,10 @@ def test_rendered_email_and_mime_carry_no_script(app, hostile):
 
 
 def test_preview_endpoint_sanitises_posted_markdown(app, editor_client):
-    response = editor_client.post("/admin/issues/preview", json={
-        "body": xss.BODY, "slug": xss.PAYLOADS[0], "subject": xss.PAYLOADS[1], "preheader": xss.PAYLOADS[2]})
+    response = editor_client.post(
+        "/admin/issues/preview",
+        json={"body": xss.BODY, "slug": xss.PAYLOADS[0], "subject": xss.PAYLOADS[1], "preheader": xss.PAYLOADS[2]},
+    )
     assert response.status_code == 200
     data: dict[str, Any] = response.get_json()
     assert _problems(data["email_html"], "preview email") == []
@@ -162,8 +174,13 @@ def _record(values: dict[str, Any]) -> None:
 
 def test_the_checker_sees_executable_markup():
     """The page checks above would catch each kind of executable markup."""
-    for markup in ["<script>x=1</script>", "<img src=x onerror=alert(1)>", "<a href=' javascript:x'>a</a>",
-                   "<iframe srcdoc=\"<svg onload=alert(1)>\"></iframe>", "<object data='data:text/html,x'>",
-                   "<script src='https://evil.example/x.js'></script>"]:
+    for markup in [
+        "<script>x=1</script>",
+        "<img src=x onerror=alert(1)>",
+        "<a href=' javascript:x'>a</a>",
+        '<iframe srcdoc="<svg onload=alert(1)>"></iframe>',
+        "<object data='data:text/html,x'>",
+        "<script src='https://evil.example/x.js'></script>",
+    ]:
         assert _problems(f"<html><body>{markup}</body></html>", "probe"), markup
     assert _problems("<p>&lt;script&gt;alert(1)&lt;/script&gt;</p>", "probe") == []

@@ -15,7 +15,7 @@ from app.db import db, utcnow
 from app.sending import service
 from app.sending.models import Delivery, Send
 from app.sending.service import SendError
-from app.sending.worker import Worker
+from app.sending.worker import worker_for
 from app.settings import set_setting
 from app.subscribers.suppression import suppress
 from tests.support.sending import make_issue, make_list, subscriber_id
@@ -27,6 +27,7 @@ def outbox_messages(app) -> list[email.message.Message]:
 
 
 # --- scheduling ----------------------------------------------------------------
+
 
 def test_schedule_time_is_stored_as_the_utc_instant(app):
     assert service.parse_schedule("2026-03-29T09:00+02:00") == datetime(2026, 3, 29, 7, 0)
@@ -60,8 +61,8 @@ def test_send_needs_approval_when_required(app, users):
 
 def test_recipients_deduplicated_active_and_unsuppressed(app):
     issue = make_issue()
-    first = make_list("First", 10)                  # r0..r9
-    second = make_list("Second", 10, start=5)       # r5..r14: r5..r9 on both
+    first = make_list("First", 10)  # r0..r9
+    second = make_list("Second", 10, start=5)  # r5..r14: r5..r9 on both
     make_list("Pending", 3, start=20, status="pending")
     suppress("r1@example.com", "hard-bounce")
     send = service.create_send(issue, [second, first], at=datetime.now(UTC) - timedelta(seconds=1))
@@ -70,8 +71,7 @@ def test_recipients_deduplicated_active_and_unsuppressed(app):
     assert service.start_send(send.id)
     db.session.commit()
     assert not service.start_send(send.id)  # a second worker loses the race
-    rows = db.session.execute(select(Delivery.email, Delivery.list_id)
-                              .where(Delivery.send_id == send.id)).all()
+    rows = db.session.execute(select(Delivery.email, Delivery.list_id).where(Delivery.send_id == send.id)).all()
     assert len(rows) == 14 == send.recipient_count
     assert "r1@example.com" not in {e for e, _ in rows}
     assert dict(rows)["r7@example.com"] == min(first.id, second.id)
@@ -79,6 +79,7 @@ def test_recipients_deduplicated_active_and_unsuppressed(app):
 
 
 # --- whole sends -----------------------------------------------------------------
+
 
 def test_cli_send_worker_once_and_show(app, runner):
     issue = make_issue()
@@ -88,8 +89,7 @@ def test_cli_send_worker_once_and_show(app, runner):
     assert "5 recipients" in result.output
     assert runner.invoke(args=["worker", "--once"]).exit_code == 0
     shown = runner.invoke(args=["sends", "show", issue.slug]).output.splitlines()
-    assert shown == ["queued 0", "claimed 0", "sent 5", "failed 0", "skipped 0", "unknown 0",
-                     "status finished"]
+    assert shown == ["queued 0", "claimed 0", "sent 5", "failed 0", "skipped 0", "unknown 0", "status finished"]
     messages = outbox_messages(app)
     assert sorted(parseaddr(m["To"])[1] for m in messages) == [f"r{i}@example.com" for i in range(5)]
     assert all(m["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click" for m in messages)
@@ -120,22 +120,25 @@ def test_pause_resume_cancel_resend_unknown(app, runner):
     service.start_send(send.id)
     db.session.commit()
     assert runner.invoke(args=["sends", "pause", issue.slug]).exit_code == 0
-    Worker(app).run(once=True)  # nothing claimable while paused
+    worker_for(app).run(once=True)  # nothing claimable while paused
     assert service.counts(send)["queued"] == 6
     # Two rows were claimed by a worker that died: their lease expired.
     ids = db.session.scalars(select(Delivery.id).where(Delivery.send_id == send.id).limit(2)).all()
-    db.session.execute(Delivery.__table__.update().where(Delivery.id.in_(ids)).values(
-        status="claimed", worker_id="dead", lease_expires_at=utcnow() - timedelta(seconds=1)))
+    db.session.execute(
+        Delivery.__table__.update()
+        .where(Delivery.id.in_(ids))
+        .values(status="claimed", worker_id="dead", lease_expires_at=utcnow() - timedelta(seconds=1))
+    )
     db.session.commit()
     assert runner.invoke(args=["sends", "resume", issue.slug]).exit_code == 0
-    Worker(app).run(once=True)
+    worker_for(app).run(once=True)
     counts = service.counts(send)
     assert counts["sent"] == 4 and counts["unknown"] == 2
     db.session.refresh(send)
     assert send.status == "finished"
     result = runner.invoke(args=["sends", "resend-unknown", issue.slug])
     assert "2 recipients queued again" in result.output
-    Worker(app).run(once=True)
+    worker_for(app).run(once=True)
     assert service.counts(send)["sent"] == 6
     db.session.expire_all()  # the worker ran in its own session
     result = runner.invoke(args=["sends", "cancel", issue.slug])
@@ -158,10 +161,13 @@ def test_moto_ses_send_to_300_with_suppressed_and_mid_send_unsubscribe(app, aws)
     # r301 unsubscribes after the send started (its row exists, it must be skipped).
     from app.subscribers.models import Subscription
 
-    db.session.execute(Subscription.__table__.update().where(
-        Subscription.subscriber_id == subscriber_id("r301@example.com")).values(status="unsubscribed"))
+    db.session.execute(
+        Subscription.__table__.update()
+        .where(Subscription.subscriber_id == subscriber_id("r301@example.com"))
+        .values(status="unsubscribed")
+    )
     db.session.commit()
-    Worker(app).run(once=True)
+    worker_for(app).run(once=True)
 
     # moto keeps raw sends under ses.RawMessage; "destinations" lists the
     # Destination addresses and the To header, so the same address twice.
@@ -184,7 +190,7 @@ def test_a_send_that_cannot_be_built_pauses_with_the_reason_and_claims_nothing(a
     db.session.commit()
     send = service.create_send(issue, [readers])
     db.session.commit()
-    Worker(app).run(once=True)
+    worker_for(app).run(once=True)
     db.session.expire_all()
     assert send.status == "paused" and "not an email address" in send.pause_reason
     assert service.counts(send)["queued"] == 3

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from app.db import db
 from app.sending import service
 from app.sending.models import Send
-from app.sending.worker import Worker
+from app.sending.worker import worker_for
 from app.settings import set_setting
 from tests.conftest import browser_login, screenshot
 from tests.support.sending import make_issue, make_list
@@ -52,25 +52,24 @@ def texts(html: str) -> dict[str, str]:
 def test_schedule_flow_confirms_then_stores_utc(app, admin_client):
     issue = make_issue()
     readers = make_list("Readers", 12)
-    make_list("Friends", 4, start=10)   # r10, r11 on both lists
+    make_list("Friends", 4, start=10)  # r10, r11 on both lists
     friends = db.session.scalar(select(type(readers)).where(type(readers).name == "Friends"))
     set_setting("reader_timezone", "Europe/Paris")
     assert f'<option value="{issue.id}">' in admin_client.get("/admin/sends").text
     page = admin_client.get(f"/admin/sends/new?issue={issue.id}")
     assert page.status_code == 200 and 'value="Europe/Paris" selected' in page.text
-    form = {"issue": issue.id, "list": [readers.id, friends.id], "at": "2026-07-01T09:30",
-            "timezone": "Europe/Paris"}
+    form = {"issue": issue.id, "list": [readers.id, friends.id], "at": "2026-07-01T09:30", "timezone": "Europe/Paris"}
     confirm = admin_client.post("/admin/sends/new", data=form)
     shown = texts(confirm.text)
     assert confirm.status_code == 200
     assert shown["confirm-recipients"] == "14"
-    assert shown["confirm-duration"] == "1 s"        # 14 recipients at the default 50/s
+    assert shown["confirm-duration"] == "1 s"  # 14 recipients at the default 50/s
     assert "not known" in shown["confirm-quota"]
     assert db.session.scalar(select(Send.id)) is None  # nothing written before confirming
     done = admin_client.post("/admin/sends/new", data={**form, "step": "create"})
     assert done.status_code == 303
     send = db.session.scalar(select(Send))
-    assert send.scheduled_at == datetime(2026, 7, 1, 7, 30)   # CEST is UTC+2
+    assert send.scheduled_at == datetime(2026, 7, 1, 7, 30)  # CEST is UTC+2
     detail = admin_client.get(done.headers["Location"])
     assert "2026-07-01 09:30 CEST" in detail.text and "07:30 UTC" in detail.text
 
@@ -79,12 +78,13 @@ def test_schedule_refusals_are_422_with_a_message(app, admin_client, editor_clie
     issue = make_issue(status="draft")
     readers = make_list("Readers", 2)
     set_setting("require_approval", True)
-    response = admin_client.post("/admin/sends/new", data={"issue": issue.id, "list": [readers.id],
-                                                             "timezone": "UTC"})
+    response = admin_client.post("/admin/sends/new", data={"issue": issue.id, "list": [readers.id], "timezone": "UTC"})
     assert response.status_code == 422 and "approved" in response.text
     set_setting("require_approval", False)
-    response = admin_client.post("/admin/sends/new", data={
-        "issue": issue.id, "list": [readers.id], "at": "2026-03-29T02:30", "timezone": "Europe/Paris"})
+    response = admin_client.post(
+        "/admin/sends/new",
+        data={"issue": issue.id, "list": [readers.id], "at": "2026-03-29T02:30", "timezone": "Europe/Paris"},
+    )
     assert response.status_code == 422 and "does not exist" in response.text
     response = admin_client.post("/admin/sends/new", data={"issue": issue.id, "timezone": "UTC"})
     assert response.status_code == 422 and "at least one list" in response.text
@@ -108,7 +108,7 @@ def test_status_json_and_admin_only_controls(app, admin_client, editor_client):
     listing = editor_client.get("/admin/sends")
     assert f"/admin/sends/{send_id}" in listing.text
     assert admin_client.post(f"/admin/sends/{send_id}/resume").status_code == 303
-    Worker(app).run(once=True)
+    worker_for(app).run(once=True)
     info = editor_client.get(f"/admin/sends/{send_id}/status.json").get_json()
     assert info["status"] == "finished" and info["counts"]["sent"] == 5 and info["total"] == 5
     page = admin_client.post(f"/admin/sends/{send_id}/cancel", follow_redirects=True)
@@ -132,8 +132,8 @@ def test_send_page_updates_live(app, live_server, page, users):
     page.wait_for_selector("#send-status:has-text('paused')")
     page.click("text=Resume")
     page.wait_for_selector("#send-status:has-text('running')")
-    Worker(app).run(once=True)
-    page.wait_for_selector('td[data-state="sent"]:has-text("4")')   # updated by polling, no reload
+    worker_for(app).run(once=True)
+    page.wait_for_selector('td[data-state="sent"]:has-text("4")')  # updated by polling, no reload
     assert page.inner_text("#send-status") == "finished"
     screenshot(page, "send-page")
     assert page.js_errors == []

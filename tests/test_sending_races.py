@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm.attributes import set_committed_value
@@ -9,8 +11,9 @@ from sqlalchemy.orm.attributes import set_committed_value
 from app.db import db, utcnow
 from app.sending import service
 from app.sending.models import Delivery, Send
+from app.sending.ports import Decision, Verdict
 from app.sending.service import SendError
-from app.sending.worker import Worker
+from app.sending.worker import worker_for
 from app.settings import set_setting
 from app.subscribers.models import MailingList
 from tests.support.sending import make_issue, make_list
@@ -40,24 +43,31 @@ def test_rows_back_in_the_queue_after_cancel_end_skipped(app):
     db.session.commit()
     service.start_send(send.id)
     db.session.commit()
-    worker = Worker(app)
-    claimed = worker._claim(send.id, 2)
+    worker = worker_for(app)
+    _, claimed = worker.store.claim(send.id, 2, worker.id, timedelta(minutes=5))
     db.session.commit()
     assert service.cancel(send) == 2  # the two still queued
-    # One claimed row gets a transient answer, the other is released on stop.
-    worker._requeue([{"b_id": claimed[0].delivery_id, "b_worker": worker.id, "error": "throttled",
-                      "undo": 0, "delay": None}], utcnow())
     db.session.commit()
-    worker._release()
+    # One claimed row gets a transient answer, the other is released on stop.
+    worker.store.record(
+        [Decision(claimed[0].delivery_id, Verdict.RETRY, error="throttled", retry_at=utcnow(), attempts=1)], worker.id
+    )
+    db.session.commit()
+    worker.store.release(worker.id)
     counts = service.counts(send)
     assert counts["queued"] == 0 and counts["claimed"] == 0
     assert counts["skipped"] == 4 == sum(counts.values())
 
 
-@pytest.mark.parametrize(("text", "zone"), [
-    ("0001-01-01T00:00+05:00", "UTC"), ("9999-12-31T23:00-05:00", "UTC"),
-    ("0001-01-01T00:00", "Europe/Paris"), ("9999-12-31T23:59", "America/New_York"),
-])
+@pytest.mark.parametrize(
+    ("text", "zone"),
+    [
+        ("0001-01-01T00:00+05:00", "UTC"),
+        ("9999-12-31T23:00-05:00", "UTC"),
+        ("0001-01-01T00:00", "Europe/Paris"),
+        ("9999-12-31T23:59", "America/New_York"),
+    ],
+)
 def test_schedule_at_the_ends_of_the_calendar_is_a_clear_refusal(text, zone):
     with pytest.raises(SendError, match="out of range"):
         service.parse_schedule(text, zone)
@@ -73,8 +83,8 @@ def test_erasure_skips_queued_rows_but_leaves_claimed_ones_to_their_worker(app):
     db.session.commit()
     service.start_send(send.id)
     db.session.commit()
-    worker = Worker(app)
-    [in_flight] = worker._claim(send.id, 1)
+    worker = worker_for(app)
+    _, [in_flight] = worker.store.claim(send.id, 1, worker.id, timedelta(minutes=5))
     db.session.commit()
     for subscriber in db.session.scalars(select(Subscriber)).all():
         delete_subscriber(subscriber)
@@ -91,8 +101,7 @@ def test_resend_unknown_reopens_a_send_finished_behind_a_stale_object(app):
     db.session.commit()
     service.start_send(send.id)
     db.session.commit()
-    db.session.execute(Delivery.__table__.update().where(Delivery.send_id == send.id)
-                       .values(status="unknown"))
+    db.session.execute(Delivery.__table__.update().where(Delivery.send_id == send.id).values(status="unknown"))
     db.session.commit()
     db.session.refresh(send)
     # A worker finishes the send after this request loaded it as running.
@@ -115,8 +124,7 @@ def test_counts_for_many_sends_match_counts_of_each(app):
         service.start_send(send.id)
         db.session.commit()
         sends.append(send)
-    db.session.execute(Delivery.__table__.update().where(Delivery.send_id == sends[1].id)
-                       .values(status="sent"))
+    db.session.execute(Delivery.__table__.update().where(Delivery.send_id == sends[1].id).values(status="sent"))
     db.session.commit()
     expected = {send.id: service.counts(send) for send in sends}
     assert service.counts_for([s.id for s in sends]) == expected

@@ -126,8 +126,7 @@ def test_existing_address_looks_like_a_new_one(app, client, news):
 
 def test_honeypot_invalid_address_and_list_choice(app, client, news):
     create_list("Events", public=True)
-    bot = client.post("/subscribe", data={"email": "bot@example.com", "website": "http://spam",
-                                          "list": [str(news.id)]})
+    bot = client.post("/subscribe", data={"email": "bot@example.com", "website": "http://spam", "list": [str(news.id)]})
     run_jobs(app)
     assert bot.status_code == 200
     assert db.session.scalar(select(Subscriber)) is None and mails(app) == []

@@ -31,17 +31,20 @@ def test_valid_messages_of_both_signature_versions_verify(version: str) -> None:
     assert session.requested == [CERT_URL]  # fetched once, then cached
 
 
-@pytest.mark.parametrize("url", [
-    "http://sns.us-east-1.amazonaws.com/SimpleNotificationService-1.pem",
-    "https://sns.us-east-1.amazonaws.com.evil.example/SimpleNotificationService-1.pem",
-    "https://sns.us-east-1.amazonaws.com@evil.example/SimpleNotificationService-1.pem",
-    "https://evil.example@sns.us-east-1.amazonaws.com/SimpleNotificationService-1.pem",
-    "https://sns.us-east-1.amazonaws.com:8443/SimpleNotificationService-1.pem",
-    "https://evil.example/sns.us-east-1.amazonaws.com/x.pem",
-    "https://sqs.us-east-1.amazonaws.com/SimpleNotificationService-1.pem",
-    "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-1.pem?x=1",
-    "https://sns.us-east-1.amazonaws.com\\@evil.example/x.pem",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://sns.us-east-1.amazonaws.com/SimpleNotificationService-1.pem",
+        "https://sns.us-east-1.amazonaws.com.evil.example/SimpleNotificationService-1.pem",
+        "https://sns.us-east-1.amazonaws.com@evil.example/SimpleNotificationService-1.pem",
+        "https://evil.example@sns.us-east-1.amazonaws.com/SimpleNotificationService-1.pem",
+        "https://sns.us-east-1.amazonaws.com:8443/SimpleNotificationService-1.pem",
+        "https://evil.example/sns.us-east-1.amazonaws.com/x.pem",
+        "https://sqs.us-east-1.amazonaws.com/SimpleNotificationService-1.pem",
+        "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-1.pem?x=1",
+        "https://sns.us-east-1.amazonaws.com\\@evil.example/x.pem",
+    ],
+)
 def test_certificate_url_off_an_sns_host_is_refused_without_fetching(url: str) -> None:
     verifier, session = make_verifier()
     with pytest.raises(InvalidMessage, match="SigningCertURL"):
@@ -60,8 +63,9 @@ def test_tampered_message_fails_signature() -> None:
 def test_message_signed_by_another_key_fails() -> None:
     verifier, _ = make_verifier()
     message = sign(notification({})) | {}
-    forged = sign({k: v for k, v in message.items() if k not in ("Signature", "SignatureVersion")},
-                  key=signing_key("attacker"))
+    forged = sign(
+        {k: v for k, v in message.items() if k not in ("Signature", "SignatureVersion")}, key=signing_key("attacker")
+    )
     with pytest.raises(InvalidMessage, match="Signature"):
         verifier.verify(forged)
 
@@ -83,9 +87,15 @@ def test_unknown_topic_and_empty_allowlist_are_refused() -> None:
     assert session.requested == []
 
 
-@pytest.mark.parametrize("broken", [
-    {"SignatureVersion": "3"}, {"Type": "Other"}, {"Signature": "not base64!"}, {"Timestamp": "yesterday"},
-])
+@pytest.mark.parametrize(
+    "broken",
+    [
+        {"SignatureVersion": "3"},
+        {"Type": "Other"},
+        {"Signature": "not base64!"},
+        {"Timestamp": "yesterday"},
+    ],
+)
 def test_malformed_fields_are_refused(broken: dict) -> None:
     verifier, _ = make_verifier()
     with pytest.raises(InvalidMessage):
@@ -94,8 +104,9 @@ def test_malformed_fields_are_refused(broken: dict) -> None:
         verifier.verify(["not", "a", "dict"])
 
 
-@pytest.mark.parametrize("key", ["TopicArn", "Type", "SignatureVersion", "Signature", "SigningCertURL",
-                                 "Timestamp", "MessageId"])
+@pytest.mark.parametrize(
+    "key", ["TopicArn", "Type", "SignatureVersion", "Signature", "SigningCertURL", "Timestamp", "MessageId"]
+)
 @pytest.mark.parametrize("value", [["x"], {"a": 1}, 1])
 def test_fields_of_the_wrong_json_type_are_refused_not_a_crash(key: str, value: object) -> None:
     verifier, session = make_verifier()

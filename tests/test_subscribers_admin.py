@@ -30,8 +30,11 @@ class Links(HTMLParser):
         attrs = dict(attrs)
         if tag == "a" and attrs.get("rel"):
             self.rels[attrs["rel"]] = attrs["href"]
-        if tag == "a" and "/admin/subscribers/" in (attrs.get("href") or "") and \
-                re.search(r"/admin/subscribers/\d+$", attrs["href"]):
+        if (
+            tag == "a"
+            and "/admin/subscribers/" in (attrs.get("href") or "")
+            and re.search(r"/admin/subscribers/\d+$", attrs["href"])
+        ):
             self._in_cell = True
 
     def handle_data(self, data):
@@ -83,20 +86,23 @@ def test_history_unsubscribe_suppress_and_erase(app, admin_client):
     send = Send(issue_id=issue.id, subject="Issue one")
     db.session.add(send)
     db.session.flush()
-    delivery = Delivery(send_id=send.id, subscriber_id=subscriber.id, list_id=news.id, email=subscriber.email,
-                        status="sent")
+    delivery = Delivery(
+        send_id=send.id, subscriber_id=subscriber.id, list_id=news.id, email=subscriber.email, status="sent"
+    )
     db.session.add(delivery)
     db.session.flush()
-    db.session.add(FeedbackEvent(send_id=send.id, delivery_id=delivery.id, email=subscriber.email,
-                                 kind="complaint", detail="abuse"))
+    db.session.add(
+        FeedbackEvent(
+            send_id=send.id, delivery_id=delivery.id, email=subscriber.email, kind="complaint", detail="abuse"
+        )
+    )
     db.session.commit()
     sid, delivery_id = subscriber.id, delivery.id
 
     view = admin_client.get(f"/admin/subscribers/{sid}").get_data(as_text=True)
     assert "person@example.com" in view and "Issue one" in view and "complaint" in view
 
-    assert admin_client.post(f"/admin/subscribers/{sid}/unsubscribe",
-                             data={"list_id": news.id}).status_code == 302
+    assert admin_client.post(f"/admin/subscribers/{sid}/unsubscribe", data={"list_id": news.id}).status_code == 302
     assert db.session.get(Subscription, (sid, news.id)).status == "unsubscribed"
     assert admin_client.post(f"/admin/subscribers/{sid}/suppress").status_code == 302
     row = db.session.scalar(select(Suppression))
@@ -114,21 +120,24 @@ def test_history_unsubscribe_suppress_and_erase(app, admin_client):
     # erasure does not re-enable sending: import, manual add and signup leave it out
     result = import_csv(io.BytesIO(b"email\nperson@example.com\n"), "News")
     assert result.suppressed == 1 and db.session.scalar(select(Subscriber)) is None
-    response = admin_client.post("/admin/subscribers/add", data={"email": "person@example.com",
-                                                                  "list_id": news.id}, follow_redirects=True)
+    response = admin_client.post(
+        "/admin/subscribers/add", data={"email": "person@example.com", "list_id": news.id}, follow_redirects=True
+    )
     assert b"suppression list" in response.data and db.session.scalar(select(Subscriber)) is None
     assert is_suppressed("PERSON@example.com")
 
 
 def test_upload_progress_and_export(app, admin_client):
     body = "\ufeffEmail Address,Name\na@example.com,=cmd|' /C calc'!A0\nbroken,X\n".encode()
-    response = admin_client.post("/admin/subscribers/import", data={
-        "file": (io.BytesIO(body), "people.csv"), "list_name": "Imported", "status": "active"},
-        content_type="multipart/form-data")
+    response = admin_client.post(
+        "/admin/subscribers/import",
+        data={"file": (io.BytesIO(body), "people.csv"), "list_name": "Imported", "status": "active"},
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 302
     job_id = int(response.headers["Location"].rstrip("/").split("/")[-1])
     queued = admin_client.get(f"/admin/subscribers/imports/{job_id}.json").json
-    assert queued["state"] == "queued"   # the web process only stored the file; the worker imports it
+    assert queued["state"] == "queued"  # the web process only stored the file; the worker imports it
     run_jobs(app)
     status = admin_client.get(f"/admin/subscribers/imports/{job_id}.json").json
     assert status["state"] == "done" and status["imported"] == 1 and status["percent"] == 100
@@ -144,9 +153,11 @@ def test_upload_progress_and_export(app, admin_client):
     rows = list(csv.reader(io.StringIO(export.get_data(as_text=True))))
     assert rows[1][:2] == ["a@example.com", "'=cmd|' /C calc'!A0"]
 
-    bad = admin_client.post("/admin/subscribers/import", data={
-        "file": (io.BytesIO(b"nothing,here\n1,2\n"), "x.csv"), "list_name": "Imported", "status": "active"},
-        content_type="multipart/form-data")
+    bad = admin_client.post(
+        "/admin/subscribers/import",
+        data={"file": (io.BytesIO(b"nothing,here\n1,2\n"), "x.csv"), "list_name": "Imported", "status": "active"},
+        content_type="multipart/form-data",
+    )
     assert bad.status_code == 302
     bad_id = int(bad.headers["Location"].rstrip("/").split("/")[-1])
     run_jobs(app)
@@ -155,17 +166,23 @@ def test_upload_progress_and_export(app, admin_client):
 
 
 def test_lists_create_edit_and_counts(app, admin_client, editor_client):
-    response = admin_client.post("/admin/subscribers/lists", data={
-        "name": "Events", "from_address": "Events <EVENTS@Example.org>", "public": "on"})
+    response = admin_client.post(
+        "/admin/subscribers/lists",
+        data={"name": "Events", "from_address": "Events <EVENTS@Example.org>", "public": "on"},
+    )
     assert response.status_code == 302
     events = find_list("Events")
     assert events.public and events.from_address == "Events <EVENTS@example.org>"
-    bad = admin_client.post(f"/admin/subscribers/lists/{events.id}", data={"name": "Events",
-                                                                            "from_address": "nobody"})
+    bad = admin_client.post(f"/admin/subscribers/lists/{events.id}", data={"name": "Events", "from_address": "nobody"})
     assert bad.status_code == 400 and b"not a valid email" in bad.data
     assert find_list("Events").from_address == "Events <EVENTS@example.org>"
-    assert admin_client.post(f"/admin/subscribers/lists/{events.id}", data={
-        "name": "Events & Talks", "slug": "talks", "description": "d"}).status_code == 302
+    assert (
+        admin_client.post(
+            f"/admin/subscribers/lists/{events.id}",
+            data={"name": "Events & Talks", "slug": "talks", "description": "d"},
+        ).status_code
+        == 302
+    )
     edited = find_list("talks")
     assert edited.name == "Events & Talks" and not edited.public
     add_subscriber("x@example.com", "", edited)

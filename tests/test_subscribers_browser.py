@@ -42,9 +42,16 @@ def test_signup_unsubscribe_and_import_in_a_browser(app, live_server, job_loop, 
 
     browser_login(page, live_server, "admin@example.com")
     page.goto(f"{live_server.url}/admin/subscribers/import")
-    page.set_input_files("input[name=file]", files=[{
-        "name": "people.csv", "mimeType": "text/csv",
-        "buffer": b"Email,Name\none@example.com,One\nnope,Bad\ntwo@example.com,Two\n"}])
+    page.set_input_files(
+        "input[name=file]",
+        files=[
+            {
+                "name": "people.csv",
+                "mimeType": "text/csv",
+                "buffer": b"Email,Name\none@example.com,One\nnope,Bad\ntwo@example.com,Two\n",
+            }
+        ],
+    )
     page.fill("input[name=list_name]", "News")
     page.click("button:has-text('Import')")
     page.wait_for_selector("[data-field=state]:text('done')")

@@ -40,10 +40,15 @@ def test_concurrent_unsubscribe_all_keeps_the_transaction(app, monkeypatch):
     subscriber = Subscriber(email="both@example.com", name="", source="admin", created_at=utcnow())
     db.session.add(subscriber)
     db.session.flush()
-    db.session.add(Subscription(subscriber_id=subscriber.id, list_id=news.id, status="active",
-                                created_at=utcnow()))
-    db.session.add(Suppression(email_hash=suppression.email_hash("both@example.com"),
-                               email="both@example.com", reason="unsubscribed-all", source="other request"))
+    db.session.add(Subscription(subscriber_id=subscriber.id, list_id=news.id, status="active", created_at=utcnow()))
+    db.session.add(
+        Suppression(
+            email_hash=suppression.email_hash("both@example.com"),
+            email="both@example.com",
+            reason="unsubscribed-all",
+            source="other request",
+        )
+    )
     db.session.commit()
     monkeypatch.setattr(service, "is_suppressed", lambda email: False)
     _once_none(monkeypatch, suppression, "_find")

@@ -26,12 +26,10 @@ def test_click_redirects_to_the_issue_link_and_counts_it(app, client) -> None:
     response = client.get(path(tracked))
     assert response.status_code == 302
     assert response.headers["Location"] == "https://example.org/other?a=1&b=2"
-    events = db.session.execute(
-        select(FeedbackEvent.kind, FeedbackEvent.url, FeedbackEvent.delivery_id)).all()
+    events = db.session.execute(select(FeedbackEvent.kind, FeedbackEvent.url, FeedbackEvent.delivery_id)).all()
     assert events == [("click", "https://example.org/other?a=1&b=2", delivery.id)]
     assert client.get(path(tracked)).status_code == 302
-    assert [e.is_first for e in db.session.scalars(select(FeedbackEvent).order_by(FeedbackEvent.id))] == \
-        [True, False]
+    assert [e.is_first for e in db.session.scalars(select(FeedbackEvent).order_by(FeedbackEvent.id))] == [True, False]
 
 
 def test_links_outside_the_issue_and_tampered_tokens_are_refused(app, client) -> None:

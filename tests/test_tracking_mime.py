@@ -23,8 +23,7 @@ def test_sent_mime_tracks_content_links_but_not_unsubscribe(app, runner) -> None
     assert runner.invoke(args=["send", issue.slug, "--list", "Readers"]).exit_code == 0
     assert runner.invoke(args=["worker", "--once"]).exit_code == 0
     outbox = Path(app.config["TRANSPORT"].removeprefix("outbox:"))
-    messages = [email.message_from_bytes(p.read_bytes(), policy=policy.default)
-                for p in sorted(outbox.glob("*.eml"))]
+    messages = [email.message_from_bytes(p.read_bytes(), policy=policy.default) for p in sorted(outbox.glob("*.eml"))]
     assert len(messages) == 2
     client = app.test_client()
     tracked_paths = set()

@@ -25,9 +25,12 @@ RAW = b"From: newsletter@example.com\r\nTo: reader@example.com\r\nSubject: Hi\r\
 
 
 def message(recipient: str = "reader@example.com") -> OutgoingMessage:
-    return OutgoingMessage("newsletter@example.com", recipient, RAW.replace(b"reader@example.com",
-                                                                           recipient.encode()),
-                           tags={"send": "7", "issue": "3"})
+    return OutgoingMessage(
+        "newsletter@example.com",
+        recipient,
+        RAW.replace(b"reader@example.com", recipient.encode()),
+        tags={"send": "7", "issue": "3"},
+    )
 
 
 def test_ses_sends_raw_with_tags_and_configuration_set(app, aws):
@@ -37,7 +40,7 @@ def test_ses_sends_raw_with_tags_and_configuration_set(app, aws):
     app.config.update(TRANSPORT="ses", SES_CONFIGURATION_SET="pressroom")
     transport = get_transport()
     assert isinstance(transport, SesTransport)
-    assert transport.client.meta.config.retries["total_max_attempts"] == 1   # no blind retries
+    assert transport.client.meta.config.retries["total_max_attempts"] == 1  # no blind retries
     message_id = transport.send(message())
     sent = requests.get(f"{aws}/moto-api/data.json", timeout=10).json()["ses"]["RawMessage"]
     assert [m["id"] for m in sent] == [message_id]
@@ -54,14 +57,18 @@ def test_ses_unverified_sender_is_a_permanent_failure(app, aws):
 
 
 def test_ses_throttling_and_5xx_are_transient(monkeypatch):
-    for name, value in {"AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x",
-                        "AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "us-east-1"}.items():
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "x",
+        "AWS_SECRET_ACCESS_KEY": "x",
+        "AWS_REGION": "us-east-1",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
         monkeypatch.setenv(name, value)
     with FakeSes(p_throttle=1.0) as ses:
         monkeypatch.setenv("AWS_ENDPOINT_URL_SESV2", ses.url)
         with pytest.raises(ThrottledError):
             SesTransport.from_environment().send(message())
-        assert ses.state.throttled == 1     # exactly one request: no automatic retry
+        assert ses.state.throttled == 1  # exactly one request: no automatic retry
     with FakeSes(p_error=1.0) as ses:
         monkeypatch.setenv("AWS_ENDPOINT_URL_SESV2", ses.url)
         with pytest.raises(TransientError) as caught:
@@ -97,16 +104,19 @@ def test_smtp_transport_against_aiosmtpd():
     try:
         transport = SmtpTransport.from_url(f"smtp://127.0.0.1:{port}")
         assert transport.send(message()).startswith("smtp-")
-        assert transport.send(message("second@example.com"))   # connection reused
+        assert transport.send(message("second@example.com"))  # connection reused
         with pytest.raises(PermanentError, match="550"):
             transport.send(message("gone@example.com"))
         with pytest.raises(TransientError, match="451"):
             transport.send(message("busy@example.com"))
-        assert transport.send(message("third@example.com"))   # still usable after refusals
+        assert transport.send(message("third@example.com"))  # still usable after refusals
     finally:
         controller.stop()
     assert [tos for _, tos, _ in recorder.messages] == [
-        ["reader@example.com"], ["second@example.com"], ["third@example.com"]]
+        ["reader@example.com"],
+        ["second@example.com"],
+        ["third@example.com"],
+    ]
     assert {frm for frm, _, _ in recorder.messages} == {"newsletter@example.com"}
     assert email.message_from_bytes(recorder.messages[0][2])["Subject"] == "Hi"
     with pytest.raises(ValueError):

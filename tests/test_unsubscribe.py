@@ -47,16 +47,21 @@ def test_get_changes_nothing(csrf_app, app, client, member):
 def test_one_click_post_without_session_or_csrf(csrf_app, app, member):
     subscriber_id, news_id, events_id = member
     client = app.test_client(use_cookies=False)
-    response = client.post(f"/unsubscribe/{unsubscribe_token(subscriber_id, news_id)}",
-                           data="List-Unsubscribe=One-Click",
-                           content_type="application/x-www-form-urlencoded")
+    response = client.post(
+        f"/unsubscribe/{unsubscribe_token(subscriber_id, news_id)}",
+        data="List-Unsubscribe=One-Click",
+        content_type="application/x-www-form-urlencoded",
+    )
     assert response.status_code == 200
     assert status(subscriber_id, news_id) == "unsubscribed"
     assert db.session.get(Subscription, (subscriber_id, news_id)).unsubscribed_at is not None
     assert status(subscriber_id, events_id) == "active"
     # an old token keeps working (idempotent)
-    again = client.post(f"/unsubscribe/{unsubscribe_token(subscriber_id, news_id)}",
-                        data="List-Unsubscribe=One-Click", content_type="application/x-www-form-urlencoded")
+    again = client.post(
+        f"/unsubscribe/{unsubscribe_token(subscriber_id, news_id)}",
+        data="List-Unsubscribe=One-Click",
+        content_type="application/x-www-form-urlencoded",
+    )
     assert again.status_code == 200
 
 
@@ -105,6 +110,10 @@ def test_link_of_a_deleted_list_does_not_unsubscribe_from_everything(app, client
     db.session.delete(db.session.get(MailingList, news_id))
     db.session.commit()
     assert client.get(f"/unsubscribe/{token}").status_code == 200
-    assert client.post(f"/unsubscribe/{token}", data="List-Unsubscribe=One-Click",
-                       content_type="application/x-www-form-urlencoded").status_code == 200
+    assert (
+        client.post(
+            f"/unsubscribe/{token}", data="List-Unsubscribe=One-Click", content_type="application/x-www-form-urlencoded"
+        ).status_code
+        == 200
+    )
     assert status(subscriber_id, events_id) == "active" and not is_suppressed("member@example.com")

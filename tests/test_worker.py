@@ -17,7 +17,7 @@ from app import create_app
 from app.db import db, utcnow
 from app.sending import service
 from app.sending.models import Delivery, Send
-from app.sending.worker import Worker, run_worker
+from app.sending.worker import run_worker, worker_for
 from tests.support.fake_ses import FakeSes
 from tests.support.sending import make_issue, make_list
 
@@ -27,14 +27,19 @@ FORK = multiprocessing.get_context("fork")
 @pytest.fixture
 def fake_ses(monkeypatch):
     """Start a fake SES and point boto3 at it (the ``ses`` transport)."""
+
     def start(**options) -> FakeSes:
         server = FakeSes(**options).__enter__()
         started.append(server)
         monkeypatch.setenv("AWS_ENDPOINT_URL_SESV2", server.url)
         return server
 
-    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                        "AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "us-east-1"}.items():
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_REGION": "us-east-1",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
         monkeypatch.setenv(name, value)
     started: list[FakeSes] = []
     yield start
@@ -59,8 +64,10 @@ def _child(config: dict, env: dict[str, str], once: bool) -> None:
 def spawn_worker(app, ses: FakeSes, once: bool = False, **overrides: object) -> multiprocessing.Process:
     """A worker in a forked child process (the same code as ``pressroom
     worker``, without paying the interpreter start-up each time)."""
-    config = {key: app.config[key] for key in ("DATABASE_URL", "SECRET_KEY", "BASE_URL", "TESTING",
-                                               "MEDIA_URL", "RATELIMIT_STORAGE_URI")}
+    config = {
+        key: app.config[key]
+        for key in ("DATABASE_URL", "SECRET_KEY", "BASE_URL", "TESTING", "MEDIA_URL", "RATELIMIT_STORAGE_URI")
+    }
     config.update(TRANSPORT="ses", SEND_POLL_SECONDS=0.2, **overrides)
     db.session.remove()
     process = FORK.Process(target=_child, args=(config, {"AWS_ENDPOINT_URL_SESV2": ses.url}, once))
@@ -73,12 +80,12 @@ def test_latency_throttling_and_5xx_end_with_everyone_sent_once(app, fake_ses):
     ses = fake_ses(latency=0.02, rate=100, p_throttle=0.02, p_error=0.05)
     app.config.update(TRANSPORT="ses", SEND_RATE=200, SEND_THREADS=16)
     send = running_send(200)
-    Worker(app).run(once=True)
+    worker_for(app).run(once=True)
     counts = service.counts(send)
     assert counts["sent"] == 200, (counts, service.errors_by_reason(send))
     stats = ses.state.stats()
     assert stats["distinct"] == 200 and stats["duplicates"] == 0
-    assert stats["throttled"] > 0 and stats["errors"] > 0   # the faults really happened
+    assert stats["throttled"] > 0 and stats["errors"] > 0  # the faults really happened
     db.session.expire_all()
     assert db.session.get(Send, send.id).status == "finished"
 
@@ -87,24 +94,15 @@ def test_pause_stops_claims_and_loses_nothing(app, fake_ses):
     fake_ses(latency=0.01)
     app.config.update(TRANSPORT="ses", SEND_RATE=50, SEND_THREADS=4)
     send = running_send(40)
-    worker = Worker(app)
-    original = worker._record
+    worker = worker_for(app)
+    original = worker.store.record
 
-    def pause_once() -> None:
-        db.session.expire_all()
-        if db.session.get(Send, send.id).status == "running":
+    def record_then_pause(decisions, worker_id):  # an operator pauses after the first results
+        original(decisions, worker_id)
+        if decisions and db.session.get(Send, send.id).status == "running":
             service.pause(db.session.get(Send, send.id))
-            db.session.commit()
 
-    def record_then_pause(outcomes, commit=True):  # an operator pauses after the first results
-        follow_up = original(outcomes, commit)
-        if not outcomes:
-            return follow_up
-        if commit:
-            pause_once()
-        return lambda: (follow_up(), pause_once())
-
-    worker._record = record_then_pause
+    worker.store.record = record_then_pause
     worker.run(once=True)
     counts = service.counts(send)
     assert counts["queued"] > 0 and counts["claimed"] == 0
@@ -112,7 +110,7 @@ def test_pause_stops_claims_and_loses_nothing(app, fake_ses):
     db.session.expire_all()
     service.resume(db.session.get(Send, send.id))
     db.session.commit()
-    Worker(app).run(once=True)
+    worker_for(app).run(once=True)
     assert service.counts(send)["sent"] == 40
 
 
@@ -135,12 +133,11 @@ def test_sigkilled_workers_lose_nobody_and_duplicate_only_unknown(app, fake_ses)
     finish.join(120)
     assert finish.exitcode == 0
 
-    rows = dict(db.session.execute(select(Delivery.email, Delivery.status)
-                                   .where(Delivery.send_id == send_id)).all())
+    rows = dict(db.session.execute(select(Delivery.email, Delivery.status).where(Delivery.send_id == send_id)).all())
     accepted = ses.state.counts
     assert set(rows.values()) <= {"sent", "unknown"}, rows
     assert all(accepted[email] == 1 for email, status in rows.items() if status == "sent")
-    assert all(accepted[email] <= 1 for email in rows)           # nothing resent automatically
+    assert all(accepted[email] <= 1 for email in rows)  # nothing resent automatically
     unknown = {email for email, status in rows.items() if status == "unknown"}
     assert unknown, "the kills should have caught messages in flight"
     assert db.session.get(Send, send_id).status == "finished"
@@ -152,7 +149,7 @@ def test_sigkilled_workers_lose_nobody_and_duplicate_only_unknown(app, fake_ses)
     finish.join(120)
     db.session.expire_all()
     assert service.counts(db.session.get(Send, send_id))["sent"] == 150
-    assert all(accepted[email] >= 1 for email in rows)            # no recipient lost
+    assert all(accepted[email] >= 1 for email in rows)  # no recipient lost
     assert {email for email in rows if accepted[email] > 1} <= unknown
 
 
@@ -177,8 +174,9 @@ def test_workers_share_a_send_without_claiming_twice(app, fake_ses, workers):
     assert ses.state.stats()["duplicates"] == 0 and ses.state.stats()["distinct"] == 300
     # Each row was claimed exactly once, and the work really was shared.
     assert db.session.scalar(select(func.max(Delivery.attempts)).where(Delivery.send_id == send_id)) == 1
-    sharing = db.session.scalar(select(func.count(func.distinct(Delivery.worker_id)))
-                                .where(Delivery.send_id == send_id))
+    sharing = db.session.scalar(
+        select(func.count(func.distinct(Delivery.worker_id))).where(Delivery.send_id == send_id)
+    )
     assert sharing >= 2
 
 
@@ -195,14 +193,14 @@ def test_sigterm_finishes_or_releases_the_batch(app, fake_ses):
     counts = service.counts(db.session.get(Send, send_id))
     assert counts["claimed"] == 0 and counts["unknown"] == 0
     assert counts["sent"] == sum(ses.state.counts.values()) and counts["queued"] == 200 - counts["sent"]
-    assert counts["queued"] > 0   # it stopped before the end
+    assert counts["queued"] > 0  # it stopped before the end
 
 
 def test_account_paused_pauses_the_send_and_loses_nothing(app, fake_ses):
     ses = fake_ses(paused=True)
     app.config.update(TRANSPORT="ses", SEND_RATE=50)
     send = running_send(10)
-    Worker(app).run(once=True)
+    worker_for(app).run(once=True)
     db.session.expire_all()
     send = db.session.get(Send, send.id)
     assert send.status == "paused" and "SendingPaused" in send.pause_reason
@@ -210,7 +208,7 @@ def test_account_paused_pauses_the_send_and_loses_nothing(app, fake_ses):
     ses.state.paused = False
     service.resume(send)
     db.session.commit()
-    Worker(app).run(once=True)
+    worker_for(app).run(once=True)
     assert service.counts(send)["sent"] == 10
 
 
@@ -220,13 +218,13 @@ def test_24_hour_quota_is_respected_and_estimated(app, fake_ses):
     issue = make_issue()
     readers = make_list("Readers", 9)
     from app.mail import get_transport
-    from app.sending.pacing import Pacer
+    from app.sending.pacing import SqlPacer
 
-    Pacer(get_transport()).refresh_quota(force=True)
+    SqlPacer(get_transport()).refresh_quota(force=True)
     estimate = service.estimate([readers])
     assert (estimate.recipients, estimate.remaining_24h, estimate.fits_quota) == (9, 6, False)
     send = service.create_send(issue, [readers])
     db.session.commit()
-    Worker(app).run(once=True)   # stops when the quota is used up
+    worker_for(app).run(once=True)  # stops when the quota is used up
     counts = service.counts(send)
     assert counts["sent"] == 6 and counts["queued"] == 3 and sum(ses.state.counts.values()) == 6

@@ -18,10 +18,14 @@ def _require_login() -> Response | None:
 
 
 NAV = [
-    ("admin.dashboard", "Dashboard", False), ("admin.issues", "Issues", False),
-    ("admin.events", "Events", False), ("admin.media", "Media", False),
-    ("admin.subscribers", "Subscribers", False), ("admin.sends", "Sends", False),
-    ("admin.users", "Users", True), ("admin.settings", "Settings", True),
+    ("admin.dashboard", "Dashboard", False),
+    ("admin.issues", "Issues", False),
+    ("admin.events", "Events", False),
+    ("admin.media", "Media", False),
+    ("admin.subscribers", "Subscribers", False),
+    ("admin.sends", "Sends", False),
+    ("admin.users", "Users", True),
+    ("admin.settings", "Settings", True),
 ]
 
 
@@ -29,8 +33,11 @@ NAV = [
 def _navigation() -> dict:
     def admin_nav() -> list[tuple[str, str]]:
         is_admin = current_user.is_authenticated and current_user.is_admin
-        return [(endpoint, label) for endpoint, label, admin_only in NAV
-                if endpoint in current_app.view_functions and (is_admin or not admin_only)]
+        return [
+            (endpoint, label)
+            for endpoint, label, admin_only in NAV
+            if endpoint in current_app.view_functions and (is_admin or not admin_only)
+        ]
 
     return {"admin_nav": admin_nav}
 

@@ -13,6 +13,9 @@ from app.reports.service import recent_sends
 @bp.route("/")
 def dashboard():
     recent = recent_sends(limit=8)
-    return render_template("admin/dashboard.html", recent=recent,
-                           comparison=figures.comparison_figure(recent),
-                           growth=[figures.growth_figures(g) for g in list_growth()])
+    return render_template(
+        "admin/dashboard.html",
+        recent=recent,
+        comparison=figures.comparison_figure(recent),
+        growth=[figures.growth_figures(g) for g in list_growth()],
+    )

@@ -51,9 +51,15 @@ def _reader_zone():  # noqa: ANN202 (a ZoneInfo)
 
 def _form_page(data: EventData, errors: dict[str, str], event: Event | None, status: int = 200):
 
-    return render_template("admin/events/form.html", data=data, errors=errors, event=event,
-                           lists=_lists(), zones=sorted(known_zones()),
-                           default_zone=get_setting("reader_timezone")), status
+    return render_template(
+        "admin/events/form.html",
+        data=data,
+        errors=errors,
+        event=event,
+        lists=_lists(),
+        zones=sorted(known_zones()),
+        default_zone=get_setting("reader_timezone"),
+    ), status
 
 
 @bp.route("/events")
@@ -136,9 +142,16 @@ def events_for_issue(issue_id: int):
     candidates = [e for e in upcoming_events(after=after, until=window) if relevant_to(e, list_ids)]
     tz = _reader_zone()
     rows = [(e, format_when(e, tz), e.id in excluded) for e in candidates]
-    return render_template("admin/events/issue.html", issue=issue, rows=rows, shown=shown,
-                           heading=issue.events_heading or "", default_heading=get_setting("events_heading"),
-                           preview_heading=section_heading(issue), errors=errors), (400 if errors else 200)
+    return render_template(
+        "admin/events/issue.html",
+        issue=issue,
+        rows=rows,
+        shown=shown,
+        heading=issue.events_heading or "",
+        default_heading=get_setting("events_heading"),
+        preview_heading=section_heading(issue),
+        errors=errors,
+    ), (400 if errors else 200)
 
 
 def _raw_form_data() -> EventData:
@@ -151,9 +164,15 @@ def _raw_form_data() -> EventData:
             return None
 
     form = request.form
-    return EventData(title=form.get("title", ""), url=form.get("url", ""), start=parsed("start"),
-                     end=parsed("end"), timezone=form.get("timezone", ""),
-                     all_day=form.get("all_day") == "on",
-                     location=form.get("location", ""), speakers=form.get("speakers", ""),
-                     description=form.get("description", ""),
-                     list_ids=[i for i in (parse_id(x) for x in form.getlist("lists")) if i is not None])
+    return EventData(
+        title=form.get("title", ""),
+        url=form.get("url", ""),
+        start=parsed("start"),
+        end=parsed("end"),
+        timezone=form.get("timezone", ""),
+        all_day=form.get("all_day") == "on",
+        location=form.get("location", ""),
+        speakers=form.get("speakers", ""),
+        description=form.get("description", ""),
+        list_ids=[i for i in (parse_id(x) for x in form.getlist("lists")) if i is not None],
+    )

@@ -76,8 +76,11 @@ def _placeholders(body: str) -> list[Any]:
 
 @bp.route("/issues")
 def issues():
-    rows = db.session.scalars(select(Issue).options(selectinload(Issue.lists))
-                              .order_by(Issue.issue_date.desc().nulls_first(), Issue.id.desc())).all()
+    rows = db.session.scalars(
+        select(Issue)
+        .options(selectinload(Issue.lists))
+        .order_by(Issue.issue_date.desc().nulls_first(), Issue.id.desc())
+    ).all()
     counts = {issue.id: len(_placeholders(issue.body)) for issue in rows}
     return render_template("admin/issues/index.html", issues=rows, counts=counts)
 
@@ -87,10 +90,15 @@ def issues_new():
     if request.method == "POST":
         form = request.form
         try:
-            issue = create_issue(form.get("title", ""), user=current_user, slug=form.get("slug") or None,
-                                 subject=form.get("subject", ""), preheader=form.get("preheader", ""),
-                                 lists=_list_ids(form.getlist("lists")),
-                                 issue_date=_parse_date(form.get("issue_date")))
+            issue = create_issue(
+                form.get("title", ""),
+                user=current_user,
+                slug=form.get("slug") or None,
+                subject=form.get("subject", ""),
+                preheader=form.get("preheader", ""),
+                lists=_list_ids(form.getlist("lists")),
+                issue_date=_parse_date(form.get("issue_date")),
+            )
         except IssueError as exc:
             db.session.rollback()
             flash(str(exc), "error")
@@ -111,9 +119,16 @@ def _edit_page(issue: Issue, status: int = 200):
             check_sendable(issue)
         except SendError as exc:
             send_blocker = str(exc)
-    return render_template("admin/issues/edit.html", issue=issue, lists=_all_lists(), approval=check,
-                           editable=issue.status in ("draft", "approved"), send_blocker=send_blocker,
-                           placeholders=_placeholders(issue.body), problems=preflight(issue)), status
+    return render_template(
+        "admin/issues/edit.html",
+        issue=issue,
+        lists=_all_lists(),
+        approval=check,
+        editable=issue.status in ("draft", "approved"),
+        send_blocker=send_blocker,
+        placeholders=_placeholders(issue.body),
+        problems=preflight(issue),
+    ), status
 
 
 @bp.route("/issues/<int:issue_id>", methods=["GET", "POST"])
@@ -123,12 +138,18 @@ def issues_edit(issue_id: int):
         return _edit_page(issue)
     form = request.form
     try:
-        changed = save_issue(issue, base_version=_parse_version(form.get("version")), user=current_user,
-                             title=form.get("title", ""), subject=form.get("subject", ""),
-                             preheader=form.get("preheader", ""), body=form.get("body", ""),
-                             slug=form.get("slug") if "slug" in form else None,
-                             lists=_list_ids(form.getlist("lists")),
-                             issue_date=_parse_date(form.get("issue_date")))
+        changed = save_issue(
+            issue,
+            base_version=_parse_version(form.get("version")),
+            user=current_user,
+            title=form.get("title", ""),
+            subject=form.get("subject", ""),
+            preheader=form.get("preheader", ""),
+            body=form.get("body", ""),
+            slug=form.get("slug") if "slug" in form else None,
+            lists=_list_ids(form.getlist("lists")),
+            issue_date=_parse_date(form.get("issue_date")),
+        )
     except IssueError as exc:
         db.session.rollback()
         flash(str(exc), "error")
@@ -147,13 +168,16 @@ def issues_autosave(issue_id: int):
     texts = {k: data[k] for k in ("title", "subject", "preheader", "body") if isinstance(data.get(k), str)}
     try:
         changed = save_issue(
-            issue, base_version=_parse_version(data.get("version")), user=current_user,
+            issue,
+            base_version=_parse_version(data.get("version")),
+            user=current_user,
             slug=data["slug"] if isinstance(data.get("slug"), str) else None,
             lists=_list_ids(data["lists"]) if isinstance(data.get("lists"), list) else None,
-            issue_date=_parse_date(data["issue_date"]) if "issue_date" in data else False, **texts)
+            issue_date=_parse_date(data["issue_date"]) if "issue_date" in data else False,
+            **texts,
+        )
     except ConflictError as exc:
-        return jsonify(error=str(exc), conflict=True, version=exc.current_version,
-                       copy=exc.copy_number), 409
+        return jsonify(error=str(exc), conflict=True, version=exc.current_version, copy=exc.copy_number), 409
     except IssueError as exc:
         db.session.rollback()
         return jsonify(error=str(exc)), 400
@@ -176,7 +200,11 @@ def issues_preview():
         if stored is None:
             return jsonify(error="Unknown issue."), 404
         draft.id, draft.issue_date, draft.status, draft.sent_at = (
-            stored.id, stored.issue_date, stored.status, stored.sent_at)
+            stored.id,
+            stored.issue_date,
+            stored.status,
+            stored.sent_at,
+        )
         draft.events_heading, draft.auto_events = stored.events_heading, stored.auto_events
         draft.excluded_event_ids = list(stored.excluded_event_ids or [])
         draft.lists = list(stored.lists)
@@ -185,10 +213,14 @@ def issues_preview():
         email_html=rendered.filled("email", {"unsubscribe": "#unsubscribe-preview"}, html=True),
         web_html=rendered.web_html,
         text=rendered.filled("text", {"unsubscribe": "(unsubscribe link)"}, html=False),
-        placeholders=[{"line": p.line, "col": p.col, "code": p.code, "text": p.text}
-                      for p in _placeholders(draft.body)],
-        problems=[{"level": p.level, "line": p.line, "col": p.col, "code": p.code, "message": p.message}
-                  for p in preflight(draft)])
+        placeholders=[
+            {"line": p.line, "col": p.col, "code": p.code, "text": p.text} for p in _placeholders(draft.body)
+        ],
+        problems=[
+            {"level": p.level, "line": p.line, "col": p.col, "code": p.code, "message": p.message}
+            for p in preflight(draft)
+        ],
+    )
 
 
 @bp.route("/issues/<int:issue_id>/preview-window")
@@ -210,16 +242,14 @@ def issues_revisions(issue_id: int):
             diff = (get_revision(issue, number), diff_revision(issue, number))
         except IssueError as exc:
             flash(str(exc), "error")
-    return render_template("admin/issues/revisions.html", issue=issue, revisions=list_revisions(issue),
-                           diff=diff)
+    return render_template("admin/issues/revisions.html", issue=issue, revisions=list_revisions(issue), diff=diff)
 
 
 @bp.route("/issues/<int:issue_id>/revisions/<int:number>/restore", methods=["POST"])
 def issues_restore(issue_id: int, number: int):
     issue = db.get_or_404(Issue, issue_id)
     try:
-        restore_revision(issue, number, base_version=_parse_version(request.form.get("version")),
-                         user=current_user)
+        restore_revision(issue, number, base_version=_parse_version(request.form.get("version")), user=current_user)
         flash(f"Revision #{number} restored as a new revision.", "success")
     except IssueError as exc:
         db.session.rollback()

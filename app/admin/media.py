@@ -42,14 +42,21 @@ def _issue_url(issue) -> str | None:
 
 
 def _cards(items: list[MediaItem]) -> list[dict]:
-    return [{"item": item, "url": public_url(item), "snippet": markdown_snippet(item),
-             "usages": [(issue, _issue_url(issue)) for issue in issues_using(item)]}
-            for item in items]
+    return [
+        {
+            "item": item,
+            "url": public_url(item),
+            "snippet": markdown_snippet(item),
+            "usages": [(issue, _issue_url(issue)) for issue in issues_using(item)],
+        }
+        for item in items
+    ]
 
 
 def _page(query: str = "", errors: list[str] | None = None, status: int = 200, confirm: dict | None = None):
-    return render_template("admin/media/index.html", cards=_cards(search(query)), query=query,
-                           errors=errors or [], confirm=confirm), status
+    return render_template(
+        "admin/media/index.html", cards=_cards(search(query)), query=query, errors=errors or [], confirm=confirm
+    ), status
 
 
 @bp.route("/media")
@@ -59,9 +66,17 @@ def media():
 
 def _item_json(item: MediaItem) -> dict:
     """One library item for the editor: ``markdown`` is what it inserts."""
-    return {"id": item.id, "path": item.path, "url": public_url(item), "snippet": markdown_snippet(item),
-            "markdown": site_markdown(item), "alt_text": item.alt_text, "width": item.width,
-            "height": item.height, "name": item.original_name}
+    return {
+        "id": item.id,
+        "path": item.path,
+        "url": public_url(item),
+        "snippet": markdown_snippet(item),
+        "markdown": site_markdown(item),
+        "alt_text": item.alt_text,
+        "width": item.width,
+        "height": item.height,
+        "name": item.original_name,
+    }
 
 
 @bp.route("/media.json")
@@ -81,8 +96,9 @@ def media_json_upload():
     if storage_file is None or not storage_file.filename:
         return jsonify(error="Choose an image to upload."), 400
     try:
-        item = upload(storage_file.filename, storage_file.read(), current_user,
-                      alt_text=request.form.get("alt_text", ""))
+        item = upload(
+            storage_file.filename, storage_file.read(), current_user, alt_text=request.form.get("alt_text", "")
+        )
     except MediaError as exc:
         return jsonify(error=str(exc)), 400
     return jsonify(_item_json(item)), 201

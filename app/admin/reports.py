@@ -25,17 +25,27 @@ def reports_send(send_id: int):
     hours, counts = timeline(send)
     summary, latest = problems(send)
     return render_template(
-        "admin/reports/send.html", send=send, report=report,
-        funnel=figures.funnel_figure(report), rates=figures.rate_figures(report),
-        timeline=figures.timeline_figure(hours, counts), links=top_links(send),
-        problem_summary=summary, problem_events=latest,
-        track_clicks=get_setting("track_clicks"), track_opens=get_setting("track_opens"))
+        "admin/reports/send.html",
+        send=send,
+        report=report,
+        funnel=figures.funnel_figure(report),
+        rates=figures.rate_figures(report),
+        timeline=figures.timeline_figure(hours, counts),
+        links=top_links(send),
+        problem_summary=summary,
+        problem_events=latest,
+        track_clicks=get_setting("track_clicks"),
+        track_opens=get_setting("track_opens"),
+    )
 
 
 @bp.route("/reports/<int:send_id>.csv")
-@admin_required   # every recipient's address and behaviour: personal data in bulk, like list exports
+@admin_required  # every recipient's address and behaviour: personal data in bulk, like list exports
 def reports_send_csv(send_id: int):
     send = db.get_or_404(Send, send_id, description="There is no such send.")
     slug = send.issue.slug if send.issue is not None else f"send-{send.id}"
-    return Response(stream_with_context(recipients_csv(send)), mimetype="text/csv", headers={
-        "Content-Disposition": f'attachment; filename="report-{slug}-{send.id}.csv"'})
+    return Response(
+        stream_with_context(recipients_csv(send)),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="report-{slug}-{send.id}.csv"'},
+    )

@@ -22,11 +22,18 @@ from app.sending.service import SendError
 from app.settings import get_setting
 from app.subscribers.models import MailingList
 
-ACTIONS = {"pause": service.pause, "resume": service.resume, "cancel": service.cancel,
-           "resend-unknown": service.resend_unknown}
-DONE_MESSAGES = {"pause": "Send paused: no new messages go out; those in flight are recorded.",
-                 "resume": "Send resumed.", "cancel": "Send cancelled.",
-                 "resend-unknown": "Recipients with an unknown outcome are queued again."}
+ACTIONS = {
+    "pause": service.pause,
+    "resume": service.resume,
+    "cancel": service.cancel,
+    "resend-unknown": service.resend_unknown,
+}
+DONE_MESSAGES = {
+    "pause": "Send paused: no new messages go out; those in flight are recorded.",
+    "resume": "Send resumed.",
+    "cancel": "Send cancelled.",
+    "resend-unknown": "Recipients with an unknown outcome are queued again.",
+}
 
 
 def _timezone() -> str:
@@ -38,25 +45,40 @@ def _status(send: Send) -> dict:
     rate = service.sent_rate(send)
     remaining = counts["queued"] + counts["claimed"]
     eta = math.ceil(remaining / rate) if rate > 0 and send.status == "running" else None
-    return {"id": send.id, "status": send.status, "pause_reason": send.pause_reason, "counts": counts,
-            "total": sum(counts.values()), "rate": round(rate, 1), "eta_seconds": eta,
-            "errors": [{"state": s, "reason": r, "count": n} for s, r, n in service.errors_by_reason(send)]}
+    return {
+        "id": send.id,
+        "status": send.status,
+        "pause_reason": send.pause_reason,
+        "counts": counts,
+        "total": sum(counts.values()),
+        "rate": round(rate, 1),
+        "eta_seconds": eta,
+        "errors": [{"state": s, "reason": r, "count": n} for s, r, n in service.errors_by_reason(send)],
+    }
 
 
 @bp.get("/sends")
 def sends():
     rows = db.session.scalars(select(Send).order_by(Send.id.desc()).limit(200)).all()
-    sendable = db.session.scalars(select(Issue).where(Issue.status.in_(("approved", "draft")))
-                                  .order_by(Issue.updated_at.desc()).limit(100)).all()
-    return render_template("admin/sends/index.html", sends=rows, tz=_timezone(), in_zone=service.in_zone,
-                           counts=service.counts_for(send.id for send in rows), sendable=sendable)
+    sendable = db.session.scalars(
+        select(Issue).where(Issue.status.in_(("approved", "draft"))).order_by(Issue.updated_at.desc()).limit(100)
+    ).all()
+    return render_template(
+        "admin/sends/index.html",
+        sends=rows,
+        tz=_timezone(),
+        in_zone=service.in_zone,
+        counts=service.counts_for(send.id for send in rows),
+        sendable=sendable,
+    )
 
 
 @bp.get("/sends/<int:send_id>")
 def sends_detail(send_id: int):
     send = db.get_or_404(Send, send_id)
-    return render_template("admin/sends/detail.html", send=send, info=_status(send), tz=_timezone(),
-                           in_zone=service.in_zone)
+    return render_template(
+        "admin/sends/detail.html", send=send, info=_status(send), tz=_timezone(), in_zone=service.in_zone
+    )
 
 
 @bp.get("/sends/<int:send_id>/status.json")
@@ -99,8 +121,14 @@ def sends_new():
     lists = list(db.session.scalars(select(MailingList).order_by(MailingList.name)))
     zones = sorted(available_timezones())
     tz = request.form.get("timezone") or _timezone()
-    context = {"issue": issue, "lists": lists, "zones": zones, "tz": tz,
-               "chosen": {lst.id for lst in issue.lists}, "at": request.form.get("at", "")}
+    context = {
+        "issue": issue,
+        "lists": lists,
+        "zones": zones,
+        "tz": tz,
+        "chosen": {lst.id for lst in issue.lists},
+        "at": request.form.get("at", ""),
+    }
     if request.method == "GET":
         return render_template("admin/sends/new.html", **context)
     chosen = _form_lists()
@@ -113,9 +141,14 @@ def sends_new():
             raise SendError("Choose at least one list.")
         if request.form.get("step") != "create":
             service.check_sendable(issue)
-            return render_template("admin/sends/confirm.html", estimate=service.estimate(chosen),
-                                   chosen_lists=chosen, at_utc=at,
-                                   at_local=service.in_zone(at, tz) if at else None, **context)
+            return render_template(
+                "admin/sends/confirm.html",
+                estimate=service.estimate(chosen),
+                chosen_lists=chosen,
+                at_utc=at,
+                at_local=service.in_zone(at, tz) if at else None,
+                **context,
+            )
         send = service.create_send(issue, chosen, at=at, user=current_user)
         db.session.commit()
     except SendError as exc:

@@ -45,5 +45,6 @@ def settings():
             flash("Settings saved.", "success")
             return redirect(url_for("admin.settings"))
         values.update({k: v for k, v in updates.items() if k not in errors})
-    return render_template("admin/settings.html", form=form, settings=SETTINGS, values=values,
-                           errors=errors), (400 if errors else 200)
+    return render_template("admin/settings.html", form=form, settings=SETTINGS, values=values, errors=errors), (
+        400 if errors else 200
+    )

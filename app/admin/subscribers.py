@@ -56,11 +56,22 @@ def _subscriber_or_404(subscriber_id: int) -> Subscriber:
 @bp.route("/subscribers")
 def subscribers():
     prefix, list_id, status = request.args.get("q", ""), _int_arg("list"), request.args.get("status") or None
-    page = browse.search(prefix, list_id, status, after=request.args.get("after"),
-                         before=request.args.get("before"), last=request.args.get("last") == "1")
+    page = browse.search(
+        prefix,
+        list_id,
+        status,
+        after=request.args.get("after"),
+        before=request.args.get("before"),
+        last=request.args.get("last") == "1",
+    )
     filters = {k: v for k, v in (("q", prefix), ("list", list_id), ("status", status)) if v}
-    return render_template("admin/subscribers/index.html", page=page, lists=browse.all_lists(),
-                           filters=filters, statuses=browse.STATUS_FILTERS)
+    return render_template(
+        "admin/subscribers/index.html",
+        page=page,
+        lists=browse.all_lists(),
+        filters=filters,
+        statuses=browse.STATUS_FILTERS,
+    )
 
 
 @bp.route("/subscribers/add", methods=["POST"])
@@ -69,9 +80,14 @@ def subscribers_add():
     mailing_list = db.get_or_404(MailingList, parse_id(raw) or 0)
     try:
         form = request.form
-        subscriber = add_subscriber(form.get("email", ""), form.get("name", ""), mailing_list,
-                                    form.get("status", "active"), source=f"admin:{current_user.email}",
-                                    user_id=current_user.id)
+        subscriber = add_subscriber(
+            form.get("email", ""),
+            form.get("name", ""),
+            mailing_list,
+            form.get("status", "active"),
+            source=f"admin:{current_user.email}",
+            user_id=current_user.id,
+        )
     except (SubscriberError, ConfirmationCapReached) as exc:
         db.session.rollback()
         flash(str(exc), "error")
@@ -83,8 +99,9 @@ def subscribers_add():
 @bp.route("/subscribers/<int:subscriber_id>")
 def subscribers_view(subscriber_id: int):
     subscriber = _subscriber_or_404(subscriber_id)
-    return render_template("admin/subscribers/view.html", subscriber=subscriber,
-                           history=history(subscriber), lists=browse.all_lists())
+    return render_template(
+        "admin/subscribers/view.html", subscriber=subscriber, history=history(subscriber), lists=browse.all_lists()
+    )
 
 
 @bp.route("/subscribers/<int:subscriber_id>/unsubscribe", methods=["POST"])
@@ -93,8 +110,7 @@ def subscribers_unsubscribe(subscriber_id: int):
     raw = request.form.get("list_id", "")
     list_id = parse_id(raw)
     mailing_list = db.get_or_404(MailingList, list_id) if list_id else None
-    unsubscribe(subscriber, mailing_list, everything=mailing_list is None,
-                source=f"admin:{current_user.email}")
+    unsubscribe(subscriber, mailing_list, everything=mailing_list is None, source=f"admin:{current_user.email}")
     flash(f"Unsubscribed from {mailing_list.name if mailing_list else 'every list'}.", "success")
     return redirect(url_for("admin.subscribers_view", subscriber_id=subscriber_id))
 
@@ -121,8 +137,12 @@ def subscribers_delete(subscriber_id: int):
 def subscribers_import():
     if request.method == "POST":
         try:
-            job = start_import(request.files.get("file"), request.form.get("list_name", ""),
-                               request.form.get("status", "active"), current_user.id)
+            job = start_import(
+                request.files.get("file"),
+                request.form.get("list_name", ""),
+                request.form.get("status", "active"),
+                current_user.id,
+            )
             db.session.commit()
         except (CsvImportError, ListError) as exc:
             db.session.rollback()
@@ -149,15 +169,22 @@ def subscribers_export(list_id: int):
     mailing_list = db.get_or_404(MailingList, list_id)
     status = request.args.get("status") or None
     filename = f"{mailing_list.slug or 'list'}-subscribers.csv"
-    return Response(stream_with_context(export_rows(mailing_list, status)), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return Response(
+        stream_with_context(export_rows(mailing_list, status)),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
 
 
 def _list_form() -> dict:
     form = request.form
-    return {"name": form.get("name", ""), "slug": form.get("slug", ""),
-            "description": form.get("description", ""), "from_address": form.get("from_address", ""),
-            "public": form.get("public") == "on"}
+    return {
+        "name": form.get("name", ""),
+        "slug": form.get("slug", ""),
+        "description": form.get("description", ""),
+        "from_address": form.get("from_address", ""),
+        "public": form.get("public") == "on",
+    }
 
 
 @bp.route("/subscribers/lists", methods=["GET", "POST"])
@@ -167,20 +194,25 @@ def subscribers_lists():
             abort(403)
         data = _list_form()
         try:
-            mailing_list = create_list(data["name"], public=data["public"], description=data["description"],
-                                       from_address=data["from_address"], commit=False)
+            mailing_list = create_list(
+                data["name"],
+                public=data["public"],
+                description=data["description"],
+                from_address=data["from_address"],
+                commit=False,
+            )
             if data["slug"] and slugify(data["slug"]) != mailing_list.slug:
                 update_list(mailing_list, **data)
             db.session.commit()
         except ListError as exc:
             db.session.rollback()
             flash(str(exc), "error")
-            return render_template("admin/lists/index.html", lists=browse.all_lists(),
-                                   counts=browse.list_counts(), form=data), 400
+            return render_template(
+                "admin/lists/index.html", lists=browse.all_lists(), counts=browse.list_counts(), form=data
+            ), 400
         flash(f"List {mailing_list.name} created.", "success")
         return redirect(url_for("admin.subscribers_lists"))
-    return render_template("admin/lists/index.html", lists=browse.all_lists(), counts=browse.list_counts(),
-                           form={})
+    return render_template("admin/lists/index.html", lists=browse.all_lists(), counts=browse.list_counts(), form={})
 
 
 @bp.route("/subscribers/lists/<int:list_id>", methods=["GET", "POST"])
@@ -194,11 +226,21 @@ def subscribers_lists_edit(list_id: int):
         except ListError as exc:
             db.session.rollback()
             flash(str(exc), "error")
-            return render_template("admin/lists/edit.html", mailing_list=mailing_list, form=_list_form(),
-                                   counts=browse.list_counts().get(list_id, {})), 400
+            return render_template(
+                "admin/lists/edit.html",
+                mailing_list=mailing_list,
+                form=_list_form(),
+                counts=browse.list_counts().get(list_id, {}),
+            ), 400
         flash("List saved.", "success")
         return redirect(url_for("admin.subscribers_lists"))
-    form = {"name": mailing_list.name, "slug": mailing_list.slug, "description": mailing_list.description,
-            "from_address": mailing_list.from_address or "", "public": mailing_list.public}
-    return render_template("admin/lists/edit.html", mailing_list=mailing_list, form=form,
-                           counts=browse.list_counts().get(list_id, {}))
+    form = {
+        "name": mailing_list.name,
+        "slug": mailing_list.slug,
+        "description": mailing_list.description,
+        "from_address": mailing_list.from_address or "",
+        "public": mailing_list.public,
+    }
+    return render_template(
+        "admin/lists/edit.html", mailing_list=mailing_list, form=form, counts=browse.list_counts().get(list_id, {})
+    )

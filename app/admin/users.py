@@ -35,8 +35,9 @@ def users():
     form = UserForm()
     if form.validate_on_submit():
         try:
-            user = create_user(form.email.data or "", form.password.data or "", form.role.data or "editor",
-                               form.name.data or "")
+            user = create_user(
+                form.email.data or "", form.password.data or "", form.role.data or "editor", form.name.data or ""
+            )
             db.session.commit()
         except AccountError as exc:
             db.session.rollback()

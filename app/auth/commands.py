@@ -71,22 +71,26 @@ def set_role_command(email: str, role: str) -> None:
 
 @users_cli.command("reset-password")
 @click.argument("email")
-@click.option("--password-stdin", is_flag=True, help="Read the temporary password from standard input "
-                                                     "(default: generate one).")
+@click.option(
+    "--password-stdin", is_flag=True, help="Read the temporary password from standard input (default: generate one)."
+)
 @with_appcontext
 def reset_password_command(email: str, password_stdin: bool) -> None:
     """End the user's sessions and set a temporary password they must change
     at the next login; the password is printed alone on the last line."""
     given = sys.stdin.readline().rstrip("\n") if password_stdin else None
-    _run(lambda: f"password of {find_user(email).email} reset; they must change it at the next login\n"
-                 f"{reset_password(find_user(email), given)}")
+    _run(
+        lambda: (
+            f"password of {find_user(email).email} reset; they must change it at the next login\n"
+            f"{reset_password(find_user(email), given)}"
+        )
+    )
 
 
 @users_cli.command("list")
 @with_appcontext
 def list_users() -> None:
     from sqlalchemy import select
-
 
     for user in db.session.scalars(select(User).order_by(User.email)):
         state = "enabled" if user.is_enabled else "disabled"

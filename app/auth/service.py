@@ -45,8 +45,7 @@ def create_user(email: str, password: str, role: str = "editor", name: str = "")
     email = _address(email)
     if db.session.scalar(select(User).where(User.email == email)):
         raise AccountError(f"A user with the address {email} already exists.")
-    user = User(email=email, name=" ".join(name.split())[:200], role=Role(role),
-                password_hash=hash_password(password))
+    user = User(email=email, name=" ".join(name.split())[:200], role=Role(role), password_hash=hash_password(password))
     db.session.add(user)
     db.session.flush()
     return user
@@ -79,7 +78,7 @@ def authenticate(email: str, password: str) -> User | None:
 # The cookie holds "<user id>:<session id>"; the session row is the authority, so
 # the server can end a login that a copied cookie would otherwise keep alive.
 
-SEEN_EVERY = timedelta(minutes=5)   # last_seen_at is refreshed at most this often
+SEEN_EVERY = timedelta(minutes=5)  # last_seen_at is refreshed at most this often
 
 
 def start_session(user: User, user_agent: str = "") -> str:
@@ -93,8 +92,11 @@ def start_session(user: User, user_agent: str = "") -> str:
 
 def end_session(key: str | None) -> None:
     if key:
-        db.session.execute(update(UserSession).where(UserSession.id == key, UserSession.revoked_at.is_(None))
-                           .values(revoked_at=utcnow()))
+        db.session.execute(
+            update(UserSession)
+            .where(UserSession.id == key, UserSession.revoked_at.is_(None))
+            .values(revoked_at=utcnow())
+        )
 
 
 def end_sessions(user: User, *, keep: str | None = None) -> int:
@@ -125,6 +127,7 @@ def user_for_session_id(session_id: str) -> User | None:
 
 # --- administration ------------------------------------------------------------
 
+
 def change_password(user: User, new_password: str) -> None:
     """Set a new password and end every other session of this user."""
     user.password_hash = hash_password(new_password)
@@ -134,8 +137,11 @@ def change_password(user: User, new_password: str) -> None:
 
 
 def _other_admins(user: User) -> int:
-    return len(db.session.scalars(select(User.id).where(User.role == Role.ADMIN, User.is_enabled.is_(True),
-                                                        User.id != user.id)).all())
+    return len(
+        db.session.scalars(
+            select(User.id).where(User.role == Role.ADMIN, User.is_enabled.is_(True), User.id != user.id)
+        ).all()
+    )
 
 
 def set_enabled(user: User, enabled: bool, *, by: User | None = None) -> None:

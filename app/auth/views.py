@@ -30,8 +30,13 @@ def _safe_next(target: str | None) -> str:
     """Only same-site relative paths: ``next=`` must not be an open redirect."""
     if target:
         parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//") \
-                and "\\" not in target:
+        if (
+            not parts.scheme
+            and not parts.netloc
+            and target.startswith("/")
+            and not target.startswith("//")
+            and "\\" not in target
+        ):
             return target
     return url_for("admin.dashboard")
 
@@ -82,8 +87,12 @@ def _password_check_limit() -> str:
 
 @bp.route("/account", methods=["GET", "POST"])
 @login_required
-@limiter.limit(_password_check_limit, methods=["POST"], key_func=lambda: f"account:{current_user.get_id()}",
-               error_message="Too many password attempts. Wait a minute.")
+@limiter.limit(
+    _password_check_limit,
+    methods=["POST"],
+    key_func=lambda: f"account:{current_user.get_id()}",
+    error_message="Too many password attempts. Wait a minute.",
+)
 def account():
     form = PasswordForm()
     if form.validate_on_submit():

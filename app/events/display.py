@@ -44,5 +44,7 @@ def format_when(event: Event, tz: ZoneInfo) -> str:
 
 
 def event_views(events: Iterable[Event], tz: ZoneInfo) -> tuple[EventView, ...]:
-    return tuple(EventView(title=e.title, url=e.url, when=format_when(e, tz), location=e.location,
-                           speakers=e.speakers) for e in events)
+    return tuple(
+        EventView(title=e.title, url=e.url, when=format_when(e, tz), location=e.location, speakers=e.speakers)
+        for e in events
+    )

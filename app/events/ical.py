@@ -45,8 +45,7 @@ def events_calendar(events: list[Event]) -> bytes:
             item.add("url", event.url)
         if event.location:
             item.add("location", event.location)
-        description = "\n".join(x for x in (event.speakers and f"Speakers: {event.speakers}",
-                                             event.description) if x)
+        description = "\n".join(x for x in (event.speakers and f"Speakers: {event.speakers}", event.description) if x)
         if description:
             item.add("description", description)
         cal.add_component(item)

@@ -28,11 +28,23 @@ HEADING = re.compile(r"^\s{0,3}(#{1,6})\s*(.*?)\s*#*\s*$")
 BULLET = re.compile(r"^(\s*)[*+-]\s+(.*)$")
 LINK = re.compile(r"\[((?:[^\[\]]|\[[^\]]*\])+)\]\(\s*<?(https?://[^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
 MONTHS = {
-    "jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6,
-    "jul": 7, "aug": 8, "sep": 9, "oct": 10, "nov": 11, "dec": 12,
+    "jan": 1,
+    "feb": 2,
+    "mar": 3,
+    "apr": 4,
+    "may": 5,
+    "jun": 6,
+    "jul": 7,
+    "aug": 8,
+    "sep": 9,
+    "oct": 10,
+    "nov": 11,
+    "dec": 12,
 }
-MONTH = (r"(?P<month>Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?"
-         r"|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)")
+MONTH = (
+    r"(?P<month>Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?"
+    r"|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)"
+)
 ORD = r"(?:st|nd|rd|th)?"
 NAMED_DATE = re.compile(
     rf"(?<![A-Za-z]){MONTH}\.?\s+(?P<day>\d{{1,2}}){ORD}(?!\d)"
@@ -43,20 +55,39 @@ NUMERIC_DATE = re.compile(
     r"(?<![\d/.])(?P<month>\d{1,2})/(?P<day>\d{1,2})(?![\d/])"
     r"(?:\s*[-–]\s*(?P<month2>\d{1,2})/(?P<day2>\d{1,2})(?![\d/]))?"
 )
-TIME = re.compile(r"(?<![\d:])(?P<hour>\d{1,2})(?::(?P<minute>\d\d))?\s*(?P<ampm>am|pm)"
-                  r"\s*(?P<zone>[ECMP][SD]?T\b)?", re.IGNORECASE)
-ZONES = {"ET": "America/New_York", "EST": "America/New_York", "EDT": "America/New_York",
-         "CT": "America/Chicago", "CST": "America/Chicago", "CDT": "America/Chicago",
-         "MT": "America/Denver", "MST": "America/Denver", "MDT": "America/Denver",
-         "PT": "America/Los_Angeles", "PST": "America/Los_Angeles", "PDT": "America/Los_Angeles"}
+TIME = re.compile(
+    r"(?<![\d:])(?P<hour>\d{1,2})(?::(?P<minute>\d\d))?\s*(?P<ampm>am|pm)"
+    r"\s*(?P<zone>[ECMP][SD]?T\b)?",
+    re.IGNORECASE,
+)
+ZONES = {
+    "ET": "America/New_York",
+    "EST": "America/New_York",
+    "EDT": "America/New_York",
+    "CT": "America/Chicago",
+    "CST": "America/Chicago",
+    "CDT": "America/Chicago",
+    "MT": "America/Denver",
+    "MST": "America/Denver",
+    "MDT": "America/Denver",
+    "PT": "America/Los_Angeles",
+    "PST": "America/Los_Angeles",
+    "PDT": "America/Los_Angeles",
+}
 CITY_ZONES = [
-    (r"San Francisco|San Jose|Santa Clara|Los Angeles|Las Vegas|Seattle|Palo Alto|Mountain View|Oakland"
-     r"|Portland|San Diego|California|\bCA\b", "America/Los_Angeles"),
+    (
+        r"San Francisco|San Jose|Santa Clara|Los Angeles|Las Vegas|Seattle|Palo Alto|Mountain View|Oakland"
+        r"|Portland|San Diego|California|\bCA\b",
+        "America/Los_Angeles",
+    ),
     (r"Chicago|Austin|Dallas|Houston", "America/Chicago"),
     (r"Denver|Boulder", "America/Denver"),
     (r"London|Edinburgh|Dublin", "Europe/London"),
-    (r"Berlin|Munich|Barcelona|Madrid|Paris|Amsterdam|Brussels|Vienna|Zurich|Milan|Rome|Stockholm"
-     r"|Copenhagen|Oslo|Prague|Warsaw", "Europe/Berlin"),
+    (
+        r"Berlin|Munich|Barcelona|Madrid|Paris|Amsterdam|Brussels|Vienna|Zurich|Milan|Rome|Stockholm"
+        r"|Copenhagen|Oslo|Prague|Warsaw",
+        "Europe/Berlin",
+    ),
     (r"Helsinki", "Europe/Helsinki"),
     (r"Canberra|Sydney|Melbourne", "Australia/Sydney"),
     (r"Singapore", "Asia/Singapore"),
@@ -65,8 +96,10 @@ CITY_ZONES = [
 ]
 # The newsletter team is based in New York: undated-zone events default there.
 DEFAULT_ZONE = "America/New_York"
-LOCATION = re.compile(r"\b(?:in|at)\s+(?P<place>(?:[A-Z][\w.'’]*|NYC)"
-                      r"(?:(?:\s+|,\s*)(?:[A-Z][\w.'’]*|NYC)){0,3})")
+LOCATION = re.compile(
+    r"\b(?:in|at)\s+(?P<place>(?:[A-Z][\w.'’]*|NYC)"
+    r"(?:(?:\s+|,\s*)(?:[A-Z][\w.'’]*|NYC)){0,3})"
+)
 NOT_PLACES = {"The", "Our", "This", "A", "An", "Cloudera", "Strata", "Google", "NYAI"}
 PAST_TENSE = re.compile(r"\b(recently|spoke|presented|was featured|last week|yesterday)\b", re.IGNORECASE)
 
@@ -87,7 +120,7 @@ class ImportResult:
 class ParsedBullet:
     title: str
     url: str
-    start: datetime        # wall time in ``timezone``
+    start: datetime  # wall time in ``timezone``
     end: datetime | None
     timezone: str
     all_day: bool
@@ -229,8 +262,11 @@ def _speakers(raw: str, plain: str) -> str:
     paren = re.search(r"\*\*\(([^,()]+),\s*([^()]+)\)\*\*", raw)
     if paren:
         return paren.group(2).strip()
-    will = re.match(r"^(?:Also,?\s+|And\s+)?(?P<who>[A-Z][\w.'’-]*(?:(?:\s+|,\s*|\s+and\s+|\s*&\s*)"
-                    r"[A-Z][\w.'’-]*){0,7})\s+(?:will|is|are)\b", plain)
+    will = re.match(
+        r"^(?:Also,?\s+|And\s+)?(?P<who>[A-Z][\w.'’-]*(?:(?:\s+|,\s*|\s+and\s+|\s*&\s*)"
+        r"[A-Z][\w.'’-]*){0,7})\s+(?:will|is|are)\b",
+        plain,
+    )
     if will:
         return will.group("who")
     colon = re.match(r"^(?P<who>[A-Z][\w.'’-]*(?:(?:\s+|\s+and\s+|,\s*)[A-Z][\w.'’-]*){0,7}):\s", plain)
@@ -242,8 +278,7 @@ def _speakers(raw: str, plain: str) -> str:
     return ""
 
 
-def parse_bullet(raw: str, issue_date: date,
-                 inherited: tuple[date, date | None] | None = None) -> ParsedBullet | None:
+def parse_bullet(raw: str, issue_date: date, inherited: tuple[date, date | None] | None = None) -> ParsedBullet | None:
     """An event from one bullet, or None when it has no link or no date.
 
     ``inherited`` is the date of the parent bullet, for nested talk lists
@@ -272,14 +307,22 @@ def parse_bullet(raw: str, issue_date: date,
     end = None
     if end_day is not None and end_day > start_day:
         end = datetime.combine(end_day, time(23, 59) if all_day else start_time)
-    return ParsedBullet(title=title[:300], url=link.group(2), start=start, end=end, timezone=zone,
-                        all_day=all_day, location=_location(raw, plain)[:300],
-                        speakers=_speakers(raw, plain)[:500],
-                        text=" ".join(plain.split()))
+    return ParsedBullet(
+        title=title[:300],
+        url=link.group(2),
+        start=start,
+        end=end,
+        timezone=zone,
+        all_day=all_day,
+        location=_location(raw, plain)[:300],
+        speakers=_speakers(raw, plain)[:500],
+        text=" ".join(plain.split()),
+    )
 
 
-def propose_events(body: str, issue_date: date | None, source: str = "",
-                   lists: list[MailingList] | None = None) -> ImportResult:
+def propose_events(
+    body: str, issue_date: date | None, source: str = "", lists: list[MailingList] | None = None
+) -> ImportResult:
     """The events an archive issue's event bullets describe, NOT added: for the
     reviewed step (``pressroom events import-from-archive``). An event with the
     same title within a day of one already stored (or already proposed) is left
@@ -300,22 +343,37 @@ def propose_events(body: str, issue_date: date | None, source: str = "",
             continue
         starts_at = to_utc(parsed.start, parsed.timezone)
         window = (starts_at - timedelta(days=1), starts_at + timedelta(days=1))
-        stored = db.session.scalar(select(Event.id).where(
-            Event.title == parsed.title, Event.starts_at > window[0], Event.starts_at < window[1]))
-        if stored is not None or any(e.title == parsed.title and window[0] < e.starts_at < window[1]
-                                     for e in result.events):
+        stored = db.session.scalar(
+            select(Event.id).where(
+                Event.title == parsed.title, Event.starts_at > window[0], Event.starts_at < window[1]
+            )
+        )
+        if stored is not None or any(
+            e.title == parsed.title and window[0] < e.starts_at < window[1] for e in result.events
+        ):
             continue
-        result.events.append(Event(
-            title=parsed.title, url=parsed.url[:2000], starts_at=starts_at,
-            ends_at=to_utc(parsed.end, parsed.timezone) if parsed.end else None, timezone=parsed.timezone,
-            all_day=parsed.all_day, location=parsed.location, speakers=parsed.speakers, description="",
-            source=source[:300], lists=list(lists)))
+        result.events.append(
+            Event(
+                title=parsed.title,
+                url=parsed.url[:2000],
+                starts_at=starts_at,
+                ends_at=to_utc(parsed.end, parsed.timezone) if parsed.end else None,
+                timezone=parsed.timezone,
+                all_day=parsed.all_day,
+                location=parsed.location,
+                speakers=parsed.speakers,
+                description="",
+                source=source[:300],
+                lists=list(lists),
+            )
+        )
         result.events_created += 1
     return result
 
 
-def extract_events(body: str, issue_date: date | None, source: str = "",
-                   lists: list[MailingList] | None = None) -> ImportResult:
+def extract_events(
+    body: str, issue_date: date | None, source: str = "", lists: list[MailingList] | None = None
+) -> ImportResult:
     """:func:`propose_events` and add them (flushed; the caller commits)."""
     result = propose_events(body, issue_date, source, lists)
     db.session.add_all(result.events)

@@ -70,7 +70,7 @@ def to_utc(local: datetime, tz_name: str, field: str = "start") -> datetime:
     aware = local.replace(tzinfo=zone(tz_name))
     try:
         return aware.astimezone(UTC).replace(tzinfo=None)
-    except OverflowError as exc:   # e.g. 9999-12-31 23:00 in a zone west of UTC
+    except OverflowError as exc:  # e.g. 9999-12-31 23:00 in a zone west of UTC
         raise EventError({field: "That date is out of range."}) from exc
 
 
@@ -219,9 +219,16 @@ def update_event(event: Event, data: EventData) -> Event:
 def duplicate_event(event: Event) -> Event:
     """A copy to adjust (same talk at another conference): title marked as a copy, same lists."""
     copy = Event(
-        title=f"{event.title} (copy)"[:300], url=event.url, starts_at=event.starts_at, ends_at=event.ends_at,
-        timezone=event.timezone, all_day=event.all_day, location=event.location, speakers=event.speakers,
-        description=event.description, lists=list(event.lists),
+        title=f"{event.title} (copy)"[:300],
+        url=event.url,
+        starts_at=event.starts_at,
+        ends_at=event.ends_at,
+        timezone=event.timezone,
+        all_day=event.all_day,
+        location=event.location,
+        speakers=event.speakers,
+        description=event.description,
+        lists=list(event.lists),
     )
     db.session.add(copy)
     db.session.commit()
@@ -237,9 +244,18 @@ def event_data(event: Event) -> EventData:
     """The stored event as form values in its own zone."""
     start = to_local(event.starts_at, event.timezone).replace(tzinfo=None)
     end = to_local(event.ends_at, event.timezone).replace(tzinfo=None) if event.ends_at else None
-    return EventData(title=event.title, url=event.url, start=start, end=end, timezone=event.timezone,
-                     all_day=event.all_day, location=event.location, speakers=event.speakers,
-                     description=event.description, list_ids=[lst.id for lst in event.lists])
+    return EventData(
+        title=event.title,
+        url=event.url,
+        start=start,
+        end=end,
+        timezone=event.timezone,
+        all_day=event.all_day,
+        location=event.location,
+        speakers=event.speakers,
+        description=event.description,
+        list_ids=[lst.id for lst in event.lists],
+    )
 
 
 def relevant_to(event: Event, list_ids: set[int]) -> bool:
@@ -249,8 +265,9 @@ def relevant_to(event: Event, list_ids: set[int]) -> bool:
     return any(lst.id in list_ids for lst in event.lists)
 
 
-def upcoming_events(*, after: datetime | None = None, until: datetime | None = None,
-                    list_id: int | None = None) -> list[Event]:
+def upcoming_events(
+    *, after: datetime | None = None, until: datetime | None = None, list_id: int | None = None
+) -> list[Event]:
     """Events starting after ``after`` (default now), ordered by start."""
     after = after or utcnow()
     query = select(Event).where(Event.starts_at > after)

@@ -21,11 +21,19 @@ from app.settings import get_setting
 
 @click.command("import-jekyll")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
-@click.option("--images", "images_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
-              help="Folder holding the site's images/ tree; referenced images go into the media library.")
-@click.option("--status", type=click.Choice(STATUSES), default="auto", show_default=True,
-              help="Status of new issues; auto: draft when placeholders remain or the date is ahead, "
-                   "else sent.")
+@click.option(
+    "--images",
+    "images_dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Folder holding the site's images/ tree; referenced images go into the media library.",
+)
+@click.option(
+    "--status",
+    type=click.Choice(STATUSES),
+    default="auto",
+    show_default=True,
+    help="Status of new issues; auto: draft when placeholders remain or the date is ahead, else sent.",
+)
 def import_jekyll_command(paths: tuple[Path, ...], images_dir: Path | None, status: str) -> None:
     """Import a Jekyll _newsletters folder (or single .md files) as issues."""
     report = import_paths(paths, images_dir=images_dir, status=status)
@@ -60,8 +68,9 @@ def import_events_from_archive(slugs: tuple[str, ...], yes: bool) -> None:
         query = query.where(Issue.slug.in_(slugs))
     proposed = []
     for issue in db.session.scalars(query):
-        result = propose_events(issue.body or "", issue.issue_date, issue.source_filename or issue.slug,
-                                list(issue.lists))
+        result = propose_events(
+            issue.body or "", issue.issue_date, issue.source_filename or issue.slug, list(issue.lists)
+        )
         # Later issues must see these as taken: the same bullet repeats weekly.
         db.session.add_all(result.events)
         db.session.flush()

@@ -33,7 +33,10 @@ def load_demo_issues() -> list[str]:
     seed = sorted((corpus / "seed").glob("*.txt"))
     if seed:
         # The seed is a real draft of 2018-09-12-client.md, kept as a draft of its own.
-        draft = import_jekyll([("2018-09-12-client.md", seed[0].read_bytes())], status="draft",
-                              images_dir=images if images.is_dir() else None)
+        draft = import_jekyll(
+            [("2018-09-12-client.md", seed[0].read_bytes())],
+            status="draft",
+            images_dir=images if images.is_dir() else None,
+        )
         lines.append(f"issues: seed draft imported ({draft.imported} new, with its TODO placeholders)")
     return lines

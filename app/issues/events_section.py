@@ -34,7 +34,7 @@ def set_issue_events(issue: Issue, heading: str | None, excluded_ids: Iterable[i
         raise SectionError({"heading": f"This issue is {issue.status}; only drafts can be edited."})
     if issue.status == "approved":
         try:
-            lifecycle.unapprove(issue)   # clears the approval, bumps the version
+            lifecycle.unapprove(issue)  # clears the approval, bumps the version
         except (InvalidInput, NotEditableError) as exc:
             raise SectionError({"heading": str(exc)}) from exc
     issue.events_heading = heading or None

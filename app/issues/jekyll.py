@@ -96,7 +96,7 @@ def parse_jekyll_text(raw: bytes | str, filename: str) -> JekyllFile:
             doc.body = text
         else:
             doc.front_matter_text = "".join(line + "\n" for line in lines[1:end])
-            doc.body = "\n".join(lines[end + 1:])
+            doc.body = "\n".join(lines[end + 1 :])
             doc.body_first_line = end + 2
             doc.front_matter = _parse_front_matter(doc.front_matter_text, doc)
     else:
@@ -112,8 +112,9 @@ def parse_jekyll_text(raw: bytes | str, filename: str) -> JekyllFile:
         # A slug copied together with its file extension ("2020-03-23-client.md") drops it.
         safe = slugify(re.sub(r"\.(?:md|markdown)$", "", wanted.strip(), flags=re.IGNORECASE), max_length=200)
         if not safe:
-            doc.warn(_key_line(doc, "slug"), f"front matter slug {wanted!r} has no letters or digits; "
-                     "the file name is used")
+            doc.warn(
+                _key_line(doc, "slug"), f"front matter slug {wanted!r} has no letters or digits; the file name is used"
+            )
         else:
             if safe != wanted.strip():
                 doc.warn(_key_line(doc, "slug"), f"front matter slug {wanted!r} made URL-safe as {safe!r}")
@@ -130,7 +131,7 @@ def _has_aliases(source: str) -> bool:
     try:
         return any(isinstance(token, yaml.AliasToken | yaml.AnchorToken) for token in yaml.scan(source))
     except yaml.YAMLError:
-        return False   # the parser below reports it
+        return False  # the parser below reports it
 
 
 def _parse_front_matter(source: str, doc: JekyllFile) -> dict[str, Any]:

@@ -35,8 +35,7 @@ from app.rendering.summary import SUBJECT_LIMIT, first_sentence, is_greeting, sh
 from app.subscribers.lists import ListError, get_or_create_list
 from app.subscribers.models import MailingList
 
-__all__ = ["ImportReport", "derive_title", "expected_fields", "import_jekyll", "import_paths",
-           "sources_from_upload"]
+__all__ = ["ImportReport", "derive_title", "expected_fields", "import_jekyll", "import_paths", "sources_from_upload"]
 
 STATUSES = ("auto", "draft", "sent")
 IMAGE_RE = re.compile(r"""(?:\{\{\s*site\.(?:github\.url|url|baseurl)\s*\}\})?/?(images/[^\s)"'<>]+)""")
@@ -54,8 +53,10 @@ class ImportReport:
     slugs: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
-        return (f"imported {self.imported}, updated {self.updated}, unchanged {self.unchanged}, "
-                f"warnings {len(self.warnings)}, errors {len(self.errors)}")
+        return (
+            f"imported {self.imported}, updated {self.updated}, unchanged {self.unchanged}, "
+            f"warnings {len(self.warnings)}, errors {len(self.errors)}"
+        )
 
     def lines(self) -> list[str]:
         """One line per problem, then the summary."""
@@ -67,10 +68,15 @@ class ImportReport:
         return [*out, self.summary()]
 
 
-_INLINE_MARKUP = [(re.compile(r"!\[([^\]]*)\]\([^)]*\)"), ""), (re.compile(r"\[\^[^\]]*\]"), ""),
-                  (re.compile(r"\[([^\]]*)\]\([^)]*\)"), r"\1"),
-                  (re.compile(r"\[([^\]]*)\]\[[^\]]*\]"), r"\1"), (re.compile(r"<[^>]+>"), ""),
-                  (re.compile(r"[*_`]+"), ""), (re.compile(r"\{\{[^}]*\}\}"), "")]
+_INLINE_MARKUP = [
+    (re.compile(r"!\[([^\]]*)\]\([^)]*\)"), ""),
+    (re.compile(r"\[\^[^\]]*\]"), ""),
+    (re.compile(r"\[([^\]]*)\]\([^)]*\)"), r"\1"),
+    (re.compile(r"\[([^\]]*)\]\[[^\]]*\]"), r"\1"),
+    (re.compile(r"<[^>]+>"), ""),
+    (re.compile(r"[*_`]+"), ""),
+    (re.compile(r"\{\{[^}]*\}\}"), ""),
+]
 _HEADING = re.compile(r"^#{1,6}[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$")
 _FENCE = re.compile(r"^ {0,3}(```|~~~)")
 _IMAGE_LINE = re.compile(r"^\s*(?:!\[|<img\b)", re.IGNORECASE)
@@ -100,7 +106,7 @@ def _outside_code(body: str) -> list[tuple[int, str]]:
 
 def _is_caption(lines: list[tuple[int, str]], position: int) -> bool:
     """A ##### (or ######) line next to an image: the archive's image caption."""
-    neighbours = [line for _, line in (lines[position - 1:position] + lines[position + 1:position + 2])]
+    neighbours = [line for _, line in (lines[position - 1 : position] + lines[position + 1 : position + 2])]
     return lines[position][1].startswith("#####") and any(_IMAGE_LINE.match(line) for line in neighbours)
 
 
@@ -158,8 +164,11 @@ def _resolve_slugs(docs: list[JekyllFile], report: ImportReport) -> dict[str, st
             final[doc.filename] = doc.filename_slug
             keeper = f"{owner.filename} keeps it (its file name)" if owner else "no file name matches it"
             others = ", ".join(d.filename for d in claimants if d is not doc)
-            doc.warn(None, f"slug {slug!r} is also claimed by {others}; {keeper}, so this file gets "
-                           f"{doc.filename_slug!r} from its file name")
+            doc.warn(
+                None,
+                f"slug {slug!r} is also claimed by {others}; {keeper}, so this file gets "
+                f"{doc.filename_slug!r} from its file name",
+            )
     return final
 
 
@@ -191,20 +200,41 @@ def _lists_for(names: list[str], doc: JekyllFile, cache: dict[str, MailingList])
     return lists
 
 
-def _import_one(doc: JekyllFile, slug: str, existing: Issue | None, status: str, user: User | None,
-                report: ImportReport, list_cache: dict[str, MailingList]) -> Issue:
+def _import_one(
+    doc: JekyllFile,
+    slug: str,
+    existing: Issue | None,
+    status: str,
+    user: User | None,
+    report: ImportReport,
+    list_cache: dict[str, MailingList],
+) -> Issue:
     fields = expected_fields(doc)
     lists = _lists_for(list(fields["lists"]), doc, list_cache)  # type: ignore[call-overload]
-    values = {"title": fields["title"], "subject": fields["subject"], "preheader": fields["preheader"],
-              "body": doc.body, "slug": slug, "issue_date": doc.issue_date, "source_filename": doc.filename,
-              "front_matter": doc.front_matter, "front_matter_text": doc.front_matter_text}
+    values = {
+        "title": fields["title"],
+        "subject": fields["subject"],
+        "preheader": fields["preheader"],
+        "body": doc.body,
+        "slug": slug,
+        "issue_date": doc.issue_date,
+        "source_filename": doc.filename,
+        "front_matter": doc.front_matter,
+        "front_matter_text": doc.front_matter_text,
+    }
     if existing is None:
         if status == "auto":
             future = doc.issue_date is not None and doc.issue_date > date.today()
             status = "draft" if future or _has_placeholders(doc.body) else "sent"
         # An archive issue imported as sent keeps exactly its content: no events section.
-        issue = Issue(status=status, version=1, excluded_event_ids=[], auto_events=status != "sent",
-                      updated_by_id=user.id if user else None, **values)
+        issue = Issue(
+            status=status,
+            version=1,
+            excluded_event_ids=[],
+            auto_events=status != "sent",
+            updated_by_id=user.id if user else None,
+            **values,
+        )
         if status == "sent" and doc.issue_date:
             issue.sent_at = datetime.combine(doc.issue_date, time(9, 0))
         issue.lists = lists
@@ -227,8 +257,9 @@ def _import_one(doc: JekyllFile, slug: str, existing: Issue | None, status: str,
     existing.version += 1
     existing.status, existing.approved_by_id, existing.approved_at = "draft", None, None
     existing.updated_by_id = user.id if user else None
-    record_revision(existing, user, note=f"imported {doc.filename}",
-                     **{name: getattr(existing, name) for name in TEXT_FIELDS})
+    record_revision(
+        existing, user, note=f"imported {doc.filename}", **{name: getattr(existing, name) for name in TEXT_FIELDS}
+    )
     report.updated += 1
     return existing
 
@@ -254,8 +285,13 @@ def _import_images(doc: JekyllFile, images_dir: Path, report: ImportReport) -> N
                 report.warnings.append(f"{where}: image {key} not imported: {exc}")
 
 
-def import_jekyll(sources: Iterable[tuple[str, bytes | Path]], *, images_dir: Path | None = None,
-                  status: str = "auto", user: User | None = None) -> ImportReport:
+def import_jekyll(
+    sources: Iterable[tuple[str, bytes | Path]],
+    *,
+    images_dir: Path | None = None,
+    status: str = "auto",
+    user: User | None = None,
+) -> ImportReport:
     """Import (file name, content or path) pairs; commits once per round.
 
     One file name given several times (the same draft from several commits) is imported in
@@ -289,8 +325,9 @@ def _skip_versions_already_in(sources: list[tuple[str, bytes | Path]]) -> list[t
     repeated = [name for name, count in counts.items() if count > 1]
     if not repeated:
         return sources
-    stored = {i.source_filename: i for i in db.session.scalars(
-        select(Issue).where(Issue.source_filename.in_(repeated)))}
+    stored = {
+        i.source_filename: i for i in db.session.scalars(select(Issue).where(Issue.source_filename.in_(repeated)))
+    }
     settled: set[str] = set()
     for name in repeated:
         content = sources[last[name]][1]
@@ -304,18 +341,28 @@ def _skip_versions_already_in(sources: list[tuple[str, bytes | Path]]) -> list[t
     return [pair for index, pair in enumerate(sources) if pair[0] not in settled or index == last[pair[0]]]
 
 
-def _import_round(sources: list[tuple[str, bytes | Path]], report: ImportReport, images_dir: Path | None,
-                  status: str, user: User | None) -> None:
+def _import_round(
+    sources: list[tuple[str, bytes | Path]],
+    report: ImportReport,
+    images_dir: Path | None,
+    status: str,
+    user: User | None,
+) -> None:
     docs: list[JekyllFile] = []
     for name, content in sorted(sources, key=lambda pair: pair[0]):
         try:
-            docs.append(read_jekyll_file(content) if isinstance(content, Path)
-                        else parse_jekyll_text(content, name))
+            docs.append(read_jekyll_file(content) if isinstance(content, Path) else parse_jekyll_text(content, name))
         except JekyllError as exc:
             report.errors.append(str(exc))
     slugs = _resolve_slugs(docs, report)
-    known = {issue.source_filename: issue for issue in db.session.scalars(
-        select(Issue).where(Issue.source_filename.in_([d.filename for d in docs])))} if docs else {}
+    known = (
+        {
+            issue.source_filename: issue
+            for issue in db.session.scalars(select(Issue).where(Issue.source_filename.in_([d.filename for d in docs])))
+        }
+        if docs
+        else {}
+    )
     owner_of = dict(db.session.execute(select(Issue.slug, Issue.id)).all())
     list_cache: dict[str, MailingList] = {}
     for doc in docs:
@@ -371,9 +418,13 @@ def sources_from_upload(uploads: Iterable[tuple[str, bytes]]) -> list[tuple[str,
         elif base.lower().endswith(".zip"):
             try:
                 archive = zipfile.ZipFile(io.BytesIO(data))
-                members = [m for m in archive.infolist() if not m.is_dir()
-                           and m.filename.lower().endswith((".md", ".markdown"))
-                           and "__MACOSX" not in m.filename]
+                members = [
+                    m
+                    for m in archive.infolist()
+                    if not m.is_dir()
+                    and m.filename.lower().endswith((".md", ".markdown"))
+                    and "__MACOSX" not in m.filename
+                ]
                 if sum(m.file_size for m in members) + total > MAX_UPLOAD_BYTES:
                     raise ValueError(f"{base} unpacks to more than {MAX_UPLOAD_BYTES // 2**20} MB.")
                 for member in members:

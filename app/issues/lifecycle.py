@@ -29,11 +29,11 @@ __all__ = ["TRANSITIONS", "ApprovalCheck", "approve", "can_transition", "check_a
 
 S = IssueStatus
 TRANSITIONS: dict[IssueStatus, tuple[IssueStatus, ...]] = {
-    S.DRAFT: (S.DRAFT, S.APPROVED, S.SCHEDULED, S.CANCELLED),   # scheduled: when approval is not required
+    S.DRAFT: (S.DRAFT, S.APPROVED, S.SCHEDULED, S.CANCELLED),  # scheduled: when approval is not required
     S.APPROVED: (S.DRAFT, S.SCHEDULED, S.SENDING, S.CANCELLED),
     S.SCHEDULED: (S.APPROVED, S.SENDING, S.CANCELLED),
     S.SENDING: (S.SENT, S.CANCELLED),
-    S.SENT: (S.SENDING,),   # only when an admin resends to recipients left "unknown" by a crash
+    S.SENT: (S.SENDING,),  # only when an admin resends to recipients left "unknown" by a crash
     S.CANCELLED: (S.DRAFT,),
 }
 
@@ -42,8 +42,9 @@ def can_transition(issue: Issue, new_status: str) -> bool:
     return IssueStatus(new_status) in TRANSITIONS.get(IssueStatus(issue.status), ())
 
 
-def move(issue: Issue, to: str, *, expect: tuple[str, ...] | None = None, base_version: int | None = None,
-         **values: Any) -> None:
+def move(
+    issue: Issue, to: str, *, expect: tuple[str, ...] | None = None, base_version: int | None = None, **values: Any
+) -> None:
     """Move ``issue`` to ``to`` from any state that may (or from ``expect``),
     setting ``values`` in the same statement; with ``base_version``, only if the
     version is still that one, and the version moves on. Going back to draft (or
@@ -62,14 +63,18 @@ def move(issue: Issue, to: str, *, expect: tuple[str, ...] | None = None, base_v
         values.update(approved_by_id=None, approved_at=None, approved_rendering_id=None)
     if target is S.SENT:
         values.setdefault("sent_at", utcnow())
-    moved = db.session.execute(update(Issue).where(*conditions).values(status=target, **values)
-                               .execution_options(synchronize_session=False)).rowcount
+    moved = db.session.execute(
+        update(Issue).where(*conditions).values(status=target, **values).execution_options(synchronize_session=False)
+    ).rowcount
     if moved != 1:
         current = db.session.execute(select(Issue.status, Issue.version).where(Issue.id == issue.id)).first()
         if current is not None and base_version is not None and current.version != base_version:
             raise ConflictError(
                 f"This issue changed since you opened it (version {base_version}, now {current.version}); "
-                "reload to see the current text.", current_version=current.version, copy_number=None)
+                "reload to see the current text.",
+                current_version=current.version,
+                copy_number=None,
+            )
         now = current.status if current is not None else "gone"
         raise TransitionError(f"An issue that is {now} cannot become {target}.")
     for name, value in {"status": target, **values}.items():
@@ -110,8 +115,14 @@ def approve(issue: Issue, user: User, *, base_version: int | None = None) -> Iss
     check = check_approval(issue, user)
     if not check.allowed:
         raise ApprovalError(check.reason)
-    move(issue, S.APPROVED, expect=(S.DRAFT,), base_version=issue.version if base_version is None else base_version,
-         approved_by_id=user.id, approved_at=utcnow())
+    move(
+        issue,
+        S.APPROVED,
+        expect=(S.DRAFT,),
+        base_version=issue.version if base_version is None else base_version,
+        approved_by_id=user.id,
+        approved_at=utcnow(),
+    )
     freeze(issue, user.id)
     return issue
 

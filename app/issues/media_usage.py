@@ -20,8 +20,9 @@ FROZEN = (IssueStatus.APPROVED, IssueStatus.SCHEDULED, IssueStatus.SENDING)
 
 def issues_using(item: MediaItem) -> list[Issue]:
     """Issues whose Markdown references the image (any URL form ends with its path)."""
-    return list(db.session.scalars(select(Issue).where(Issue.body.contains(item.path, autoescape=True))
-                                   .order_by(Issue.id)))
+    return list(
+        db.session.scalars(select(Issue).where(Issue.body.contains(item.path, autoescape=True)).order_by(Issue.id))
+    )
 
 
 def delete_media(item: MediaItem, confirm_issue_ids: list[int] | None = None) -> None:
@@ -29,6 +30,9 @@ def delete_media(item: MediaItem, confirm_issue_ids: list[int] | None = None) ->
     frozen = [(i.id, i.title or i.slug) for i in used if i.status in FROZEN]
     if frozen:
         names = ", ".join(f"“{title}”" for _id, title in frozen)
-        raise MediaInUse(frozen, f"This image is in the approved email of {names}; it cannot be deleted "
-                                 "until the issue is sent or returned to draft.")
+        raise MediaInUse(
+            frozen,
+            f"This image is in the approved email of {names}; it cannot be deleted "
+            "until the issue is sent or returned to draft.",
+        )
     delete_item(item, [(i.id, i.title or i.slug) for i in used], confirm_issue_ids)

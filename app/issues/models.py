@@ -63,7 +63,8 @@ class Issue(Model):
     auto_events: Mapped[bool] = mapped_column(default=True, server_default="1")
     # What readers get: frozen at approval, used by the send and the web version.
     approved_rendering_id: Mapped[int | None] = mapped_column(
-        ForeignKey("renderings.id", ondelete="SET NULL", use_alter=True))
+        ForeignKey("renderings.id", ondelete="SET NULL", use_alter=True)
+    )
 
     lists: Mapped[list[MailingList]] = relationship(secondary=issue_lists, order_by=MailingList.name)
     updated_by: Mapped[User | None] = relationship(foreign_keys=[updated_by_id])

@@ -25,9 +25,16 @@ def issue_from_file(path: str) -> tuple[Issue, int]:
     doc = read_jekyll_file(path)
     front = doc.front_matter
     fields = expected_fields(doc)
-    issue = Issue(slug=doc.slug, title=str(fields["title"]), subject=str(fields["subject"]),
-                  preheader=str(fields["preheader"]), body=doc.body, issue_date=doc.issue_date,
-                  excluded_event_ids=[], front_matter=front)
+    issue = Issue(
+        slug=doc.slug,
+        title=str(fields["title"]),
+        subject=str(fields["subject"]),
+        preheader=str(fields["preheader"]),
+        body=doc.body,
+        issue_date=doc.issue_date,
+        excluded_event_ids=[],
+        front_matter=front,
+    )
     return issue, doc.body_first_line - 1
 
 

@@ -24,8 +24,20 @@ from app.rendering.preflight import Problem, run_preflight
 from app.rendering.render import RenderedIssue, render_issue
 from app.settings import get_setting
 
-__all__ = ["brand", "context_for", "freeze", "frozen", "preflight", "reference_time", "render",
-           "readers_view", "section_events", "section_heading", "section_markdown", "web_html"]
+__all__ = [
+    "brand",
+    "context_for",
+    "freeze",
+    "frozen",
+    "preflight",
+    "reference_time",
+    "render",
+    "readers_view",
+    "section_events",
+    "section_heading",
+    "section_markdown",
+    "web_html",
+]
 
 
 def reference_time(issue: Issue, now: datetime | None = None) -> datetime:
@@ -49,9 +61,12 @@ def _reader_timezone() -> str:
 
 def section_events(issue: Issue, *, now: datetime | None = None) -> list[Event]:
     """The events the issue's section lists (excluded ones removed)."""
-    return events_in_window(after=reference_time(issue, now), days=int(get_setting("events_window_days") or 60),
-                            list_ids={lst.id for lst in issue.lists},
-                            excluded={int(i) for i in (issue.excluded_event_ids or [])})
+    return events_in_window(
+        after=reference_time(issue, now),
+        days=int(get_setting("events_window_days") or 60),
+        list_ids={lst.id for lst in issue.lists},
+        excluded={int(i) for i in (issue.excluded_event_ids or [])},
+    )
 
 
 def section_heading(issue: Issue) -> str:
@@ -60,23 +75,27 @@ def section_heading(issue: Issue) -> str:
 
 def section_markdown(issue: Issue, *, now: datetime | None = None) -> str:
     """The Markdown of the issue's events section as it would render now ("" without events)."""
-    return events_markdown(event_views(section_events(issue, now=now), zone_or_utc(_reader_timezone())),
-                           section_heading(issue))
+    return events_markdown(
+        event_views(section_events(issue, now=now), zone_or_utc(_reader_timezone())), section_heading(issue)
+    )
 
 
 def brand() -> Brand:
     logo = str(get_setting("logo") or "").strip()
     logo_ref = resolve_image(f"{current_app.config['BASE_URL'].rstrip('/')}/{logo.lstrip('/')}") if logo else None
-    return Brand(newsletter_name=str(get_setting("newsletter_name")),
-                 postal_address=str(get_setting("postal_address") or ""),
-                 logo_url=logo_ref.email_url if logo_ref else "",
-                 accent_color=str(get_setting("accent_color") or "#0b57d0"),
-                 footer_text=str(get_setting("footer_text") or ""),
-                 description=str(get_setting("site_description") or ""))
+    return Brand(
+        newsletter_name=str(get_setting("newsletter_name")),
+        postal_address=str(get_setting("postal_address") or ""),
+        logo_url=logo_ref.email_url if logo_ref else "",
+        accent_color=str(get_setting("accent_color") or "#0b57d0"),
+        footer_text=str(get_setting("footer_text") or ""),
+        description=str(get_setting("site_description") or ""),
+    )
 
 
-def context_for(issue: Issue, *, test_banner: bool = False, now: datetime | None = None,
-                track_opens: bool | None = None) -> RenderContext:
+def context_for(
+    issue: Issue, *, test_banner: bool = False, now: datetime | None = None, track_opens: bool | None = None
+) -> RenderContext:
     """The context an issue renders with today. ``track_opens`` defaults to the
     setting (a real send's pixel); previews and test sends pass False."""
     auto = getattr(issue, "auto_events", None)
@@ -104,11 +123,21 @@ def freeze(issue: Issue, user_id: int | None = None) -> Rendering:
     changes later in events, media or settings. The caller commits."""
     listed = section_events(issue)
     rendered = render(issue)
-    row = Rendering(issue_id=issue.id, issue_version=issue.version, nonce=rendered.nonce, key=rendered.key,
-                    subject=rendered.subject, preheader=rendered.preheader, email_html=rendered.email_html,
-                    text=rendered.text, web_html=rendered.web_html, web_url=rendered.web_url,
-                    links=list(rendered.links), created_by_id=user_id,
-                    events=[[e.id, e.starts_at.isoformat(), e.title] for e in listed] if rendered_events(issue) else [])
+    row = Rendering(
+        issue_id=issue.id,
+        issue_version=issue.version,
+        nonce=rendered.nonce,
+        key=rendered.key,
+        subject=rendered.subject,
+        preheader=rendered.preheader,
+        email_html=rendered.email_html,
+        text=rendered.text,
+        web_html=rendered.web_html,
+        web_url=rendered.web_url,
+        links=list(rendered.links),
+        created_by_id=user_id,
+        events=[[e.id, e.starts_at.isoformat(), e.title] for e in listed] if rendered_events(issue) else [],
+    )
     db.session.add(row)
     db.session.flush()
     issue.approved_rendering = row
@@ -122,9 +151,18 @@ def rendered_events(issue: Issue) -> bool:
 
 def frozen(row: Rendering, slug: str) -> RenderedIssue:
     """A stored rendering as the message builder takes it."""
-    return RenderedIssue(slug=slug, subject=row.subject, preheader=row.preheader, email_html=row.email_html,
-                         text=row.text, web_html=row.web_html, web_url=row.web_url, nonce=row.nonce,
-                         links=tuple(row.links or ()), key=row.key)
+    return RenderedIssue(
+        slug=slug,
+        subject=row.subject,
+        preheader=row.preheader,
+        email_html=row.email_html,
+        text=row.text,
+        web_html=row.web_html,
+        web_url=row.web_url,
+        nonce=row.nonce,
+        links=tuple(row.links or ()),
+        key=row.key,
+    )
 
 
 def readers_view(issue: Issue) -> RenderedIssue:

@@ -26,9 +26,22 @@ from app.subscribers.lists import slugify
 from app.subscribers.models import MailingList
 
 __all__ = [
-    "IssueError", "ConflictError", "NotEditableError", "EDITABLE_STATES", "CONFLICT_NOTE",
-    "create_issue", "record_revision", "save_issue", "restore_revision", "list_revisions", "get_revision",
-    "diff_texts", "RevisionDiff", "diff_revision", "find_issue", "check_slug",
+    "IssueError",
+    "ConflictError",
+    "NotEditableError",
+    "EDITABLE_STATES",
+    "CONFLICT_NOTE",
+    "create_issue",
+    "record_revision",
+    "save_issue",
+    "restore_revision",
+    "list_revisions",
+    "get_revision",
+    "diff_texts",
+    "RevisionDiff",
+    "diff_revision",
+    "find_issue",
+    "check_slug",
 ]
 
 EDITABLE_STATES = ("draft", "approved")
@@ -39,7 +52,7 @@ TEXT_FIELDS = ("title", "subject", "preheader", "body")
 # Years an issue date may have: far-future dates overflow the events window and
 # the reader-zone conversions (a 9999-12-31 draft could never be opened again).
 MIN_YEAR, MAX_YEAR = 1900, 2999
-MAX_ID = 2**31 - 1   # largest value of an INTEGER primary key on PostgreSQL
+MAX_ID = 2**31 - 1  # largest value of an INTEGER primary key on PostgreSQL
 
 
 def find_issue(slug_or_id: str | int) -> Issue | None:
@@ -68,7 +81,7 @@ def _resolve_lists(lists: Iterable[MailingList | int]) -> list[MailingList]:
     resolved: list[MailingList] = []
     for item in lists:
         if not isinstance(item, MailingList) and not 0 < int(item) <= MAX_ID:
-            raise IssueError(f"There is no list with id {item}.")   # would overflow the id column
+            raise IssueError(f"There is no list with id {item}.")  # would overflow the id column
         mailing_list = item if isinstance(item, MailingList) else db.session.get(MailingList, int(item))
         if mailing_list is None:
             raise IssueError(f"There is no list with id {item}.")
@@ -82,12 +95,18 @@ def _next_revision_number(issue_id: int) -> int:
     return (current or 0) + 1
 
 
-def record_revision(issue: Issue, user: User | None, note: str = "", *, number: int | None = None,
-                    **texts: str) -> Revision:
+def record_revision(
+    issue: Issue, user: User | None, note: str = "", *, number: int | None = None, **texts: str
+) -> Revision:
     """Keep the issue's texts (or ``texts``) as its next revision; ``number`` only for a new issue."""
     values = {name: texts.get(name, getattr(issue, name)) or "" for name in TEXT_FIELDS}
-    revision = Revision(issue_id=issue.id, number=number or _next_revision_number(issue.id),
-                        author_id=user.id if user else None, note=note, **values)
+    revision = Revision(
+        issue_id=issue.id,
+        number=number or _next_revision_number(issue.id),
+        author_id=user.id if user else None,
+        note=note,
+        **values,
+    )
     db.session.add(revision)
     return revision
 
@@ -97,16 +116,35 @@ def check_issue_date(value: date | None) -> None:
         raise IssueError(f"The issue date must be between {MIN_YEAR} and {MAX_YEAR}.")
 
 
-def create_issue(title: str, *, user: User | None, slug: str | None = None, subject: str = "",
-                 preheader: str = "", body: str = "", lists: Iterable[MailingList | int] = (),
-                 issue_date: date | None = None, commit: bool = True) -> Issue:
+def create_issue(
+    title: str,
+    *,
+    user: User | None,
+    slug: str | None = None,
+    subject: str = "",
+    preheader: str = "",
+    body: str = "",
+    lists: Iterable[MailingList | int] = (),
+    issue_date: date | None = None,
+    commit: bool = True,
+) -> Issue:
     title = " ".join(title.split())
     if not title:
         raise IssueError("An issue needs a title.")
     check_issue_date(issue_date)
-    issue = Issue(title=title[:300], slug=check_slug(slug or title), subject=(subject or title)[:300],
-                  preheader=preheader[:300], body=body, issue_date=issue_date, status="draft", version=1,
-                  updated_by_id=user.id if user else None, front_matter={}, excluded_event_ids=[])
+    issue = Issue(
+        title=title[:300],
+        slug=check_slug(slug or title),
+        subject=(subject or title)[:300],
+        preheader=preheader[:300],
+        body=body,
+        issue_date=issue_date,
+        status="draft",
+        version=1,
+        updated_by_id=user.id if user else None,
+        front_matter={},
+        excluded_event_ids=[],
+    )
     issue.lists = _resolve_lists(lists)
     db.session.add(issue)
     db.session.flush()
@@ -116,9 +154,18 @@ def create_issue(title: str, *, user: User | None, slug: str | None = None, subj
     return issue
 
 
-def save_issue(issue: Issue, *, base_version: int, user: User | None, note: str = "",
-               lists: Iterable[MailingList | int] | None = None, slug: str | None = None,
-               issue_date: date | None | bool = False, commit: bool = True, **texts: str) -> bool:
+def save_issue(
+    issue: Issue,
+    *,
+    base_version: int,
+    user: User | None,
+    note: str = "",
+    lists: Iterable[MailingList | int] | None = None,
+    slug: str | None = None,
+    issue_date: date | None | bool = False,
+    commit: bool = True,
+    **texts: str,
+) -> bool:
     """Save edits made on top of ``base_version``. Returns False when nothing changed.
 
     ``texts`` may hold title, subject, preheader and body; ``issue_date=False`` leaves the date alone.
@@ -142,8 +189,11 @@ def save_issue(issue: Issue, *, base_version: int, user: User | None, note: str 
 
     changes: dict[str, Any] = {name: value for name, value in texts.items() if getattr(issue, name) != value}
     # Compare the normalised form: "My Slug" saved as "my-slug" is not a change on every later save.
-    new_slug = (check_slug(slug, issue_id=issue.id)
-                if slug is not None and slugify(slug, max_length=200) != issue.slug else None)
+    new_slug = (
+        check_slug(slug, issue_id=issue.id)
+        if slug is not None and slugify(slug, max_length=200) != issue.slug
+        else None
+    )
     new_lists = _resolve_lists(lists) if lists is not None else None
     lists_changed = new_lists is not None and {m.id for m in new_lists} != {m.id for m in issue.lists}
     date_changed = issue_date is not False and issue_date != issue.issue_date
@@ -189,17 +239,19 @@ def _refuse(issue: Issue, user: User | None, base_version: int, texts: dict[str,
         f"This issue was changed by {who} since you opened it (version {base_version}, now "
         f"{issue.version}); your save was refused so nothing is overwritten.{kept} Reload to see their "
         "changes, then compare or restore from the revisions page.",
-        current_version=issue.version, copy_number=copy_number)
+        current_version=issue.version,
+        copy_number=copy_number,
+    )
 
 
 def list_revisions(issue: Issue) -> list[Revision]:
-    return list(db.session.scalars(
-        select(Revision).where(Revision.issue_id == issue.id).order_by(Revision.number.desc())))
+    return list(
+        db.session.scalars(select(Revision).where(Revision.issue_id == issue.id).order_by(Revision.number.desc()))
+    )
 
 
 def get_revision(issue: Issue, number: int) -> Revision:
-    revision = db.session.scalar(
-        select(Revision).where(Revision.issue_id == issue.id, Revision.number == number))
+    revision = db.session.scalar(select(Revision).where(Revision.issue_id == issue.id, Revision.number == number))
     if revision is None:
         raise IssueError(f"This issue has no revision #{number}.")
     return revision
@@ -208,8 +260,13 @@ def get_revision(issue: Issue, number: int) -> Revision:
 def restore_revision(issue: Issue, number: int, *, base_version: int, user: User | None) -> bool:
     """Restore an earlier revision's texts as a new save (the history is never rewritten)."""
     revision = get_revision(issue, number)
-    return save_issue(issue, base_version=base_version, user=user, note=f"restored #{number}",
-                      **{name: getattr(revision, name) for name in TEXT_FIELDS})
+    return save_issue(
+        issue,
+        base_version=base_version,
+        user=user,
+        note=f"restored #{number}",
+        **{name: getattr(revision, name) for name in TEXT_FIELDS},
+    )
 
 
 @dataclass
@@ -222,8 +279,9 @@ class RevisionDiff:
 def diff_texts(old: str, new: str, old_label: str, new_label: str) -> RevisionDiff:
     old_lines, new_lines = old.splitlines(), new.splitlines()
     unified = "\n".join(difflib.unified_diff(old_lines, new_lines, old_label, new_label, lineterm=""))
-    html = difflib.HtmlDiff(wrapcolumn=80).make_table(old_lines, new_lines, old_label, new_label,
-                                                     context=True, numlines=3)
+    html = difflib.HtmlDiff(wrapcolumn=80).make_table(
+        old_lines, new_lines, old_label, new_label, context=True, numlines=3
+    )
     return RevisionDiff(unified=unified, html=html, changed=old_lines != new_lines)
 
 

@@ -58,7 +58,6 @@ def send_test(issue: Issue, address_text: str) -> TestSendResult:
     """Render ``issue`` with the test banner and send it to each address."""
     from flask import current_app
 
-
     addresses = parse_addresses(address_text)
     rendered = render(issue, test_banner=True, track_opens=False)
     # A test has no subscriber: its unsubscribe link points at the archive instead.

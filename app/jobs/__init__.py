@@ -12,8 +12,18 @@ from flask import Flask, current_app
 from app.jobs.queue import enqueue, read_upload, set_progress, store_upload
 from app.jobs.runner import Handler, JobContext, JobRunner, RetryLater
 
-__all__ = ["Handler", "JobContext", "JobRunner", "RetryLater", "enqueue", "init_app", "read_upload", "runner",
-           "set_progress", "store_upload"]
+__all__ = [
+    "Handler",
+    "JobContext",
+    "JobRunner",
+    "RetryLater",
+    "enqueue",
+    "init_app",
+    "read_upload",
+    "runner",
+    "set_progress",
+    "store_upload",
+]
 
 EXTENSION = "pressroom.jobs"
 

@@ -18,10 +18,10 @@ from app.db import NO_ID_REUSE, BigId, Model, state_type, utcnow
 
 
 class JobState(StrEnum):
-    QUEUED = "queued"        # waiting for run_after
-    RUNNING = "running"      # claimed; locked_until is the lease
+    QUEUED = "queued"  # waiting for run_after
+    RUNNING = "running"  # claimed; locked_until is the lease
     DONE = "done"
-    FAILED = "failed"        # gave up after max_attempts (error says why)
+    FAILED = "failed"  # gave up after max_attempts (error says why)
     CANCELLED = "cancelled"
 
 
@@ -29,8 +29,9 @@ class Job(Model):
     __tablename__ = "jobs"
     __table_args__ = (
         # The claim: queued jobs that are due, oldest first.
-        Index("ix_jobs_due", "run_after", postgresql_where=text("state = 'queued'"),
-              sqlite_where=text("state = 'queued'")),
+        Index(
+            "ix_jobs_due", "run_after", postgresql_where=text("state = 'queued'"), sqlite_where=text("state = 'queued'")
+        ),
         Index("ix_jobs_kind_state", "kind", "state"),
         NO_ID_REUSE,
     )

@@ -17,13 +17,27 @@ __all__ = ["CHUNK_BYTES", "enqueue", "read_upload", "set_progress", "store_uploa
 CHUNK_BYTES = 1 << 20
 
 
-def enqueue(kind: str, payload: dict[str, Any] | None = None, *, run_after: datetime | None = None,
-            dedupe_key: str | None = None, max_attempts: int = 8, created_by_id: int | None = None) -> Job | None:
+def enqueue(
+    kind: str,
+    payload: dict[str, Any] | None = None,
+    *,
+    run_after: datetime | None = None,
+    dedupe_key: str | None = None,
+    max_attempts: int = 8,
+    created_by_id: int | None = None,
+) -> Job | None:
     """Add a job (flushed; the caller commits, so the job exists exactly when
     what it works on does). With ``dedupe_key``, a second job of the same key is
     not added and None is returned."""
-    job = Job(kind=kind, payload=payload or {}, state=JobState.QUEUED, run_after=run_after or utcnow(),
-              dedupe_key=dedupe_key, max_attempts=max_attempts, created_by_id=created_by_id)
+    job = Job(
+        kind=kind,
+        payload=payload or {},
+        state=JobState.QUEUED,
+        run_after=run_after or utcnow(),
+        dedupe_key=dedupe_key,
+        max_attempts=max_attempts,
+        created_by_id=created_by_id,
+    )
     if dedupe_key is None:
         db.session.add(job)
         db.session.flush()
@@ -33,7 +47,7 @@ def enqueue(kind: str, payload: dict[str, Any] | None = None, *, run_after: date
     try:
         with db.session.begin_nested():
             db.session.add(job)
-    except IntegrityError:   # another process added it first
+    except IntegrityError:  # another process added it first
         return None
     return job
 
@@ -46,12 +60,14 @@ def set_progress(job_id: int, done: int, total: int | None = None) -> None:
     db.session.execute(update(Job).where(Job.id == job_id).values(**values))
 
 
-def store_upload(stream: Any, filename: str, content_type: str, user_id: int | None,
-                 max_bytes: int | None = None) -> Upload:
+def store_upload(
+    stream: Any, filename: str, content_type: str, user_id: int | None, max_bytes: int | None = None
+) -> Upload:
     """Copy an uploaded file into the database in 1 MB chunks (bounded memory),
     so the worker that imports it needs no shared disk. Flushed."""
-    upload = Upload(filename=filename[:300], content_type=content_type[:100] or "application/octet-stream",
-                    created_by_id=user_id)
+    upload = Upload(
+        filename=filename[:300], content_type=content_type[:100] or "application/octet-stream", created_by_id=user_id
+    )
     db.session.add(upload)
     db.session.flush()
     size = 0
@@ -72,8 +88,9 @@ def read_upload(upload_id: int) -> Iterator[bytes]:
     """The upload's bytes, chunk by chunk."""
     seq = 0
     while True:
-        data = db.session.scalar(select(UploadChunk.data).where(UploadChunk.upload_id == upload_id,
-                                                                UploadChunk.seq == seq))
+        data = db.session.scalar(
+            select(UploadChunk.data).where(UploadChunk.upload_id == upload_id, UploadChunk.seq == seq)
+        )
         if data is None:
             return
         yield bytes(data)

@@ -35,7 +35,7 @@ LEASE = timedelta(minutes=10)
 MAX_BACKOFF = 3600.0
 
 
-class RetryLater(Exception):   # noqa: N818 - an instruction, not an error
+class RetryLater(Exception):  # noqa: N818 - an instruction, not an error
     """Run this job again after ``delay`` seconds without counting an attempt."""
 
     def __init__(self, delay: float, reason: str = "") -> None:
@@ -54,8 +54,11 @@ class JobContext:
     def progress(self, done: int, total: int | None = None) -> None:
         """Record progress and renew the lease (commits the session)."""
         set_progress(self.job_id, done, total)
-        db.session.execute(update(Job).where(Job.id == self.job_id, Job.locked_by == self.runner.worker_id)
-                           .values(locked_until=self.runner.clock() + self.runner.lease))
+        db.session.execute(
+            update(Job)
+            .where(Job.id == self.job_id, Job.locked_by == self.runner.worker_id)
+            .values(locked_until=self.runner.clock() + self.runner.lease)
+        )
         db.session.commit()
 
 
@@ -67,9 +70,15 @@ def backoff(attempt: int) -> float:
 
 
 class JobRunner:
-    def __init__(self, handlers: Mapping[str, Handler], worker_id: str, *,
-                 periodic: Mapping[str, timedelta] | None = None, lease: timedelta = LEASE,
-                 clock: Callable[[], datetime] = utcnow) -> None:
+    def __init__(
+        self,
+        handlers: Mapping[str, Handler],
+        worker_id: str,
+        *,
+        periodic: Mapping[str, timedelta] | None = None,
+        lease: timedelta = LEASE,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
         self.handlers = dict(handlers)
         self.worker_id = worker_id
         self.periodic = dict(periodic or {})
@@ -96,13 +105,30 @@ class JobRunner:
         now = self.clock()
         stale = select(Job.id).where(Job.state == JobState.RUNNING, Job.locked_until < now)
         requeued = db.session.execute(
-            update(Job).where(Job.id.in_(stale.scalar_subquery()), Job.attempts < Job.max_attempts)
-            .values(state=JobState.QUEUED, locked_by=None, locked_until=None, run_after=now, updated_at=now,
-                    error="its worker stopped; running it again").execution_options(synchronize_session=False))
+            update(Job)
+            .where(Job.id.in_(stale.scalar_subquery()), Job.attempts < Job.max_attempts)
+            .values(
+                state=JobState.QUEUED,
+                locked_by=None,
+                locked_until=None,
+                run_after=now,
+                updated_at=now,
+                error="its worker stopped; running it again",
+            )
+            .execution_options(synchronize_session=False)
+        )
         failed = db.session.execute(
-            update(Job).where(Job.state == JobState.RUNNING, Job.locked_until < now)
-            .values(state=JobState.FAILED, locked_by=None, finished_at=now, updated_at=now,
-                    error="its worker stopped every time; gave up").execution_options(synchronize_session=False))
+            update(Job)
+            .where(Job.state == JobState.RUNNING, Job.locked_until < now)
+            .values(
+                state=JobState.FAILED,
+                locked_by=None,
+                finished_at=now,
+                updated_at=now,
+                error="its worker stopped every time; gave up",
+            )
+            .execution_options(synchronize_session=False)
+        )
         db.session.commit()
         return requeued.rowcount + failed.rowcount
 
@@ -120,19 +146,32 @@ class JobRunner:
 
     def claim(self) -> JobContext | None:
         now = self.clock()
-        candidate = (select(Job.id).where(Job.state == JobState.QUEUED, Job.run_after <= now)
-                     .order_by(Job.run_after, Job.id).limit(1).with_for_update(skip_locked=True))
+        candidate = (
+            select(Job.id)
+            .where(Job.state == JobState.QUEUED, Job.run_after <= now)
+            .order_by(Job.run_after, Job.id)
+            .limit(1)
+            .with_for_update(skip_locked=True)
+        )
         row = db.session.execute(
-            update(Job).where(Job.id == candidate.scalar_subquery(), Job.state == JobState.QUEUED)
-            .values(state=JobState.RUNNING, locked_by=self.worker_id, locked_until=now + self.lease,
-                    attempts=Job.attempts + 1, updated_at=now)
+            update(Job)
+            .where(Job.id == candidate.scalar_subquery(), Job.state == JobState.QUEUED)
+            .values(
+                state=JobState.RUNNING,
+                locked_by=self.worker_id,
+                locked_until=now + self.lease,
+                attempts=Job.attempts + 1,
+                updated_at=now,
+            )
             .returning(Job.id, Job.kind, Job.payload, Job.attempts)
-            .execution_options(synchronize_session=False)).first()
+            .execution_options(synchronize_session=False)
+        ).first()
         db.session.commit()
         if row is None:
             return None
-        return JobContext(job_id=row.id, kind=row.kind, payload=dict(row.payload or {}), attempt=row.attempts,
-                          runner=self)
+        return JobContext(
+            job_id=row.id, kind=row.kind, payload=dict(row.payload or {}), attempt=row.attempts, runner=self
+        )
 
     def run(self, context: JobContext) -> None:
         handler = self.handlers.get(context.kind)
@@ -148,17 +187,34 @@ class JobRunner:
             log.exception("job %s (%s) failed on attempt %s", context.job_id, context.kind, context.attempt)
             job = db.session.get(Job, context.job_id)
             final = handler is None or job is None or context.attempt >= job.max_attempts
-            self._finish(context, JobState.FAILED if final else JobState.QUEUED, error=f"{type(exc).__name__}: {exc}",
-                         delay=None if final else backoff(context.attempt))
+            self._finish(
+                context,
+                JobState.FAILED if final else JobState.QUEUED,
+                error=f"{type(exc).__name__}: {exc}",
+                delay=None if final else backoff(context.attempt),
+            )
         else:
             db.session.commit()
             self._finish(context, JobState.DONE, result=result)
 
-    def _finish(self, context: JobContext, state: JobState, *, error: str = "", result: dict | None = None,
-                delay: float | None = None, counted: bool = True) -> None:
+    def _finish(
+        self,
+        context: JobContext,
+        state: JobState,
+        *,
+        error: str = "",
+        result: dict | None = None,
+        delay: float | None = None,
+        counted: bool = True,
+    ) -> None:
         now = self.clock()
-        values: dict[str, Any] = {"state": state, "locked_by": None, "locked_until": None, "updated_at": now,
-                                  "error": error[:2000]}
+        values: dict[str, Any] = {
+            "state": state,
+            "locked_by": None,
+            "locked_until": None,
+            "updated_at": now,
+            "error": error[:2000],
+        }
         if state in (JobState.DONE, JobState.FAILED):
             values["finished_at"] = now
         if result is not None:
@@ -167,6 +223,7 @@ class JobRunner:
             values["run_after"] = now + timedelta(seconds=delay)
         if not counted:
             values["attempts"] = Job.attempts - 1
-        db.session.execute(update(Job).where(Job.id == context.job_id, Job.locked_by == self.worker_id)
-                           .values(**values))
+        db.session.execute(
+            update(Job).where(Job.id == context.job_id, Job.locked_by == self.worker_id).values(**values)
+        )
         db.session.commit()

@@ -22,9 +22,20 @@ from app.mail.message import (
 from app.mail.transport import LazyTransport
 
 __all__ = [
-    "AccountPausedError", "HeaderInjectionError", "OutgoingMessage", "PermanentError", "ThrottledError",
-    "TransientError", "Transport", "TransportError", "UncertainError", "check_header", "get_transport",
-    "header_is_unsafe", "init_app", "set_transport",
+    "AccountPausedError",
+    "HeaderInjectionError",
+    "OutgoingMessage",
+    "PermanentError",
+    "ThrottledError",
+    "TransientError",
+    "Transport",
+    "TransportError",
+    "UncertainError",
+    "check_header",
+    "get_transport",
+    "header_is_unsafe",
+    "init_app",
+    "set_transport",
 ]
 
 EXTENSION = "pressroom.transport"

@@ -15,8 +15,17 @@ from typing import Protocol
 from app.errors import InvalidInput
 
 __all__ = [
-    "AccountPausedError", "HeaderInjectionError", "OutgoingMessage", "PermanentError", "ThrottledError",
-    "TransientError", "Transport", "TransportError", "UncertainError", "check_header", "header_is_unsafe",
+    "AccountPausedError",
+    "HeaderInjectionError",
+    "OutgoingMessage",
+    "PermanentError",
+    "ThrottledError",
+    "TransientError",
+    "Transport",
+    "TransportError",
+    "UncertainError",
+    "check_header",
+    "header_is_unsafe",
     "strip_line_breaks",
 ]
 
@@ -29,10 +38,10 @@ _UNSAFE = re.compile(f"[{re.escape(LINE_BREAKS)}]")
 
 @dataclass(frozen=True)
 class OutgoingMessage:
-    sender: str                 # envelope sender (bare address)
-    recipient: str              # envelope recipient (bare address)
-    raw: bytes                  # the complete RFC 5322 message
-    tags: dict[str, str] = field(default_factory=dict)   # e.g. send / issue ids for SES
+    sender: str  # envelope sender (bare address)
+    recipient: str  # envelope recipient (bare address)
+    raw: bytes  # the complete RFC 5322 message
+    tags: dict[str, str] = field(default_factory=dict)  # e.g. send / issue ids for SES
 
 
 class TransportError(Exception):

@@ -30,10 +30,19 @@ from app.mail.message import (
 )
 
 THROTTLING_CODES = {"TooManyRequestsException", "Throttling", "ThrottlingException", "LimitExceededException"}
-PAUSED_CODES = {"AccountSuspendedException", "SendingPausedException", "AccountSendingPausedException",
-                "ConfigurationSetSendingPausedException"}
-PERMANENT_CODES = {"MessageRejected", "MailFromDomainNotVerifiedException", "BadRequestException",
-                   "NotFoundException", "InvalidParameterValue"}
+PAUSED_CODES = {
+    "AccountSuspendedException",
+    "SendingPausedException",
+    "AccountSendingPausedException",
+    "ConfigurationSetSendingPausedException",
+}
+PERMANENT_CODES = {
+    "MessageRejected",
+    "MailFromDomainNotVerifiedException",
+    "BadRequestException",
+    "NotFoundException",
+    "InvalidParameterValue",
+}
 # Tag values allow only ASCII letters, digits, underscore, dash, dot, at.
 _TAG_UNSAFE = re.compile(r"[^A-Za-z0-9_.@-]")
 
@@ -41,7 +50,7 @@ _TAG_UNSAFE = re.compile(r"[^A-Za-z0-9_.@-]")
 @dataclass(frozen=True)
 class Quota:
     max_send_rate: float
-    max_24h: int | None   # None: no daily limit (SES says -1)
+    max_24h: int | None  # None: no daily limit (SES says -1)
     sent_last_24h: int
 
 
@@ -69,8 +78,9 @@ def classify(error: Exception) -> Exception:
 
 
 class SesTransport:
-    def __init__(self, client: Any, configuration_set: str | None = None,
-                 quota_clients: tuple[Any, Any] | None = None) -> None:
+    def __init__(
+        self, client: Any, configuration_set: str | None = None, quota_clients: tuple[Any, Any] | None = None
+    ) -> None:
         self.client = client
         self.configuration_set = configuration_set
         self._quota_clients = quota_clients
@@ -79,12 +89,15 @@ class SesTransport:
     def from_environment(cls, configuration_set: str | None = None) -> SesTransport:
         """Clients from the standard boto3 environment (region, credentials,
         AWS_ENDPOINT_URL_SESV2 for a local endpoint)."""
-        send_config = Config(retries={"total_max_attempts": 1, "mode": "standard"},
-                             connect_timeout=5, read_timeout=30, max_pool_connections=128)
+        send_config = Config(
+            retries={"total_max_attempts": 1, "mode": "standard"},
+            connect_timeout=5,
+            read_timeout=30,
+            max_pool_connections=128,
+        )
         session = boto3.session.Session()
         client = session.client("sesv2", config=send_config)
-        return cls(client, configuration_set,
-                   quota_clients=(session.client("sesv2"), session.client("ses")))
+        return cls(client, configuration_set, quota_clients=(session.client("sesv2"), session.client("ses")))
 
     def send(self, message: OutgoingMessage) -> str:
         kwargs: dict[str, Any] = {
@@ -93,8 +106,9 @@ class SesTransport:
             "Content": {"Raw": {"Data": message.raw}},
         }
         if message.tags:
-            kwargs["EmailTags"] = [{"Name": _TAG_UNSAFE.sub("_", k), "Value": _TAG_UNSAFE.sub("_", v)}
-                                   for k, v in message.tags.items()]
+            kwargs["EmailTags"] = [
+                {"Name": _TAG_UNSAFE.sub("_", k), "Value": _TAG_UNSAFE.sub("_", v)} for k, v in message.tags.items()
+            ]
         if self.configuration_set:
             kwargs["ConfigurationSetName"] = self.configuration_set
         try:
@@ -112,8 +126,7 @@ class SesTransport:
             if v1 is None:
                 raise
             quota = v1.get_send_quota()
-        return Quota(float(quota["MaxSendRate"]), _daily_limit(quota["Max24HourSend"]),
-                     int(quota["SentLast24Hours"]))
+        return Quota(float(quota["MaxSendRate"]), _daily_limit(quota["Max24HourSend"]), int(quota["SentLast24Hours"]))
 
 
 def _daily_limit(value: float) -> int | None:

@@ -12,8 +12,15 @@ from app.mail import get_transport
 from app.mail.message import HeaderInjectionError, OutgoingMessage, header_is_unsafe
 
 
-def send_transactional(to: str, subject: str, text: str, html: str | None = None,
-                       headers: dict[str, str] | None = None, *, sender: str | None = None) -> str:
+def send_transactional(
+    to: str,
+    subject: str,
+    text: str,
+    html: str | None = None,
+    headers: dict[str, str] | None = None,
+    *,
+    sender: str | None = None,
+) -> str:
     """Build and send one message. Any header value carrying a line break (of any
     Unicode kind, or encoded in an RFC 2047 word) or NUL is refused with
     :class:`HeaderInjectionError` before anything is built, so nothing can be injected."""
@@ -26,12 +33,13 @@ def send_transactional(to: str, subject: str, text: str, html: str | None = None
     message["From"] = sender
     message["To"] = to
     message["Subject"] = subject
-    message["Date"] = format_datetime(datetime.now(UTC))   # numeric zone, not the obsolete "GMT"
+    message["Date"] = format_datetime(datetime.now(UTC))  # numeric zone, not the obsolete "GMT"
     message["Message-ID"] = make_msgid(domain=parseaddr(sender)[1].split("@")[-1] or "localhost")
     for name, value in (headers or {}).items():
         message[name] = value
     message.set_content(text)
     if html is not None:
         message.add_alternative(html, subtype="html")
-    return get_transport().send(OutgoingMessage(sender=parseaddr(sender)[1], recipient=parseaddr(to)[1],
-                                                raw=message.as_bytes()))
+    return get_transport().send(
+        OutgoingMessage(sender=parseaddr(sender)[1], recipient=parseaddr(to)[1], raw=message.as_bytes())
+    )

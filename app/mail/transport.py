@@ -17,10 +17,8 @@ def transport_from_config(spec: str, *, ses_configuration_set: str | None = None
     if spec.startswith("outbox:"):
         return OutboxTransport(spec.removeprefix("outbox:"))
     if spec == "ses":
-
         return SesTransport.from_environment(ses_configuration_set)
     if spec.startswith("smtp://"):
-
         return SmtpTransport.from_url(spec)
     raise ValueError(f"Unknown PRESSROOM_TRANSPORT {spec!r}: use outbox:DIR, ses or smtp://host:port")
 
@@ -37,5 +35,6 @@ class LazyTransport:
     def get(self) -> Transport:
         if self._transport is None:
             self._transport = transport_from_config(
-                self.config["TRANSPORT"], ses_configuration_set=self.config.get("SES_CONFIGURATION_SET"))
+                self.config["TRANSPORT"], ses_configuration_set=self.config.get("SES_CONFIGURATION_SET")
+            )
         return self._transport

@@ -19,7 +19,6 @@ def key_for_src(src: str) -> str | None:
     when it points somewhere else (another host, a data: URL...)."""
     from flask import current_app
 
-
     src = (src or "").strip().strip("<>")
     if not src:
         return None
@@ -31,14 +30,14 @@ def key_for_src(src: str) -> str | None:
         prefixes.append(current_app.config["MEDIA_PUBLIC_URL"].rstrip("/"))
     for prefix in sorted(set(prefixes), key=len, reverse=True):
         if prefix and src.startswith(prefix + "/"):
-            src = src[len(prefix):]
+            src = src[len(prefix) :]
             break
     else:
         if urlsplit(src).scheme or src.startswith("//"):
             return None
     path = unquote(urlsplit(src).path).lstrip("/")
     if path.startswith("media/"):
-        path = path[len("media/"):]
+        path = path[len("media/") :]
     return path if path.startswith("images/") else None
 
 
@@ -48,7 +47,6 @@ def resolve_image(src: str) -> ImageRef | None:
     ``images/...``, ``{{ site.github.url }}/images/...`` or a media URL) to
     a library item, or None."""
     from sqlalchemy import select
-
 
     key = key_for_src(src)
     if key is None:

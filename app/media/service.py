@@ -30,8 +30,12 @@ from app.media.models import MediaItem
 from app.media.storage import StorageError, check_key, get_storage
 
 EMAIL_WIDTH = 1320  # 2x the 660 px email column
-FORMATS = {"PNG": ("png", "image/png"), "JPEG": ("jpg", "image/jpeg"),
-           "GIF": ("gif", "image/gif"), "WEBP": ("webp", "image/webp")}
+FORMATS = {
+    "PNG": ("png", "image/png"),
+    "JPEG": ("jpg", "image/jpeg"),
+    "GIF": ("gif", "image/gif"),
+    "WEBP": ("webp", "image/webp"),
+}
 GPS_IFD = 0x8825
 ORIENTATION = 0x0112
 
@@ -45,17 +49,18 @@ class MediaInUse(MediaError, Conflict):
 
     def __init__(self, issues: list[tuple[int, str]], message: str | None = None) -> None:
         names = ", ".join(f"“{title}”" for _id, title in issues)
-        super().__init__(message or f"This image is used by {len(issues)} issue(s): {names}. "
-                                    "Confirm to delete it anyway.")
+        super().__init__(
+            message or f"This image is used by {len(issues)} issue(s): {names}. Confirm to delete it anyway."
+        )
         self.issues = issues
 
 
 @dataclass
 class CheckedImage:
-    data: bytes          # bytes to store (GPS removed when there was any)
+    data: bytes  # bytes to store (GPS removed when there was any)
     ext: str
     content_type: str
-    width: int           # as displayed (EXIF orientation applied)
+    width: int  # as displayed (EXIF orientation applied)
     height: int
     email_copy: bytes | None
 
@@ -78,8 +83,7 @@ def check_image(data: bytes) -> CheckedImage:
     if not data:
         raise MediaError("The file is empty.")
     if len(data) > _max_bytes():
-        raise MediaError(f"The file is {len(data) / 1_048_576:.1f} MB; the limit is "
-                         f"{_max_bytes() / 1_048_576:.0f} MB.")
+        raise MediaError(f"The file is {len(data) / 1_048_576:.1f} MB; the limit is {_max_bytes() / 1_048_576:.0f} MB.")
     if _looks_like_svg(data):
         raise MediaError("SVG images are not accepted (they can carry scripts); export a PNG instead.")
     try:
@@ -121,8 +125,10 @@ def _too_many_pixels_message(size: tuple[int, int] | None) -> str:
     limit = _max_pixels() / 1_000_000
     if size is None:
         return f"The image has too many pixels; the limit is {limit:.0f} megapixels."
-    return (f"The image is {size[0]}×{size[1]} ({size[0] * size[1] / 1_000_000:.1f} megapixels); "
-            f"the limit is {limit:.0f} megapixels.")
+    return (
+        f"The image is {size[0]}×{size[1]} ({size[0] * size[1] / 1_000_000:.1f} megapixels); "
+        f"the limit is {limit:.0f} megapixels."
+    )
 
 
 def _without_gps(image: Image.Image, exif: Image.Exif, fmt: str) -> bytes:
@@ -192,8 +198,7 @@ def _free_key(stem: str, ext: str, now: datetime) -> tuple[str, int]:
     millis = int(time.time() * 1000)
     while True:
         key = f"images/{now:%Y}/{now:%m}/{stem}-{millis}.{ext}"
-        taken = db.session.scalar(select(MediaItem.id).where(
-            or_(MediaItem.path == key, MediaItem.email_path == key)))
+        taken = db.session.scalar(select(MediaItem.id).where(or_(MediaItem.path == key, MediaItem.email_path == key)))
         if taken is None and not storage.exists(key):
             return key, millis
         millis += 1
@@ -205,8 +210,7 @@ def _email_key(key: str, checked: CheckedImage) -> str:
     return f"{base}-email.{ext}"
 
 
-def _store(key: str, checked: CheckedImage, original_name: str, user_id: int | None,
-           alt_text: str = "") -> MediaItem:
+def _store(key: str, checked: CheckedImage, original_name: str, user_id: int | None, alt_text: str = "") -> MediaItem:
     storage = get_storage()
     written: list[str] = []
     try:
@@ -218,11 +222,18 @@ def _store(key: str, checked: CheckedImage, original_name: str, user_id: int | N
             email_type = "image/png" if email_key.endswith(".png") else checked.content_type
             storage.put(email_key, checked.email_copy, email_type)
             written.append(email_key)
-        item = MediaItem(path=key, email_path=email_key, original_name=original_name[:300],
-                         content_type=checked.content_type, size_bytes=len(checked.data),
-                         width=checked.width, height=checked.height,
-                         sha256=hashlib.sha256(checked.data).hexdigest(), uploaded_by_id=user_id,
-                         alt_text=alt_text)
+        item = MediaItem(
+            path=key,
+            email_path=email_key,
+            original_name=original_name[:300],
+            content_type=checked.content_type,
+            size_bytes=len(checked.data),
+            width=checked.width,
+            height=checked.height,
+            sha256=hashlib.sha256(checked.data).hexdigest(),
+            uploaded_by_id=user_id,
+            alt_text=alt_text,
+        )
         db.session.add(item)
         db.session.commit()
         return item
@@ -268,9 +279,13 @@ def search(query: str = "", limit: int | None = None) -> list[MediaItem]:
     stmt = select(MediaItem).order_by(MediaItem.created_at.desc(), MediaItem.id.desc()).limit(limit)
     query = (query or "").strip()
     if query:
-        stmt = stmt.where(or_(MediaItem.path.icontains(query, autoescape=True),
-                              MediaItem.original_name.icontains(query, autoescape=True),
-                              MediaItem.alt_text.icontains(query, autoescape=True)))
+        stmt = stmt.where(
+            or_(
+                MediaItem.path.icontains(query, autoescape=True),
+                MediaItem.original_name.icontains(query, autoescape=True),
+                MediaItem.alt_text.icontains(query, autoescape=True),
+            )
+        )
     return list(db.session.scalars(stmt))
 
 

@@ -19,7 +19,7 @@ from flask import current_app
 
 from app.errors import InvalidInput
 
-MAX_KEY = 500      # the column's length
+MAX_KEY = 500  # the column's length
 MAX_PART = 200
 _KEY_PART = re.compile(r"^[A-Za-z0-9._@+ -]+$")
 
@@ -37,8 +37,12 @@ def check_key(key: str) -> str:
     parts = key.split("/")
     for part in parts:
         # 255 bytes is a file name's limit on most file systems (ENAMETOOLONG was a 500).
-        if part in ("", ".", "..") or part.startswith(".") or not _KEY_PART.match(part) \
-                or len(part.encode()) > MAX_PART:
+        if (
+            part in ("", ".", "..")
+            or part.startswith(".")
+            or not _KEY_PART.match(part)
+            or len(part.encode()) > MAX_PART
+        ):
             raise StorageError("Invalid media path.")
     normalised = posixpath.normpath(key)
     if normalised != key:
@@ -96,8 +100,7 @@ class S3Storage:
     """An S3 bucket (and prefix). boto3 reads credentials, region and
     ``AWS_ENDPOINT_URL_S3`` from the standard environment."""
 
-    def __init__(self, bucket: str, prefix: str = "", public_base: str | None = None,
-                 client: Any = None) -> None:
+    def __init__(self, bucket: str, prefix: str = "", public_base: str | None = None, client: Any = None) -> None:
         import boto3
 
         self.bucket = bucket
@@ -114,8 +117,13 @@ class S3Storage:
         return f"{self.prefix}/{key}" if self.prefix else key
 
     def put(self, key: str, data: bytes, content_type: str) -> None:
-        self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data, ContentType=content_type,
-                               CacheControl="public, max-age=31536000, immutable")
+        self.client.put_object(
+            Bucket=self.bucket,
+            Key=self._key(key),
+            Body=data,
+            ContentType=content_type,
+            CacheControl="public, max-age=31536000, immutable",
+        )
 
     def get(self, key: str) -> bytes:
         try:

@@ -47,8 +47,8 @@ def archive() -> str:
     page = parse_int(raw, low=1, high=100_000)
     if page is None:
         if raw.strip().isascii() and raw.strip().isdigit():
-            abort(404)   # a page number that cannot exist
-        page = 1         # not a number at all: the first page
+            abort(404)  # a page number that cannot exist
+        page = 1  # not a number at all: the first page
     pagination = db.paginate(public_issues(), page=page, per_page=PER_PAGE, error_out=False)
     if page > 1 and not pagination.items:
         abort(404)
@@ -74,8 +74,9 @@ def issue(slug: str) -> str:
 
 
 def _timestamp(issue: Issue) -> str:
-    moment = issue.sent_at or (datetime.combine(issue.issue_date, datetime.min.time())
-                               if issue.issue_date else issue.updated_at)
+    moment = issue.sent_at or (
+        datetime.combine(issue.issue_date, datetime.min.time()) if issue.issue_date else issue.updated_at
+    )
     return moment.replace(microsecond=0).isoformat() + "Z"
 
 

@@ -13,8 +13,7 @@ from flask import Response, abort, redirect
 from app.media.storage import LocalStorage, StorageError, check_key, get_storage
 from app.public import bp
 
-IMAGE_TYPES = {"png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg", "gif": "image/gif",
-               "webp": "image/webp"}
+IMAGE_TYPES = {"png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg", "gif": "image/gif", "webp": "image/webp"}
 
 
 def _serve(key: str) -> Response:

@@ -35,8 +35,7 @@ def _signup_limit() -> str:
 
 
 def _public_lists() -> list[MailingList]:
-    return list(db.session.scalars(select(MailingList).where(MailingList.public.is_(True))
-                                   .order_by(MailingList.name)))
+    return list(db.session.scalars(select(MailingList).where(MailingList.public.is_(True)).order_by(MailingList.name)))
 
 
 @bp.route("/subscribe", methods=["GET", "POST"])
@@ -90,8 +89,9 @@ def unsubscribe_page(token: str):
         pass  # a deleted list sends nothing: never widen this into "unsubscribe from everything"
     elif target.subscriber is not None:
         resubscribe_token = unsubscribe(target.subscriber, target.mailing_list, everything=everything)
-    return render_template("public/unsubscribe_done.html", target=target, everything=everything,
-                           resubscribe_token=resubscribe_token)
+    return render_template(
+        "public/unsubscribe_done.html", target=target, everything=everything, resubscribe_token=resubscribe_token
+    )
 
 
 @bp.route("/resubscribe", methods=["POST"])

@@ -19,11 +19,11 @@ __all__ = ["Brand", "EventView", "ImageRef", "IssueSource", "RenderContext", "no
 class ImageRef:
     """What the media library knows about an image an issue shows."""
 
-    url: str          # absolute public URL of the original
-    email_url: str    # absolute URL of the email-sized copy (== url when none)
-    width: int        # pixel width of the email copy
+    url: str  # absolute public URL of the original
+    email_url: str  # absolute URL of the email-sized copy (== url when none)
+    width: int  # pixel width of the email copy
     height: int
-    alt_text: str     # library alt text, used when the Markdown has none
+    alt_text: str  # library alt text, used when the Markdown has none
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,7 @@ class EventView:
 
     title: str
     url: str
-    when: str          # e.g. "Mon 12 Sep 2026, 14:00 CEST" in the reader time zone
+    when: str  # e.g. "Mon 12 Sep 2026, 14:00 CEST" in the reader time zone
     location: str = ""
     speakers: str = ""
 
@@ -75,8 +75,8 @@ class RenderContext:
     # only for issues written in Pressroom: an imported archive issue keeps its content.
     auto_events: bool = True
     test_banner: bool = False
-    track_opens: bool = False      # the email gets a per-reader open pixel slot
-    track_clicks: bool = False     # links will be tracked (preflight measures the growth)
+    track_opens: bool = False  # the email gets a per-reader open pixel slot
+    track_clicks: bool = False  # links will be tracked (preflight measures the growth)
 
     @property
     def base(self) -> str:

@@ -25,8 +25,9 @@ EMAIL_TEMPLATE = "issue.html"
 
 @lru_cache(maxsize=1)
 def _environment() -> Environment:
-    return Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
-                       keep_trailing_newline=True)
+    return Environment(
+        loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]), keep_trailing_newline=True
+    )
 
 
 def inline_css(document: str) -> str:
@@ -44,19 +45,38 @@ def inline_css(document: str) -> str:
     ).transform(pretty_print=False)
 
 
-def email_document(context: RenderContext, *, subject: str, preheader: str, web_url: str,
-                   unsubscribe_url: str, pixel_url: str | None, body_html: str) -> str:
+def email_document(
+    context: RenderContext,
+    *,
+    subject: str,
+    preheader: str,
+    web_url: str,
+    unsubscribe_url: str,
+    pixel_url: str | None,
+    body_html: str,
+) -> str:
     """The whole HTML email. ``body_html`` must already be sanitised."""
     mark = f"pressroom-body-{secrets.token_hex(8)}"
-    chrome = _environment().get_template(EMAIL_TEMPLATE).render(
-        subject=subject, preheader=preheader, brand=context.brand,
-        newsletter_name=context.brand.newsletter_name, postal_address=context.brand.postal_address,
-        web_url=web_url, unsubscribe_url=unsubscribe_url, pixel_url=pixel_url, body_html=mark,
-        test_banner=context.test_banner)
+    chrome = (
+        _environment()
+        .get_template(EMAIL_TEMPLATE)
+        .render(
+            subject=subject,
+            preheader=preheader,
+            brand=context.brand,
+            newsletter_name=context.brand.newsletter_name,
+            postal_address=context.brand.postal_address,
+            web_url=web_url,
+            unsubscribe_url=unsubscribe_url,
+            pixel_url=pixel_url,
+            body_html=mark,
+            test_banner=context.test_banner,
+        )
+    )
     inlined = inline_css(chrome)
     if not inlined.lstrip().lower().startswith("<!doctype"):
-        inlined = "<!doctype html>\n" + inlined   # premailer drops it
+        inlined = "<!doctype html>\n" + inlined  # premailer drops it
     head, found, tail = inlined.partition(mark)
-    if not found:   # pragma: no cover - the template always has the mark
+    if not found:  # pragma: no cover - the template always has the mark
         raise RuntimeError(f"{EMAIL_TEMPLATE} lost the body mark")
     return head + body_html + tail

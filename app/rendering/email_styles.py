@@ -8,7 +8,7 @@ property here is one caniemail lists as supported by the clients we test."""
 from __future__ import annotations
 
 COLUMN_WIDTH = 660
-IMAGE_MAX_WIDTH = COLUMN_WIDTH - 48   # the content cell has 24px padding each side
+IMAGE_MAX_WIDTH = COLUMN_WIDTH - 48  # the content cell has 24px padding each side
 DEFAULT_ACCENT = "#0b57d0"
 
 _SANS = "font-family:Helvetica,Arial,sans-serif"
@@ -33,8 +33,10 @@ def body_styles(accent: str = DEFAULT_ACCENT) -> dict[str, str]:
         "ol": "margin:0 0 16px 0;padding-left:24px",
         "li": "margin:0 0 8px 0",
         "blockquote": "margin:0 0 16px 0;padding:0 0 0 16px;border-left:4px solid #cccccc;color:#444444",
-        "pre": (f"{_MONO};font-size:14px;background-color:#f5f5f5;color:#1a1a1a;padding:12px;"
-                "margin:0 0 16px 0;white-space:pre-wrap"),
+        "pre": (
+            f"{_MONO};font-size:14px;background-color:#f5f5f5;color:#1a1a1a;padding:12px;"
+            "margin:0 0 16px 0;white-space:pre-wrap"
+        ),
         "code": f"{_MONO};font-size:15px",
         "hr": "border:0;border-top:1px solid #dddddd;margin:24px 0;height:0",
         "img": "display:block;max-width:100%;height:auto;border:0",

@@ -62,8 +62,12 @@ def insert_events(body: str, events_md: str) -> str:
         if _RULE.match(text) and sign_off:
             position, with_rule = start, True
             break
-        if (sign_off < SIGN_OFF_MAX_BLOCKS and len(text) <= SIGN_OFF_MAX_CHARS
-                and not _NOT_PLAIN.match(text) and not _RULE.match(text)):
+        if (
+            sign_off < SIGN_OFF_MAX_BLOCKS
+            and len(text) <= SIGN_OFF_MAX_CHARS
+            and not _NOT_PLAIN.match(text)
+            and not _RULE.match(text)
+        ):
             sign_off += 1
             position = start
             continue

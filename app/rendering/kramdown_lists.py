@@ -40,9 +40,11 @@ _HR = re.compile(r" {0,3}([*_-])[ \t]*\1[ \t]*\1(?:\1|[ \t])*$", re.MULTILINE)
 # A line a lazy continuation may not be (kramdown's lazy_re): an attribute list or
 # a block-level HTML tag. Python-Markdown has already replaced raw HTML blocks by
 # placeholder lines, which end a list item the same way.
-_SPAN_TAGS = ("a|abbr|acronym|b|big|bdo|br|button|cite|code|del|dfn|em|i|img|input|ins|kbd|label|"
-              "mark|option|q|rb|rbc|rp|rt|rtc|ruby|samp|select|small|span|strong|sub|sup|tt|u|var|"
-              "script")
+_SPAN_TAGS = (
+    "a|abbr|acronym|b|big|bdo|br|button|cite|code|del|dfn|em|i|img|input|ins|kbd|label|"
+    "mark|option|q|rb|rbc|rp|rt|rtc|ruby|samp|select|small|span|strong|sub|sup|tt|u|var|"
+    "script"
+)
 _NOT_LAZY = re.compile(rf" {{0,3}}(?:\{{:|</?(?!(?:{_SPAN_TAGS})\b)[A-Za-z])")
 _GFM_ATX = re.compile(r"(?:^|\n)(#{1,6})[ \t]+([^\n]*)")
 _CLOSING_HASHES = re.compile(r"[ \t]#+$")
@@ -83,7 +85,7 @@ class _Lines:
         self.position += 1
 
     def give_back(self) -> None:
-        rest = self.lines[self.position:]
+        rest = self.lines[self.position :]
         if any(line.strip() for line in rest):
             self.blocks.insert(0, "\n".join(rest))
 
@@ -92,7 +94,7 @@ class _Lines:
 class ScannedList:
     ordered: bool
     start: int
-    items: list[list[str]] = field(default_factory=list)   # each item's content, indentation removed
+    items: list[list[str]] = field(default_factory=list)  # each item's content, indentation removed
 
 
 def scan_list(lines: _Lines) -> ScannedList:
@@ -117,9 +119,10 @@ def scan_list(lines: _Lines) -> ScannedList:
             sibling = _sibling_pattern(ordered, indentation)
             nested = bool(LIST_START.match(content))
             last_blank = False
-        elif line.strip() and (line.startswith(" " * indentation)
-                               or (not last_blank and not _NOT_LAZY.match(line)
-                                   and not HTML_PLACEHOLDER_RE.match(line.strip()))):
+        elif line.strip() and (
+            line.startswith(" " * indentation)
+            or (not last_blank and not _NOT_LAZY.match(line) and not HTML_PLACEHOLDER_RE.match(line.strip()))
+        ):
             indented = line.startswith(" " * indentation)
             text = line[indentation:] if indented else line
             if not nested and indented and LIST_START.match(text):
@@ -165,9 +168,10 @@ def _is_placeholder(element: etree.Element) -> bool:
 @dataclass
 class _Shape:
     """What kramdown's transparency rule asks about an item's parsed content."""
+
     first_is_paragraph: bool = False
-    blank_after_first: bool = False     # the first paragraph is followed by a blank line
-    only_blank_after: bool = False      # ... and by nothing else
+    blank_after_first: bool = False  # the first paragraph is followed by a blank line
+    only_blank_after: bool = False  # ... and by nothing else
     transparent: bool = False
 
 
@@ -179,8 +183,9 @@ class KramdownListProcessor(BlockProcessor):
         self.depth = 0
 
     def test(self, parent: etree.Element, block: str) -> bool:
-        return self.depth < MAX_DEPTH and (_starts_list(block.split("\n", 1)[0])
-                                           or _list_start_inside(block) is not None)
+        return self.depth < MAX_DEPTH and (
+            _starts_list(block.split("\n", 1)[0]) or _list_start_inside(block) is not None
+        )
 
     def run(self, parent: etree.Element, blocks: list[str]) -> None:
         inside = _list_start_inside(blocks[0]) if not _starts_list(blocks[0].split("\n", 1)[0]) else None
@@ -189,7 +194,7 @@ class KramdownListProcessor(BlockProcessor):
             # paragraph_end: a list start ends a paragraph), before Python-Markdown's
             # heading or quote processors split this block somewhere inside the list.
             block = blocks.pop(0)
-            blocks.insert(0, block[inside + 1:])
+            blocks.insert(0, block[inside + 1 :])
             self.parser.parseBlocks(parent, [block[:inside]])
             return
         lines = _Lines(blocks)
@@ -211,7 +216,7 @@ class KramdownListProcessor(BlockProcessor):
     def _item(self, element: etree.Element, content: list[str]) -> _Shape:
         li = etree.SubElement(element, "li")
         blank = content.index("") if "" in content else len(content)
-        head, rest = content[:blank], content[blank + 1:]
+        head, rest = content[:blank], content[blank + 1 :]
         self._parse(li, head)
         shape = _Shape(first_is_paragraph=len(li) > 0 and li[0].tag == "p" and not _is_placeholder(li[0]))
         if len(li) == 1 and blank < len(content):
@@ -225,8 +230,7 @@ class KramdownListProcessor(BlockProcessor):
         # Fenced code inside an item: Python-Markdown's fence preprocessor only
         # saw the document's unindented lines, so run it on the item's content.
         preprocessors = self.parser.md.preprocessors
-        if "fenced_code_block" in preprocessors and any(line.lstrip().startswith(("```", "~~~"))
-                                                        for line in lines):
+        if "fenced_code_block" in preprocessors and any(line.lstrip().startswith(("```", "~~~")) for line in lines):
             lines = preprocessors["fenced_code_block"].run(lines)
         self.parser.parseChunk(li, "\n".join(lines).rstrip("\n"))
 
@@ -271,11 +275,11 @@ class GfmHashHeaderProcessor(HashHeaderProcessor):
     def run(self, parent: etree.Element, blocks: list[str]) -> None:
         block = blocks.pop(0)
         found = self._find(block)
-        if found is None:   # test() said yes on this very block
+        if found is None:  # test() said yes on this very block
             blocks.insert(0, block)
             return
         match, text = found
-        before, after = block[:match.start()], block[match.end():].lstrip("\n")
+        before, after = block[: match.start()], block[match.end() :].lstrip("\n")
         if before:
             self.parser.parseBlocks(parent, [before])
         heading = etree.SubElement(parent, f"h{len(match.group(1))}")

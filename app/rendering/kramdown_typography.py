@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from markdown.treeprocessors import Treeprocessor
 from markdown.util import STX, AtomicString
 
-_W = "[A-Za-z0-9_]"          # Ruby's \w and \s are ASCII; its \b is not.
+_W = "[A-Za-z0-9_]"  # Ruby's \w and \s are ASCII; its \b is not.
 _S = "[ \t\r\n\f\v]"
 _PUNCT = r"""[!"#$%'()*+,\-./:;<=>?@\[\\\]^_`{|}~]"""
 _CLOSE = r"[^ \\\t\r\n\[{(-]"
@@ -46,23 +46,38 @@ _RULES: list[tuple[re.Pattern[str], tuple[int | str, ...]]] = [
     (re.compile(r"""(.?)\"""", re.DOTALL), (1, "ldquo")),
 ]
 _SYMBOLS = re.compile(r"---|--|\.\.\.|\\<<|\\>>|<< | >>|<<|>>")
-_SYMBOL_TEXT = {"---": "\u2014", "--": "\u2013", "...": "\u2026", "\\<<": "<<", "\\>>": ">>",
-                "<< ": "\u00ab\u00a0", " >>": "\u00a0\u00bb", "<<": "\u00ab", ">>": "\u00bb"}
+_SYMBOL_TEXT = {
+    "---": "\u2014",
+    "--": "\u2013",
+    "...": "\u2026",
+    "\\<<": "<<",
+    "\\>>": ">>",
+    "<< ": "\u00ab\u00a0",
+    " >>": "\u00a0\u00bb",
+    "<<": "\u00ab",
+    ">>": "\u00bb",
+}
 # Characters another kramdown span parser claims before the quote parser sees them.
 _TAKEN_BEFORE_QUOTES = "\\*_`["
 _PLACEHOLDER = re.compile(STX + r"(?:wzxhzdk:)?([0-9]+)\x03")
 # Stand-ins for the source markup around an inline element's content.
-_MARKUP = {"em": ("*", "*"), "strong": ("**", "**"), "a": ("[", "]("), "sup": ("[^", "]"),
-           "br": ("  \n", ""), "img": ("![]()", "")}
+_MARKUP = {
+    "em": ("*", "*"),
+    "strong": ("**", "**"),
+    "a": ("[", "]("),
+    "sup": ("[^", "]"),
+    "br": ("  \n", ""),
+    "img": ("![]()", ""),
+}
 _INLINE = {"a", "abbr", "b", "br", "code", "em", "i", "img", "span", "strong", "sub", "sup"}
 _SKIP = {"pre", "code", "script", "style"}
 
 
 @dataclass
 class _Piece:
-    text: str                   # what the rules see
-    node: tuple[etree.Element, str] | None = None   # (element, "text"/"tail") for real text
-    keep: str | None = None     # a placeholder, written back unchanged
+    text: str  # what the rules see
+    node: tuple[etree.Element, str] | None = None  # (element, "text"/"tail") for real text
+    keep: str | None = None  # a placeholder, written back unchanged
 
 
 class _Run:
@@ -76,7 +91,7 @@ class _Run:
         position = 0
         for match in _PLACEHOLDER.finditer(text):
             if match.start() > position:
-                self.pieces.append(_Piece(text[position:match.start()], (element, slot)))
+                self.pieces.append(_Piece(text[position : match.start()], (element, slot)))
             self.pieces.append(_Piece(self._source_of(match), (element, slot), keep=match.group(0)))
             position = match.end()
         if position < len(text) or not text:
@@ -87,7 +102,7 @@ class _Run:
             index = int(placeholder.group(1))
             raw = self.stash[index] if index < len(self.stash) else ""
             return raw if isinstance(raw, str) else "<x>"
-        return "\\" + chr(int(placeholder.group(1)))   # a backslash escape
+        return "\\" + chr(int(placeholder.group(1)))  # a backslash escape
 
     def add_markup(self, text: str) -> None:
         if text:
@@ -99,7 +114,7 @@ class _Run:
         offset = 0
         for piece in self.pieces:
             if piece.node is not None and piece.keep is None:
-                editable[offset:offset + len(piece.text)] = b"\x01" * len(piece.text)
+                editable[offset : offset + len(piece.text)] = b"\x01" * len(piece.text)
             offset += len(piece.text)
         output = _typeset(source, editable)
         offset = 0
@@ -110,8 +125,9 @@ class _Run:
             if piece.node is not None:
                 key = (id(piece.node[0]), piece.node[1])
                 targets[key] = piece.node
-                rebuilt.setdefault(key, []).append(piece.keep if piece.keep is not None
-                                                    else "".join(output[offset:end]))
+                rebuilt.setdefault(key, []).append(
+                    piece.keep if piece.keep is not None else "".join(output[offset:end])
+                )
             offset = end
         for key, parts in rebuilt.items():
             element, slot = targets[key]
@@ -128,13 +144,17 @@ def _typeset(source: str, editable: bytearray) -> list[str]:
             position += 1
             continue
         char = source[position]
-        next_is_quote = (position + 1 < length and source[position + 1] in "\"'"
-                         and editable[position + 1] and char not in _TAKEN_BEFORE_QUOTES)
+        next_is_quote = (
+            position + 1 < length
+            and source[position + 1] in "\"'"
+            and editable[position + 1]
+            and char not in _TAKEN_BEFORE_QUOTES
+        )
         if char in "\"'" or next_is_quote:
             position = _quote(source, position, output)
             continue
         symbol = _SYMBOLS.match(source, position)
-        if symbol and all(editable[position:symbol.end()]):
+        if symbol and all(editable[position : symbol.end()]):
             output[position] = _SYMBOL_TEXT[symbol.group(0)]
             for index in range(position + 1, symbol.end()):
                 output[index] = ""
@@ -160,7 +180,7 @@ def _quote(source: str, position: int, output: list[str]) -> int:
                 output[cursor] = _QUOTE_CHAR[(part[0], match.group(int(part[1])))]
             cursor += 1
         return match.end()
-    return position + 1   # unreachable: the last two rules match any quote
+    return position + 1  # unreachable: the last two rules match any quote
 
 
 class KramdownTypography(Treeprocessor):

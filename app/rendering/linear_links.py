@@ -31,7 +31,7 @@ from markdown.inlinepatterns import (
 )
 
 _BRACKET = re.compile(r"[\[\]]")
-MAX_LINK_PARENS = 32   # cmark's limit on parentheses nested in a link destination
+MAX_LINK_PARENS = 32  # cmark's limit on parentheses nested in a link destination
 
 
 class _Brackets:
@@ -46,8 +46,8 @@ class _Brackets:
             elif stack:
                 self.closing[stack.pop()] = match.start()
         self.current = data
-        self.offset = 0        # position in ``current`` + offset = position in the text matched
-        self.valid_from = 0    # positions before this were rewritten since
+        self.offset = 0  # position in ``current`` + offset = position in the text matched
+        self.valid_from = 0  # positions before this were rewritten since
         self.replaced: tuple[str, int, int] | None = None
 
     def follow(self, data: str) -> bool:
@@ -57,7 +57,7 @@ class _Brackets:
         if self.replaced is None:
             return False
         old, start, end = self.replaced
-        resume = len(data) - (len(old) - end)   # where the unchanged rest begins in ``data``
+        resume = len(data) - (len(old) - end)  # where the unchanged rest begins in ``data``
         if old is not self.current or resume < start or data[resume:] != old[end:]:
             return False
         self.offset += end - resume

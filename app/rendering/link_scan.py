@@ -23,11 +23,11 @@ _LABEL = re.compile(r"\[([^\]\n]{0,999})\]")
 
 @dataclass(frozen=True)
 class Bracketed:
-    start: int          # of the "[" (or the "!" of an image)
+    start: int  # of the "[" (or the "!" of an image)
     image: bool
-    text: str           # between the brackets
-    kind: str           # "inline" ``[t](url)``, "reference" ``[t][ref]``, "footnote" ``[^n]``, "bare" ``[t]``
-    target: str = ""    # the URL (inline) or the reference label ("" for ``[t][]``)
+    text: str  # between the brackets
+    kind: str  # "inline" ``[t](url)``, "reference" ``[t][ref]``, "footnote" ``[^n]``, "bare" ``[t]``
+    target: str = ""  # the URL (inline) or the reference label ("" for ``[t][]``)
 
 
 def bracketed(line: str) -> list[Bracketed]:
@@ -41,7 +41,7 @@ def bracketed(line: str) -> list[Bracketed]:
             pairs.append((stack.pop(), match.start()))
     found = []
     for open_at, close_at in sorted(pairs):
-        text = line[open_at + 1:close_at]
+        text = line[open_at + 1 : close_at]
         image = open_at > 0 and line[open_at - 1] == "!"
         start = open_at - 1 if image else open_at
         after = close_at + 1
@@ -68,7 +68,7 @@ def blank_code_spans(line: str) -> str:
     runs = [(m.start(), m.end()) for m in _TICKS.finditer(line)]
     if len(runs) < 2:
         return line
-    following: dict[int, int] = {}           # run index -> next run index of the same length
+    following: dict[int, int] = {}  # run index -> next run index of the same length
     next_of_length: dict[int, int] = {}
     for index in range(len(runs) - 1, -1, -1):
         length = runs[index][1] - runs[index][0]

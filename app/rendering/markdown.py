@@ -29,6 +29,7 @@ _DASH_RULE = re.compile(r"^ {0,3}-{3,}\s*$")
 # {{ site.github.url }}, {{site.url}}, {{ site.baseurl }} with any spacing.
 SITE_VARIABLE = re.compile(r"\{\{\s*site\.(?:github\.url|url|baseurl)\s*\}\}")
 
+
 def _extensions() -> list[str | md.extensions.Extension]:
     # kramdown_compat replaces Python-Markdown's lists (so no "sane_lists"), headings,
     # rules, quotes and typography with the archive's kramdown rules.
@@ -84,5 +85,6 @@ def render_markdown(text: str, base_url: str) -> str:
     """Markdown source -> the safe web fragment, with no media library (tests, previews of snippets)."""
 
     base = base_url.rstrip("/")
-    return sanitize(web_fragment(to_html(clean_source(text, base)), base=base, page_url=f"{base}/issues/preview",
-                                 resolve=no_images))
+    return sanitize(
+        web_fragment(to_html(clean_source(text, base)), base=base, page_url=f"{base}/issues/preview", resolve=no_images)
+    )

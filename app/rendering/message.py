@@ -28,7 +28,7 @@ __all__ = ["PreparedMessage", "Recipient", "build_message", "prepare_issue_messa
 
 _ADDRESS = re.compile(r"^[^\s@<>,;:\"()\[\]\\]+@[^\s@<>,;:\"()\[\]\\]+\.[^\s@<>,;:\"()\[\]\\]+$")
 _SOFT_BREAK = b"=\r\n"
-Segments = tuple[bytes | str, ...]   # fixed QP chunks and slot names between them
+Segments = tuple[bytes | str, ...]  # fixed QP chunks and slot names between them
 
 
 @dataclass(frozen=True)
@@ -47,16 +47,16 @@ class PreparedMessage:
 
     subject: str
     envelope_sender: str
-    static_headers: bytes          # From, Subject, MIME-Version, List-Unsubscribe-Post, Content-Type
+    static_headers: bytes  # From, Subject, MIME-Version, List-Unsubscribe-Post, Content-Type
     text_segments: Segments
     html_segments: Segments
-    links: tuple[str, ...]         # link slot n -> original URL
+    links: tuple[str, ...]  # link slot n -> original URL
     text_head: bytes
     html_head: bytes
     closing: bytes
     msgid_domain: str
     mailto: str
-    list_id: bytes = b""           # the List-Id header line, or nothing
+    list_id: bytes = b""  # the List-Id header line, or nothing
     tags: dict[str, str] = field(default_factory=dict)
 
 
@@ -70,7 +70,7 @@ def _split(body: str, pattern: re.Pattern[str]) -> Segments:
     segments: list[bytes | str] = []
     cursor = 0
     for match in pattern.finditer(body):
-        segments += [_qp(body[cursor:match.start()]), match.group(1)]
+        segments += [_qp(body[cursor : match.start()]), match.group(1)]
         cursor = match.end()
     segments.append(_qp(body[cursor:]))
     return tuple(segments)
@@ -89,9 +89,15 @@ def list_id_value(name: str, list_slug: str, domain: str) -> str:
     return f'"{phrase}" <{label}.{domain}>' if phrase else f"<{label}.{domain}>"
 
 
-def prepare_issue_message(rendered: RenderedIssue, *, sender: str, unsubscribe_mailto: str | None = None,
-                          tags: dict[str, str] | None = None, subject: str | None = None,
-                          list_id: str | None = None) -> PreparedMessage:
+def prepare_issue_message(
+    rendered: RenderedIssue,
+    *,
+    sender: str,
+    unsubscribe_mailto: str | None = None,
+    tags: dict[str, str] | None = None,
+    subject: str | None = None,
+    list_id: str | None = None,
+) -> PreparedMessage:
     """Per-send work: the headers shared by every recipient and the encoded
     parts with their slots. ``subject`` replaces the rendered one (a subject
     variant); ``list_id`` is a ready ``List-Id`` value."""
@@ -104,16 +110,17 @@ def prepare_issue_message(rendered: RenderedIssue, *, sender: str, unsubscribe_m
     check_header(mailto, "unsubscribe address")
     check_header(subject, "subject")
     pattern = rendered.slot_pattern()
-    boundary = f"=_pressroom_{secrets.token_hex(16)}"   # "=_" can never occur in QP text
-    static = b"".join([
-        _fold("From", sender),
-        _fold("Subject", subject),
-        b"MIME-Version: 1.0\r\n",
-        b"List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n",
-        f'Content-Type: multipart/alternative; boundary="{boundary}"\r\n'.encode("ascii"),
-    ])
-    part_head = ('Content-Type: text/{}; charset="utf-8"\r\n'
-                 "Content-Transfer-Encoding: quoted-printable\r\n\r\n")
+    boundary = f"=_pressroom_{secrets.token_hex(16)}"  # "=_" can never occur in QP text
+    static = b"".join(
+        [
+            _fold("From", sender),
+            _fold("Subject", subject),
+            b"MIME-Version: 1.0\r\n",
+            b"List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n",
+            f'Content-Type: multipart/alternative; boundary="{boundary}"\r\n'.encode("ascii"),
+        ]
+    )
+    part_head = 'Content-Type: text/{}; charset="utf-8"\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n'
     return PreparedMessage(
         subject=subject,
         envelope_sender=envelope,
@@ -140,7 +147,7 @@ def _recipient_to(recipient: Recipient) -> tuple[str, bytes]:
     # characters rather than refuse the whole delivery. Capped so an encoded name
     # keeps the header line far below 998 characters.
     name = strip_line_breaks(recipient.name or "")[:100]
-    if "=?" in name:   # an encoded word could hide a line break: keep it as plain text
+    if "=?" in name:  # an encoded word could hide a line break: keep it as plain text
         name = name.replace("=?", "= ?")
     # formataddr quotes specials and RFC 2047-encodes non-ASCII names.
     value = formataddr((name, address), charset="utf-8")
@@ -157,8 +164,9 @@ def _fill(segments: Segments, values: Callable[[str], bytes]) -> bytes:
     return b"".join(out)
 
 
-def build_message(prepared: PreparedMessage, recipient: Recipient, *,
-                  link_url: Callable[[str], str] | None = None) -> OutgoingMessage:
+def build_message(
+    prepared: PreparedMessage, recipient: Recipient, *, link_url: Callable[[str], str] | None = None
+) -> OutgoingMessage:
     """The complete message for one recipient. ``link_url`` maps an original
     link to this recipient's tracked URL (default: unchanged)."""
     address, to_line = _recipient_to(recipient)
@@ -180,24 +188,29 @@ def build_message(prepared: PreparedMessage, recipient: Recipient, *,
         return cache[slot, html]
 
     idstring = f"d{recipient.delivery_id}" if recipient.delivery_id is not None else None
-    headers = b"".join([
-        prepared.static_headers,
-        prepared.list_id,
-        to_line,
-        f"Date: {format_datetime(datetime.now(UTC))}\r\n".encode("ascii"),
-        f"Message-ID: {make_msgid(idstring=idstring, domain=prepared.msgid_domain)}\r\n".encode("ascii"),
-        # Written by hand: the URLs must stay intact, never RFC 2047-encoded.
-        f"List-Unsubscribe: <{unsubscribe}>,\r\n"
-        f" <mailto:{prepared.mailto}?subject=unsubscribe>\r\n".encode("ascii"),
-    ])
-    raw = b"".join([
-        headers,
-        prepared.text_head,
-        _fill(prepared.text_segments, lambda slot: encoded(slot, False)),
-        prepared.html_head,
-        _fill(prepared.html_segments, lambda slot: encoded(slot, True)),
-        prepared.closing,
-    ])
+    headers = b"".join(
+        [
+            prepared.static_headers,
+            prepared.list_id,
+            to_line,
+            f"Date: {format_datetime(datetime.now(UTC))}\r\n".encode("ascii"),
+            f"Message-ID: {make_msgid(idstring=idstring, domain=prepared.msgid_domain)}\r\n".encode("ascii"),
+            # Written by hand: the URLs must stay intact, never RFC 2047-encoded.
+            f"List-Unsubscribe: <{unsubscribe}>,\r\n <mailto:{prepared.mailto}?subject=unsubscribe>\r\n".encode(
+                "ascii"
+            ),
+        ]
+    )
+    raw = b"".join(
+        [
+            headers,
+            prepared.text_head,
+            _fill(prepared.text_segments, lambda slot: encoded(slot, False)),
+            prepared.html_head,
+            _fill(prepared.html_segments, lambda slot: encoded(slot, True)),
+            prepared.closing,
+        ]
+    )
     tags = dict(prepared.tags)
     if recipient.delivery_id is not None:
         tags["delivery"] = str(recipient.delivery_id)

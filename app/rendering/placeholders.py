@@ -41,10 +41,10 @@ _URL = re.compile(r"(?:(?<![a-zA-Z0-9+.-])[a-zA-Z][a-zA-Z0-9+.-]*+://|www\.|mail
 
 @dataclass(frozen=True)
 class Placeholder:
-    line: int    # 1-based
-    col: int     # 1-based
-    code: str    # "placeholder" (a marker word) or "empty-link"
-    text: str    # what was found
+    line: int  # 1-based
+    col: int  # 1-based
+    code: str  # "placeholder" (a marker word) or "empty-link"
+    text: str  # what was found
 
 
 def _is_marker(line: str, match: re.Match[str]) -> bool:
@@ -53,13 +53,16 @@ def _is_marker(line: str, match: re.Match[str]) -> bool:
         return True
     # Only a few characters before it matter: a bounded window keeps a line of
     # thousands of markers linear.
-    before = line[max(0, start - 16):start]
+    before = line[max(0, start - 16) : start]
     if _OPEN_BEFORE.search(before) and _CLOSE_AFTER.match(line, end):
         return True
     if not _CAPITALS.fullmatch(match.group(0)):
         return False
-    return bool(_OPEN_BEFORE.search(before) or _LABEL_OR_EMPHASIS_BEFORE.search(before)
-                or (start <= 16 and _LINE_MARKUP.fullmatch(line, 0, start)))
+    return bool(
+        _OPEN_BEFORE.search(before)
+        or _LABEL_OR_EMPHASIS_BEFORE.search(before)
+        or (start <= 16 and _LINE_MARKUP.fullmatch(line, 0, start))
+    )
 
 
 def scan_line(line: str, number: int) -> list[Placeholder]:
@@ -67,7 +70,7 @@ def scan_line(line: str, number: int) -> list[Placeholder]:
     url_starts = [start for start, _ in url_spans]
 
     def in_url(position: int) -> bool:
-        index = bisect.bisect_right(url_starts, position) - 1   # URLs do not overlap
+        index = bisect.bisect_right(url_starts, position) - 1  # URLs do not overlap
         return index >= 0 and position < url_spans[index][1]
 
     found = []

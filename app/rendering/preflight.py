@@ -42,8 +42,8 @@ _UNSAFE_SCHEME = re.compile(r"^\s*(javascript|data|vbscript):", re.IGNORECASE)
 
 @dataclass(frozen=True)
 class Problem:
-    level: str     # "error" or "warning"
-    line: int      # 1-based in the body; 0 for subject/preheader/whole message
+    level: str  # "error" or "warning"
+    line: int  # 1-based in the body; 0 for subject/preheader/whole message
     col: int
     code: str
     message: str
@@ -86,8 +86,10 @@ def _expand(url: str, base: str) -> str:
 def run_preflight(issue: IssueSource, context: RenderContext) -> list[Problem]:
     body = (issue.body or "").replace("\r\n", "\n")
     problems = _header_problems(issue)
-    problems += [Problem(ERROR, found.line, found.col, found.code, f"unfinished placeholder {found.text!r}")
-                 for found in scan(body)]
+    problems += [
+        Problem(ERROR, found.line, found.col, found.code, f"unfinished placeholder {found.text!r}")
+        for found in scan(body)
+    ]
     problems += _body_problems(body, context)
     problems += _size_problems(issue, context)
     return sorted(problems, key=lambda p: (p.line, p.col, p.code))
@@ -102,8 +104,9 @@ def _header_problems(issue: IssueSource) -> list[Problem]:
         if header_is_unsafe(value):  # also line breaks hidden in RFC 2047 encoded words
             problems.append(Problem(ERROR, 0, 0, "header-injection", f"the {field} contains a line break"))
         for found in scan_line(value, 0):
-            problems.append(Problem(ERROR, 0, found.col, found.code,
-                                    f"unfinished placeholder {found.text!r} in the {field}"))
+            problems.append(
+                Problem(ERROR, 0, found.col, found.code, f"unfinished placeholder {found.text!r} in the {field}")
+            )
     return problems
 
 
@@ -121,19 +124,34 @@ def _body_problems(body: str, context: RenderContext) -> list[Problem]:
 
     for number, line in lines:
         for match in _TEMPLATE.finditer(line):
-            problems.append(Problem(ERROR, number, match.start() + 1, "template-variable",
-                                        f"unresolved template variable {match.group(0)!r}"))
+            problems.append(
+                Problem(
+                    ERROR,
+                    number,
+                    match.start() + 1,
+                    "template-variable",
+                    f"unresolved template variable {match.group(0)!r}",
+                )
+            )
         for found in bracketed(line):
             col = found.start + 1
             if found.kind == "footnote":
                 if _label(found.text) not in footnotes:
-                    problems.append(Problem(ERROR, number, col, "undefined-footnote",
-                                            f"footnote [^{found.text}] has no definition"))
+                    problems.append(
+                        Problem(ERROR, number, col, "undefined-footnote", f"footnote [^{found.text}] has no definition")
+                    )
             elif found.kind == "reference":
                 label = _label(found.target or found.text)
                 if label not in definitions:
-                    problems.append(Problem(ERROR, number, col, "undefined-reference",
-                                            f"reference [{found.target or found.text}] has no definition"))
+                    problems.append(
+                        Problem(
+                            ERROR,
+                            number,
+                            col,
+                            "undefined-reference",
+                            f"reference [{found.target or found.text}] has no definition",
+                        )
+                    )
                 elif found.image:
                     problems += _image_problems(definitions[label], found.text, number, col, context)
             elif found.kind == "inline":
@@ -153,11 +171,25 @@ def _body_problems(body: str, context: RenderContext) -> list[Problem]:
             alt = "x" if _HTML_ALT.search(match.group(0)) else ""
             problems += _image_problems(src.group(1) if src else "", alt, number, match.start() + 1, context)
         for match in _SCRIPT.finditer(line):
-            problems.append(Problem(WARNING, number, match.start() + 1, "script-removed",
-                                    "raw <script> will be removed from the email and the web page"))
+            problems.append(
+                Problem(
+                    WARNING,
+                    number,
+                    match.start() + 1,
+                    "script-removed",
+                    "raw <script> will be removed from the email and the web page",
+                )
+            )
         for match in _HANDLER.finditer(line):
-            problems.append(Problem(WARNING, number, match.start(1) + 1, "html-removed",
-                                    f"HTML attribute {match.group(1)} will be removed"))
+            problems.append(
+                Problem(
+                    WARNING,
+                    number,
+                    match.start(1) + 1,
+                    "html-removed",
+                    f"HTML attribute {match.group(1)} will be removed",
+                )
+            )
     return problems
 
 
@@ -184,8 +216,7 @@ def _image_problems(src: str, alt: str, line: int, col: int, context: RenderCont
         own = resolved.startswith(base + "/")
         if not resolved.lower().startswith("https://") or own:
             where = "in the media library" if own else "in the media library nor an absolute https URL"
-            problems.append(Problem(ERROR, line, col, "image-unresolved",
-                                    f"image {src or '(empty)'} is not {where}"))
+            problems.append(Problem(ERROR, line, col, "image-unresolved", f"image {src or '(empty)'} is not {where}"))
         if not alt.strip():
             problems.append(Problem(WARNING, line, col, "image-alt", f"image {src} has no alt text"))
     elif not alt.strip() and not ref.alt_text.strip():
@@ -204,9 +235,16 @@ def _size_problems(issue: IssueSource, context: RenderContext) -> list[Problem]:
     if context.track_clicks:
         size += _tracking_growth(rendered, context.base)
     if size > GMAIL_CLIP_BYTES:
-        return [Problem(ERROR, 0, 0, "email-too-large",
-                        f"the email HTML is {size // 1024} KB as sent; Gmail clips messages over 102 KB "
-                        "and hides the unsubscribe footer")]
+        return [
+            Problem(
+                ERROR,
+                0,
+                0,
+                "email-too-large",
+                f"the email HTML is {size // 1024} KB as sent; Gmail clips messages over 102 KB "
+                "and hides the unsubscribe footer",
+            )
+        ]
     return []
 
 

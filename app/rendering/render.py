@@ -47,13 +47,13 @@ class RenderedIssue:
     slug: str
     subject: str
     preheader: str
-    email_html: str                # with slots (see the module docstring)
-    text: str                      # with slots
-    web_html: str                  # the sanitised fragment of the web version
+    email_html: str  # with slots (see the module docstring)
+    text: str  # with slots
+    web_html: str  # the sanitised fragment of the web version
     web_url: str
     nonce: str
-    links: tuple[str, ...]         # slot l<n> -> original URL
-    key: str                       # content hash the cache is keyed by
+    links: tuple[str, ...]  # slot l<n> -> original URL
+    key: str  # content hash the cache is keyed by
 
     @property
     def slot_prefix(self) -> str:
@@ -76,8 +76,7 @@ class RenderedIssue:
 
         def value(match: re.Match[str]) -> str:
             name = match.group(1)
-            if name.startswith("l") and name[1:].isascii() and name[1:].isdigit() \
-                    and int(name[1:]) < len(self.links):
+            if name.startswith("l") and name[1:].isascii() and name[1:].isdigit() and int(name[1:]) < len(self.links):
                 url = self.links[int(name[1:])]
             else:
                 url = values.get(name, "")
@@ -86,7 +85,7 @@ class RenderedIssue:
         return self.slot_pattern().sub(value, source)
 
 
-_CACHE_LOCK = threading.Lock()   # worker threads may render concurrently
+_CACHE_LOCK = threading.Lock()  # worker threads may render concurrently
 _cache: OrderedDict[str, RenderedIssue] = OrderedDict()
 
 
@@ -111,13 +110,20 @@ def _body_with_events(issue: IssueSource, context: RenderContext) -> str:
 
 def _key(issue: IssueSource, context: RenderContext, body: str, fragment: str) -> str:
     keyed: dict[str, Any] = {
-        "slug": issue.slug, "subject": issue.subject or "", "preheader": issue.preheader or "", "body": body,
-        "base": context.base, "brand": astuple(context.brand), "test_banner": context.test_banner,
+        "slug": issue.slug,
+        "subject": issue.subject or "",
+        "preheader": issue.preheader or "",
+        "body": body,
+        "base": context.base,
+        "brand": astuple(context.brand),
+        "test_banner": context.test_banner,
         "track_opens": context.track_opens,
         # What the media library says about the images: uploading one or editing
         # its alt text shows up at once.
-        "images": [[src, astuple(ref) if (ref := context.resolve_image(src)) else None]
-                   for src in image_sources(fragment, context.base)],
+        "images": [
+            [src, astuple(ref) if (ref := context.resolve_image(src)) else None]
+            for src in image_sources(fragment, context.base)
+        ],
     }
     return hashlib.sha256(json.dumps(keyed, sort_keys=True, default=str).encode()).hexdigest()
 
@@ -146,19 +152,35 @@ def _render(issue: IssueSource, context: RenderContext, fragment: str, key: str)
     prefix = f"{SLOT_HOST}{nonce}/"
     slots = LinkSlots(prefix, [])
     resolve = _memo(context)
-    email_body = sanitize(email_fragment(fragment, base=base, page_url=page_url, resolve=resolve, slots=slots,
-                                         accent=DEFAULT_ACCENT))
+    email_body = sanitize(
+        email_fragment(fragment, base=base, page_url=page_url, resolve=resolve, slots=slots, accent=DEFAULT_ACCENT)
+    )
     web_html = sanitize(web_fragment(fragment, base=base, page_url=page_url, resolve=resolve))
     text_body, text_links = html_to_text(email_body)
     subject = issue.subject or ""
     preheader = issue.preheader or opening_prose(web_html)
-    email_html = email_document(context, subject=subject, preheader=preheader, web_url=page_url,
-                                unsubscribe_url=prefix + "unsubscribe",
-                                pixel_url=prefix + "pixel" if context.track_opens else None, body_html=email_body)
+    email_html = email_document(
+        context,
+        subject=subject,
+        preheader=preheader,
+        web_url=page_url,
+        unsubscribe_url=prefix + "unsubscribe",
+        pixel_url=prefix + "pixel" if context.track_opens else None,
+        body_html=email_body,
+    )
     text = _text_part(context, page_url, prefix + "unsubscribe", text_body, text_links)
-    return RenderedIssue(slug=issue.slug or "preview", subject=subject, preheader=preheader,
-                         email_html=email_html, text=text, web_html=web_html, web_url=page_url, nonce=nonce,
-                         links=tuple(slots.links), key=key)
+    return RenderedIssue(
+        slug=issue.slug or "preview",
+        subject=subject,
+        preheader=preheader,
+        email_html=email_html,
+        text=text,
+        web_html=web_html,
+        web_url=page_url,
+        nonce=nonce,
+        links=tuple(slots.links),
+        key=key,
+    )
 
 
 def _memo(context: RenderContext):  # noqa: ANN202 (a resolver)

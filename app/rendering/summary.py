@@ -16,8 +16,11 @@ from lxml import html as lxml_html
 SUBJECT_LIMIT = 78
 PREHEADER_LIMIT = 140
 
-_GREETING_WORD = re.compile(r"(?:hello|hi|hiya|hey|howdy|greetings|dear|good (?:morning|afternoon|evening))"
-                            r"\b", re.IGNORECASE)
+_GREETING_WORD = re.compile(
+    r"(?:hello|hi|hiya|hey|howdy|greetings|dear|good (?:morning|afternoon|evening))"
+    r"\b",
+    re.IGNORECASE,
+)
 # A greeting clause in front of the real sentence: "Hi all, ...", "Dear readers, ...".
 _GREETING_CLAUSE = re.compile(rf"{_GREETING_WORD.pattern}[^,.!?:;]{{0,30}}[,:;]\s+", re.IGNORECASE)
 _WELCOME = re.compile(r"(?:and )?welcome\b", re.IGNORECASE)
@@ -34,7 +37,7 @@ def is_greeting(text: str) -> bool:
     clause = _GREETING_CLAUSE.match(text)
     if clause is None:
         return len(text.split()) <= _GREETING_MAX_WORDS
-    rest = text[clause.end():]
+    rest = text[clause.end() :]
     return bool(_WELCOME.match(rest)) or len(rest.split()) < 2
 
 
@@ -48,7 +51,7 @@ def without_greeting(text: str) -> str:
         text = parts[1] if len(parts) == 2 else ""
     clause = _GREETING_CLAUSE.match(text)
     if clause and len(text) > clause.end():
-        text = text[clause.end()].upper() + text[clause.end() + 1:]
+        text = text[clause.end()].upper() + text[clause.end() + 1 :]
     return text
 
 
@@ -61,7 +64,7 @@ def shorten(text: str, limit: int) -> str:
     text = " ".join(text.split())
     if len(text) <= limit:
         return text
-    cut = text[:limit - 1]
+    cut = text[: limit - 1]
     if text[limit - 1] != " " and " " in cut:
         cut = cut.rsplit(" ", 1)[0]
     return cut.rstrip(" ,;:-\u2013\u2014") + "\u2026"
@@ -73,10 +76,10 @@ def opening_prose(body_html: str, limit: int = PREHEADER_LIMIT) -> str:
     if not body_html.strip():
         return ""
     root = lxml_html.fragment_fromstring(body_html, create_parent="div")
-    for marker in root.xpath("//sup"):   # footnote markers
+    for marker in root.xpath("//sup"):  # footnote markers
         marker.drop_tree()
     for block in root:
-        if block.tag != "p":   # headings, lists, quotes, tables, code, figures: not prose
+        if block.tag != "p":  # headings, lists, quotes, tables, code, figures: not prose
             continue
         text = without_greeting(block.text_content())
         if len(text) >= 3:

@@ -12,8 +12,29 @@ import textwrap
 from html.parser import HTMLParser
 
 WIDTH = 76
-_BLOCKS = {"p", "div", "figure", "figcaption", "table", "tr", "blockquote", "pre", "ul", "ol",
-           "h1", "h2", "h3", "h4", "h5", "h6", "hr", "li", "dl", "dt", "dd"}
+_BLOCKS = {
+    "p",
+    "div",
+    "figure",
+    "figcaption",
+    "table",
+    "tr",
+    "blockquote",
+    "pre",
+    "ul",
+    "ol",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "hr",
+    "li",
+    "dl",
+    "dt",
+    "dd",
+}
 
 
 _START = re.compile(r"[0-9]{1,9}")
@@ -35,9 +56,9 @@ class _TextBuilder(HTMLParser):
         self.links: list[str] = []
         self.link_index: dict[str, int] = {}
         self.href_stack: list[str | None] = []
-        self.lists: list[dict[str, int | bool]] = []   # open lists: ordered?, counter, bullet pending
-        self.footnotes = 0      # depth inside the footnotes div
-        self.skip = 0           # depth inside footnote back-links (the "↩" arrows)
+        self.lists: list[dict[str, int | bool]] = []  # open lists: ordered?, counter, bullet pending
+        self.footnotes = 0  # depth inside the footnotes div
+        self.skip = 0  # depth inside footnote back-links (the "↩" arrows)
         self.prefix_stack: list[str] = []
         self.pre = 0
         self.heading: int | None = None
@@ -68,8 +89,9 @@ class _TextBuilder(HTMLParser):
                 bullet = f"{state['n']}. " if state["ordered"] else "* "
         first = quote + indent + bullet
         rest = quote + indent + " " * len(bullet)
-        wrapped = textwrap.fill(body, WIDTH, initial_indent=first, subsequent_indent=rest,
-                                break_long_words=False, break_on_hyphens=False)
+        wrapped = textwrap.fill(
+            body, WIDTH, initial_indent=first, subsequent_indent=rest, break_long_words=False, break_on_hyphens=False
+        )
         self.blocks.append((wrapped, self._list_key()))
 
     def _list_key(self) -> int | None:
@@ -96,8 +118,7 @@ class _TextBuilder(HTMLParser):
             start = attr.get("start") or "1"
             if not self.lists:
                 self.top_lists += 1
-            self.lists.append({"ordered": tag == "ol", "pending": False,
-                               "n": (_list_start(start)) - 1})
+            self.lists.append({"ordered": tag == "ol", "pending": False, "n": (_list_start(start)) - 1})
         elif tag == "li" and self.lists:
             self.lists[-1]["n"] = int(self.lists[-1]["n"]) + 1
             self.lists[-1]["pending"] = True

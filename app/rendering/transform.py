@@ -19,11 +19,18 @@ from lxml import html as lxml_html
 from app.rendering.context import ImageRef
 from app.rendering.email_styles import COLUMN_WIDTH, IMAGE_MAX_WIDTH, body_styles
 
-__all__ = ["COLUMN_WIDTH", "IMAGE_MAX_WIDTH", "LinkSlots", "email_fragment", "image_sources",
-           "parse_dimension", "web_fragment"]
+__all__ = [
+    "COLUMN_WIDTH",
+    "IMAGE_MAX_WIDTH",
+    "LinkSlots",
+    "email_fragment",
+    "image_sources",
+    "parse_dimension",
+    "web_fragment",
+]
 
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
-_DIMENSION = re.compile(r"[0-9]{1,5}")   # ASCII digits only: "²" or "٣" are no width
+_DIMENSION = re.compile(r"[0-9]{1,5}")  # ASCII digits only: "²" or "٣" are no width
 MAX_DIMENSION = 10_000
 
 
@@ -77,9 +84,15 @@ def _figures(root: lxml_html.HtmlElement, *, email: bool) -> None:
     for paragraph in list(root.iter("p")):
         children = list(paragraph)
         caption = paragraph.getnext()
-        if (len(children) != 1 or children[0].tag != "img" or (paragraph.text or "").strip()
-                or (children[0].tail or "").strip() or caption is None or caption.tag != "h5"
-                or (paragraph.tail or "").strip()):
+        if (
+            len(children) != 1
+            or children[0].tag != "img"
+            or (paragraph.text or "").strip()
+            or (children[0].tail or "").strip()
+            or caption is None
+            or caption.tag != "h5"
+            or (paragraph.tail or "").strip()
+        ):
             continue
         figure = etree.Element("div", {"class": "figure"}) if email else etree.Element("figure")
         figure.append(children[0])
@@ -109,8 +122,9 @@ class LinkSlots:
         return f"{self.prefix}l{self.links.index(url)}"
 
 
-def _links(root: lxml_html.HtmlElement, base: str, page_url: str, *, keep_fragments: bool,
-           slots: LinkSlots | None) -> None:
+def _links(
+    root: lxml_html.HtmlElement, base: str, page_url: str, *, keep_fragments: bool, slots: LinkSlots | None
+) -> None:
     for anchor in root.iter("a"):
         href = anchor.get("href")
         if href is None:
@@ -123,8 +137,7 @@ def _links(root: lxml_html.HtmlElement, base: str, page_url: str, *, keep_fragme
         anchor.set("href", url)
 
 
-def _images(root: lxml_html.HtmlElement, base: str, resolve: Callable[[str], ImageRef | None], *,
-            email: bool) -> None:
+def _images(root: lxml_html.HtmlElement, base: str, resolve: Callable[[str], ImageRef | None], *, email: bool) -> None:
     for image in root.iter("img"):
         src = absolute(image.get("src") or "", base, base) if (image.get("src") or "").strip() else ""
         ref = resolve(src) if src else None
@@ -156,17 +169,21 @@ def _styles(root: lxml_html.HtmlElement, accent: str) -> None:
             continue
         classes = (element.get("class") or "").split()
         if element.tag in ("td", "th") and any(
-                "md" in (table.get("class") or "").split() for table in element.iterancestors("table")):
+            "md" in (table.get("class") or "").split() for table in element.iterancestors("table")
+        ):
             classes = [*classes, "md"]
-        rule = next((styles[f"{element.tag}.{name}"] for name in classes if f"{element.tag}.{name}" in styles),
-                    styles.get(element.tag))
+        rule = next(
+            (styles[f"{element.tag}.{name}"] for name in classes if f"{element.tag}.{name}" in styles),
+            styles.get(element.tag),
+        )
         if rule:
             own = element.get("style")
             element.set("style", rule + (f";{own}" if own else ""))
 
 
-def email_fragment(fragment: str, *, base: str, page_url: str, resolve: Callable[[str], ImageRef | None],
-                   slots: LinkSlots, accent: str) -> str:
+def email_fragment(
+    fragment: str, *, base: str, page_url: str, resolve: Callable[[str], ImageRef | None], slots: LinkSlots, accent: str
+) -> str:
     """The email variant of the Markdown output (unsanitised: sanitise it next)."""
     root = _parse(fragment)
     _figures(root, email=True)
@@ -178,8 +195,7 @@ def email_fragment(fragment: str, *, base: str, page_url: str, resolve: Callable
     return _serialize(root)
 
 
-def web_fragment(fragment: str, *, base: str, page_url: str,
-                 resolve: Callable[[str], ImageRef | None]) -> str:
+def web_fragment(fragment: str, *, base: str, page_url: str, resolve: Callable[[str], ImageRef | None]) -> str:
     """The web variant: in-page links (footnotes) stay, figures are <figure>."""
     root = _parse(fragment)
     _figures(root, email=False)

@@ -93,32 +93,42 @@ def _open(title: str, desc: str, frame: _Frame, css: str) -> tuple[str, list[str
     return title_id, parts
 
 
-def _axes(parts: list[str], frame: _Frame, top: float, fmt: Callable[[float], str],
-          labels: Sequence[str], xs: Sequence[float]) -> None:
+def _axes(
+    parts: list[str], frame: _Frame, top: float, fmt: Callable[[float], str], labels: Sequence[str], xs: Sequence[float]
+) -> None:
     for i in range(5):
         value = top * i / 4
         y = frame.y(value, top)
-        parts.append(f'<line class="grid" x1="{frame.left}" x2="{frame.width - frame.right}" '
-                     f'y1="{y:.1f}" y2="{y:.1f}"/>')
-        parts.append(f'<text class="tick" x="{frame.left - 6}" y="{y + 4:.1f}" text-anchor="end">'
-                     f"{escape(fmt(value))}</text>")
+        parts.append(
+            f'<line class="grid" x1="{frame.left}" x2="{frame.width - frame.right}" y1="{y:.1f}" y2="{y:.1f}"/>'
+        )
+        parts.append(
+            f'<text class="tick" x="{frame.left - 6}" y="{y + 4:.1f}" text-anchor="end">{escape(fmt(value))}</text>'
+        )
     every = max(1, -(-len(labels) // 12))  # at most ~12 x labels
     for i, (label, x) in enumerate(zip(labels, xs, strict=True)):
         if i % every == 0:
-            parts.append(f'<text class="tick" x="{x:.1f}" y="{frame.height - frame.bottom + 16}" '
-                         f'text-anchor="middle">{escape(label)}</text>')
+            parts.append(
+                f'<text class="tick" x="{x:.1f}" y="{frame.height - frame.bottom + 16}" '
+                f'text-anchor="middle">{escape(label)}</text>'
+            )
     base = frame.y(0, top)
-    parts.append(f'<line class="axis" x1="{frame.left}" x2="{frame.width - frame.right}" '
-                 f'y1="{base:.1f}" y2="{base:.1f}"/>')
+    parts.append(
+        f'<line class="axis" x1="{frame.left}" x2="{frame.width - frame.right}" y1="{base:.1f}" y2="{base:.1f}"/>'
+    )
 
 
 def _thresholds(parts: list[str], frame: _Frame, top: float, thresholds: Sequence[Threshold]) -> None:
     for threshold in thresholds:
         y = frame.y(threshold.value, top)
-        parts.append(f'<line class="threshold" x1="{frame.left}" x2="{frame.width - frame.right}" '
-                     f'y1="{y:.1f}" y2="{y:.1f}"><title>{escape(threshold.label)}</title></line>')
-        parts.append(f'<text class="threshold-label" x="{frame.width - frame.right - 4}" y="{y - 4:.1f}" '
-                     f'text-anchor="end">{escape(threshold.label)}</text>')
+        parts.append(
+            f'<line class="threshold" x1="{frame.left}" x2="{frame.width - frame.right}" '
+            f'y1="{y:.1f}" y2="{y:.1f}"><title>{escape(threshold.label)}</title></line>'
+        )
+        parts.append(
+            f'<text class="threshold-label" x="{frame.width - frame.right - 4}" y="{y - 4:.1f}" '
+            f'text-anchor="end">{escape(threshold.label)}</text>'
+        )
 
 
 def _legend(parts: list[str], frame: _Frame, series: Sequence[Series]) -> None:
@@ -130,8 +140,16 @@ def _legend(parts: list[str], frame: _Frame, series: Sequence[Series]) -> None:
         x += 24 + 7 * len(item.name)
 
 
-def _start(title: str, desc: str, width: int, height: int, css: str, series: Sequence[Series],
-           thresholds: Sequence[Threshold], fmt: Callable[[float], str]) -> tuple[_Frame, list[str], float]:
+def _start(
+    title: str,
+    desc: str,
+    width: int,
+    height: int,
+    css: str,
+    series: Sequence[Series],
+    thresholds: Sequence[Threshold],
+    fmt: Callable[[float], str],
+) -> tuple[_Frame, list[str], float]:
     """The SVG opening and a value axis tall enough for every value and threshold line."""
     frame = _Frame(width, height)
     _, parts = _open(title, desc, frame, css)
@@ -139,8 +157,9 @@ def _start(title: str, desc: str, width: int, height: int, css: str, series: Seq
     return frame, parts, _axis_top(peak, fmt)
 
 
-def _finish(parts: list[str], frame: _Frame, top: float, thresholds: Sequence[Threshold],
-            series: Sequence[Series]) -> Markup:
+def _finish(
+    parts: list[str], frame: _Frame, top: float, thresholds: Sequence[Threshold], series: Sequence[Series]
+) -> Markup:
     """Threshold lines and legend over the plotted data, then the closed SVG."""
     _thresholds(parts, frame, top, thresholds)
     _legend(parts, frame, series)
@@ -148,9 +167,18 @@ def _finish(parts: list[str], frame: _Frame, top: float, thresholds: Sequence[Th
     return Markup("".join(parts))  # noqa: S704 (every text above is escaped)
 
 
-def bar_chart(*, title: str, desc: str, labels: Sequence[str], series: Sequence[Series],
-              fmt: Callable[[float], str] = integer, thresholds: Sequence[Threshold] = (),
-              width: int = 640, height: int = 240, css: str = "") -> Markup:
+def bar_chart(
+    *,
+    title: str,
+    desc: str,
+    labels: Sequence[str],
+    series: Sequence[Series],
+    fmt: Callable[[float], str] = integer,
+    thresholds: Sequence[Threshold] = (),
+    width: int = 640,
+    height: int = 240,
+    css: str = "",
+) -> Markup:
     """Grouped vertical bars, one group per label, one colour per series."""
     frame, parts, top = _start(title, desc, width, height, css, series, thresholds, fmt)
     slot = frame.plot_w / max(1, len(labels))
@@ -162,15 +190,26 @@ def bar_chart(*, title: str, desc: str, labels: Sequence[str], series: Sequence[
             x = frame.left + slot * i + slot * 0.1 + bar_w * (index - 1)
             y = frame.y(value, top)
             h = frame.y(0, top) - y
-            parts.append(f'<rect class="series-{index}" x="{x:.1f}" y="{y:.1f}" width="{bar_w:.1f}" '
-                         f'height="{max(h, 0):.1f}"><title>{escape(item.name)}, {escape(labels[i])}: '
-                         f"{escape(fmt(value))}</title></rect>")
+            parts.append(
+                f'<rect class="series-{index}" x="{x:.1f}" y="{y:.1f}" width="{bar_w:.1f}" '
+                f'height="{max(h, 0):.1f}"><title>{escape(item.name)}, {escape(labels[i])}: '
+                f"{escape(fmt(value))}</title></rect>"
+            )
     return _finish(parts, frame, top, thresholds, series)
 
 
-def line_chart(*, title: str, desc: str, labels: Sequence[str], series: Sequence[Series],
-               fmt: Callable[[float], str] = integer, thresholds: Sequence[Threshold] = (),
-               width: int = 640, height: int = 240, css: str = "") -> Markup:
+def line_chart(
+    *,
+    title: str,
+    desc: str,
+    labels: Sequence[str],
+    series: Sequence[Series],
+    fmt: Callable[[float], str] = integer,
+    thresholds: Sequence[Threshold] = (),
+    width: int = 640,
+    height: int = 240,
+    css: str = "",
+) -> Markup:
     """One polyline per series over evenly spaced labels (hours, weeks)."""
     frame, parts, top = _start(title, desc, width, height, css, series, thresholds, fmt)
     count = max(1, len(labels) - 1)
@@ -181,7 +220,9 @@ def line_chart(*, title: str, desc: str, labels: Sequence[str], series: Sequence
         parts.append(f'<polyline class="line series-{index}" points="{points}"/>')
         if len(item.values) <= 60:
             for x, value, label in zip(xs, item.values, labels, strict=True):
-                parts.append(f'<circle class="series-{index}" cx="{x:.1f}" cy="{frame.y(value, top):.1f}" '
-                             f'r="2.5"><title>{escape(item.name)}, {escape(label)}: '
-                             f"{escape(fmt(value))}</title></circle>")
+                parts.append(
+                    f'<circle class="series-{index}" cx="{x:.1f}" cy="{frame.y(value, top):.1f}" '
+                    f'r="2.5"><title>{escape(item.name)}, {escape(label)}: '
+                    f"{escape(fmt(value))}</title></circle>"
+                )
     return _finish(parts, frame, top, thresholds, series)

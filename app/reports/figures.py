@@ -52,16 +52,28 @@ def rate_figures(report: SendReport) -> list[Figure]:
     """Bounce and complaint rates against the auto-pause thresholds (separate
     charts: the two thresholds differ fifty-fold)."""
     figures = []
-    for key, label, limit in (("hard_bounce", "Hard bounce rate", BOUNCE_PAUSE_RATE),
-                              ("complaint", "Complaint rate", COMPLAINT_PAUSE_RATE)):
+    for key, label, limit in (
+        ("hard_bounce", "Hard bounce rate", BOUNCE_PAUSE_RATE),
+        ("complaint", "Complaint rate", COMPLAINT_PAUSE_RATE),
+    ):
         step = report.step(key)
         rate = step.rate or 0.0
         series = [Series(label, [rate])]
-        desc = (f"{label} {percent(rate)} of sent ({step.count:,} of {step.base or 0:,}); "
-                f"sending pauses automatically above {percent(limit)}.")
-        svg = bar_chart(title=label, desc=desc, labels=[label], series=series, fmt=percent,
-                        thresholds=[Threshold(limit, f"auto-pause {percent(limit)}")],
-                        width=320, height=200, css="rate")
+        desc = (
+            f"{label} {percent(rate)} of sent ({step.count:,} of {step.base or 0:,}); "
+            f"sending pauses automatically above {percent(limit)}."
+        )
+        svg = bar_chart(
+            title=label,
+            desc=desc,
+            labels=[label],
+            series=series,
+            fmt=percent,
+            thresholds=[Threshold(limit, f"auto-pause {percent(limit)}")],
+            width=320,
+            height=200,
+            css="rate",
+        )
         figures.append(Figure(label, svg, [label], series, percent))
     return figures
 
@@ -70,12 +82,22 @@ def timeline_figure(hours: list[datetime], counts: dict[str, list[int]]) -> Figu
     if not hours:
         return None
     labels = [h.strftime("%d %b %H:00") for h in hours]
-    series = [Series(name.capitalize(), counts[name]) for name in ("sent", "delivered", "opens", "clicks")
-              if any(counts.get(name, []))]
+    series = [
+        Series(name.capitalize(), counts[name])
+        for name in ("sent", "delivered", "opens", "clicks")
+        if any(counts.get(name, []))
+    ]
     if not series:
         return None
-    svg = line_chart(title="Timeline per hour (UTC)", desc=_summary(labels, series, integer),
-                     labels=labels, series=series, width=960, height=280, css="timeline")
+    svg = line_chart(
+        title="Timeline per hour (UTC)",
+        desc=_summary(labels, series, integer),
+        labels=labels,
+        series=series,
+        width=960,
+        height=280,
+        css="timeline",
+    )
     return Figure("Timeline per hour (UTC)", svg, labels, series)
 
 
@@ -84,14 +106,28 @@ def comparison_figure(recent: list[tuple[object, SendReport]]) -> Figure | None:
     if not recent:
         return None
     ordered = list(reversed(recent))
-    labels = [report.send.issue.slug[:18] if report.send.issue else f"send {report.send.id}"
-              for _, report in ordered]
-    series = [Series(name, [report.step(key).rate or 0.0 for _, report in ordered])
-              for key, name in (("delivered", "Delivered"), ("open", "Opened"), ("click", "Clicked"),
-                                ("hard_bounce", "Bounced"), ("unsubscribed", "Unsubscribed"))]
+    labels = [report.send.issue.slug[:18] if report.send.issue else f"send {report.send.id}" for _, report in ordered]
+    series = [
+        Series(name, [report.step(key).rate or 0.0 for _, report in ordered])
+        for key, name in (
+            ("delivered", "Delivered"),
+            ("open", "Opened"),
+            ("click", "Clicked"),
+            ("hard_bounce", "Bounced"),
+            ("unsubscribed", "Unsubscribed"),
+        )
+    ]
     series = [s for s in series if any(s.values)] or series[:1]
-    svg = bar_chart(title="Last issues: key rates", desc=_summary(labels, series, percent), labels=labels,
-                    series=series, fmt=percent, width=720, height=260, css="comparison")
+    svg = bar_chart(
+        title="Last issues: key rates",
+        desc=_summary(labels, series, percent),
+        labels=labels,
+        series=series,
+        fmt=percent,
+        width=720,
+        height=260,
+        css="comparison",
+    )
     return Figure("Last issues: key rates", svg, labels, series, percent)
 
 
@@ -99,12 +135,17 @@ def growth_figures(growth: ListGrowth) -> tuple[Figure, Figure]:
     labels = [week.strftime("%d %b") for week in growth.weeks]
     name = growth.mailing_list.name
     size = [Series("Active subscribers", growth.size)]
-    size_svg = line_chart(title=f"{name}: size per week", desc=_summary(labels, size, integer),
-                          labels=labels, series=size, css="growth")
-    flows = [Series("Subscribes", growth.subscribes), Series("Unsubscribes", growth.unsubscribes),
-             Series("Hard bounces", growth.bounces)]
+    size_svg = line_chart(
+        title=f"{name}: size per week", desc=_summary(labels, size, integer), labels=labels, series=size, css="growth"
+    )
+    flows = [
+        Series("Subscribes", growth.subscribes),
+        Series("Unsubscribes", growth.unsubscribes),
+        Series("Hard bounces", growth.bounces),
+    ]
     flows_desc = ", ".join(f"{s.name}: {sum(s.values):,} in {len(labels)} weeks" for s in flows)
-    flows_svg = bar_chart(title=f"{name}: changes per week", desc=flows_desc, labels=labels, series=flows,
-                          css="flows")
-    return (Figure(f"{name}: size", size_svg, labels, size),
-            Figure(f"{name}: changes per week", flows_svg, labels, flows))
+    flows_svg = bar_chart(title=f"{name}: changes per week", desc=flows_desc, labels=labels, series=flows, css="flows")
+    return (
+        Figure(f"{name}: size", size_svg, labels, size),
+        Figure(f"{name}: changes per week", flows_svg, labels, flows),
+    )

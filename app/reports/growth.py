@@ -37,9 +37,11 @@ def _week(column):  # noqa: ANN001,ANN202 (a SQL expression either way)
 
 def _per_week(column, *conditions) -> dict[tuple[int, str], int]:  # noqa: ANN001
     week = _week(column).label("week")
-    rows = db.session.execute(select(Subscription.list_id, week, func.count())
-                              .where(column.is_not(None), *conditions)
-                              .group_by(Subscription.list_id, week))
+    rows = db.session.execute(
+        select(Subscription.list_id, week, func.count())
+        .where(column.is_not(None), *conditions)
+        .group_by(Subscription.list_id, week)
+    )
     return {(list_id, str(key)): int(count) for list_id, key, count in rows}
 
 
@@ -52,22 +54,37 @@ def list_growth(weeks: int = 26, now: datetime | None = None, limit: int = 6) ->
     counted = Subscription.status.in_(("active", "unsubscribed"))
     subscribes = _per_week(joined, counted, joined >= start)
     unsubscribes = _per_week(Subscription.unsubscribed_at, Subscription.unsubscribed_at >= start)
-    before = dict(db.session.execute(select(Subscription.list_id, func.count())
-                                     .where(counted, joined < start).group_by(Subscription.list_id)).all())
-    gone = dict(db.session.execute(select(Subscription.list_id, func.count())
-                                   .where(Subscription.unsubscribed_at < start)
-                                   .group_by(Subscription.list_id)).all())
+    before = dict(
+        db.session.execute(
+            select(Subscription.list_id, func.count()).where(counted, joined < start).group_by(Subscription.list_id)
+        ).all()
+    )
+    gone = dict(
+        db.session.execute(
+            select(Subscription.list_id, func.count())
+            .where(Subscription.unsubscribed_at < start)
+            .group_by(Subscription.list_id)
+        ).all()
+    )
     week = _week(FeedbackEvent.occurred_at).label("week")
-    bounces = {(list_id, str(key)): int(count) for list_id, key, count in db.session.execute(
-        select(Delivery.list_id, week, func.count()).select_from(FeedbackEvent)
-        .join(Delivery, Delivery.id == FeedbackEvent.delivery_id)
-        .where(FeedbackEvent.kind == "hard_bounce", FeedbackEvent.occurred_at >= start)
-        .group_by(Delivery.list_id, week))}
-    sizes = dict(db.session.execute(select(Subscription.list_id, func.count())
-                                    .where(Subscription.status == "active")
-                                    .group_by(Subscription.list_id)).all())
-    lists = sorted(db.session.scalars(select(MailingList)),
-                   key=lambda m: (-sizes.get(m.id, 0), m.name))[:limit]
+    bounces = {
+        (list_id, str(key)): int(count)
+        for list_id, key, count in db.session.execute(
+            select(Delivery.list_id, week, func.count())
+            .select_from(FeedbackEvent)
+            .join(Delivery, Delivery.id == FeedbackEvent.delivery_id)
+            .where(FeedbackEvent.kind == "hard_bounce", FeedbackEvent.occurred_at >= start)
+            .group_by(Delivery.list_id, week)
+        )
+    }
+    sizes = dict(
+        db.session.execute(
+            select(Subscription.list_id, func.count())
+            .where(Subscription.status == "active")
+            .group_by(Subscription.list_id)
+        ).all()
+    )
+    lists = sorted(db.session.scalars(select(MailingList)), key=lambda m: (-sizes.get(m.id, 0), m.name))[:limit]
     days = [first + timedelta(weeks=i) for i in range(weeks)]
     keys = [d.isoformat() for d in days]
     result = []
@@ -78,6 +95,5 @@ def list_growth(weeks: int = 26, now: datetime | None = None, limit: int = 6) ->
         for added, removed in zip(subs, unsubs, strict=True):
             running += added - removed
             size.append(running)
-        result.append(ListGrowth(mailing, days, subs, unsubs,
-                                 [bounces.get((mailing.id, k), 0) for k in keys], size))
+        result.append(ListGrowth(mailing, days, subs, unsubs, [bounces.get((mailing.id, k), 0) for k in keys], size))
     return result

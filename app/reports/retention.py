@@ -44,10 +44,17 @@ def apply_retention(now: datetime | None = None) -> int:
     day = _day(FeedbackEvent.occurred_at).label("day")
     url = func.coalesce(FeedbackEvent.url, "").label("url")
     rows = db.session.execute(
-        select(FeedbackEvent.send_id, day, FeedbackEvent.kind, url, func.count(),
-               func.sum(case((FeedbackEvent.is_first.is_(True), 1), else_=0)))
+        select(
+            FeedbackEvent.send_id,
+            day,
+            FeedbackEvent.kind,
+            url,
+            func.count(),
+            func.sum(case((FeedbackEvent.is_first.is_(True), 1), else_=0)),
+        )
         .where(*expired, FeedbackEvent.send_id.is_not(None))
-        .group_by(FeedbackEvent.send_id, day, FeedbackEvent.kind, url)).all()
+        .group_by(FeedbackEvent.send_id, day, FeedbackEvent.kind, url)
+    ).all()
     additions: dict[tuple[int, str, str, str], int] = {}
     for send_id, day_text, kind, link, count, firsts in rows:
         # Only clicks keep their link; every kind keeps a unique-recipient count.
@@ -59,9 +66,11 @@ def apply_retention(now: datetime | None = None) -> int:
     try:
         for (send_id, day_text, kind, link), count in additions.items():
             when = datetime.strptime(day_text, "%Y-%m-%d")
-            row = db.session.scalar(select(DailyStat).where(
-                DailyStat.send_id == send_id, DailyStat.day == when, DailyStat.kind == kind,
-                DailyStat.url == link))
+            row = db.session.scalar(
+                select(DailyStat).where(
+                    DailyStat.send_id == send_id, DailyStat.day == when, DailyStat.kind == kind, DailyStat.url == link
+                )
+            )
             if row is None:
                 db.session.add(DailyStat(send_id=send_id, day=when, kind=kind, url=link, count=count))
             else:

@@ -22,6 +22,15 @@ from app.segments.printer import to_text
 from app.segments.schema import SegmentSchema
 
 __all__ = [
-    "ATTRIBUTE_TYPES", "AttributeType", "AttributeValueError", "Expr", "SegmentError", "SegmentSchema",
-    "coerce", "compile_segment", "infer_type", "parse", "to_text",
+    "ATTRIBUTE_TYPES",
+    "AttributeType",
+    "AttributeValueError",
+    "Expr",
+    "SegmentError",
+    "SegmentSchema",
+    "coerce",
+    "compile_segment",
+    "infer_type",
+    "parse",
+    "to_text",
 ]

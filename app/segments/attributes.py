@@ -164,8 +164,11 @@ def coerce(value: str, type_: AttributeType) -> JsonValue | None:
     if type_ == "number":
         number = parse_number(text)
         if number is None:
-            hint = ("use '.' as the decimal point, without thousands separators"
-                    if "," in text else "digits with an optional minus and '.' decimal point, e.g. -12.5")
+            hint = (
+                "use '.' as the decimal point, without thousands separators"
+                if "," in text
+                else "digits with an optional minus and '.' decimal point, e.g. -12.5"
+            )
             if _NUMBER_RE.match(text):
                 hint = "more than 15 significant digits cannot be stored exactly; import it as text"
             raise AttributeValueError(f"{_show(text)} is not a number ({hint})")
@@ -173,8 +176,10 @@ def coerce(value: str, type_: AttributeType) -> JsonValue | None:
     if type_ == "date":
         parsed = parse_iso_date(text)
         if parsed is None:
-            raise AttributeValueError(f"{_show(text)} is not a date in the form YYYY-MM-DD, e.g. 2026-03-01 "
-                                      "(day/month orders like 03/04/2026 are ambiguous)")
+            raise AttributeValueError(
+                f"{_show(text)} is not a date in the form YYYY-MM-DD, e.g. 2026-03-01 "
+                "(day/month orders like 03/04/2026 are ambiguous)"
+            )
         return parsed.isoformat()
     if type_ == "boolean":
         lowered = text.lower()
@@ -190,6 +195,5 @@ def coerce(value: str, type_: AttributeType) -> JsonValue | None:
         raise AttributeValueError(f"the list has {len(items)} items (at most {MAX_LIST_ITEMS})")
     too_long = next((item for item in items if len(item) > MAX_TEXT_LENGTH), None)
     if too_long is not None:
-        raise AttributeValueError(f"a list item is {len(too_long)} characters long "
-                                  f"(at most {MAX_TEXT_LENGTH})")
+        raise AttributeValueError(f"a list item is {len(too_long)} characters long (at most {MAX_TEXT_LENGTH})")
     return items

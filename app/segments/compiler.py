@@ -52,7 +52,12 @@ from app.segments.schema import SegmentSchema
 
 Cond = ColumnElement[bool]
 _ORDERING: dict[str, Callable[[Any, Any], Cond]] = {
-    "<": operator.lt, ">": operator.gt, "<=": operator.le, ">=": operator.ge, "=": operator.eq}
+    "<": operator.lt,
+    ">": operator.gt,
+    "<=": operator.le,
+    ">=": operator.ge,
+    "=": operator.eq,
+}
 
 
 def compile_segment(expr: Expr, schema: SegmentSchema) -> Cond:
@@ -100,10 +105,15 @@ class _Compiler:
         if field.name == "signup_date":
             return self.signup(cond)
         if field.name in ("source", "list"):
-            return self.schema.subscription_exists(field.name,  # type: ignore[arg-type]
-                                                   lambda column: self.text(column, cond, field))
-        column = {"email": self.schema.email, "name": self.schema.name,
-                  "domain": sqlfuncs.email_domain(self.schema.email)}[field.name]
+            return self.schema.subscription_exists(
+                field.name,  # type: ignore[arg-type]
+                lambda column: self.text(column, cond, field),
+            )
+        column = {
+            "email": self.schema.email,
+            "name": self.schema.name,
+            "domain": sqlfuncs.email_domain(self.schema.email),
+        }[field.name]
         return self.text(column, cond, field)
 
     def text(self, column: ColumnElement[str], cond: Comparison | InList | IsSet, field: Field) -> Cond:
@@ -179,14 +189,14 @@ class _Compiler:
 
     @staticmethod
     def _equals(doc: ColumnElement[Any], key: str, value: str | bool, type_: String | Boolean) -> Cond:
-        return sqlfuncs.json_equals(doc, literal(key, String()), literal(value, type_),
-                                    sqlfuncs.fragment(key, value))
+        return sqlfuncs.json_equals(doc, literal(key, String()), literal(value, type_), sqlfuncs.fragment(key, value))
 
     @staticmethod
     def _member(doc: ColumnElement[Any], key: str, value: Scalar) -> Cond:
         item = _text(value)
-        return sqlfuncs.json_list_contains(doc, literal(key, String()), literal(item, String()),
-                                           sqlfuncs.fragment(key, [item]))
+        return sqlfuncs.json_list_contains(
+            doc, literal(key, String()), literal(item, String()), sqlfuncs.fragment(key, [item])
+        )
 
 
 def _text(value: Scalar) -> str:
@@ -203,4 +213,3 @@ def _iso(value: Scalar) -> str:
 def _decimal(value: Scalar) -> Decimal:
     assert isinstance(value, Number)
     return value.value
-

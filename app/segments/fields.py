@@ -60,8 +60,10 @@ ATTRIBUTES = "attribs"
 MAX_SENDS = 100
 MAX_DAYS = 3650
 FUNCTION_LIMITS: dict[str, tuple[int, str]] = {
-    "opened_in_last": (MAX_SENDS, "sends"), "clicked_in_last": (MAX_SENDS, "sends"),
-    "not_opened_in_last": (MAX_SENDS, "sends"), "bounced_softly_in_last_days": (MAX_DAYS, "days"),
+    "opened_in_last": (MAX_SENDS, "sends"),
+    "clicked_in_last": (MAX_SENDS, "sends"),
+    "not_opened_in_last": (MAX_SENDS, "sends"),
+    "bounced_softly_in_last_days": (MAX_DAYS, "days"),
 }
 FIELD_NAMES = (*BUILTIN_FIELDS, f"{ATTRIBUTES}.<key>")
 
@@ -85,8 +87,7 @@ def spec_of(field: Field, attribute_types: Mapping[str, AttributeType] | None) -
     if type_ is None:
         known = sorted(attribute_types)
         listing = f" (declared: {', '.join(known[:20])})" if known else " (none are declared yet)"
-        raise SegmentError(f"unknown attribute {field.label!r}{suggest(field.key, known)}{listing}",
-                           field.column)
+        raise SegmentError(f"unknown attribute {field.label!r}{suggest(field.key, known)}{listing}", field.column)
     return FieldSpec(type_, OPS_BY_TYPE[type_])
 
 
@@ -103,12 +104,11 @@ def _literal_kind(value: Scalar) -> str:
     return {Text: "a string", Number: "a number", Boolean: "true/false", DateValue: "a date"}[type(value)]
 
 
-_EXAMPLE = {"text": '"pro"', "number": "42", "date": 'date("2026-03-01")', "boolean": "true",
-            "list": '"vip"'}
+_EXAMPLE = {"text": '"pro"', "number": "42", "date": 'date("2026-03-01")', "boolean": "true", "list": '"vip"'}
 
 
 def _check_value(field: Field, spec: FieldSpec, value: Scalar) -> None:
-    want: AttributeType = "text" if spec.type == "list" else spec.type   # list contains "item"
+    want: AttributeType = "text" if spec.type == "list" else spec.type  # list contains "item"
     ok = {
         "text": isinstance(value, Text),
         "number": isinstance(value, Number),
@@ -118,11 +118,17 @@ def _check_value(field: Field, spec: FieldSpec, value: Scalar) -> None:
     if ok:
         return
     if want == "date" and isinstance(value, Text):
-        raise SegmentError(f"{field.label} is a date: expected a date such as date(\"2026-03-01\") or "
-                           f"\"2026-03-01\", not {value.value[:40]!r}", value.column)
+        raise SegmentError(
+            f'{field.label} is a date: expected a date such as date("2026-03-01") or '
+            f'"2026-03-01", not {value.value[:40]!r}',
+            value.column,
+        )
     article = "an" if want[0] in "aeiou" else "a"
-    raise SegmentError(f"{field.label} is {article} {spec.type} field: compare it with {want} values such as "
-                       f"{_EXAMPLE[want]}, not {_literal_kind(value)}", value.column)
+    raise SegmentError(
+        f"{field.label} is {article} {spec.type} field: compare it with {want} values such as "
+        f"{_EXAMPLE[want]}, not {_literal_kind(value)}",
+        value.column,
+    )
 
 
 _OP_ORDER = ("=", "!=", "<", ">", "<=", ">=", "contains", "in", "set")
@@ -148,9 +154,10 @@ def check(expr: Expr, attribute_types: Mapping[str, AttributeType] | None = None
         op = leaf.op if isinstance(leaf, Comparison) else "in" if isinstance(leaf, InList) else "set"
         if op not in spec.ops:
             allowed = ", ".join(_op_label(o) for o in _OP_ORDER if o in spec.ops)
-            raise SegmentError(f"{_op_label(op)!r} does not apply to {leaf.field.label}, a {spec.type} "
-                               f"field; use {allowed}", leaf.column)
-        values = leaf.values if isinstance(leaf, InList) else (leaf.value,) if isinstance(leaf, Comparison) \
-            else ()
+            raise SegmentError(
+                f"{_op_label(op)!r} does not apply to {leaf.field.label}, a {spec.type} field; use {allowed}",
+                leaf.column,
+            )
+        values = leaf.values if isinstance(leaf, InList) else (leaf.value,) if isinstance(leaf, Comparison) else ()
         for value in values:
             _check_value(leaf.field, spec, value)

@@ -30,8 +30,8 @@ _PUNCTUATION = {"(": "(", ")": ")", "[": "[", "]": "]", ",": ",", ".": "."}
 @dataclass(frozen=True)
 class Token:
     kind: TokenKind
-    text: str        # as written (for messages)
-    value: str       # decoded string contents; the text otherwise
+    text: str  # as written (for messages)
+    value: str  # decoded string contents; the text otherwise
     column: int
 
     def describe(self) -> str:
@@ -51,8 +51,7 @@ def forbidden_character(ch: str) -> bool:
 
 def _check_input(text: str) -> None:
     if len(text) > MAX_LENGTH:
-        raise SegmentError(f"the expression is {len(text)} characters long (at most {MAX_LENGTH})",
-                           MAX_LENGTH + 1)
+        raise SegmentError(f"the expression is {len(text)} characters long (at most {MAX_LENGTH})", MAX_LENGTH + 1)
     for index, ch in enumerate(text):
         if forbidden_character(ch):
             raise SegmentError(f"control character U+{ord(ch):04X} is not allowed", index + 1)
@@ -77,7 +76,7 @@ def _string(text: str, start: int) -> tuple[str, int]:
                 i += 2
                 continue
             if nxt == "u":
-                digits = text[i + 2:i + 6]
+                digits = text[i + 2 : i + 6]
                 if len(digits) != 4 or not all(c in "0123456789abcdefABCDEF" for c in digits):
                     raise SegmentError("\\u needs four hexadecimal digits, e.g. \\u00e9", i + 1)
                 decoded = chr(int(digits, 16))
@@ -91,8 +90,7 @@ def _string(text: str, start: int) -> tuple[str, int]:
         i += 1
     value = "".join(out)
     if len(value) > MAX_STRING_LENGTH:
-        raise SegmentError(f"this string is {len(value)} characters long (at most {MAX_STRING_LENGTH})",
-                           start + 1)
+        raise SegmentError(f"this string is {len(value)} characters long (at most {MAX_STRING_LENGTH})", start + 1)
     return value, i + 1
 
 
@@ -114,8 +112,7 @@ def tokenize(text: str) -> list[Token]:
             assert match is not None
             end = match.end()
             if end < len(text) and (text[end].isalnum() or text[end] in "._"):
-                raise SegmentError("malformed number: write digits with an optional '-' and '.', "
-                                   "e.g. -12.5", column)
+                raise SegmentError("malformed number: write digits with an optional '-' and '.', e.g. -12.5", column)
             if sum(c in _DIGITS for c in match.group()) > MAX_NUMBER_DIGITS:
                 raise SegmentError(f"this number has more than {MAX_NUMBER_DIGITS} digits", column)
             tokens.append(Token("number", match.group(), match.group(), column))
@@ -124,7 +121,7 @@ def tokenize(text: str) -> list[Token]:
             tokens.append(Token("ident", match.group(), match.group(), column))
             i = match.end()
         elif ch in "=!<>":
-            two = text[i:i + 2]
+            two = text[i : i + 2]
             if two in ("!=", "<=", ">="):
                 tokens.append(Token("op", two, two, column))
                 i += 2
@@ -141,7 +138,7 @@ def tokenize(text: str) -> list[Token]:
             tokens.append(Token(_PUNCTUATION[ch], ch, ch, column))  # type: ignore[arg-type]
             i += 1
         elif ch in "'\u2018\u2019\u201c\u201d":
-            raise SegmentError("strings are written in straight double quotes: \"like this\"", column)
+            raise SegmentError('strings are written in straight double quotes: "like this"', column)
         else:
             raise SegmentError(f"unexpected character {ch!r}", column)
     tokens.append(Token("end", "", "", len(text) + 1))

@@ -19,12 +19,18 @@ _column = dataclasses.field(default=0, compare=False, repr=False)
 CompareOp: TypeAlias = Literal["=", "!=", "<", ">", "<=", ">=", "contains"]
 COMPARE_OPS: tuple[CompareOp, ...] = ("=", "!=", "<", ">", "<=", ">=", "contains")
 FunctionName: TypeAlias = Literal[
-    "opened_in_last", "clicked_in_last", "not_opened_in_last", "bounced_softly_in_last_days"]
+    "opened_in_last", "clicked_in_last", "not_opened_in_last", "bounced_softly_in_last_days"
+]
 FUNCTIONS: tuple[FunctionName, ...] = (
-    "opened_in_last", "clicked_in_last", "not_opened_in_last", "bounced_softly_in_last_days")
+    "opened_in_last",
+    "clicked_in_last",
+    "not_opened_in_last",
+    "bounced_softly_in_last_days",
+)
 
 
 # --- values ------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Text:
@@ -59,6 +65,7 @@ Scalar: TypeAlias = Text | Number | Boolean | DateValue
 
 # --- fields --------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Field:
     """A built-in field (``key`` empty) or ``attribs.<key>`` (``name`` is "attribs")."""
@@ -74,26 +81,27 @@ class Field:
 
 # --- conditions ----------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Comparison:
     field: Field
     op: CompareOp
     value: Scalar
-    column: int = _column       # the operator's column
+    column: int = _column  # the operator's column
 
 
 @dataclass(frozen=True)
 class InList:
     field: Field
     values: tuple[Scalar, ...]
-    column: int = _column       # the column of "in"
+    column: int = _column  # the column of "in"
 
 
 @dataclass(frozen=True)
 class IsSet:
     field: Field
-    negated: bool = False       # "is not set"
-    column: int = _column       # the column of "is"
+    negated: bool = False  # "is not set"
+    column: int = _column  # the column of "is"
 
 
 @dataclass(frozen=True)

@@ -115,8 +115,9 @@ class _Parser:
 
     def expect(self, kind: str, what: str, after: Token) -> Token:
         if self.token.kind != kind:
-            raise SegmentError(f"expected {what} after {after.describe()}, found {self.token.describe()}",
-                               self.token.column)
+            raise SegmentError(
+                f"expected {what} after {after.describe()}, found {self.token.describe()}", self.token.column
+            )
         return self.advance()
 
     def nest(self, column: int) -> None:
@@ -132,8 +133,10 @@ class _Parser:
             if self.token.kind == ")":
                 raise SegmentError("this ')' has no matching '('", self.token.column)
             previous = self.tokens[self.pos - 1]
-            raise SegmentError(f"expected 'and', 'or' or the end after {previous.describe()}, "
-                               f"found {self.token.describe()}", self.token.column)
+            raise SegmentError(
+                f"expected 'and', 'or' or the end after {previous.describe()}, found {self.token.describe()}",
+                self.token.column,
+            )
         return expr
 
     def or_expr(self) -> Expr:
@@ -171,8 +174,7 @@ class _Parser:
             if self.token.kind != ")":
                 if self.token.kind == "end":
                     raise SegmentError("this '(' is never closed: add a ')'", token.column)
-                raise SegmentError(f"expected 'and', 'or' or ')', found {self.token.describe()}",
-                                   self.token.column)
+                raise SegmentError(f"expected 'and', 'or' or ')', found {self.token.describe()}", self.token.column)
             self.advance()
             return expr
         if token.kind != "ident" or token.value.lower() in _KEYWORDS:
@@ -190,25 +192,31 @@ class _Parser:
             if name.value in BUILTIN_FIELDS or name.value == ATTRIBUTES:
                 raise SegmentError(f"{name.value} is a field, not a function", name.column)
             if name.value.lower() == "date":
-                raise SegmentError('a date is a value: compare a field with it, e.g. '
-                                   'signup_date > date("2026-01-01")', name.column)
-            raise SegmentError(f"unknown function {name.value!r}{suggest(name.value, list(FUNCTIONS))} "
-                               f"(functions: {', '.join(FUNCTIONS)})", name.column)
+                raise SegmentError(
+                    'a date is a value: compare a field with it, e.g. signup_date > date("2026-01-01")', name.column
+                )
+            raise SegmentError(
+                f"unknown function {name.value!r}{suggest(name.value, list(FUNCTIONS))} "
+                f"(functions: {', '.join(FUNCTIONS)})",
+                name.column,
+            )
         function: FunctionName = name.value
         open_paren = self.advance()
         limit, unit = FUNCTION_LIMITS[function]
         argument = self.token
         if argument.kind != "number" or "." in argument.value:
-            raise SegmentError(f"{function} takes a whole number of {unit}, e.g. {function}(3)",
-                               argument.column if argument.kind != "end" else open_paren.column)
+            raise SegmentError(
+                f"{function} takes a whole number of {unit}, e.g. {function}(3)",
+                argument.column if argument.kind != "end" else open_paren.column,
+            )
         self.advance()
         count = int(argument.value)
         if not 1 <= count <= limit:
-            raise SegmentError(f"{function} takes from 1 to {limit} {unit}, not {argument.value}",
-                               argument.column)
+            raise SegmentError(f"{function} takes from 1 to {limit} {unit}, not {argument.value}", argument.column)
         if self.token.kind != ")":
-            raise SegmentError(f"expected ')' after {argument.describe()}, found {self.token.describe()}",
-                               self.token.column)
+            raise SegmentError(
+                f"expected ')' after {argument.describe()}, found {self.token.describe()}", self.token.column
+            )
         self.advance()
         return Call(function, count, name.column)
 
@@ -218,16 +226,21 @@ class _Parser:
         if name in BUILTIN_FIELDS:
             return Field(name, column=token.column)
         if name != ATTRIBUTES:
-            raise SegmentError(f"unknown field {name!r}{suggest(name, [*BUILTIN_FIELDS, ATTRIBUTES])} "
-                               f"(fields: {', '.join(FIELD_NAMES)})", token.column)
+            raise SegmentError(
+                f"unknown field {name!r}{suggest(name, [*BUILTIN_FIELDS, ATTRIBUTES])} "
+                f"(fields: {', '.join(FIELD_NAMES)})",
+                token.column,
+            )
         dot = self.expect(".", "'.' and an attribute key (attribs.plan)", token)
         key = self.expect("ident", "an attribute key", dot)
         if not valid_key(key.value):
-            raise SegmentError(f"attribute keys are lowercase letters, digits and '_', starting with a "
-                               f"letter (at most 64): {key.value[:40]!r} is not one", key.column)
+            raise SegmentError(
+                f"attribute keys are lowercase letters, digits and '_', starting with a "
+                f"letter (at most 64): {key.value[:40]!r} is not one",
+                key.column,
+            )
         if self.token.kind == ".":
-            raise SegmentError("attributes have one level: attribs.key, not attribs.key.sub",
-                               self.token.column)
+            raise SegmentError("attributes have one level: attribs.key, not attribs.key.sub", self.token.column)
         return Field(ATTRIBUTES, key.value, token.column)
 
     def condition(self) -> Comparison | InList | IsSet:
@@ -250,14 +263,20 @@ class _Parser:
             if negated:
                 self.advance()
             if not self.is_word("set"):
-                raise SegmentError(f"expected 'set' after {self.tokens[self.pos - 1].describe()} "
-                                   f"(is set, is not set), found {self.token.describe()}", self.token.column)
+                raise SegmentError(
+                    f"expected 'set' after {self.tokens[self.pos - 1].describe()} "
+                    f"(is set, is not set), found {self.token.describe()}",
+                    self.token.column,
+                )
             self.advance()
             return IsSet(field, negated, token.column)
         if self.is_word("not") and self.is_word("in", "contains", token=self.peek()):
             raise SegmentError(f"write not ({field.label} {self.peek().value} ...) to negate", token.column)
-        raise SegmentError(f"expected an operator after {field.label} (=, !=, <, >, <=, >=, contains, in, "
-                           f"is set), found {token.describe()}", token.column)
+        raise SegmentError(
+            f"expected an operator after {field.label} (=, !=, <, >, <=, >=, contains, in, "
+            f"is set), found {token.describe()}",
+            token.column,
+        )
 
     def value(self, after: Token) -> Scalar:
         token = self.token
@@ -273,10 +292,10 @@ class _Parser:
         if self.is_word("date") and self.peek().kind == "(":
             return self.date_value()
         if token.kind == "[":
-            raise SegmentError(f"a list of values goes with 'in': write field in [...], not "
-                               f"{after.describe()} [...]", token.column)
-        raise SegmentError(f"expected a value after {after.describe()}, found {token.describe()}",
-                           token.column)
+            raise SegmentError(
+                f"a list of values goes with 'in': write field in [...], not {after.describe()} [...]", token.column
+            )
+        raise SegmentError(f"expected a value after {after.describe()}, found {token.describe()}", token.column)
 
     def date_value(self) -> DateValue:
         name = self.advance()
@@ -284,16 +303,19 @@ class _Parser:
         literal = self.expect("string", 'a quoted date such as "2026-03-01"', open_paren)
         parsed: date | None = parse_iso_date(literal.value)
         if parsed is None:
-            raise SegmentError(f"{literal.text[:40]} is not a date: write date(\"YYYY-MM-DD\"), "
-                               "e.g. date(\"2026-03-01\")", literal.column)
+            raise SegmentError(
+                f'{literal.text[:40]} is not a date: write date("YYYY-MM-DD"), e.g. date("2026-03-01")', literal.column
+            )
         self.expect(")", "')'", literal)
         return DateValue(parsed, name.column)
 
     def values(self, after: Token) -> tuple[Scalar, ...]:
         open_bracket = self.token
         if open_bracket.kind != "[":
-            raise SegmentError(f"expected a list such as [\"DE\", \"FR\"] after {after.describe()}, "
-                               f"found {open_bracket.describe()}", open_bracket.column)
+            raise SegmentError(
+                f'expected a list such as ["DE", "FR"] after {after.describe()}, found {open_bracket.describe()}',
+                open_bracket.column,
+            )
         self.advance()
         if self.token.kind == "]":
             raise SegmentError("the list is empty: give at least one value", self.token.column)
@@ -307,8 +329,7 @@ class _Parser:
         if closing.kind != "]":
             if closing.kind == "end":
                 raise SegmentError("this '[' is never closed: add a ']'", open_bracket.column)
-            raise SegmentError(f"expected ',' or ']' in the list, found {closing.describe()}",
-                               closing.column)
+            raise SegmentError(f"expected ',' or ']' in the list, found {closing.describe()}", closing.column)
         return tuple(items)
 
 

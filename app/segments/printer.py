@@ -67,7 +67,6 @@ def to_text(expr: Expr) -> str:
         inner = to_text(expr.operand)
         return f"not ({inner})" if isinstance(expr.operand, And | Or) else f"not {inner}"
     if isinstance(expr, And):
-        return " and ".join(f"({to_text(o)})" if isinstance(o, And | Or) else to_text(o)
-                            for o in expr.operands)
+        return " and ".join(f"({to_text(o)})" if isinstance(o, And | Or) else to_text(o) for o in expr.operands)
     assert isinstance(expr, Or)
     return " or ".join(f"({to_text(o)})" if isinstance(o, Or) else to_text(o) for o in expr.operands)

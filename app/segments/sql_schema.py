@@ -55,9 +55,14 @@ class SqlSegmentSchema:
     the JSON column; by default ``subscribers.attributes`` once the model has
     it, else None (``attribs.*`` refused). ``now``: the clock for day windows."""
 
-    def __init__(self, list_ids: Sequence[int] = (), *,
-                 attribute_types: Mapping[str, AttributeType] | None = None,
-                 attributes: ColumnElement[Any] | None = None, now: datetime | None = None) -> None:
+    def __init__(
+        self,
+        list_ids: Sequence[int] = (),
+        *,
+        attribute_types: Mapping[str, AttributeType] | None = None,
+        attributes: ColumnElement[Any] | None = None,
+        now: datetime | None = None,
+    ) -> None:
         self.list_ids = tuple(list_ids)
         self._types = dict(attribute_types or {})
         default = Subscriber.__table__.c.get("attributes")
@@ -119,8 +124,12 @@ class SqlSegmentSchema:
     def _event_on_recent(self, kinds: tuple[str, ...], sends: int) -> ColumnElement[bool]:
         delivery, event = aliased(Delivery), aliased(FeedbackEvent)
         return exists().where(
-            delivery.subscriber_id == Subscriber.id, delivery.send_id.in_(self.recent_sends(sends)),
-            event.delivery_id == delivery.id, event.kind.in_(kinds), self.human_only(event))
+            delivery.subscriber_id == Subscriber.id,
+            delivery.send_id.in_(self.recent_sends(sends)),
+            event.delivery_id == delivery.id,
+            event.kind.in_(kinds),
+            self.human_only(event),
+        )
 
     def opened_in_last(self, sends: int) -> ColumnElement[bool]:
         return self._event_on_recent(OPEN_KINDS, sends)
@@ -130,13 +139,20 @@ class SqlSegmentSchema:
 
     def not_opened_in_last(self, sends: int) -> ColumnElement[bool]:
         delivery = aliased(Delivery)
-        received = exists().where(delivery.subscriber_id == Subscriber.id, delivery.status == "sent",
-                                  delivery.send_id.in_(self.recent_sends(sends)))
+        received = exists().where(
+            delivery.subscriber_id == Subscriber.id,
+            delivery.status == "sent",
+            delivery.send_id.in_(self.recent_sends(sends)),
+        )
         return received & ~self.opened_in_last(sends)
 
     def bounced_softly_in_last_days(self, days: int) -> ColumnElement[bool]:
         now = self.now or datetime.now(UTC).replace(tzinfo=None)  # naive UTC, as stored
         since = now - timedelta(days=days)
         delivery, event = aliased(Delivery), aliased(FeedbackEvent)
-        return exists().where(delivery.subscriber_id == Subscriber.id, event.delivery_id == delivery.id,
-                              event.kind == "soft_bounce", event.occurred_at >= since)
+        return exists().where(
+            delivery.subscriber_id == Subscriber.id,
+            event.delivery_id == delivery.id,
+            event.kind == "soft_bounce",
+            event.occurred_at >= since,
+        )

@@ -97,6 +97,7 @@ def fragment(key: str, value: object) -> ColumnElement[Any]:
 
 # --- SQLite (JSON1, built into every supported SQLite) ------------------------
 
+
 def _sqlite_path(key: str) -> str:
     return f"('$.' || {key})"
 
@@ -124,8 +125,7 @@ def _text_sqlite(element: json_text, compiler: SQLCompiler, **kw: Any) -> str:
 def _number_sqlite(element: json_number, compiler: SQLCompiler, **kw: Any) -> str:
     doc, key = element.args(compiler, **kw)
     path = _sqlite_path(key)
-    return (f"(CASE WHEN json_type({doc}, {path}) IN ('integer', 'real') "
-            f"THEN json_extract({doc}, {path}) END)")
+    return f"(CASE WHEN json_type({doc}, {path}) IN ('integer', 'real') THEN json_extract({doc}, {path}) END)"
 
 
 @compiles(json_boolean)
@@ -151,11 +151,14 @@ def _equals_sqlite(element: json_equals, compiler: SQLCompiler, **kw: Any) -> st
 def _list_contains_sqlite(element: json_list_contains, compiler: SQLCompiler, **kw: Any) -> str:
     doc, key, item = element.args(compiler, **kw)[:3]
     path = _sqlite_path(key)
-    return (f"(json_type({doc}, {path}) = 'array' AND EXISTS (SELECT 1 FROM json_each({doc}, {path}) "
-            f"AS segment_item WHERE segment_item.type = 'text' AND segment_item.value = {item}))")
+    return (
+        f"(json_type({doc}, {path}) = 'array' AND EXISTS (SELECT 1 FROM json_each({doc}, {path}) "
+        f"AS segment_item WHERE segment_item.type = 'text' AND segment_item.value = {item}))"
+    )
 
 
 # --- PostgreSQL (jsonb) ----------------------------------------------------------
+
 
 @compiles(email_domain, "postgresql")
 def _domain_pg(element: email_domain, compiler: SQLCompiler, **kw: Any) -> str:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import threading
 
 import click
 from flask import Flask, current_app
@@ -15,7 +17,7 @@ from app.jobs.loop import JobLoop, run_jobs_once
 from app.sending import service
 from app.sending.models import DELIVERY_STATES, Send
 from app.sending.service import SendError
-from app.sending.worker import run_worker
+from app.sending.worker import run_processes, run_worker
 from app.settings import get_setting
 from app.subscribers.lists import find_list
 
@@ -66,39 +68,60 @@ def send_command(slug: str, list_names: tuple[str, ...], at: str | None) -> None
         db.session.rollback()
         raise click.ClickException(str(exc)) from exc
     local = service.in_zone(send.scheduled_at, timezone)
-    click.echo(f"send {send.id} scheduled for {send.scheduled_at:%Y-%m-%d %H:%M:%S} UTC "
-               f"({local:%Y-%m-%d %H:%M %Z}) to {estimate.recipients} recipients")
+    click.echo(
+        f"send {send.id} scheduled for {send.scheduled_at:%Y-%m-%d %H:%M:%S} UTC "
+        f"({local:%Y-%m-%d %H:%M %Z}) to {estimate.recipients} recipients"
+    )
     click.echo(f"estimated duration {estimate.duration_text} at {estimate.rate:g}/s")
     if estimate.fits_quota is False:
-        click.echo(f"warning: {estimate.recipients} recipients exceed the remaining 24-hour quota "
-                   f"({estimate.remaining_24h}); the send will wait for quota")
+        click.echo(
+            f"warning: {estimate.recipients} recipients exceed the remaining 24-hour quota "
+            f"({estimate.remaining_24h}); the send will wait for quota"
+        )
 
 
 @click.command("worker")
 @click.option("--once", is_flag=True, help="Run every due job and deliver everything due, then exit (for cron).")
-@click.option("--threads", type=int, default=None, help="Parallel requests (default SEND_THREADS).")
-def worker_command(once: bool, threads: int | None) -> None:
+@click.option(
+    "--processes",
+    type=click.IntRange(1, 256),
+    default=None,
+    help="Delivery processes sharing the sends (default: the CPUs; SQLite: 1).",
+)
+@click.option("--threads", type=int, default=None, help="Parallel requests per process (default SEND_THREADS).")
+def worker_command(once: bool, processes: int | None, threads: int | None) -> None:
     """Run due sends, deliver queued messages and run background jobs until SIGTERM."""
-    import threading
-
-
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(process)d %(levelname)s %(message)s")
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    sqlite = app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite")
+    if processes is None:
+        processes = 1 if sqlite else (os.cpu_count() or 1)
+    elif sqlite and processes > 1:
+        click.echo("SQLite supports one worker process; using 1 (use PostgreSQL for more).", err=True)
+        processes = 1
     if once:
         ran = run_jobs_once(app, "once")
-        worker, sent = run_worker(app, once=True, threads=threads)
-        ran += run_jobs_once(app, worker.id)
-        click.echo(f"worker {worker.id}: {sent} messages sent, {ran} jobs run")
+        failed = run_processes(app, processes, once=True, threads=threads) if processes > 1 else None
+        sent = run_worker(app, once=True, threads=threads)[1] if processes == 1 else None
+        ran += run_jobs_once(app, "once")
+        click.echo(
+            f"worker: {'' if sent is None else f'{sent} messages sent, '}{ran} jobs run"
+            + (f", {failed} processes failed" if failed else "")
+        )
         return
     stop = threading.Event()
-    jobs = JobLoop(app, f"jobs-{id(stop):x}", stop)
+    jobs = JobLoop(app, f"jobs-{os.getpid()}", stop)
     jobs.start()
     try:
-        worker, sent = run_worker(app, threads=threads)
+        if processes == 1:
+            worker, sent = run_worker(app, threads=threads)
+            click.echo(f"worker {worker.id}: {sent} messages sent")
+        else:
+            failed = run_processes(app, processes, threads=threads)
+            click.echo(f"{processes} delivery processes stopped" + (f", {failed} with an error" if failed else ""))
     finally:
         stop.set()
         jobs.join(timeout=30)
-    click.echo(f"worker {worker.id}: {sent} messages sent")
 
 
 @click.group("sends")
@@ -142,15 +165,18 @@ def _control(slug: str, action: str) -> None:
 
 
 for _action in ("pause", "resume", "cancel", "resend-unknown"):
+
     def _make(action: str):
         @with_appcontext
         def command(slug: str) -> None:
             _control(slug, action)
-        command.__doc__ = {"pause": "Stop new claims; in-flight messages finish.",
-                           "resume": "Continue a paused send.",
-                           "cancel": "Stop for good; queued recipients are skipped.",
-                           "resend-unknown": "Queue again recipients whose outcome is unknown "
-                                             "(they may receive a duplicate)."}[action]
+
+        command.__doc__ = {
+            "pause": "Stop new claims; in-flight messages finish.",
+            "resume": "Continue a paused send.",
+            "cancel": "Stop for good; queued recipients are skipped.",
+            "resend-unknown": "Queue again recipients whose outcome is unknown (they may receive a duplicate).",
+        }[action]
         return click.argument("slug")(command)
 
     sends_cli.command(_action)(_make(_action))

@@ -23,21 +23,10 @@ from app.mail import OutgoingMessage, PermanentError
 from app.rendering.message import PreparedMessage, Recipient, build_message, prepare_issue_message
 from app.rendering.render import SLOT_HOST, RenderedIssue
 from app.sending.models import Send
+from app.sending.ports import RecipientRow
 from app.sending.tracking import click_url_factory, open_pixel_url
 from app.settings import get_setting
 from app.tokens import unsubscribe_token
-
-
-@dataclass(frozen=True)
-class RecipientRow:
-    """What a worker knows about a claimed delivery."""
-
-    delivery_id: int
-    subscriber_id: int | None
-    list_id: int | None
-    email: str
-    name: str | None = ""
-    nonce: str | None = None     # the subscriber's token nonce (None: a v0.1 subscriber)
 
 
 @dataclass(frozen=True)
@@ -59,27 +48,37 @@ class Composer:
         rendered = frozen(send.rendering, send.issue.slug) if send.rendering is not None else legacy_rendering(send)
         self.tracking = Tracking(clicks=bool(get_setting("track_clicks")), opens=bool(get_setting("track_opens")))
         self.prepared: PreparedMessage = prepare_issue_message(
-            rendered, sender=sender, unsubscribe_mailto=current_app.config.get("UNSUBSCRIBE_MAILTO"),
-            tags=self.tags, subject=send.subject or rendered.subject)
+            rendered,
+            sender=sender,
+            unsubscribe_mailto=current_app.config.get("UNSUBSCRIBE_MAILTO"),
+            tags=self.tags,
+            subject=send.subject or rendered.subject,
+        )
 
     def compose(self, row: RecipientRow) -> OutgoingMessage:
         if row.subscriber_id is None:
             raise PermanentError("the subscriber was deleted; no unsubscribe link can be made")
         unsubscribe = f"{self.base}/unsubscribe/{unsubscribe_token(row.subscriber_id, row.list_id, row.nonce)}"
         pixel = open_pixel_url(row.delivery_id) if self.tracking.opens else f"{self.base}/static/pixel.gif"
-        link_url: Callable[[str], str] | None = (click_url_factory(row.delivery_id) if self.tracking.clicks
-                                                 else None)
-        recipient = Recipient(email=row.email, name=row.name or "", unsubscribe_url=unsubscribe,
-                              delivery_id=row.delivery_id, values={"pixel": pixel})
+        link_url: Callable[[str], str] | None = click_url_factory(row.delivery_id) if self.tracking.clicks else None
+        recipient = Recipient(
+            email=row.email,
+            name=row.name or "",
+            unsubscribe_url=unsubscribe,
+            delivery_id=row.delivery_id,
+            values={"pixel": pixel},
+        )
         message = build_message(self.prepared, recipient, link_url=link_url)
-        return OutgoingMessage(sender=message.sender, recipient=message.recipient, raw=message.raw,
-                               tags={**message.tags, **self.tags})
+        return OutgoingMessage(
+            sender=message.sender, recipient=message.recipient, raw=message.raw, tags={**message.tags, **self.tags}
+        )
 
 
 # --- sends frozen by v0.1 ---------------------------------------------------------
 
-_V01_HREF = re.compile(r'(<a\b[^>]*?\bhref="|<img\b[^>]*?\bsrc="(?=https://open-pixel\.invalid/o\.gif"))([^"]*)(")',
-                       re.IGNORECASE)
+_V01_HREF = re.compile(
+    r'(<a\b[^>]*?\bhref="|<img\b[^>]*?\bsrc="(?=https://open-pixel\.invalid/o\.gif"))([^"]*)(")', re.IGNORECASE
+)
 _V01_PIXEL = "https://open-pixel.invalid/o.gif"
 _V01_TEXT_LINK = re.compile(r"^(\[\d+\] )(\S+)$", re.MULTILINE)
 
@@ -120,6 +119,15 @@ def legacy_rendering(send: Send) -> RenderedIssue:
     links_at = send.text_body.rfind("\nLinks:\n\n")
     head, tail = (send.text_body[:links_at], send.text_body[links_at:]) if links_at >= 0 else (send.text_body, "")
     text = (head + _V01_TEXT_LINK.sub(text_link, tail)).replace(placeholder, prefix + "unsubscribe")
-    return RenderedIssue(slug=send.issue.slug, subject=send.subject, preheader=send.issue.preheader or "",
-                         email_html=html, text=text, web_html="", web_url=web_url, nonce=nonce,
-                         links=tuple(links), key=f"v01-send-{send.id}")
+    return RenderedIssue(
+        slug=send.issue.slug,
+        subject=send.subject,
+        preheader=send.issue.preheader or "",
+        email_html=html,
+        text=text,
+        web_html="",
+        web_url=web_url,
+        nonce=nonce,
+        links=tuple(links),
+        key=f"v01-send-{send.id}",
+    )

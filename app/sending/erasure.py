@@ -18,9 +18,11 @@ def erase_subscriber(subscriber: Subscriber) -> None:
     address = subscriber.email
     # Only queued rows: a claimed one is in flight (its message may already be
     # out) and its worker records the real outcome.
-    db.session.execute(update(Delivery).where(Delivery.subscriber_id == subscriber.id,
-                                              Delivery.status == DeliveryStatus.QUEUED)
-                       .values(status=DeliveryStatus.SKIPPED, error="subscriber deleted"))
+    db.session.execute(
+        update(Delivery)
+        .where(Delivery.subscriber_id == subscriber.id, Delivery.status == DeliveryStatus.QUEUED)
+        .values(status=DeliveryStatus.SKIPPED, error="subscriber deleted")
+    )
     db.session.execute(update(Delivery).where(Delivery.subscriber_id == subscriber.id).values(email=""))
     db.session.execute(update(FeedbackEvent).where(FeedbackEvent.email == address).values(email=None))
     forget_subscriber(subscriber)

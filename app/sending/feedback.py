@@ -39,8 +39,13 @@ MAX_BODY_BYTES = 512 * 1024
 # SES eventType / notificationType -> our FeedbackEvent kind ("Bounce" is split
 # into hard_bounce / soft_bounce by its bounceType).
 EVENT_KINDS = {
-    "Delivery": "delivery", "Complaint": "complaint", "Reject": "reject", "Open": "open",
-    "Click": "click", "DeliveryDelay": "delay", "RenderingFailure": "rendering_failure",
+    "Delivery": "delivery",
+    "Complaint": "complaint",
+    "Reject": "reject",
+    "Open": "open",
+    "Click": "click",
+    "DeliveryDelay": "delay",
+    "RenderingFailure": "rendering_failure",
 }
 # Message tags the transport may set to identify the send (first one found wins).
 SEND_TAGS = ("send", "send_id", "pressroom-send")
@@ -64,7 +69,7 @@ class ConfirmationFailed(FeedbackError, Unavailable):
 
 @dataclass(frozen=True)
 class WebhookResult:
-    status: str        # processed | duplicate | confirmed | ignored
+    status: str  # processed | duplicate | confirmed | ignored
     events: int = 0
 
 
@@ -158,51 +163,81 @@ def process_ses_record(record: dict[str, Any]) -> int:
             email, diagnostic = recipient
             if permanent and email:
                 suppress(email, "hard-bounce", f"ses bounce send={send_id}", commit=False)
-            record_event(delivery, kind, email=email, send_id=send_id, when=when,
-                         detail=f"{reason}: {diagnostic}" if diagnostic else reason)
+            record_event(
+                delivery,
+                kind,
+                email=email,
+                send_id=send_id,
+                when=when,
+                detail=f"{reason}: {diagnostic}" if diagnostic else reason,
+            )
             written += 1
         check_auto_pause(send_id)
     elif event_type == "Complaint":
         feedback = str(detail_obj.get("complaintFeedbackType") or "complaint")
         for email, _ in _recipients(detail_obj.get("complainedRecipients"), default_email):
             if email:
-                suppress(email, "complaint", f"ses complaint send={send_id}", unsubscribe_all=True,
-                         commit=False)
+                suppress(email, "complaint", f"ses complaint send={send_id}", unsubscribe_all=True, commit=False)
             record_event(delivery, "complaint", email=email, send_id=send_id, when=when, detail=feedback)
             written += 1
         check_auto_pause(send_id)
     elif event_type == "Delivery":
         if delivery is not None and delivery.delivered_at is None:
             delivery.delivered_at = when
-        record_event(delivery, "delivery", email=default_email, send_id=send_id, when=when,
-                     detail=str(detail_obj.get("smtpResponse", ""))[:500])
+        record_event(
+            delivery,
+            "delivery",
+            email=default_email,
+            send_id=send_id,
+            when=when,
+            detail=str(detail_obj.get("smtpResponse", ""))[:500],
+        )
         written += 1
     elif event_type in EVENT_KINDS:
         url = detail_obj.get("link") if event_type == "Click" else None
-        detail = str(detail_obj.get("reason") or detail_obj.get("delayType")
-                     or detail_obj.get("errorMessage") or "")[:500]
-        record_event(delivery, EVENT_KINDS[event_type], email=default_email, send_id=send_id, when=when,
-                     url=url if isinstance(url, str) else None, detail=detail)
+        detail = str(detail_obj.get("reason") or detail_obj.get("delayType") or detail_obj.get("errorMessage") or "")[
+            :500
+        ]
+        record_event(
+            delivery,
+            EVENT_KINDS[event_type],
+            email=default_email,
+            send_id=send_id,
+            when=when,
+            url=url if isinstance(url, str) else None,
+            detail=detail,
+        )
         written += 1
     # "Send" (and anything unknown) is acknowledged: the worker already recorded the send.
     return written
 
 
-def record_event(delivery: Delivery | None, kind: str, *, email: str | None = None,
-                 send_id: int | None = None, when: datetime | None = None, url: str | None = None,
-                 detail: str = "") -> FeedbackEvent:
+def record_event(
+    delivery: Delivery | None,
+    kind: str,
+    *,
+    email: str | None = None,
+    send_id: int | None = None,
+    when: datetime | None = None,
+    url: str | None = None,
+    detail: str = "",
+) -> FeedbackEvent:
     """Add one FeedbackEvent (not committed), marking whether it is the first of
     its kind for that recipient so unique counts are cheap and survive retention."""
     first = True
     if delivery is not None:
-        first = not db.session.scalar(select(exists().where(
-            FeedbackEvent.delivery_id == delivery.id, FeedbackEvent.kind == kind)))
+        first = not db.session.scalar(
+            select(exists().where(FeedbackEvent.delivery_id == delivery.id, FeedbackEvent.kind == kind))
+        )
     event = FeedbackEvent(
         send_id=delivery.send_id if delivery is not None else send_id,
         delivery_id=delivery.id if delivery is not None else None,
         email=(email or (delivery.email if delivery is not None else None) or None),
-        kind=kind, detail=detail[:2000], url=url[:2000] if url else None,
-        occurred_at=when or utcnow(), is_first=first,
+        kind=kind,
+        detail=detail[:2000],
+        url=url[:2000] if url else None,
+        occurred_at=when or utcnow(),
+        is_first=first,
     )
     db.session.add(event)
     db.session.flush()
@@ -217,27 +252,41 @@ def check_auto_pause(send_id: int | None) -> str | None:
         return None
     config = current_app.config
     minimum = int(config.get("AUTO_PAUSE_MIN_DELIVERIES", PAUSE_MIN_DELIVERIES))
-    sent = db.session.scalar(select(func.count()).select_from(Delivery).where(
-        Delivery.send_id == send_id, Delivery.status == "sent")) or 0
+    sent = (
+        db.session.scalar(
+            select(func.count()).select_from(Delivery).where(Delivery.send_id == send_id, Delivery.status == "sent")
+        )
+        or 0
+    )
     if sent < minimum:
         return None
-    if db.session.scalar(select(exists().where(FeedbackEvent.send_id == send_id,
-                                               FeedbackEvent.kind == "auto_pause"))):
+    if db.session.scalar(select(exists().where(FeedbackEvent.send_id == send_id, FeedbackEvent.kind == "auto_pause"))):
         return None
-    counts = dict(db.session.execute(
-        select(FeedbackEvent.kind, func.count()).where(
-            FeedbackEvent.send_id == send_id, FeedbackEvent.is_first.is_(True),
-            FeedbackEvent.kind.in_(("hard_bounce", "complaint"))).group_by(FeedbackEvent.kind)).all())
+    counts = dict(
+        db.session.execute(
+            select(FeedbackEvent.kind, func.count())
+            .where(
+                FeedbackEvent.send_id == send_id,
+                FeedbackEvent.is_first.is_(True),
+                FeedbackEvent.kind.in_(("hard_bounce", "complaint")),
+            )
+            .group_by(FeedbackEvent.kind)
+        ).all()
+    )
     bounces, complaints = counts.get("hard_bounce", 0), counts.get("complaint", 0)
     reason = None
     bounce_limit = float(config.get("AUTO_PAUSE_BOUNCE_RATE", BOUNCE_PAUSE_RATE))
     complaint_limit = float(config.get("AUTO_PAUSE_COMPLAINT_RATE", COMPLAINT_PAUSE_RATE))
     if bounces / sent > bounce_limit:
-        reason = (f"Paused automatically: the bounce rate reached {bounces / sent:.2%} "
-                  f"({bounces} hard bounces of {sent} sent), above the {bounce_limit:.2%} limit.")
+        reason = (
+            f"Paused automatically: the bounce rate reached {bounces / sent:.2%} "
+            f"({bounces} hard bounces of {sent} sent), above the {bounce_limit:.2%} limit."
+        )
     elif complaints / sent > complaint_limit:
-        reason = (f"Paused automatically: the complaint rate reached {complaints / sent:.3%} "
-                  f"({complaints} complaints of {sent} sent), above the {complaint_limit:.2%} limit.")
+        reason = (
+            f"Paused automatically: the complaint rate reached {complaints / sent:.3%} "
+            f"({complaints} complaints of {sent} sent), above the {complaint_limit:.2%} limit."
+        )
     if reason is None:
         return None
     if not move_send(send_id, SendStatus.PAUSED, expect=(SendStatus.RUNNING,), pause_reason=reason):
@@ -263,8 +312,9 @@ def _find_delivery(mail: dict[str, Any]) -> Delivery | None:
             return found
     email = _first(mail.get("destination"))
     if send_id is not None and email:
-        return db.session.scalar(select(Delivery).where(
-            Delivery.send_id == send_id, Delivery.email == normalise_email(email)).limit(1))
+        return db.session.scalar(
+            select(Delivery).where(Delivery.send_id == send_id, Delivery.email == normalise_email(email)).limit(1)
+        )
     return None
 
 

@@ -77,10 +77,18 @@ class Delivery(Model):
         # A subscriber's history and erasure look deliveries up by subscriber.
         Index("ix_deliveries_subscriber_id", "subscriber_id"),
         # What the worker scans every second: expired leases, and its own claims.
-        Index("ix_deliveries_claimed_lease", "lease_expires_at", postgresql_where=text("status = 'claimed'"),
-              sqlite_where=text("status = 'claimed'")),
-        Index("ix_deliveries_worker", "worker_id", postgresql_where=text("worker_id IS NOT NULL"),
-              sqlite_where=text("worker_id IS NOT NULL")),
+        Index(
+            "ix_deliveries_claimed_lease",
+            "lease_expires_at",
+            postgresql_where=text("status = 'claimed'"),
+            sqlite_where=text("status = 'claimed'"),
+        ),
+        Index(
+            "ix_deliveries_worker",
+            "worker_id",
+            postgresql_where=text("worker_id IS NOT NULL"),
+            sqlite_where=text("worker_id IS NOT NULL"),
+        ),
         NO_ID_REUSE,
     )
 
@@ -141,9 +149,7 @@ class FeedbackEvent(Model):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     send_id: Mapped[int | None] = mapped_column(ForeignKey("sends.id", ondelete="CASCADE"))
-    delivery_id: Mapped[int | None] = mapped_column(
-        BigId, ForeignKey("deliveries.id", ondelete="SET NULL")
-    )
+    delivery_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("deliveries.id", ondelete="SET NULL"))
     email: Mapped[str | None] = mapped_column(String(254))
     kind: Mapped[str] = mapped_column(String(30))
     detail: Mapped[str] = mapped_column(Text, default="")

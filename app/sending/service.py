@@ -39,6 +39,7 @@ class SendError(Refused):
 
 # --- time --------------------------------------------------------------------
 
+
 def parse_schedule(text: str, timezone: str = "UTC") -> datetime:
     """ISO 8601 -> naive UTC. A time without offset is read in ``timezone``;
     a local time that does not exist (spring forward) or exists twice (fall
@@ -46,8 +47,7 @@ def parse_schedule(text: str, timezone: str = "UTC") -> datetime:
     try:
         value = datetime.fromisoformat(text.strip())
     except ValueError as exc:
-        raise SendError(f"Not an ISO 8601 date and time: {text!r} "
-                        "(example: 2026-03-29T09:00+02:00).") from exc
+        raise SendError(f"Not an ISO 8601 date and time: {text!r} (example: 2026-03-29T09:00+02:00).") from exc
     return to_utc(value, timezone)
 
 
@@ -71,8 +71,10 @@ def to_utc(value: datetime, timezone: str = "UTC") -> datetime:
         roundtrip = early.astimezone(UTC).astimezone(zone).replace(tzinfo=None)
         if roundtrip != value:
             raise SendError(f"{value:%Y-%m-%d %H:%M} does not exist in {timezone} (the clocks skip it).")
-        raise SendError(f"{value:%Y-%m-%d %H:%M} happens twice in {timezone} (the clocks go back); "
-                        "give the UTC offset, e.g. +01:00.")
+        raise SendError(
+            f"{value:%Y-%m-%d %H:%M} happens twice in {timezone} (the clocks go back); "
+            "give the UTC offset, e.g. +01:00."
+        )
     try:
         return early.astimezone(UTC).replace(tzinfo=None)
     except OverflowError as exc:  # e.g. 0001-01-01 east of UTC, 9999-12-31 west of it
@@ -92,14 +94,14 @@ def in_zone(value: datetime | None, timezone: str) -> datetime | None:
 
 # --- recipients --------------------------------------------------------------
 
+
 def _recipients_select(list_ids: list[int]):
     """One row per active, unsuppressed subscriber of any of the lists; the
     lowest list id is the one whose unsubscribe link the recipient gets."""
     return (
         select(Subscriber.id, func.min(Subscription.list_id), Subscriber.email)
         .join(Subscription, Subscription.subscriber_id == Subscriber.id)
-        .where(Subscription.list_id.in_(list_ids), Subscription.status == SubscriptionStatus.ACTIVE,
-               reachable())
+        .where(Subscription.list_id.in_(list_ids), Subscription.status == SubscriptionStatus.ACTIVE, reachable())
         .group_by(Subscriber.id, Subscriber.email)
     )
 
@@ -142,9 +144,9 @@ def estimate(lists: Iterable[MailingList]) -> Estimate:
 
 # --- creating and starting ---------------------------------------------------
 
+
 def check_sendable(issue: Issue) -> None:
-    active = db.session.scalar(select(Send.id).where(Send.issue_id == issue.id,
-                                                     Send.status.in_(ACTIVE_SEND_STATES)))
+    active = db.session.scalar(select(Send.id).where(Send.issue_id == issue.id, Send.status.in_(ACTIVE_SEND_STATES)))
     if active is not None:
         raise SendError("This issue already has a send scheduled or in progress.")
     if issue.status in (IssueStatus.SENT, IssueStatus.SENDING, IssueStatus.SCHEDULED):
@@ -161,17 +163,27 @@ def _check_listed_events(issue: Issue, when: datetime) -> None:
     """The approved email lists its events as upcoming: refuse a time by which
     one of them is over (readers would be invited to something past)."""
     rendering = issue.approved_rendering
-    over = [(title, datetime.fromisoformat(starts)) for _id, starts, title in (rendering.events or [])
-            if datetime.fromisoformat(starts) <= when] if rendering is not None else []
+    over = (
+        [
+            (title, datetime.fromisoformat(starts))
+            for _id, starts, title in (rendering.events or [])
+            if datetime.fromisoformat(starts) <= when
+        ]
+        if rendering is not None
+        else []
+    )
     if over:
         title, starts = over[0]
-        raise SendError(f"The approved email lists “{title}” ({starts:%Y-%m-%d %H:%M} UTC) as upcoming, "
-                        "but it is over by the scheduled time. Choose an earlier time, or set the issue date "
-                        "to the send date and approve again.")
+        raise SendError(
+            f"The approved email lists “{title}” ({starts:%Y-%m-%d %H:%M} UTC) as upcoming, "
+            "but it is over by the scheduled time. Choose an earlier time, or set the issue date "
+            "to the send date and approve again."
+        )
 
 
-def create_send(issue: Issue, lists: Iterable[MailingList], at: datetime | None = None,
-                user: User | None = None) -> Send:
+def create_send(
+    issue: Issue, lists: Iterable[MailingList], at: datetime | None = None, user: User | None = None
+) -> Send:
     """Schedule ``issue`` for ``lists`` at ``at`` (aware, or naive UTC; None: now).
     The send delivers the issue's approved rendering (frozen now when approval
     is not required). Flushes; the caller commits."""
@@ -181,22 +193,27 @@ def create_send(issue: Issue, lists: Iterable[MailingList], at: datetime | None 
     check_sendable(issue)
     when = utcnow() if at is None else to_utc(at)
     _check_listed_events(issue, when)
-    if issue.status == IssueStatus.DRAFT:   # approval not required: what is sent is what is here now
+    if issue.status == IssueStatus.DRAFT:  # approval not required: what is sent is what is here now
         freeze(issue, user.id if user else None)
     # check_sendable only reads: two concurrent requests can both pass it. The
     # conditional UPDATE lets exactly one of them move the issue to scheduled
     # (PostgreSQL re-checks the WHERE after the other's commit; SQLite
     # serialises writers); the loser inserts nothing.
-    allowed = (IssueStatus.APPROVED,) if get_setting("require_approval") else (IssueStatus.DRAFT,
-                                                                               IssueStatus.APPROVED)
+    allowed = (IssueStatus.APPROVED,) if get_setting("require_approval") else (IssueStatus.DRAFT, IssueStatus.APPROVED)
     try:
         move(issue, IssueStatus.SCHEDULED, expect=allowed)
     except TransitionError as exc:
         raise SendError("This issue was just scheduled or sent by someone else; reload the page.") from exc
-    send = Send(issue=issue, status=SendStatus.SCHEDULED, scheduled_at=when, lists=lists,
-                rendering=issue.approved_rendering, subject=issue.approved_rendering.subject
-                if issue.approved_rendering else issue.subject,
-                created_by_id=user.id if user else None, created_at=utcnow())
+    send = Send(
+        issue=issue,
+        status=SendStatus.SCHEDULED,
+        scheduled_at=when,
+        lists=lists,
+        rendering=issue.approved_rendering,
+        subject=issue.approved_rendering.subject if issue.approved_rendering else issue.subject,
+        created_by_id=user.id if user else None,
+        created_at=utcnow(),
+    )
     db.session.add(send)
     db.session.flush()
     return send
@@ -218,12 +235,23 @@ def start_send(send_id: int) -> bool:
     list_ids = [lst.id for lst in send.lists]
     if list_ids:
         rows = _recipients_select(list_ids).subquery()
-        db.session.execute(insert(Delivery).from_select(
-            ["send_id", "subscriber_id", "list_id", "email", "status", "attempts", "updated_at"],
-            select(literal(send.id), rows.c[0], rows.c[1], rows.c[2], literal(DeliveryStatus.QUEUED.value),
-                   literal(0), literal(now))))
-    send.recipient_count = db.session.scalar(
-        select(func.count()).select_from(Delivery).where(Delivery.send_id == send.id)) or 0
+        db.session.execute(
+            insert(Delivery).from_select(
+                ["send_id", "subscriber_id", "list_id", "email", "status", "attempts", "updated_at"],
+                select(
+                    literal(send.id),
+                    rows.c[0],
+                    rows.c[1],
+                    rows.c[2],
+                    literal(DeliveryStatus.QUEUED.value),
+                    literal(0),
+                    literal(now),
+                ),
+            )
+        )
+    send.recipient_count = (
+        db.session.scalar(select(func.count()).select_from(Delivery).where(Delivery.send_id == send.id)) or 0
+    )
     if send.issue.status != IssueStatus.SENDING:
         move(send.issue, IssueStatus.SENDING)
     db.session.flush()
@@ -231,16 +259,23 @@ def start_send(send_id: int) -> bool:
 
 
 def due_sends(now: datetime | None = None) -> list[int]:
-    return list(db.session.scalars(select(Send.id).where(
-        Send.status == SendStatus.SCHEDULED, Send.scheduled_at <= (now or utcnow())).order_by(Send.scheduled_at)))
+    return list(
+        db.session.scalars(
+            select(Send.id)
+            .where(Send.status == SendStatus.SCHEDULED, Send.scheduled_at <= (now or utcnow()))
+            .order_by(Send.scheduled_at)
+        )
+    )
 
 
 def finish_if_done(send_id: int) -> bool:
     """A running send with nothing queued or claimed is finished; its issue is sent."""
-    pending = exists().where(Delivery.send_id == send_id,
-                             Delivery.status.in_((DeliveryStatus.QUEUED, DeliveryStatus.CLAIMED)))
-    if not move_send(send_id, SendStatus.FINISHED, expect=(SendStatus.RUNNING,), where=(~pending,),
-                     finished_at=utcnow()):
+    pending = exists().where(
+        Delivery.send_id == send_id, Delivery.status.in_((DeliveryStatus.QUEUED, DeliveryStatus.CLAIMED))
+    )
+    if not move_send(
+        send_id, SendStatus.FINISHED, expect=(SendStatus.RUNNING,), where=(~pending,), finished_at=utcnow()
+    ):
         return False
     send = db.session.get(Send, send_id)
     assert send is not None
@@ -251,6 +286,7 @@ def finish_if_done(send_id: int) -> bool:
 
 # --- control -----------------------------------------------------------------
 
+
 def latest_send(issue: Issue) -> Send | None:
     return db.session.scalar(select(Send).where(Send.issue_id == issue.id).order_by(Send.id.desc()).limit(1))
 
@@ -258,8 +294,9 @@ def latest_send(issue: Issue) -> Send | None:
 def pause(send: Send, reason: str = "Paused by an operator.") -> None:
     """Workers claim only from running sends (checked in the claim itself), so
     no new message goes out once this commits; in-flight ones are recorded."""
-    if not move_send(send.id, SendStatus.PAUSED, expect=(SendStatus.RUNNING, SendStatus.SCHEDULED),
-                     pause_reason=reason[:1000]):
+    if not move_send(
+        send.id, SendStatus.PAUSED, expect=(SendStatus.RUNNING, SendStatus.SCHEDULED), pause_reason=reason[:1000]
+    ):
         raise SendError(f"A {send.status} send cannot be paused.")
 
 
@@ -274,16 +311,18 @@ def cancel(send: Send) -> int:
     started = send.started_at is not None
     if not move_send(send.id, SendStatus.CANCELLED, finished_at=utcnow()):
         raise SendError(f"A {send.status} send cannot be cancelled.")
-    skipped = db.session.execute(update(Delivery).where(Delivery.send_id == send.id,
-                                                        Delivery.status == DeliveryStatus.QUEUED)
-                                 .values(status=DeliveryStatus.SKIPPED, error="send cancelled",
-                                         updated_at=utcnow()))
+    skipped = db.session.execute(
+        update(Delivery)
+        .where(Delivery.send_id == send.id, Delivery.status == DeliveryStatus.QUEUED)
+        .values(status=DeliveryStatus.SKIPPED, error="send cancelled", updated_at=utcnow())
+    )
     issue = send.issue
     if not started and issue.status == IssueStatus.SCHEDULED:
         move(issue, IssueStatus.APPROVED, expect=(IssueStatus.SCHEDULED,))
     elif issue.status == IssueStatus.SENDING:
-        any_sent = db.session.scalar(select(Delivery.id).where(Delivery.send_id == send.id,
-                                                               Delivery.status == DeliveryStatus.SENT).limit(1))
+        any_sent = db.session.scalar(
+            select(Delivery.id).where(Delivery.send_id == send.id, Delivery.status == DeliveryStatus.SENT).limit(1)
+        )
         move(issue, IssueStatus.SENT if any_sent else IssueStatus.CANCELLED)
     return skipped.rowcount
 
@@ -292,10 +331,17 @@ def resend_unknown(send: Send) -> int:
     """Queue again the rows whose outcome is unknown; they may get a duplicate."""
     if send.status == SendStatus.CANCELLED:
         raise SendError("This send was cancelled.")
-    count = db.session.execute(update(Delivery).where(Delivery.send_id == send.id,
-                                                      Delivery.status == DeliveryStatus.UNKNOWN)
-                               .values(status=DeliveryStatus.QUEUED, worker_id=None, lease_expires_at=None,
-                                       next_attempt_at=None, updated_at=utcnow())).rowcount
+    count = db.session.execute(
+        update(Delivery)
+        .where(Delivery.send_id == send.id, Delivery.status == DeliveryStatus.UNKNOWN)
+        .values(
+            status=DeliveryStatus.QUEUED,
+            worker_id=None,
+            lease_expires_at=None,
+            next_attempt_at=None,
+            updated_at=utcnow(),
+        )
+    ).rowcount
     # Reopen from the database's status, not the in-memory one: a worker may
     # have finished the send since it was loaded (rows queued again on a
     # finished send would never be claimed).
@@ -308,10 +354,12 @@ def resend_unknown(send: Send) -> int:
 
 # --- reading -----------------------------------------------------------------
 
+
 def counts(send: Send) -> dict[str, int]:
     result = dict.fromkeys(DELIVERY_STATES, 0)
-    for status, n in db.session.execute(select(Delivery.status, func.count()).where(
-            Delivery.send_id == send.id).group_by(Delivery.status)):
+    for status, n in db.session.execute(
+        select(Delivery.status, func.count()).where(Delivery.send_id == send.id).group_by(Delivery.status)
+    ):
         result[status] = n
     return result
 
@@ -322,8 +370,10 @@ def counts_for(send_ids: Iterable[int]) -> dict[int, dict[str, int]]:
     result = {send_id: dict.fromkeys(DELIVERY_STATES, 0) for send_id in ids}
     if ids:
         for send_id, status, n in db.session.execute(
-                select(Delivery.send_id, Delivery.status, func.count()).where(Delivery.send_id.in_(ids))
-                .group_by(Delivery.send_id, Delivery.status)):
+            select(Delivery.send_id, Delivery.status, func.count())
+            .where(Delivery.send_id.in_(ids))
+            .group_by(Delivery.send_id, Delivery.status)
+        ):
             result[send_id][status] = n
     return result
 
@@ -331,9 +381,12 @@ def counts_for(send_ids: Iterable[int]) -> dict[int, dict[str, int]]:
 def errors_by_reason(send: Send, limit: int = 20) -> list[tuple[str, str, int]]:
     """(state, reason, count) for failed, skipped and unknown rows."""
     rows = db.session.execute(
-        select(Delivery.status, Delivery.error, func.count()).where(
-            Delivery.send_id == send.id, Delivery.status.in_(("failed", "skipped", "unknown")))
-        .group_by(Delivery.status, Delivery.error).order_by(func.count().desc()).limit(limit))
+        select(Delivery.status, Delivery.error, func.count())
+        .where(Delivery.send_id == send.id, Delivery.status.in_(("failed", "skipped", "unknown")))
+        .group_by(Delivery.status, Delivery.error)
+        .order_by(func.count().desc())
+        .limit(limit)
+    )
     return [(status, error or "", n) for status, error, n in rows]
 
 
@@ -341,6 +394,12 @@ def sent_rate(send: Send, window_seconds: int = 60) -> float:
     """Messages per second over the last minute (for the send page)."""
     since = utcnow().timestamp() - window_seconds
     since_dt = datetime.fromtimestamp(since, UTC).replace(tzinfo=None)
-    n = db.session.scalar(select(func.count()).select_from(Delivery).where(
-        and_(Delivery.send_id == send.id, Delivery.status == "sent", Delivery.sent_at >= since_dt))) or 0
+    n = (
+        db.session.scalar(
+            select(func.count())
+            .select_from(Delivery)
+            .where(and_(Delivery.send_id == send.id, Delivery.status == "sent", Delivery.sent_at >= since_dt))
+        )
+        or 0
+    )
     return n / window_seconds

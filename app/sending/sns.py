@@ -40,8 +40,8 @@ _REGION = r"[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-[0-9]{1,2}"
 HOST_RE = re.compile(rf"sns\.{_REGION}\.amazonaws\.com")
 CERT_URL_RE = re.compile(rf"https://({HOST_RE.pattern})/[A-Za-z0-9._-]+\.pem")
 MAX_AGE = timedelta(hours=1)
-CERT_TTL = timedelta(hours=24)        # SNS rotates certificates rarely; re-read daily
-FAILURE_TTL = timedelta(seconds=60)   # a failed fetch is not retried on every forged post
+CERT_TTL = timedelta(hours=24)  # SNS rotates certificates rarely; re-read daily
+FAILURE_TTL = timedelta(seconds=60)  # a failed fetch is not retried on every forged post
 MAX_CLOCK_SKEW = timedelta(minutes=5)
 MESSAGE_TYPES = ("Notification", "SubscriptionConfirmation", "UnsubscribeConfirmation")
 HASHES: dict[str, Callable[[], hashes.HashAlgorithm]] = {"1": hashes.SHA1, "2": hashes.SHA256}
@@ -86,8 +86,9 @@ def is_sns_url(url: str, host: str | None = None) -> bool:
 
 
 class MessageVerifier:
-    def __init__(self, *, topics: Iterable[str], session: HttpSession,
-                 now: Callable[[], datetime] | None = None) -> None:
+    def __init__(
+        self, *, topics: Iterable[str], session: HttpSession, now: Callable[[], datetime] | None = None
+    ) -> None:
         self.topics = frozenset(t.strip() for t in topics if t.strip())
         self.http = session
         self._now = now or (lambda: datetime.now(UTC))
@@ -101,8 +102,7 @@ class MessageVerifier:
             raise InvalidMessage("Not an SNS message")
         # JSON can carry a list or an object anywhere: a field of the wrong type
         # must be a refusal (4xx), not a TypeError (unhashable in the set) = 500.
-        for key in ("Type", "SignatureVersion", "TopicArn", "Timestamp", "Signature", "SigningCertURL",
-                    "MessageId"):
+        for key in ("Type", "SignatureVersion", "TopicArn", "Timestamp", "Signature", "SigningCertURL", "MessageId"):
             if not isinstance(message.get(key), str):
                 raise InvalidMessage(f"Missing or invalid {key}")
         if message.get("Type") not in MESSAGE_TYPES:

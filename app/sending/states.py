@@ -33,17 +33,27 @@ SEND_TRANSITIONS: dict[SendStatus, tuple[SendStatus, ...]] = {
 }
 
 
-def move_send(send_id: int, to: SendStatus, *, expect: tuple[SendStatus, ...] | None = None,
-              where: tuple[ColumnElement[bool], ...] = (), **values: Any) -> bool:
+def move_send(
+    send_id: int,
+    to: SendStatus,
+    *,
+    expect: tuple[SendStatus, ...] | None = None,
+    where: tuple[ColumnElement[bool], ...] = (),
+    **values: Any,
+) -> bool:
     """Move the send to ``to`` if its status allows (and is in ``expect``, and
     ``where`` holds); returns whether it moved. Flushes; the caller commits."""
     sources = [state for state, targets in SEND_TRANSITIONS.items() if to in targets]
     if expect is not None:
         sources = [state for state in sources if state in expect]
-    moved = db.session.execute(update(Send).where(Send.id == send_id, Send.status.in_(sources), *where)
-                               .values(status=to, **values).execution_options(synchronize_session=False))
+    moved = db.session.execute(
+        update(Send)
+        .where(Send.id == send_id, Send.status.in_(sources), *where)
+        .values(status=to, **values)
+        .execution_options(synchronize_session=False)
+    )
     if moved.rowcount == 1:
-        send = db.session.identity_map.get(db.session.identity_key(Send, send_id))   # type: ignore[arg-type]
+        send = db.session.identity_map.get(db.session.identity_key(Send, send_id))  # type: ignore[arg-type]
         if send is not None:
             db.session.expire(send)
         return True

@@ -25,8 +25,15 @@ from app.errors import NotFound
 from app.sending.models import Delivery, Send
 from app.tokens import InvalidToken, click_token, open_token, read_click_token, read_open_token
 
-__all__ = ["InvalidTracking", "UnknownTarget", "allowed_links", "click_url_factory", "open_pixel_url",
-           "read_open_token", "resolve_click"]
+__all__ = [
+    "InvalidTracking",
+    "UnknownTarget",
+    "allowed_links",
+    "click_url_factory",
+    "open_pixel_url",
+    "read_open_token",
+    "resolve_click",
+]
 
 TRACKED_SCHEMES = ("http://", "https://")
 _MARKDOWN_URL = re.compile(r"https?://[^\s<>\"'()\[\]]+(?:\([^\s<>\"'()]*\)[^\s<>\"'()\[\]]*)*")
@@ -75,12 +82,16 @@ class _Links(HTMLParser):
 @lru_cache(maxsize=64)
 def _links_of(links: tuple[str, ...], legacy_html: str, markdown: str) -> frozenset[str]:
     found = {url for url in links if url.startswith(TRACKED_SCHEMES)}
-    if legacy_html:   # a send frozen by v0.1 kept its links in its HTML
+    if legacy_html:  # a send frozen by v0.1 kept its links in its HTML
         parser = _Links()
         parser.feed(legacy_html)
         parser.close()
-        found |= {href for href in parser.hrefs if href.startswith(TRACKED_SCHEMES)
-                  and urlsplit(href).hostname not in ("unsubscribe.invalid", "slot.invalid")}
+        found |= {
+            href
+            for href in parser.hrefs
+            if href.startswith(TRACKED_SCHEMES)
+            and urlsplit(href).hostname not in ("unsubscribe.invalid", "slot.invalid")
+        }
     # A bare URL may end a sentence: accept it with and without the trailing punctuation.
     for match in _MARKDOWN_URL.findall(markdown):
         found.update((match, match.rstrip(".,;:!?")))

@@ -23,7 +23,7 @@ _TOP = "\U0010ffff"  # sorts after every character: prefix P is the range [P, P 
 @dataclass
 class Page:
     rows: list[Subscriber]
-    statuses: dict[int, str] = field(default_factory=dict)   # subscriber id -> status on the filtered list
+    statuses: dict[int, str] = field(default_factory=dict)  # subscriber id -> status on the filtered list
     first: str | None = None
     last: str | None = None
     has_prev: bool = False
@@ -48,9 +48,16 @@ def _filtered(prefix: str, list_id: int | None, status: str | None) -> Select:
     return query
 
 
-def search(prefix: str = "", list_id: int | None = None, status: str | None = None, *,
-           after: str | None = None, before: str | None = None, last: bool = False,
-           size: int = PAGE_SIZE) -> Page:
+def search(
+    prefix: str = "",
+    list_id: int | None = None,
+    status: str | None = None,
+    *,
+    after: str | None = None,
+    before: str | None = None,
+    last: bool = False,
+    size: int = PAGE_SIZE,
+) -> Page:
     """One page of subscribers ordered by email. ``after``: the page following
     that email; ``before``: the page preceding it; ``last``: the final page."""
     if status and status not in STATUS_FILTERS:
@@ -72,9 +79,13 @@ def search(prefix: str = "", list_id: int | None = None, status: str | None = No
         page.first, page.last = page.rows[0].email, page.rows[-1].email
         if list_id is not None:
             ids = [s.id for s in page.rows]
-            page.statuses = dict(db.session.execute(
-                select(Subscription.subscriber_id, Subscription.status)
-                .where(Subscription.list_id == list_id, Subscription.subscriber_id.in_(ids))).all())
+            page.statuses = dict(
+                db.session.execute(
+                    select(Subscription.subscriber_id, Subscription.status).where(
+                        Subscription.list_id == list_id, Subscription.subscriber_id.in_(ids)
+                    )
+                ).all()
+            )
     return page
 
 
@@ -85,8 +96,11 @@ def all_lists() -> list[MailingList]:
 def list_counts() -> dict[int, dict[str, int]]:
     """{list id: {status: count}} in one grouped index-only scan."""
     counts: dict[int, dict[str, int]] = {}
-    rows = db.session.execute(select(Subscription.list_id, Subscription.status, func.count())
-                              .group_by(Subscription.list_id, Subscription.status))
+    rows = db.session.execute(
+        select(Subscription.list_id, Subscription.status, func.count()).group_by(
+            Subscription.list_id, Subscription.status
+        )
+    )
     for list_id, status, count in rows:
         counts.setdefault(list_id, {})[status] = count
     return counts

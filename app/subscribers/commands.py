@@ -25,15 +25,19 @@ def create_list_command(name: str, public: bool, description: str) -> None:
         mailing_list = create_list(name, public=public, description=description)
     except ListError as exc:
         raise click.ClickException(str(exc)) from exc
-    click.echo(f"Created list {mailing_list.name!r} (slug {mailing_list.slug}"
-               f"{', public' if public else ''}).")
+    click.echo(f"Created list {mailing_list.name!r} (slug {mailing_list.slug}{', public' if public else ''}).")
 
 
 @subscribers_cli.command("import")
 @click.argument("csv_path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--list", "list_name", required=True, help="List name or slug; created when missing.")
-@click.option("--status", type=click.Choice(["active", "pending"]), default="active", show_default=True,
-              help="active: consent already recorded; pending: each new address gets a confirmation email.")
+@click.option(
+    "--status",
+    type=click.Choice(["active", "pending"]),
+    default="active",
+    show_default=True,
+    help="active: consent already recorded; pending: each new address gets a confirmation email.",
+)
 def import_command(csv_path: Path, list_name: str, status: str) -> None:
     """Import subscribers from a CSV file (column email, optional name)."""
     total = csv_path.stat().st_size or 1
@@ -56,8 +60,12 @@ def import_command(csv_path: Path, list_name: str, status: str) -> None:
 
 @subscribers_cli.command("export")
 @click.option("--list", "list_name", required=True, help="List name or slug.")
-@click.option("--status", type=click.Choice(["active", "pending", "unsubscribed"]), default=None,
-              help="Only subscriptions in this state.")
+@click.option(
+    "--status",
+    type=click.Choice(["active", "pending", "unsubscribed"]),
+    default=None,
+    help="Only subscriptions in this state.",
+)
 def export_command(list_name: str, status: str | None) -> None:
     """Write the list as CSV to stdout (formula-safe)."""
     mailing_list = find_list(list_name)

@@ -50,8 +50,9 @@ def recently_mailed(subscriber: Subscriber, now: datetime) -> bool:
     return subscriber.confirmation_sent_at is not None and now - subscriber.confirmation_sent_at < interval
 
 
-def request_confirmations(subscriber_ids: Iterable[int], list_id: int, user_id: int | None, *,
-                          interactive: bool = False) -> None:
+def request_confirmations(
+    subscriber_ids: Iterable[int], list_id: int, user_id: int | None, *, interactive: bool = False
+) -> None:
     """Queue confirmation mail for pending subscriptions (the caller commits).
     ``interactive``: refuse at once when the user's cap is already used up."""
     ids = sorted(set(subscriber_ids))
@@ -59,10 +60,15 @@ def request_confirmations(subscriber_ids: Iterable[int], list_id: int, user_id: 
     if interactive and key is not None and quotas.count(key, window_seconds=WINDOW) >= hourly_cap():
         raise ConfirmationCapReached(
             f"Your actions have triggered {hourly_cap()} confirmation emails this hour, the most allowed; "
-            "try again in an hour, or add the address as active when consent was recorded elsewhere.")
+            "try again in an hour, or add the address as active when consent was recorded elsewhere."
+        )
     if ids:
-        enqueue("subscribers.confirmations", {"subscribers": ids, "list": list_id, "user": user_id},
-                created_by_id=user_id, max_attempts=20)
+        enqueue(
+            "subscribers.confirmations",
+            {"subscribers": ids, "list": list_id, "user": user_id},
+            created_by_id=user_id,
+            max_attempts=20,
+        )
 
 
 def run_confirmations(context: JobContext) -> dict[str, int]:
@@ -75,8 +81,13 @@ def run_confirmations(context: JobContext) -> dict[str, int]:
         subscriber = db.session.get(Subscriber, subscriber_id)
         subscription = db.session.get(Subscription, (subscriber_id, list_id))
         now = utcnow()
-        if (subscriber is None or subscription is None or subscription.status != SubscriptionStatus.PENDING
-                or is_suppressed(subscriber.email) or recently_mailed(subscriber, now)):
+        if (
+            subscriber is None
+            or subscription is None
+            or subscription.status != SubscriptionStatus.PENDING
+            or is_suppressed(subscriber.email)
+            or recently_mailed(subscriber, now)
+        ):
             skipped += 1
             continue
         if key is not None and not quotas.take(key, 1, hourly_cap(), window_seconds=WINDOW):
@@ -84,7 +95,7 @@ def run_confirmations(context: JobContext) -> dict[str, int]:
             db.session.commit()
             raise RetryLater(_seconds_to_next_window(), f"hourly cap reached; {len(ids) - position} waiting")
         subscriber.confirmation_sent_at = now
-        db.session.commit()   # recorded before it goes out: a crash never mails twice
+        db.session.commit()  # recorded before it goes out: a crash never mails twice
         send_confirmation(subscriber, [subscription])
         sent += 1
     return {"sent": sent, "skipped": skipped}

@@ -38,12 +38,22 @@ def export_rows(mailing_list: MailingList, status: str | None = None) -> Iterato
     yield _line(HEADER)
     last_id = 0
     while True:
-        query = (select(Subscriber.id, Subscriber.email, Subscriber.name, Subscription.status,
-                        Subscription.created_at, Subscription.confirmed_at, Subscription.unsubscribed_at,
-                        Subscription.source)
-                 .join(Subscription, Subscription.subscriber_id == Subscriber.id)
-                 .where(Subscription.list_id == mailing_list.id, Subscriber.id > last_id)
-                 .order_by(Subscriber.id).limit(CHUNK))
+        query = (
+            select(
+                Subscriber.id,
+                Subscriber.email,
+                Subscriber.name,
+                Subscription.status,
+                Subscription.created_at,
+                Subscription.confirmed_at,
+                Subscription.unsubscribed_at,
+                Subscription.source,
+            )
+            .join(Subscription, Subscription.subscriber_id == Subscriber.id)
+            .where(Subscription.list_id == mailing_list.id, Subscriber.id > last_id)
+            .order_by(Subscriber.id)
+            .limit(CHUNK)
+        )
         if status:
             query = query.where(Subscription.status == status)
         rows = db.session.execute(query).all()

@@ -36,8 +36,20 @@ MAX_REPORTED_ERRORS = 1000
 BATCH_ROWS = 10_000
 csv.field_size_limit(1024 * 1024)  # a hostile 10 MB cell becomes a row error, not a crash
 
-EMAIL_HEADERS = {"email", "e mail", "email address", "e mail address", "emailaddress", "mail", "address",
-                 "email addr", "courriel", "correo", "e mail adresse", "e mailadresse"}
+EMAIL_HEADERS = {
+    "email",
+    "e mail",
+    "email address",
+    "e mail address",
+    "emailaddress",
+    "mail",
+    "address",
+    "email addr",
+    "courriel",
+    "correo",
+    "e mail adresse",
+    "e mailadresse",
+}
 NAME_HEADERS = {"name", "full name", "fullname", "display name", "subscriber name", "naam", "nom"}
 FIRST_HEADERS = {"first name", "firstname", "given name", "first", "fname", "vorname", "prenom"}
 LAST_HEADERS = {"last name", "lastname", "surname", "family name", "last", "lname", "nachname"}
@@ -49,12 +61,12 @@ class CsvImportError(InvalidInput):
 
 @dataclass
 class ImportResult:
-    rows: int = 0          # data rows read (blank lines excluded)
-    imported: int = 0      # new subscriptions written
-    already: int = 0       # address already on the list: left as it was
-    suppressed: int = 0    # on the suppression list: skipped
-    duplicates: int = 0    # repeated inside the file
-    invalid: int = 0       # rows with an error
+    rows: int = 0  # data rows read (blank lines excluded)
+    imported: int = 0  # new subscriptions written
+    already: int = 0  # address already on the list: left as it was
+    suppressed: int = 0  # on the suppression list: skipped
+    duplicates: int = 0  # repeated inside the file
+    invalid: int = 0  # rows with an error
     errors: list[tuple[int, str]] = field(default_factory=list)
     bytes_read: int = 0
 
@@ -64,9 +76,11 @@ class ImportResult:
             self.errors.append((row, message))
 
     def summary(self) -> str:
-        return (f"{self.rows} rows: {self.imported} imported, {self.already} already on the list, "
-                f"{self.suppressed} suppressed (skipped), {self.duplicates} duplicates, "
-                f"{self.invalid} invalid")
+        return (
+            f"{self.rows} rows: {self.imported} imported, {self.already} already on the list, "
+            f"{self.suppressed} suppressed (skipped), {self.duplicates} duplicates, "
+            f"{self.invalid} invalid"
+        )
 
 
 def _header_key(value: str) -> str:
@@ -79,16 +93,19 @@ def map_header(header: list[str]) -> dict[str, int] | None:
     found: dict[str, int] = {}
     for position, cell in enumerate(header):
         key = _header_key(cell)
-        for role, names in (("email", EMAIL_HEADERS), ("name", NAME_HEADERS), ("first", FIRST_HEADERS),
-                            ("last", LAST_HEADERS)):
+        for role, names in (
+            ("email", EMAIL_HEADERS),
+            ("name", NAME_HEADERS),
+            ("first", FIRST_HEADERS),
+            ("last", LAST_HEADERS),
+        ):
             if key in names and role not in found:
                 found[role] = position
     if "email" in found:
         return found
     if header and "@" in header[0]:
         return None
-    raise CsvImportError("The file has no email column. Name the column 'email' (or 'E-mail', "
-                       "'Email Address').")
+    raise CsvImportError("The file has no email column. Name the column 'email' (or 'E-mail', 'Email Address').")
 
 
 class _CountingReader(io.RawIOBase):
@@ -102,7 +119,7 @@ class _CountingReader(io.RawIOBase):
 
     def readinto(self, buffer) -> int:  # type: ignore[override]
         data = self.raw.read(len(buffer))
-        buffer[:len(data)] = data
+        buffer[: len(data)] = data
         self.count += len(data)
         return len(data)
 
@@ -130,8 +147,15 @@ def _show(value: str) -> str:
     return repr(value if len(value) <= 60 else value[:57] + "...")
 
 
-def import_csv(stream: BinaryIO, list_name: str, status: str = "active", *, tag: str | None = None,
-               progress: Callable[[ImportResult], None] | None = None, user_id: int | None = None) -> ImportResult:
+def import_csv(
+    stream: BinaryIO,
+    list_name: str,
+    status: str = "active",
+    *,
+    tag: str | None = None,
+    progress: Callable[[ImportResult], None] | None = None,
+    user_id: int | None = None,
+) -> ImportResult:
     """Import subscribers from a CSV byte stream into the list (created when
     missing). ``active``: consent recorded elsewhere; ``pending``: each new
     subscription gets a confirmation email."""
@@ -140,8 +164,9 @@ def import_csv(stream: BinaryIO, list_name: str, status: str = "active", *, tag:
     mailing_list = get_or_create_list(list_name)
     tag = tag or f"import:{uuid.uuid4().hex[:12]}"
     counter = _CountingReader(stream)
-    reader_stream = io.TextIOWrapper(io.BufferedReader(counter, 1 << 16), encoding="utf-8",
-                                     errors="surrogateescape", newline="")
+    reader_stream = io.TextIOWrapper(
+        io.BufferedReader(counter, 1 << 16), encoding="utf-8", errors="surrogateescape", newline=""
+    )
     first_line = reader_stream.readline()
     reader = csv.reader(itertools.chain([first_line], reader_stream), delimiter=_delimiter(first_line))
     result = ImportResult()
@@ -258,8 +283,14 @@ class _BatchWriter:
 
     def _params(self, now):
         active = self.status == "active"
-        return {"list": self.list_id, "status": self.status, "tag": self.tag, "now": now,
-                "confirmed": now if active else None, "requested": None if active else now}
+        return {
+            "list": self.list_id,
+            "status": self.status,
+            "tag": self.tag,
+            "now": now,
+            "confirmed": now if active else None,
+            "requested": None if active else now,
+        }
 
     def _write_postgres(self, conn: Connection, rows: list[tuple[int, str, str]], now):
         """No join against the big tables (their statistics may be stale mid-import
@@ -268,78 +299,137 @@ class _BatchWriter:
         ids come back from ``RETURNING``."""
         by_email = {address: (rownum, name) for rownum, address, name in rows}
         hashes = {email_hash(address): address for address in by_email}
-        blocked = conn.execute(text("SELECT email_hash FROM suppressions WHERE email_hash = ANY(:h)"),
-                               {"h": list(hashes)}).scalars().all()
+        blocked = (
+            conn.execute(text("SELECT email_hash FROM suppressions WHERE email_hash = ANY(:h)"), {"h": list(hashes)})
+            .scalars()
+            .all()
+        )
         for digest in blocked:
             del by_email[hashes[digest]]
-        conn.execute(text('CREATE TEMP TABLE IF NOT EXISTS import_batch (email text COLLATE "C", name text) '
-                          'ON COMMIT DELETE ROWS'))
+        conn.execute(
+            text(
+                'CREATE TEMP TABLE IF NOT EXISTS import_batch (email text COLLATE "C", name text) ON COMMIT DELETE ROWS'
+            )
+        )
         cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         with cursor.copy("COPY import_batch (email, name) FROM STDIN") as copy:
             for address, (_rownum, name) in by_email.items():
                 copy.write_row((address, name))
         params = self._params(now)
-        ids = {address: subscriber_id for subscriber_id, address in conn.execute(text(
-            "INSERT INTO subscribers (email, name, status, source, created_at, token_nonce) "
-            "SELECT email, name, 'enabled', :tag, :now, substr(md5(random()::text || email), 1, 16) "
-            "FROM import_batch ON CONFLICT (email) DO NOTHING RETURNING id, email").bindparams(self.times[0]), params)}
+        ids = {
+            address: subscriber_id
+            for subscriber_id, address in conn.execute(
+                text(
+                    "INSERT INTO subscribers (email, name, status, source, created_at, token_nonce) "
+                    "SELECT email, name, 'enabled', :tag, :now, substr(md5(random()::text || email), 1, 16) "
+                    "FROM import_batch ON CONFLICT (email) DO NOTHING RETURNING id, email"
+                ).bindparams(self.times[0]),
+                params,
+            )
+        }
         missing = [address for address in by_email if address not in ids]
         if missing:
-            ids.update((address, subscriber_id) for subscriber_id, address in conn.execute(
-                text("SELECT id, email FROM subscribers WHERE email = ANY(:e)"), {"e": missing}))
-        inserted = set(conn.execute(text(
-            "INSERT INTO subscriptions (subscriber_id, list_id, status, source, created_at, confirmed_at, "
-            "requested_at) SELECT unnest(CAST(:ids AS integer[])), :list, :status, :tag, :now, :confirmed, "
-            ":requested ON CONFLICT (subscriber_id, list_id) DO NOTHING RETURNING subscriber_id")
-            .bindparams(*self.times), {**params, "ids": list(ids.values())}).scalars())
+            ids.update(
+                (address, subscriber_id)
+                for subscriber_id, address in conn.execute(
+                    text("SELECT id, email FROM subscribers WHERE email = ANY(:e)"), {"e": missing}
+                )
+            )
+        inserted = set(
+            conn.execute(
+                text(
+                    "INSERT INTO subscriptions (subscriber_id, list_id, status, source, created_at, confirmed_at, "
+                    "requested_at) SELECT unnest(CAST(:ids AS integer[])), :list, :status, :tag, :now, :confirmed, "
+                    ":requested ON CONFLICT (subscriber_id, list_id) DO NOTHING RETURNING subscriber_id"
+                ).bindparams(*self.times),
+                {**params, "ids": list(ids.values())},
+            ).scalars()
+        )
         address_of = {subscriber_id: address for address, subscriber_id in ids.items()}
         on_list: list[tuple[int, str, str]] = []
         kept = [subscriber_id for subscriber_id in ids.values() if subscriber_id not in inserted]
         if kept:
-            sources = dict(conn.execute(text(
-                "SELECT subscriber_id, source FROM subscriptions WHERE list_id = :list "
-                "AND subscriber_id = ANY(:ids)"), {"list": self.list_id, "ids": kept}).all())
+            sources = dict(
+                conn.execute(
+                    text(
+                        "SELECT subscriber_id, source FROM subscriptions WHERE list_id = :list "
+                        "AND subscriber_id = ANY(:ids)"
+                    ),
+                    {"list": self.list_id, "ids": kept},
+                ).all()
+            )
             on_list = [(by_email[address_of[i]][0], address_of[i], sources.get(i, "")) for i in kept]
         new_pending = [] if self.status == "active" else [(i, address_of[i]) for i in inserted]
         return len(blocked), on_list, new_pending
 
     def _write_sqlite(self, conn: Connection, rows: list[tuple[int, str, str]], now):
         """SQLite's planner probes the unique indexes from the small temp table."""
-        conn.execute(text("CREATE TEMP TABLE IF NOT EXISTS import_batch (rownum integer, email text, "
-                          "name text, email_hash text)"))
+        conn.execute(
+            text(
+                "CREATE TEMP TABLE IF NOT EXISTS import_batch (rownum integer, email text, name text, email_hash text)"
+            )
+        )
         conn.execute(text("DELETE FROM import_batch"))
-        conn.exec_driver_sql("INSERT INTO import_batch (rownum, email, name, email_hash) VALUES (?, ?, ?, ?)",
-                             [(rownum, address, name, email_hash(address)) for rownum, address, name in rows])
-        suppressed = conn.execute(text("SELECT count(*) FROM import_batch b "
-                                       "JOIN suppressions s ON s.email_hash = b.email_hash")).scalar()
-        conn.execute(text("DELETE FROM import_batch WHERE EXISTS "
-                          "(SELECT 1 FROM suppressions s WHERE s.email_hash = import_batch.email_hash)"))
+        conn.exec_driver_sql(
+            "INSERT INTO import_batch (rownum, email, name, email_hash) VALUES (?, ?, ?, ?)",
+            [(rownum, address, name, email_hash(address)) for rownum, address, name in rows],
+        )
+        suppressed = conn.execute(
+            text("SELECT count(*) FROM import_batch b JOIN suppressions s ON s.email_hash = b.email_hash")
+        ).scalar()
+        conn.execute(
+            text(
+                "DELETE FROM import_batch WHERE EXISTS "
+                "(SELECT 1 FROM suppressions s WHERE s.email_hash = import_batch.email_hash)"
+            )
+        )
         # CROSS JOIN fixes SQLite's loop order: batch rows outside, index probes
         # inside. Left to itself it walks every subscription of the list and scans
         # the batch for each, which makes big imports quadratic.
-        on_list = [tuple(r) for r in conn.execute(text(
-            "SELECT b.rownum, b.email, sub.source FROM import_batch b "
-            "CROSS JOIN subscribers s CROSS JOIN subscriptions sub "
-            "WHERE s.email = b.email AND sub.subscriber_id = s.id AND sub.list_id = :list"),
-            {"list": self.list_id})]
+        on_list = [
+            tuple(r)
+            for r in conn.execute(
+                text(
+                    "SELECT b.rownum, b.email, sub.source FROM import_batch b "
+                    "CROSS JOIN subscribers s CROSS JOIN subscriptions sub "
+                    "WHERE s.email = b.email AND sub.subscriber_id = s.id AND sub.list_id = :list"
+                ),
+                {"list": self.list_id},
+            )
+        ]
         params = self._params(now)
-        conn.execute(text(
-            "INSERT INTO subscribers (email, name, status, source, created_at, token_nonce) "
-            "SELECT email, name, 'enabled', :tag, :now, lower(hex(randomblob(8))) FROM import_batch WHERE true "
-            "ON CONFLICT (email) DO NOTHING").bindparams(self.times[0]), params)
-        conn.execute(text(
-            "INSERT INTO subscriptions (subscriber_id, list_id, status, source, created_at, "
-            "confirmed_at, requested_at) "
-            "SELECT s.id, :list, :status, :tag, :now, :confirmed, :requested "
-            "FROM import_batch b CROSS JOIN subscribers s WHERE s.email = b.email "
-            "ON CONFLICT (subscriber_id, list_id) DO NOTHING").bindparams(*self.times), params)
+        conn.execute(
+            text(
+                "INSERT INTO subscribers (email, name, status, source, created_at, token_nonce) "
+                "SELECT email, name, 'enabled', :tag, :now, lower(hex(randomblob(8))) FROM import_batch WHERE true "
+                "ON CONFLICT (email) DO NOTHING"
+            ).bindparams(self.times[0]),
+            params,
+        )
+        conn.execute(
+            text(
+                "INSERT INTO subscriptions (subscriber_id, list_id, status, source, created_at, "
+                "confirmed_at, requested_at) "
+                "SELECT s.id, :list, :status, :tag, :now, :confirmed, :requested "
+                "FROM import_batch b CROSS JOIN subscribers s WHERE s.email = b.email "
+                "ON CONFLICT (subscriber_id, list_id) DO NOTHING"
+            ).bindparams(*self.times),
+            params,
+        )
         new_pending: list[tuple[int, str]] = []
         if self.status != "active":
-            new_pending = [tuple(r) for r in conn.execute(text(
-                "SELECT s.id, s.email FROM import_batch b "
-                "CROSS JOIN subscribers s CROSS JOIN subscriptions sub "
-                "WHERE s.email = b.email AND sub.subscriber_id = s.id AND sub.list_id = :list "
-                "AND sub.source = :tag AND sub.created_at = :now").bindparams(self.times[0]), params)]
+            new_pending = [
+                tuple(r)
+                for r in conn.execute(
+                    text(
+                        "SELECT s.id, s.email FROM import_batch b "
+                        "CROSS JOIN subscribers s CROSS JOIN subscriptions sub "
+                        "WHERE s.email = b.email AND sub.subscriber_id = s.id AND sub.list_id = :list "
+                        "AND sub.source = :tag AND sub.created_at = :now"
+                    ).bindparams(self.times[0]),
+                    params,
+                )
+            ]
         conn.execute(text("DELETE FROM import_batch"))
         return suppressed, on_list, new_pending
 
@@ -352,4 +442,3 @@ class _BatchWriter:
 
 def errors_json(result: ImportResult) -> str:
     return json.dumps(result.errors[:MAX_REPORTED_ERRORS])
-

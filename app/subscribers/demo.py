@@ -30,13 +30,22 @@ def load_demo_subscribers() -> list[str]:
         subscriber = Subscriber(email=email, name=name, source="demo", created_at=now)
         db.session.add(subscriber)
         db.session.flush()
-        db.session.add(Subscription(
-            subscriber_id=subscriber.id, list_id=mailing_list.id, status=status, source="demo",
-            created_at=now, confirmed_at=now if status != "pending" else None,
-            requested_at=now if status == "pending" else None,
-            unsubscribed_at=now if status == "unsubscribed" else None))
+        db.session.add(
+            Subscription(
+                subscriber_id=subscriber.id,
+                list_id=mailing_list.id,
+                status=status,
+                source="demo",
+                created_at=now,
+                confirmed_at=now if status != "pending" else None,
+                requested_at=now if status == "pending" else None,
+                unsubscribed_at=now if status == "unsubscribed" else None,
+            )
+        )
         added += 1
     suppress("bounced@example.com", "hard-bounce", "demo", commit=False)
     db.session.commit()
-    return [f"subscribers: public list {mailing_list.name!r} with {added} demo subscribers "
-            "(active, pending, unsubscribed) and one suppressed address"]
+    return [
+        f"subscribers: public list {mailing_list.name!r} with {added} demo subscribers "
+        "(active, pending, unsubscribed) and one suppressed address"
+    ]

@@ -40,16 +40,21 @@ def start_import(upload: FileStorage | None, list_name: str, status: str, user_i
     try:
         stored = store_upload(upload.stream, upload.filename, "text/csv", user_id, max_bytes=limit)
     except ValueError as exc:
-        raise CsvImportError(f"The file is too large ({exc}); import it with `pressroom subscribers import`.") \
-            from exc
+        raise CsvImportError(f"The file is too large ({exc}); import it with `pressroom subscribers import`.") from exc
     existing = find_list(list_name)
-    job = SubscriberImport(filename=(upload.filename or "")[:300], subscription_status=status,
-                           total_bytes=stored.size, created_by_id=user_id,
-                           list_id=existing.id if existing else None, list_name=list_name[:200])
+    job = SubscriberImport(
+        filename=(upload.filename or "")[:300],
+        subscription_status=status,
+        total_bytes=stored.size,
+        created_by_id=user_id,
+        list_id=existing.id if existing else None,
+        list_name=list_name[:200],
+    )
     db.session.add(job)
     db.session.flush()
-    queued = enqueue("subscribers.import", {"import": job.id, "upload": stored.id}, created_by_id=user_id,
-                     max_attempts=3)
+    queued = enqueue(
+        "subscribers.import", {"import": job.id, "upload": stored.id}, created_by_id=user_id, max_attempts=3
+    )
     assert queued is not None
     job.job_id = queued.id
     return job
@@ -89,8 +94,14 @@ def run_import_job(context: JobContext) -> dict[str, Any]:
 
     try:
         stream = io.BufferedReader(_UploadStream(read_upload(upload_id)), 1 << 16)
-        result = import_csv(stream, job.list_name, job.subscription_status, tag=f"import:{import_id}",
-                            progress=progress, user_id=job.created_by_id)
+        result = import_csv(
+            stream,
+            job.list_name,
+            job.subscription_status,
+            tag=f"import:{import_id}",
+            progress=progress,
+            user_id=job.created_by_id,
+        )
     except (CsvImportError, ListError) as exc:
         db.session.rollback()
         _finish(import_id, ImportState.FAILED, str(exc))
@@ -105,7 +116,7 @@ def run_import_job(context: JobContext) -> dict[str, Any]:
 def _delete_upload(upload_id: int) -> None:
     upload = db.session.get(Upload, upload_id)
     if upload is not None:
-        db.session.delete(upload)   # its chunks go with it (ON DELETE CASCADE)
+        db.session.delete(upload)  # its chunks go with it (ON DELETE CASCADE)
         db.session.commit()
 
 
@@ -136,9 +147,18 @@ def _finish(import_id: int, state: ImportState, message: str) -> None:
 
 def job_status(job: SubscriberImport) -> dict[str, Any]:
     """What the progress poller needs (JSON)."""
-    return {"id": job.id, "state": job.state, "bytes_read": job.bytes_read, "total_bytes": job.total_bytes,
-            "percent": min(100, job.bytes_read * 100 // job.total_bytes) if job.total_bytes else 100,
-            "rows": job.rows, "imported": job.imported, "already": job.already,
-            "suppressed": job.suppressed, "duplicates": job.duplicates, "invalid": job.invalid,
-            "message": job.message if job.state in (ImportState.DONE, ImportState.FAILED) else "",
-            "errors": json.loads(job.errors or "[]")[:200]}
+    return {
+        "id": job.id,
+        "state": job.state,
+        "bytes_read": job.bytes_read,
+        "total_bytes": job.total_bytes,
+        "percent": min(100, job.bytes_read * 100 // job.total_bytes) if job.total_bytes else 100,
+        "rows": job.rows,
+        "imported": job.imported,
+        "already": job.already,
+        "suppressed": job.suppressed,
+        "duplicates": job.duplicates,
+        "invalid": job.invalid,
+        "message": job.message if job.state in (ImportState.DONE, ImportState.FAILED) else "",
+        "errors": json.loads(job.errors or "[]")[:200],
+    }

@@ -36,8 +36,9 @@ def _clean_name(name: str) -> str:
     return " ".join(name.split())
 
 
-def create_list(name: str, *, public: bool = False, description: str = "",
-                from_address: str | None = None, commit: bool = True) -> MailingList:
+def create_list(
+    name: str, *, public: bool = False, description: str = "", from_address: str | None = None, commit: bool = True
+) -> MailingList:
     name = _clean_name(name)
     slug = slugify(name)
     if not name or not slug:
@@ -46,8 +47,9 @@ def create_list(name: str, *, public: bool = False, description: str = "",
         raise ListError("List names are limited to 200 characters.")
     if find_list(name) or db.session.scalar(select(MailingList.id).where(MailingList.slug == slug)):
         raise ListError(f"A list named {name!r} already exists.")
-    mailing_list = MailingList(name=name, slug=slug, public=public, description=description,
-                               from_address=validate_from_address(from_address))
+    mailing_list = MailingList(
+        name=name, slug=slug, public=public, description=description, from_address=validate_from_address(from_address)
+    )
     db.session.add(mailing_list)
     if commit:
         db.session.commit()
@@ -88,8 +90,15 @@ def validate_from_address(value: str | None) -> str | None:
     return result
 
 
-def update_list(mailing_list: MailingList, *, name: str, slug: str = "", description: str = "",
-                from_address: str | None = None, public: bool = False) -> MailingList:
+def update_list(
+    mailing_list: MailingList,
+    *,
+    name: str,
+    slug: str = "",
+    description: str = "",
+    from_address: str | None = None,
+    public: bool = False,
+) -> MailingList:
     """Edit a list; name and slug stay unique. Nothing is written on error."""
     name = " ".join(name.split())
     slug = slugify(slug or name)
@@ -97,8 +106,11 @@ def update_list(mailing_list: MailingList, *, name: str, slug: str = "", descrip
         raise ListError("A list needs a name with at least one letter or digit.")
     if len(name) > 200:
         raise ListError("List names are limited to 200 characters.")
-    clash = db.session.scalar(select(MailingList).where(
-        or_(MailingList.name == name, MailingList.slug == slug), MailingList.id != mailing_list.id))
+    clash = db.session.scalar(
+        select(MailingList).where(
+            or_(MailingList.name == name, MailingList.slug == slug), MailingList.id != mailing_list.id
+        )
+    )
     if clash is not None:
         raise ListError(f"Another list already uses the name or slug {clash.name!r}.")
     sender = validate_from_address(from_address)

@@ -24,7 +24,7 @@ LIST_NAME_LIMIT = 60
 def list_label(mailing_list: MailingList) -> str:
     """A list's name as a subscriber-facing mail may show it (one line, capped)."""
     name = strip_line_breaks(mailing_list.name)
-    return name if len(name) <= LIST_NAME_LIMIT else name[:LIST_NAME_LIMIT - 1].rstrip() + "…"
+    return name if len(name) <= LIST_NAME_LIMIT else name[: LIST_NAME_LIMIT - 1].rstrip() + "…"
 
 
 def _names(lists: Sequence[MailingList]) -> str:
@@ -45,15 +45,19 @@ def _send(to: str, subject: str, text: str) -> None:
 def send_confirmation(subscriber: Subscriber, pending: Sequence[Subscription]) -> None:
     names = _names([s.list for s in pending])
     max_days = int(current_app.config.get("CONFIRM_TOKEN_MAX_AGE") or 0) // 86400 or 1
-    text = (f"Hello,\n\nSomeone (hopefully you) asked to subscribe this address to {names}.\n\n"
-            f"Confirm your subscription by opening this link:\n\n{confirm_url(subscriber.id, pending)}\n\n"
-            f"The link works for {max_days} day(s). If you did not ask for this, ignore this email: "
-            "you will not be subscribed and will not hear from us again.\n")
+    text = (
+        f"Hello,\n\nSomeone (hopefully you) asked to subscribe this address to {names}.\n\n"
+        f"Confirm your subscription by opening this link:\n\n{confirm_url(subscriber.id, pending)}\n\n"
+        f"The link works for {max_days} day(s). If you did not ask for this, ignore this email: "
+        "you will not be subscribed and will not hear from us again.\n"
+    )
     _send(subscriber.email, f"Confirm your subscription to {_newsletter_name()}", text)
 
 
 def send_already_subscribed(subscriber: Subscriber, lists: Sequence[MailingList]) -> None:
-    text = (f"Hello,\n\nSomeone (hopefully you) asked to subscribe this address to {_names(lists)}.\n\n"
-            "You are already subscribed, so nothing changed. If you did not ask for this, "
-            "you can ignore this email.\n")
+    text = (
+        f"Hello,\n\nSomeone (hopefully you) asked to subscribe this address to {_names(lists)}.\n\n"
+        "You are already subscribed, so nothing changed. If you did not ask for this, "
+        "you can ignore this email.\n"
+    )
     _send(subscriber.email, f"You're already subscribed to {_newsletter_name()}", text)

@@ -71,21 +71,18 @@ class Subscriber(Model):
     # whose old tokens had no nonce and must keep working.
     token_nonce: Mapped[str | None] = mapped_column(String(32), default=lambda: secrets.token_hex(8))
 
-    subscriptions: Mapped[list[Subscription]] = relationship(
-        back_populates="subscriber", cascade="all, delete-orphan"
-    )
+    subscriptions: Mapped[list[Subscription]] = relationship(back_populates="subscriber", cascade="all, delete-orphan")
 
 
 class Subscription(Model):
     __tablename__ = "subscriptions"
     __table_args__ = (Index("ix_subscriptions_list_status", "list_id", "status", "subscriber_id"),)
 
-    subscriber_id: Mapped[int] = mapped_column(
-        ForeignKey("subscribers.id", ondelete="CASCADE"), primary_key=True
-    )
+    subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"), primary_key=True)
     list_id: Mapped[int] = mapped_column(ForeignKey("lists.id", ondelete="CASCADE"), primary_key=True)
-    status: Mapped[SubscriptionStatus] = mapped_column(state_type(SubscriptionStatus),
-                                                       default=SubscriptionStatus.PENDING)
+    status: Mapped[SubscriptionStatus] = mapped_column(
+        state_type(SubscriptionStatus), default=SubscriptionStatus.PENDING
+    )
     source: Mapped[str] = mapped_column(String(100), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     confirmed_at: Mapped[datetime | None]

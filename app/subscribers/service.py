@@ -73,6 +73,7 @@ def _subscription(subscriber_id: int, list_id: int) -> Subscription | None:
 
 # --- double opt-in ---------------------------------------------------------------
 
+
 def _pending_for_token(token: str) -> list[Subscription]:
     """The pending subscriptions a confirmation token was issued for (read only)."""
     max_age = int(current_app.config.get("CONFIRM_TOKEN_MAX_AGE") or 7 * 24 * 3600)
@@ -82,18 +83,26 @@ def _pending_for_token(token: str) -> list[Subscription]:
         raise TokenError("This confirmation link has expired. Please sign up again.") from exc
     except (BadSignature, ValueError, TypeError) as exc:
         raise TokenError("This confirmation link is not valid.") from exc
-    used = TokenError("This confirmation link has already been used or is no longer valid. "
-                      "If you signed up again since, use the newest email.")
-    well_formed = isinstance(subscriber_id, int) and isinstance(pairs, list) and all(
-        isinstance(pair, list) and len(pair) == 2 and all(isinstance(v, int) for v in pair) for pair in pairs)
+    used = TokenError(
+        "This confirmation link has already been used or is no longer valid. "
+        "If you signed up again since, use the newest email."
+    )
+    well_formed = (
+        isinstance(subscriber_id, int)
+        and isinstance(pairs, list)
+        and all(isinstance(pair, list) and len(pair) == 2 and all(isinstance(v, int) for v in pair) for pair in pairs)
+    )
     subscriber = db.session.get(Subscriber, subscriber_id) if well_formed else None
     if subscriber is None or is_suppressed(subscriber.email):
         raise used
     pending = []
     for list_id, requested in pairs:
         subscription = _subscription(subscriber_id, list_id)
-        if (subscription is not None and subscription.status == "pending"
-                and stamp(subscription.requested_at or subscription.created_at) == requested):
+        if (
+            subscription is not None
+            and subscription.status == "pending"
+            and stamp(subscription.requested_at or subscription.created_at) == requested
+        ):
             pending.append(subscription)
     if not pending:
         raise used
@@ -126,14 +135,14 @@ def signup(email: str, name: str, list_ids: Iterable[int]) -> None:
     address = validate_address(email)
     name = clean_name(name)
     _public_lists(list_ids)
-    enqueue("subscribers.signup", {"email": address, "name": name, "lists": sorted(set(list_ids))},
-            max_attempts=5)
+    enqueue("subscribers.signup", {"email": address, "name": name, "lists": sorted(set(list_ids))}, max_attempts=5)
 
 
 def _public_lists(list_ids: Iterable[int]) -> list[MailingList]:
     wanted = {i for i in list_ids if 0 < i <= MAX_ID}
-    lists = list(db.session.scalars(select(MailingList).where(MailingList.id.in_(wanted),
-                                                              MailingList.public.is_(True))))
+    lists = list(
+        db.session.scalars(select(MailingList).where(MailingList.id.in_(wanted), MailingList.public.is_(True)))
+    )
     if not lists or len(lists) != len(set(list_ids)):
         raise SubscriberError("Choose a newsletter to subscribe to.")
     return lists
@@ -156,7 +165,7 @@ def _signup(email: str, name: str, list_ids: Iterable[int]) -> None:
     try:
         lists = _public_lists(list_ids)
     except SubscriberError:
-        return   # the list stopped being public since the request
+        return  # the list stopped being public since the request
     if is_suppressed(address):
         return
     now = utcnow()
@@ -177,16 +186,23 @@ def _signup(email: str, name: str, list_ids: Iterable[int]) -> None:
         send_already_subscribed(subscriber, lists)
 
 
-def _request_subscriptions(subscriber: Subscriber, lists: Iterable[MailingList], source: str,
-                           now: datetime) -> list[Subscription]:
+def _request_subscriptions(
+    subscriber: Subscriber, lists: Iterable[MailingList], source: str, now: datetime
+) -> list[Subscription]:
     """Put every requested list that is not active into the pending state; a
     subscription already pending keeps its stamp so earlier links stay valid."""
     pending = []
     for mailing_list in lists:
         subscription = _subscription(subscriber.id, mailing_list.id)
         if subscription is None:
-            subscription = Subscription(subscriber_id=subscriber.id, list_id=mailing_list.id,
-                                        status="pending", source=source, created_at=now, requested_at=now)
+            subscription = Subscription(
+                subscriber_id=subscriber.id,
+                list_id=mailing_list.id,
+                status="pending",
+                source=source,
+                created_at=now,
+                requested_at=now,
+            )
             db.session.add(subscription)
             db.session.flush()
         elif subscription.status == "active":
@@ -199,9 +215,10 @@ def _request_subscriptions(subscriber: Subscriber, lists: Iterable[MailingList],
 
 # --- unsubscribe and resubscribe ----------------------------------------------------
 
+
 @dataclass
 class UnsubscribeTarget:
-    subscriber: Subscriber | None     # None once erased: unsubscribing still "works"
+    subscriber: Subscriber | None  # None once erased: unsubscribing still "works"
     mailing_list: MailingList | None  # None: the link is for every list (or its list is gone)
     list_id: int | None = None
 
@@ -236,8 +253,13 @@ def read_target(token: str) -> UnsubscribeTarget:
     return UnsubscribeTarget(subscriber, mailing_list, list_id)
 
 
-def unsubscribe(subscriber: Subscriber, mailing_list: MailingList | None, *, everything: bool = False,
-                source: str = "unsubscribe link") -> str | None:
+def unsubscribe(
+    subscriber: Subscriber,
+    mailing_list: MailingList | None,
+    *,
+    everything: bool = False,
+    source: str = "unsubscribe link",
+) -> str | None:
     """End one subscription (or all, adding an ``unsubscribed-all`` suppression).
     Returns a resubscribe token that undoes exactly this change."""
     now = utcnow()
@@ -258,7 +280,8 @@ def unsubscribe(subscriber: Subscriber, mailing_list: MailingList | None, *, eve
         return None
     list_id = None if whole else mailing_list.id  # type: ignore[union-attr]
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=RESUBSCRIBE_SALT).dumps(
-        [subscriber.id, list_id, stamp(now)])
+        [subscriber.id, list_id, stamp(now)]
+    )
 
 
 def resubscribe(token: str) -> Subscriber:
@@ -271,8 +294,9 @@ def resubscribe(token: str) -> Subscriber:
     subscriber = db.session.get(Subscriber, subscriber_id) if isinstance(subscriber_id, int) else None
     if subscriber is None:
         raise TokenError("This resubscribe link is no longer valid.")
-    query = select(Subscription).where(Subscription.subscriber_id == subscriber.id,
-                                       Subscription.status == "unsubscribed")
+    query = select(Subscription).where(
+        Subscription.subscriber_id == subscriber.id, Subscription.status == "unsubscribed"
+    )
     if list_id is not None:
         query = query.where(Subscription.list_id == list_id)
     restored = 0
@@ -297,8 +321,15 @@ def resubscribe(token: str) -> Subscriber:
 
 # --- administration ----------------------------------------------------------------
 
-def add_subscriber(email: str, name: str, mailing_list: MailingList, status: str = "active",
-                   source: str = "admin", user_id: int | None = None) -> Subscriber:
+
+def add_subscriber(
+    email: str,
+    name: str,
+    mailing_list: MailingList,
+    status: str = "active",
+    source: str = "admin",
+    user_id: int | None = None,
+) -> Subscriber:
     """Manual add. ``active`` records consent given elsewhere; ``pending`` mails a
     confirmation (counted against ``user_id``'s hourly cap). A suppressed
     address is refused, never resurrected."""
@@ -321,8 +352,9 @@ def add_subscriber(email: str, name: str, mailing_list: MailingList, status: str
         raise SubscriberError(f"{address} is already subscribed to {mailing_list.name}.")
     if status == "active":
         if subscription is None:
-            subscription = Subscription(subscriber_id=subscriber.id, list_id=mailing_list.id, source=source,
-                                        created_at=now)
+            subscription = Subscription(
+                subscriber_id=subscriber.id, list_id=mailing_list.id, source=source, created_at=now
+            )
             db.session.add(subscription)
         subscription.status, subscription.confirmed_at, subscription.unsubscribed_at = "active", now, None
         db.session.commit()

@@ -31,8 +31,15 @@ def _find(digest: str) -> Suppression | None:
     return db.session.scalar(select(Suppression).where(Suppression.email_hash == digest))
 
 
-def suppress(email: str, reason: str, source: str = "", *, unsubscribe_all: bool = False,
-             keep_address: bool = True, commit: bool = True) -> Suppression:
+def suppress(
+    email: str,
+    reason: str,
+    source: str = "",
+    *,
+    unsubscribe_all: bool = False,
+    keep_address: bool = True,
+    commit: bool = True,
+) -> Suppression:
     """Add (or update) a suppression. ``unsubscribe_all`` also ends every
     subscription of that address (complaints, unsubscribe-from-everything)."""
 
@@ -54,15 +61,16 @@ def suppress(email: str, reason: str, source: str = "", *, unsubscribe_all: bool
     row.email = normalise_email(email) if keep_address else None
     # The subscriber's own flag says the same, so every reader (admin filter,
     # send queries that check ``status == "enabled"``) agrees without a join.
-    db.session.execute(update(Subscriber).where(Subscriber.email == normalise_email(email))
-                       .values(status="suppressed"))
+    db.session.execute(update(Subscriber).where(Subscriber.email == normalise_email(email)).values(status="suppressed"))
     if unsubscribe_all:
         subscriber = db.session.scalar(select(Subscriber).where(Subscriber.email == normalise_email(email)))
         if subscriber is not None:
             now = utcnow()
             for subscription in db.session.scalars(
-                    select(Subscription).where(Subscription.subscriber_id == subscriber.id,
-                                               Subscription.status != "unsubscribed")):
+                select(Subscription).where(
+                    Subscription.subscriber_id == subscriber.id, Subscription.status != "unsubscribed"
+                )
+            ):
                 subscription.status = "unsubscribed"
                 subscription.unsubscribed_at = now
     if commit:
@@ -77,6 +85,5 @@ def reachable():  # noqa: ANN201 (a SQL expression)
     Both the send's recipient query and the worker's last-moment re-check use
     it, so "a suppressed address is never sent to" lives in one place."""
     from sqlalchemy import and_, exists
-
 
     return and_(Subscriber.status == "enabled", ~exists().where(Suppression.email == Subscriber.email))

@@ -13,8 +13,10 @@ from app.subscribers.lists import get_or_create_list
 from tests.conftest import CORPUS, screenshot
 from tests.support.rendering import render
 
-pytestmark = [pytest.mark.browser,
-              pytest.mark.skipif(not CORPUS.is_dir(), reason=f"the newsletter corpus is not at {CORPUS}")]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CORPUS.is_dir(), reason=f"the newsletter corpus is not at {CORPUS}"),
+]
 
 ISSUE = CORPUS / "ffl/published/2018-09-05-client.md"
 
@@ -32,7 +34,7 @@ def test_archive_issue_shows_kramdown_lists(live_server, page) -> None:
     assert steps.nth(2).inner_text().startswith("Training a Discriminative Model")
     assert page.locator("h5:has-text('Example labeling function')").count() == 1
     text = page.inner_text("body")
-    assert "**" not in text and "Snorkel’s workflow" in text   # no literal markup; kramdown's apostrophe
+    assert "**" not in text and "Snorkel’s workflow" in text  # no literal markup; kramdown's apostrophe
     screenshot(page, "archive-lists-1280")
     page.set_viewport_size({"width": 375, "height": 800})
     assert steps.nth(1).is_visible()

@@ -69,7 +69,7 @@ def test_paste_image_asks_alt_uploads_inserts_and_previews(live_server, page, us
     expect_markdown(page, "Hello readers.\n\n![A GAN diagram]({{ site.github.url }}/" + item.path + ")")
     image = page.frame_locator("#preview-email").locator(f"img[src$='{item.path}']")
     expect(image).to_have_attribute("alt", "A GAN diagram")
-    expect(image).to_have_js_property("naturalWidth", 491)   # served by the app, really loaded
+    expect(image).to_have_js_property("naturalWidth", 491)  # served by the app, really loaded
     expect(page.locator("#problem-list")).not_to_contain_text("media library")
     screenshot(page, "editor-image-pasted")
     page.keyboard.press("Control+s")

@@ -47,8 +47,11 @@ def open_existing(page, live_server, issue_id: int) -> int:
 
 def heading_top(page, text: str) -> float:
     """Where a heading of the email preview is, relative to the frame's visible area (0..1)."""
-    return page.frame_locator("#preview-email").get_by_role("heading", name=text, exact=True).evaluate(
-        "(el) => el.getBoundingClientRect().top / el.ownerDocument.defaultView.innerHeight")
+    return (
+        page.frame_locator("#preview-email")
+        .get_by_role("heading", name=text, exact=True)
+        .evaluate("(el) => el.getBoundingClientRect().top / el.ownerDocument.defaultView.innerHeight")
+    )
 
 
 def test_preview_follows_the_editor_by_headings(live_server, page, users) -> None:
@@ -63,7 +66,7 @@ def test_preview_follows_the_editor_by_headings(live_server, page, users) -> Non
         const top = h.getBoundingClientRect().top;
         return top > -d.defaultView.innerHeight && top < d.defaultView.innerHeight;
     }""")
-    assert heading_top(page, "Section 1") < 0          # scrolled away from the start
+    assert heading_top(page, "Section 1") < 0  # scrolled away from the start
     # Back to the top of the text: the preview is back at its top.
     page.keyboard.press("Control+Home")
     page.wait_for_function("() => document.getElementById('preview-email').contentWindow.scrollY === 0")
@@ -77,14 +80,16 @@ def test_phone_frame_dark_mode_and_no_clipping(live_server, page, users) -> None
     email = page.frame_locator("#preview-email")
     email.locator("img").first.wait_for()
     fits = "(el) => { const d = el.ownerDocument.documentElement; return d.scrollWidth <= d.clientWidth; }"
-    page.wait_for_function("() => Array.from(document.getElementById('preview-email').contentDocument.images)"
-                           ".every((i) => i.complete)")
+    page.wait_for_function(
+        "() => Array.from(document.getElementById('preview-email').contentDocument.images).every((i) => i.complete)"
+    )
     assert email.locator("body").evaluate(fits), "the email is wider than the preview"
     # Long URLs in the side panel are shortened; the full message is the tooltip.
     entry = page.locator("#problem-list button", has_text="gan-1536758013486.png has no alt text")
     expect(entry).to_have_text("line 15: image …/gan-1536758013486.png has no alt text")
     assert entry.get_attribute("title") == (
-        f"image {live_server.url}/images/2018/09/gan-1536758013486.png has no alt text")
+        f"image {live_server.url}/images/2018/09/gan-1536758013486.png has no alt text"
+    )
 
     page.get_by_role("button", name="Phone").click()
     expect(page.get_by_role("button", name="Phone")).to_have_attribute("aria-pressed", "true")
@@ -99,7 +104,7 @@ def test_phone_frame_dark_mode_and_no_clipping(live_server, page, users) -> None
     expect(page.get_by_role("tab", name="Web")).to_have_attribute("aria-selected", "true")
     web_body = page.frame_locator("#preview-web").locator("body")
     expect(web_body).to_have_css("background-color", "rgb(22, 22, 21)")
-    page.get_by_role("tab", name="Web").press("ArrowRight")     # arrow keys move between tabs
+    page.get_by_role("tab", name="Web").press("ArrowRight")  # arrow keys move between tabs
     expect(page.get_by_role("tab", name="Plain text")).to_be_focused()
     expect(page.locator("#preview-text")).to_contain_text("Realistic Video Generation")
     assert page.js_errors == []

@@ -40,11 +40,11 @@ def test_bold_italic_link_shortcuts_and_undo(live_server, page, users) -> None:
     expect_markdown(page, "Read the report **today**")
     page.keyboard.press("Control+i")
     expect_markdown(page, "Read the report ***today***")
-    page.keyboard.press("Control+z")            # one undo step per formatting action
+    page.keyboard.press("Control+z")  # one undo step per formatting action
     expect_markdown(page, "Read the report **today**")
-    page.keyboard.press("Control+Shift+Z")   # as a keyboard sends it: key "Z"
+    page.keyboard.press("Control+Shift+Z")  # as a keyboard sends it: key "Z"
     expect_markdown(page, "Read the report ***today***")
-    page.keyboard.press("Control+i")            # toggles off again
+    page.keyboard.press("Control+i")  # toggles off again
     page.keyboard.press("Control+b")
     expect_markdown(page, "Read the report today")
 
@@ -60,7 +60,7 @@ def test_bold_italic_link_shortcuts_and_undo(live_server, page, users) -> None:
     page.keyboard.press("Enter")
     expect(dialog).to_be_hidden()
     expect_markdown(page, "Read the [report today](https://example.com/report)")
-    page.keyboard.type(".")                      # the cursor is after the link, in the editor
+    page.keyboard.type(".")  # the cursor is after the link, in the editor
     expect_markdown(page, "Read the [report today](https://example.com/report).")
 
     # Esc cancels the dialog and changes nothing.
@@ -112,7 +112,7 @@ def test_toolbar_lists_rule_events_and_tooltips(live_server, page, users) -> Non
 def test_tab_indents_list_items_and_esc_tab_leaves(live_server, page, users) -> None:
     open_issue(page, live_server, "")
     focus_editor(page)
-    page.keyboard.type("* one\ntwo")           # Enter continues the list
+    page.keyboard.type("* one\ntwo")  # Enter continues the list
     expect_markdown(page, "* one\n* two")
     page.keyboard.press("Tab")
     expect_markdown(page, "* one\n    * two")
@@ -134,7 +134,7 @@ def test_find_and_replace(live_server, page, users) -> None:
     page.get_by_role("textbox", name="Replace").fill("color")
     page.get_by_role("button", name="replace all").click()
     expect_markdown(page, "The color of the sky.\nAnother color here.\n")
-    page.keyboard.press("Escape")               # closes the panel, focus back in the text
+    page.keyboard.press("Escape")  # closes the panel, focus back in the text
     expect(page.get_by_role("textbox", name="Find")).to_have_count(0)
     page.keyboard.press("Control+z")
     expect_markdown(page, "The colour of the sky.\nAnother colour here.\n")
@@ -146,7 +146,7 @@ def test_click_preflight_problem_puts_cursor_on_its_line(live_server, page, user
     problem = page.locator("#problem-list li.warning button", has_text="line 3")
     expect(problem).to_be_visible()
     expect(page.locator(".cm-problem-marker.warning")).to_have_count(1)
-    problem.click()                        # the http link starts at "[" on line 3
+    problem.click()  # the http link starts at "[" on line 3
     page.keyboard.type("@")
     expect_markdown(page, body.replace("See [", "See @["))
     # The placeholder on line 5 is listed, decorated and explained on hover.
@@ -160,8 +160,8 @@ def test_click_preflight_problem_puts_cursor_on_its_line(live_server, page, user
 
 def test_unsaved_text_survives_a_reload_when_saves_fail(live_server, page, users) -> None:
     issue_id = open_issue(page, live_server, "Saved text.\n")
-    page.route("**/autosave", lambda route: route.abort())     # offline: every save fails
-    page.on("dialog", lambda dialog: dialog.accept())         # "leave page?" on reload
+    page.route("**/autosave", lambda route: route.abort())  # offline: every save fails
+    page.on("dialog", lambda dialog: dialog.accept())  # "leave page?" on reload
     focus_editor(page, at_end=True)
     page.keyboard.type("Typed while offline.")
     expect(page.locator("#save-state")).to_have_text("Not saved (offline?)")
@@ -192,9 +192,11 @@ def test_unsaved_text_survives_a_reload_when_saves_fail(live_server, page, users
 
 def test_discard_drops_the_kept_text(live_server, page, users) -> None:
     issue_id = open_issue(page, live_server, "Saved text.\n")
-    page.evaluate("""(key) => localStorage.setItem(key, JSON.stringify(
+    page.evaluate(
+        """(key) => localStorage.setItem(key, JSON.stringify(
         {body: 'Older idea.\\n', title: 'Writing', version: 1, keptAt: Date.now() - 86400000}))""",
-                  f"pressroom:draft:{issue_id}:1")
+        f"pressroom:draft:{issue_id}:1",
+    )
     page.reload()
     banner = page.get_by_role("region", name="Unsaved text kept in this browser")
     expect(banner).to_contain_text("kept text you had not saved (on ")
@@ -205,8 +207,14 @@ def test_discard_drops_the_kept_text(live_server, page, users) -> None:
 
 
 def test_sent_issue_is_shown_read_only(live_server, page, users) -> None:
-    issue = Issue(slug="sent", title="Sent", subject="Sent", body="## Sent text\n\nTODO left.\n",
-                  status="sent", excluded_event_ids=[])
+    issue = Issue(
+        slug="sent",
+        title="Sent",
+        subject="Sent",
+        body="## Sent text\n\nTODO left.\n",
+        status="sent",
+        excluded_event_ids=[],
+    )
     db.session.add(issue)
     db.session.commit()
     browser_login(page, live_server, "editor@example.com")
@@ -225,10 +233,26 @@ def test_sent_issue_is_shown_read_only(live_server, page, users) -> None:
 
 
 PLACEHOLDER_LINES = [
-    "TODO: add Ryan's article", "the date is still TBD", "my todo list", "### Aspirational TODOS",
-    "* TBD", "Date: TBD", "(TODO write intro)", "**TBD**", "[todo]", "(tbd)", "see https://x.example/TODO",
-    "TK TK", "[link]()", "[link](#)", "##TODO: add updates", "  > 1. FIXME later", "tbd: later",
-    "Nothing here", "TODOS", "a TODO in a sentence",
+    "TODO: add Ryan's article",
+    "the date is still TBD",
+    "my todo list",
+    "### Aspirational TODOS",
+    "* TBD",
+    "Date: TBD",
+    "(TODO write intro)",
+    "**TBD**",
+    "[todo]",
+    "(tbd)",
+    "see https://x.example/TODO",
+    "TK TK",
+    "[link]()",
+    "[link](#)",
+    "##TODO: add updates",
+    "  > 1. FIXME later",
+    "tbd: later",
+    "Nothing here",
+    "TODOS",
+    "a TODO in a sentence",
 ]
 
 
@@ -245,10 +269,13 @@ def test_editor_and_server_agree_on_placeholders(live_server, page, users) -> No
             if path.is_file():
                 lines += [line for line in path.read_text(errors="replace").split("\n") if line.strip()][:80]
     open_issue(page, live_server, "Body\n")
-    found = page.evaluate("""async (lines) => {
+    found = page.evaluate(
+        """async (lines) => {
         const text = await import('/static/admin/editor/text.js');
         return lines.map((line) => text.scanLine(line).map((p) => [p.from + 1, p.code, p.text]));
-    }""", lines)
+    }""",
+        lines,
+    )
     expected = [[[p.col, p.code, p.text] for p in scan_line(line, 1)] for line in lines]
     # Columns: Python counts code points, JavaScript UTF-16 units; compare ASCII-only lines by column.
     for line, got, want in zip(lines, found, expected, strict=True):

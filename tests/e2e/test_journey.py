@@ -30,7 +30,7 @@ from app.db import db, utcnow
 from app.demo_content import load_demo_content
 from app.issues.models import Issue
 from app.sending.models import Send
-from app.sending.worker import Worker
+from app.sending.worker import worker_for
 from app.subscribers.models import Subscriber, Subscription
 from tests.conftest import ARTIFACTS, CORPUS, browser_login, screenshot
 from tests.support.editor import replace_markdown
@@ -40,8 +40,7 @@ pytestmark = pytest.mark.browser
 SEED_SLUG = "2018-09-12-client"
 READER = "ada.reader@example.com"
 NEW_IMAGE = CORPUS / "ffl/images/editor_uploads/2018-09-19-194511-XOnSpark.png"
-MISSING_IMAGE_LINE = re.compile(
-    r"^!\[\]\(\{\{ site\.github\.url \}\}/images/2018/09/citysmall-\d+\.gif\)$", re.M)
+MISSING_IMAGE_LINE = re.compile(r"^!\[\]\(\{\{ site\.github\.url \}\}/images/2018/09/citysmall-\d+\.gif\)$", re.M)
 TODO_LINE = "TODO: add Ryan's article"
 
 
@@ -52,8 +51,7 @@ def moto_messages(aws: str) -> list[email.message.EmailMessage]:
 
 def subscription_status(address: str) -> str:
     db.session.expire_all()
-    return db.session.scalar(select(Subscription.status).join(Subscriber)
-                             .where(Subscriber.email == address))
+    return db.session.scalar(select(Subscription.status).join(Subscriber).where(Subscriber.email == address))
 
 
 @pytest.fixture
@@ -154,15 +152,17 @@ def test_editor_to_inbox_to_unsubscribe(journey_app, live_server, browser, aws):
 
     # 7. The worker: nothing is due yet; two minutes later (the clock is moved
     #    in the database rather than waited for) it delivers to every reader.
-    Worker(journey_app).run(once=True)
+    worker_for(journey_app).run(once=True)
     assert moto_messages(aws) == []
-    db.session.execute(update(Send).where(Send.id == send.id)
-                       .values(scheduled_at=utcnow() - timedelta(seconds=1)))
+    db.session.execute(update(Send).where(Send.id == send.id).values(scheduled_at=utcnow() - timedelta(seconds=1)))
     db.session.commit()
-    Worker(journey_app).run(once=True)
+    worker_for(journey_app).run(once=True)
     messages = moto_messages(aws)
     assert sorted(m["To"].addresses[0].addr_spec for m in messages) == [
-        "ada.reader@example.com", "bob.reader@example.com", "chloe@example.org"]
+        "ada.reader@example.com",
+        "bob.reader@example.com",
+        "chloe@example.org",
+    ]
 
     admin.reload()
     final_counts = {"sent": "3", "queued": "0", "claimed": "0", "failed": "0", "unknown": "0"}
@@ -198,10 +198,9 @@ def test_editor_to_inbox_to_unsubscribe(journey_app, live_server, browser, aws):
     approve(follow_up, _admin())
     create_send(follow_up, [readers])
     db.session.commit()
-    Worker(journey_app).run(once=True)
+    worker_for(journey_app).run(once=True)
     second = [m for m in moto_messages(aws) if m["Subject"] == "Next week"]
-    assert sorted(m["To"].addresses[0].addr_spec for m in second) == [
-        "bob.reader@example.com", "chloe@example.org"]
+    assert sorted(m["To"].addresses[0].addr_spec for m in second) == ["bob.reader@example.com", "chloe@example.org"]
 
     # 10. The web version is in the public archive and the Atom feed.
     reader.goto(f"{base}/issues/")

@@ -26,8 +26,12 @@ def test_report_page_of_a_finished_send(app, users, live_server, page) -> None:
         if n < 22:
             record_event(row, "open", when=start + timedelta(hours=n % 5, minutes=3))
         if n < 9:
-            record_event(row, "click", when=start + timedelta(hours=n % 4, minutes=9),
-                         url="https://example.org/story" if n % 3 else "https://example.org/other?a=1&b=2")
+            record_event(
+                row,
+                "click",
+                when=start + timedelta(hours=n % 4, minutes=9),
+                url="https://example.org/story" if n % 3 else "https://example.org/other?a=1&b=2",
+            )
     record_event(rows[37], "hard_bounce", detail="Permanent/General: 550 5.1.1 user unknown")
     record_event(rows[38], "soft_bounce", detail="Transient/MailboxFull")
     record_event(rows[39], "complaint", detail="abuse")
@@ -36,19 +40,27 @@ def test_report_page_of_a_finished_send(app, users, live_server, page) -> None:
     browser_login(page, live_server, "editor@example.com")
     page.goto(f"{live_server.url}/admin/reports/{send.id}")
     page.wait_for_selector("#funnel")
-    shown = {row.get_attribute("data-step"): int(row.locator("td.count").inner_text().replace(",", ""))
-             for row in page.locator("#funnel tbody tr").all()}
+    shown = {
+        row.get_attribute("data-step"): int(row.locator("td.count").inner_text().replace(",", ""))
+        for row in page.locator("#funnel tbody tr").all()
+    }
 
     def unique(kind: str) -> int:
-        return db.session.scalar(select(func.count(func.distinct(FeedbackEvent.delivery_id)))
-                                 .where(FeedbackEvent.send_id == send.id, FeedbackEvent.kind == kind))
+        return db.session.scalar(
+            select(func.count(func.distinct(FeedbackEvent.delivery_id))).where(
+                FeedbackEvent.send_id == send.id, FeedbackEvent.kind == kind
+            )
+        )
 
     assert shown == {
         "recipients": db.session.scalar(select(func.count()).where(Delivery.send_id == send.id)),
         "sent": db.session.scalar(select(func.count()).where(Delivery.status == "sent")),
         "delivered": db.session.scalar(select(func.count()).where(Delivery.delivered_at.is_not(None))),
-        "hard_bounce": unique("hard_bounce"), "soft_bounce": unique("soft_bounce"),
-        "complaint": unique("complaint"), "open": unique("open"), "click": unique("click"),
+        "hard_bounce": unique("hard_bounce"),
+        "soft_bounce": unique("soft_bounce"),
+        "complaint": unique("complaint"),
+        "open": unique("open"),
+        "click": unique("click"),
         "unsubscribed": 0,
     }
     assert page.locator("svg.chart[role=img]").count() >= 4

@@ -30,8 +30,9 @@ def _executed(page: Any) -> list[str]:
     for frame in page.frames:
         for attempt in range(3):
             try:
-                state = frame.evaluate("() => [typeof window.__xss,"
-                                       " (window.__csp || []).filter(v => v.startsWith('script'))]")
+                state = frame.evaluate(
+                    "() => [typeof window.__xss, (window.__csp || []).filter(v => v.startsWith('script'))]"
+                )
                 break
             except Exception as exc:  # noqa: BLE001
                 # A preview frame navigating to its new srcdoc: look again once it has loaded.
@@ -70,8 +71,10 @@ def test_no_payload_executes_on_any_admin_or_public_page(live_server, page, user
         assert response is not None and response.status == 200, (path, response and response.status)
         if path.startswith("/admin/issues/") and path.rstrip("0123456789") == "/admin/issues/":
             # The editor renders the sanitised email and web previews into sandboxed frames.
-            page.wait_for_function("() => document.getElementById('preview-email').srcdoc.length > 0"
-                                   " && document.getElementById('preview-web').srcdoc.length > 0")
+            page.wait_for_function(
+                "() => document.getElementById('preview-email').srcdoc.length > 0"
+                " && document.getElementById('preview-web').srcdoc.length > 0"
+            )
         problems += [f"{path}: {p}" for p in _executed(page)]
         visited += 1
     assert dialogs == []
@@ -81,8 +84,10 @@ def test_no_payload_executes_on_any_admin_or_public_page(live_server, page, user
 
     # Controls: the probes do see an executed payload and a script the policy blocked.
     page.goto(f"{live_server.url}/admin/issues")
-    page.evaluate("() => { const s = document.createElement('script'); s.textContent = 'window.__xss = 1';"
-                  " document.body.append(s); }")
+    page.evaluate(
+        "() => { const s = document.createElement('script'); s.textContent = 'window.__xss = 1';"
+        " document.body.append(s); }"
+    )
     _poll(page, "() => (window.__csp || []).length > 0")
     assert any("CSP blocked" in p for p in _executed(page))
     page.goto("about:blank")  # no policy here, so the payload runs

@@ -36,12 +36,13 @@ def violations(page: Any, context: str | dict | None = None) -> list[dict]:
             const result = await axe.run(context || document, { resultTypes: ["violations"] });
             return result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help,
               targets: v.nodes.slice(0, 5).map((n) => n.target.join(" ") + " :: " + n.failureSummary) }));
-        }""", context)
+        }""",
+        context,
+    )
 
 
 def assert_no_serious_violations(page: Any, context: str | dict | None = None) -> None:
     """Fail with a readable list when axe finds any critical or serious violation."""
     found = [v for v in violations(page, context) if v["impact"] in BLOCKING]
-    report = "\n".join(f"- {v['impact']} {v['id']}: {v['help']}\n    " + "\n    ".join(v["targets"])
-                       for v in found)
+    report = "\n".join(f"- {v['impact']} {v['id']}: {v['help']}\n    " + "\n    ".join(v["targets"]) for v in found)
     assert not found, f"axe found {len(found)} critical/serious violation(s):\n{report}"

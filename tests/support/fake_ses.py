@@ -28,14 +28,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 @dataclass
 class FakeSesState:
     latency: float = 0.0
-    rate: float | None = None          # allowed messages per second (None: unlimited)
-    p_throttle: float = 0.0            # random 429 probability
-    p_error: float = 0.0               # random 5xx probability
+    rate: float | None = None  # allowed messages per second (None: unlimited)
+    p_throttle: float = 0.0  # random 429 probability
+    p_error: float = 0.0  # random 5xx probability
     keep_raw: bool = True
-    max_24h: int = 10_000_000          # reported by GetAccount
-    paused: bool = False               # answer SendingPausedException (account paused)
+    max_24h: int = 10_000_000  # reported by GetAccount
+    paused: bool = False  # answer SendingPausedException (account paused)
     accepted: list[tuple[str, bytes]] = field(default_factory=list)
-    times: list[float] = field(default_factory=list)   # monotonic time of each accepted message
+    times: list[float] = field(default_factory=list)  # monotonic time of each accepted message
     counts: Counter = field(default_factory=Counter)
     throttled: int = 0
     errors: int = 0
@@ -59,10 +59,16 @@ class FakeSesState:
 
     def stats(self) -> dict:
         with self.lock:
-            return {"accepted": sum(self.counts.values()), "distinct": len(self.counts),
-                    "duplicates": sum(n - 1 for n in self.counts.values() if n > 1),
-                    "throttled": self.throttled, "errors": self.errors,
-                    "first_at": self.first_at, "last_at": self.last_at, "times": list(self.times)}
+            return {
+                "accepted": sum(self.counts.values()),
+                "distinct": len(self.counts),
+                "duplicates": sum(n - 1 for n in self.counts.values() if n > 1),
+                "throttled": self.throttled,
+                "errors": self.errors,
+                "first_at": self.first_at,
+                "last_at": self.last_at,
+                "times": list(self.times),
+            }
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -95,8 +101,13 @@ class _Handler(BaseHTTPRequestHandler):
             self._reply(200, state.stats())
         elif self.path.startswith("/v2/email/account"):
             rate = state.rate or 1000.0
-            self._reply(200, {"SendQuota": {"Max24HourSend": state.max_24h, "MaxSendRate": rate,
-                                            "SentLast24Hours": 0}, "SendingEnabled": True})
+            self._reply(
+                200,
+                {
+                    "SendQuota": {"Max24HourSend": state.max_24h, "MaxSendRate": rate, "SentLast24Hours": 0},
+                    "SendingEnabled": True,
+                },
+            )
         else:
             self._reply(404, {"message": "not found"})
 
@@ -125,8 +136,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         request = json.loads(body)
         raw = base64.b64decode(request["Content"]["Raw"]["Data"])
-        recipients = request.get("Destination", {}).get("ToAddresses") or [
-            parseaddr(message_from_bytes(raw)["To"])[1]]
+        recipients = request.get("Destination", {}).get("ToAddresses") or [parseaddr(message_from_bytes(raw)["To"])[1]]
         with state.lock:
             now = time.monotonic()
             state.first_at = state.first_at or now

@@ -14,14 +14,21 @@ from collections import Counter
 
 from lxml import html as lxml_html
 
-COUNTED_TAGS = ("ul", "ol", "li", "h1", "h2", "h3", "h4", "h5", "h6", "pre", "table", "blockquote",
-                "p", "hr", "br")
-TYPOGRAPHY = {"ldquo": "\u201c", "rdquo": "\u201d", "lsquo": "\u2018", "rsquo": "\u2019",
-              "ndash": "\u2013", "mdash": "\u2014", "hellip": "\u2026"}
+COUNTED_TAGS = ("ul", "ol", "li", "h1", "h2", "h3", "h4", "h5", "h6", "pre", "table", "blockquote", "p", "hr", "br")
+TYPOGRAPHY = {
+    "ldquo": "\u201c",
+    "rdquo": "\u201d",
+    "lsquo": "\u2018",
+    "rsquo": "\u2019",
+    "ndash": "\u2013",
+    "mdash": "\u2014",
+    "hellip": "\u2026",
+}
 KEYS = (*COUNTED_TAGS, "footnotes", "footnote_refs", *TYPOGRAPHY)
 
-_FOOTNOTE_BLOCK = ("//div[contains(concat(' ', @class, ' '), ' footnotes ')"
-                   " or contains(concat(' ', @class, ' '), ' footnote ')]")
+_FOOTNOTE_BLOCK = (
+    "//div[contains(concat(' ', @class, ' '), ' footnotes ') or contains(concat(' ', @class, ' '), ' footnote ')]"
+)
 
 
 def census(fragment: str) -> dict[str, int]:
@@ -43,7 +50,7 @@ def census(fragment: str) -> dict[str, int]:
         counts[tag] = len(root.xpath(f"//{tag}"))
     for code in root.xpath("//pre | //code"):
         if code.getparent() is not None:
-            code.drop_tree()   # keeps the text after it; code is never typeset
+            code.drop_tree()  # keeps the text after it; code is never typeset
     text = root.text_content()
     for name, char in TYPOGRAPHY.items():
         counts[name] = text.count(char)
@@ -52,5 +59,4 @@ def census(fragment: str) -> dict[str, int]:
 
 def differences(ours: dict[str, int], theirs: dict[str, int]) -> dict[str, tuple[int, int]]:
     """key -> (ours, theirs) where the counts differ."""
-    return {key: (ours.get(key, 0), theirs.get(key, 0)) for key in KEYS
-            if ours.get(key, 0) != theirs.get(key, 0)}
+    return {key: (ours.get(key, 0), theirs.get(key, 0)) for key in KEYS if ours.get(key, 0) != theirs.get(key, 0)}

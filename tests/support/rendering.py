@@ -19,21 +19,31 @@ def split_front_matter(text: str) -> str:
     if text.startswith("---\n"):
         end = text.find("\n---", 4)
         if end != -1:
-            return text[end + 4:].lstrip("\n")
+            return text[end + 4 :].lstrip("\n")
     return text
 
 
 def corpus_issue(path: Path, **fields: object) -> Issue:
     body = split_front_matter(path.read_text(encoding="utf-8"))
-    values = {"slug": path.stem, "subject": f"Newsletter {path.stem}", "preheader": "", "body": body,
-              "excluded_event_ids": []}
+    values = {
+        "slug": path.stem,
+        "subject": f"Newsletter {path.stem}",
+        "preheader": "",
+        "body": body,
+        "excluded_event_ids": [],
+    }
     values.update(fields)
     return Issue(**values)
 
 
 def make_issue(body: str, **fields: object) -> Issue:
-    values = {"slug": "test-issue", "subject": "A subject", "preheader": "A preheader", "body": body,
-              "excluded_event_ids": []}
+    values = {
+        "slug": "test-issue",
+        "subject": "A subject",
+        "preheader": "A preheader",
+        "body": body,
+        "excluded_event_ids": [],
+    }
     values.update(fields)
     return Issue(**values)
 

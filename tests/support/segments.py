@@ -25,8 +25,14 @@ from app.subscribers.models import MailingList, Subscriber, Subscription
 
 AttributesType = JSON().with_variant(JSONB(), "postgresql")
 NOW = datetime(2026, 6, 1, 12, 0)
-TYPES: dict[str, Any] = {"plan": "text", "country": "text", "age": "number", "vip": "boolean",
-                         "tags": "list", "renewal": "date"}
+TYPES: dict[str, Any] = {
+    "plan": "text",
+    "country": "text",
+    "age": "number",
+    "vip": "boolean",
+    "tags": "list",
+    "renewal": "date",
+}
 
 
 @contextmanager
@@ -47,18 +53,39 @@ def attributes_column(database_url: str) -> Iterator[ColumnElement[Any]]:
 _subscribers = table("subscribers", column("id"), column("attributes", AttributesType))
 
 PEOPLE: dict[str, dict[str, Any]] = {
-    "ada": {"email": "ada@example.org", "name": "Ada Lovelace", "created_at": datetime(2026, 1, 15, 10),
-            "attributes": {"plan": "pro", "country": "DE", "age": 36, "vip": True, "tags": ["beta", "press"],
-                           "renewal": "2026-05-01"}},
-    "bob": {"email": "bob@example.com", "name": "Bob", "created_at": datetime(2026, 3, 1, 23, 59, 59),
-            "attributes": {"plan": "free", "country": "FR", "age": 17.5, "vip": False, "tags": ["beta"]}},
+    "ada": {
+        "email": "ada@example.org",
+        "name": "Ada Lovelace",
+        "created_at": datetime(2026, 1, 15, 10),
+        "attributes": {
+            "plan": "pro",
+            "country": "DE",
+            "age": 36,
+            "vip": True,
+            "tags": ["beta", "press"],
+            "renewal": "2026-05-01",
+        },
+    },
+    "bob": {
+        "email": "bob@example.com",
+        "name": "Bob",
+        "created_at": datetime(2026, 3, 1, 23, 59, 59),
+        "attributes": {"plan": "free", "country": "FR", "age": 17.5, "vip": False, "tags": ["beta"]},
+    },
     # Values of the wrong JSON type never match a typed comparison.
-    "cy": {"email": "cy@sub.example.org", "name": "", "created_at": datetime(2026, 3, 1, 0, 0),
-           "attributes": {"plan": "pro", "country": "US", "age": "36", "tags": "beta"}},
-    "dee": {"email": "dee@example.net", "name": "Dee O'Brien", "created_at": datetime(2026, 3, 2),
-            "attributes": {}},
-    "eve": {"email": "eve@example.org", "name": "", "created_at": datetime(2025, 12, 31, 23, 59, 59),
-            "attributes": {"plan": None, "country": "de"}},
+    "cy": {
+        "email": "cy@sub.example.org",
+        "name": "",
+        "created_at": datetime(2026, 3, 1, 0, 0),
+        "attributes": {"plan": "pro", "country": "US", "age": "36", "tags": "beta"},
+    },
+    "dee": {"email": "dee@example.net", "name": "Dee O'Brien", "created_at": datetime(2026, 3, 2), "attributes": {}},
+    "eve": {
+        "email": "eve@example.org",
+        "name": "",
+        "created_at": datetime(2025, 12, 31, 23, 59, 59),
+        "attributes": {"plan": None, "country": "de"},
+    },
 }
 
 
@@ -87,46 +114,73 @@ def build_world() -> World:
         db.session.add(subscriber)
         db.session.flush()
         world.people[key] = subscriber.id
-        db.session.execute(update(_subscribers).where(_subscribers.c.id == subscriber.id)
-                           .values(attributes=person["attributes"]))
+        db.session.execute(
+            update(_subscribers).where(_subscribers.c.id == subscriber.id).values(attributes=person["attributes"])
+        )
     for person, slug, status, source in [
-            ("ada", "news", "active", "signup"), ("ada", "clients", "active", "import:crm"),
-            ("bob", "news", "active", "import:abc"), ("cy", "news", "active", "signup"),
-            ("cy", "internal", "active", "admin"), ("dee", "news", "unsubscribed", "signup"),
-            ("dee", "clients", "active", "admin"), ("eve", "news", "pending", "signup")]:
-        db.session.add(Subscription(subscriber_id=world.people[person], list_id=world.lists[slug],
-                                    status=status, source=source))
+        ("ada", "news", "active", "signup"),
+        ("ada", "clients", "active", "import:crm"),
+        ("bob", "news", "active", "import:abc"),
+        ("cy", "news", "active", "signup"),
+        ("cy", "internal", "active", "admin"),
+        ("dee", "news", "unsubscribed", "signup"),
+        ("dee", "clients", "active", "admin"),
+        ("eve", "news", "pending", "signup"),
+    ]:
+        db.session.add(
+            Subscription(subscriber_id=world.people[person], list_id=world.lists[slug], status=status, source=source)
+        )
     # Sends to "news" S1 < S2 < S3 (finished) and S4 (still running); one to "clients".
     issue = Issue(slug="segments", title="Segments", subject="Segments", status="sent")
     db.session.add(issue)
     db.session.flush()
-    for name, slug, started, status in [("S1", "news", datetime(2026, 2, 1), "finished"),
-                                        ("S2", "news", datetime(2026, 3, 1), "finished"),
-                                        ("S3", "news", datetime(2026, 4, 1), "finished"),
-                                        ("S4", "news", datetime(2026, 5, 1), "running"),
-                                        ("C1", "clients", datetime(2026, 4, 15), "finished")]:
-        send = Send(issue_id=issue.id, status=status, started_at=started, scheduled_at=started,
-                    lists=[db.session.get(MailingList, world.lists[slug])])
+    for name, slug, started, status in [
+        ("S1", "news", datetime(2026, 2, 1), "finished"),
+        ("S2", "news", datetime(2026, 3, 1), "finished"),
+        ("S3", "news", datetime(2026, 4, 1), "finished"),
+        ("S4", "news", datetime(2026, 5, 1), "running"),
+        ("C1", "clients", datetime(2026, 4, 15), "finished"),
+    ]:
+        send = Send(
+            issue_id=issue.id,
+            status=status,
+            started_at=started,
+            scheduled_at=started,
+            lists=[db.session.get(MailingList, world.lists[slug])],
+        )
         db.session.add(send)
         db.session.flush()
         world.sends[name] = send.id
-    for send, people in [("S1", "ada bob"), ("S2", "ada bob cy"), ("S3", "ada bob cy dee"),
-                         ("S4", "eve cy"), ("C1", "ada dee")]:
+    for send, people in [
+        ("S1", "ada bob"),
+        ("S2", "ada bob cy"),
+        ("S3", "ada bob cy dee"),
+        ("S4", "eve cy"),
+        ("C1", "ada dee"),
+    ]:
         for person in people.split():
-            delivery = Delivery(send_id=world.sends[send], subscriber_id=world.people[person],
-                                email=world.email(person), status="sent")
+            delivery = Delivery(
+                send_id=world.sends[send], subscriber_id=world.people[person], email=world.email(person), status="sent"
+            )
             db.session.add(delivery)
             world.deliveries[(send, person)] = delivery
     world.deliveries[("S2", "cy")].status = "failed"
     db.session.flush()
     for send, person, kind, when in [
-            ("S1", "ada", "open", NOW), ("S3", "bob", "click", NOW), ("C1", "dee", "open", NOW),
-            ("S4", "eve", "open", NOW), ("S4", "cy", "click", NOW),
-            ("S3", "bob", "soft_bounce", NOW - timedelta(days=2)),
-            ("S3", "cy", "soft_bounce", NOW - timedelta(days=10)),
-            ("S3", "ada", "hard_bounce", NOW - timedelta(days=1))]:
+        ("S1", "ada", "open", NOW),
+        ("S3", "bob", "click", NOW),
+        ("C1", "dee", "open", NOW),
+        ("S4", "eve", "open", NOW),
+        ("S4", "cy", "click", NOW),
+        ("S3", "bob", "soft_bounce", NOW - timedelta(days=2)),
+        ("S3", "cy", "soft_bounce", NOW - timedelta(days=10)),
+        ("S3", "ada", "hard_bounce", NOW - timedelta(days=1)),
+    ]:
         delivery = world.deliveries[(send, person)]
-        db.session.add(FeedbackEvent(send_id=delivery.send_id, delivery_id=delivery.id, email=delivery.email,
-                                     kind=kind, occurred_at=when))
+        db.session.add(
+            FeedbackEvent(
+                send_id=delivery.send_id, delivery_id=delivery.id, email=delivery.email, kind=kind, occurred_at=when
+            )
+        )
     db.session.commit()
     return world

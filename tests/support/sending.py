@@ -11,8 +11,13 @@ from app.subscribers.models import MailingList, Subscriber, Subscription
 
 
 def make_issue(slug: str = "issue-1", status: str = "approved") -> Issue:
-    issue = Issue(slug=slug, title="Hello readers", subject="Hello readers", status=status,
-                  body="Hello **readers**.\n\nA [link](https://example.org/x).\n")
+    issue = Issue(
+        slug=slug,
+        title="Hello readers",
+        subject="Hello readers",
+        status=status,
+        body="Hello **readers**.\n\nA [link](https://example.org/x).\n",
+    )
     db.session.add(issue)
     db.session.commit()
     return issue
@@ -24,17 +29,21 @@ def make_list(name: str, count: int, start: int = 0, status: str = "active") -> 
     db.session.add(lst)
     db.session.flush()
     emails = [f"r{i}@example.com" for i in range(start, start + count)]
-    existing = dict(db.session.execute(select(Subscriber.email, Subscriber.id).where(
-        Subscriber.email.in_(emails))).all())
-    new = [{"email": e, "name": f"Reader {e.split('@')[0]}", "status": "enabled", "created_at": utcnow()}
-           for e in emails if e not in existing]
+    existing = dict(
+        db.session.execute(select(Subscriber.email, Subscriber.id).where(Subscriber.email.in_(emails))).all()
+    )
+    new = [
+        {"email": e, "name": f"Reader {e.split('@')[0]}", "status": "enabled", "created_at": utcnow()}
+        for e in emails
+        if e not in existing
+    ]
     if new:
         db.session.execute(insert(Subscriber), new)
-    ids = dict(db.session.execute(select(Subscriber.email, Subscriber.id).where(
-        Subscriber.email.in_(emails))).all())
-    db.session.execute(insert(Subscription), [
-        {"subscriber_id": ids[e], "list_id": lst.id, "status": status, "created_at": utcnow()}
-        for e in emails])
+    ids = dict(db.session.execute(select(Subscriber.email, Subscriber.id).where(Subscriber.email.in_(emails))).all())
+    db.session.execute(
+        insert(Subscription),
+        [{"subscriber_id": ids[e], "list_id": lst.id, "status": status, "created_at": utcnow()} for e in emails],
+    )
     db.session.commit()
     return lst
 

@@ -36,10 +36,16 @@ def signing_key(name: str = "sns") -> SigningKey:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"{name}.amazonaws.com")])
     now = datetime.now(UTC)
-    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject)
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - timedelta(days=1)).not_valid_after(now + timedelta(days=30))
-            .sign(key, hashes.SHA256()))
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=30))
+        .sign(key, hashes.SHA256())
+    )
     return SigningKey(key, cert.public_bytes(serialization.Encoding.PEM))
 
 
@@ -58,43 +64,65 @@ def sns_timestamp(when: datetime | None = None) -> str:
     return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
 
 
-def notification(record: dict[str, Any], *, version: str = "2", topic: str = TOPIC_ARN,
-                 cert_url: str = CERT_URL, when: datetime | None = None,
-                 message_id: str | None = None) -> dict[str, Any]:
+def notification(
+    record: dict[str, Any],
+    *,
+    version: str = "2",
+    topic: str = TOPIC_ARN,
+    cert_url: str = CERT_URL,
+    when: datetime | None = None,
+    message_id: str | None = None,
+) -> dict[str, Any]:
     """A signed SNS Notification carrying one SES record."""
-    return sign({
-        "Type": "Notification",
-        "MessageId": message_id or str(uuid.uuid4()),
-        "TopicArn": topic,
-        "Message": json.dumps(record),
-        "Timestamp": sns_timestamp(when),
-        "SigningCertURL": cert_url,
-        "UnsubscribeURL": f"https://sns.{REGION}.amazonaws.com/?Action=Unsubscribe&SubscriptionArn={topic}:x",
-    }, version)
+    return sign(
+        {
+            "Type": "Notification",
+            "MessageId": message_id or str(uuid.uuid4()),
+            "TopicArn": topic,
+            "Message": json.dumps(record),
+            "Timestamp": sns_timestamp(when),
+            "SigningCertURL": cert_url,
+            "UnsubscribeURL": f"https://sns.{REGION}.amazonaws.com/?Action=Unsubscribe&SubscriptionArn={topic}:x",
+        },
+        version,
+    )
 
 
 def subscription_confirmation(*, subscribe_url: str | None = None, version: str = "2") -> dict[str, Any]:
     token = uuid.uuid4().hex
-    return sign({
-        "Type": "SubscriptionConfirmation",
-        "MessageId": str(uuid.uuid4()),
-        "Token": token,
-        "TopicArn": TOPIC_ARN,
-        "Message": f"You have chosen to subscribe to the topic {TOPIC_ARN}.",
-        "SubscribeURL": subscribe_url or (f"https://sns.{REGION}.amazonaws.com/?Action=ConfirmSubscription"
-                                          f"&TopicArn={TOPIC_ARN}&Token={token}"),
-        "Timestamp": sns_timestamp(),
-        "SigningCertURL": CERT_URL,
-    }, version)
+    return sign(
+        {
+            "Type": "SubscriptionConfirmation",
+            "MessageId": str(uuid.uuid4()),
+            "Token": token,
+            "TopicArn": TOPIC_ARN,
+            "Message": f"You have chosen to subscribe to the topic {TOPIC_ARN}.",
+            "SubscribeURL": subscribe_url
+            or (f"https://sns.{REGION}.amazonaws.com/?Action=ConfirmSubscription&TopicArn={TOPIC_ARN}&Token={token}"),
+            "Timestamp": sns_timestamp(),
+            "SigningCertURL": CERT_URL,
+        },
+        version,
+    )
 
 
-def ses_event(event_type: str, message_id: str, *, tags: dict[str, list[str]] | None = None,
-              destination: str = "reader@example.com", **section: Any) -> dict[str, Any]:
+def ses_event(
+    event_type: str,
+    message_id: str,
+    *,
+    tags: dict[str, list[str]] | None = None,
+    destination: str = "reader@example.com",
+    **section: Any,
+) -> dict[str, Any]:
     """An SES event-publishing record (``eventType``)."""
     record: dict[str, Any] = {
         "eventType": event_type,
-        "mail": {"timestamp": sns_timestamp(), "messageId": message_id, "destination": [destination],
-                 "tags": tags or {}},
+        "mail": {
+            "timestamp": sns_timestamp(),
+            "messageId": message_id,
+            "destination": [destination],
+            "tags": tags or {},
+        },
     }
     key = event_type[:1].lower() + event_type[1:]
     # Either the section's fields as keywords, or the section itself (bounce={...}).
@@ -103,8 +131,9 @@ def ses_event(event_type: str, message_id: str, *, tags: dict[str, list[str]] | 
     return record
 
 
-def ses_notification(kind: str, message_id: str, *, destination: str = "reader@example.com",
-                     **section: Any) -> dict[str, Any]:
+def ses_notification(
+    kind: str, message_id: str, *, destination: str = "reader@example.com", **section: Any
+) -> dict[str, Any]:
     """An SES notification-format record (``notificationType``)."""
     record = ses_event(kind, message_id, destination=destination, **section)
     record["notificationType"] = record.pop("eventType")

@@ -19,12 +19,12 @@ from app.db import db, utcnow
 
 PAYLOADS = [
     "<script>window.__xss=1</script>",
-    "<img src=x onerror=\"window.__xss=1\">",
+    '<img src=x onerror="window.__xss=1">',
     "<svg onload=window.__xss=1>",
-    "<a href=\"javascript:window.__xss=1\">click me</a>",
+    '<a href="javascript:window.__xss=1">click me</a>',
     "javascript:alert(1)",
-    "<iframe srcdoc=\"<script>parent.__xss=1</script>\"></iframe>",
-    "\"><script>alert(1)</script>",
+    '<iframe srcdoc="<script>parent.__xss=1</script>"></iframe>',
+    '"><script>alert(1)</script>',
     "'><img src=x onerror=alert(1)>",
     "</textarea><script>window.__xss=1</script>",
     "</title><script>window.__xss=1</script>",
@@ -33,25 +33,30 @@ PAYLOADS = [
     "<img src=x onerror=alert(1)",
     "<scr<script>ipt>window.__xss=1</script>",
     "<math><mtext><table><mglyph><style><img src=x onerror=alert(1)>",
-    "<a href=\"jAvAsCrIpT&colon;alert(1)\">x</a>",
+    '<a href="jAvAsCrIpT&colon;alert(1)">x</a>',
     "<input autofocus onfocus=alert(1)>",
     "<body onload=alert(1)>",
 ]
 # File names cannot contain "/": these are the payloads an upload name can carry.
-NAME_PAYLOADS = ["<img src=x onerror=alert(1)>", "\"><svg onload=alert(1)>", "'onmouseover='alert(1)"]
-URL_PAYLOADS = ["https://e.example/\"><svg/onload=alert(1)>", "https://e.example/?q=</a><script>alert(1)</script>",
-                "https://e.example/'onmouseover='alert(1)"]
+NAME_PAYLOADS = ["<img src=x onerror=alert(1)>", '"><svg onload=alert(1)>', "'onmouseover='alert(1)"]
+URL_PAYLOADS = [
+    'https://e.example/"><svg/onload=alert(1)>',
+    "https://e.example/?q=</a><script>alert(1)</script>",
+    "https://e.example/'onmouseover='alert(1)",
+]
 
 # Markdown body: every payload as raw HTML, plus Markdown-level link and image tricks.
-BODY = "\n\n".join([
-    "# Hostile issue",
-    *PAYLOADS,
-    "[link](javascript:window.__xss=1) and [ref][evil] and ![img](javascript:alert(1))",
-    "<a href=\"data:text/html,<script>alert(1)</script>\">data</a>",
-    "[evil]: javascript:alert(1)",
-    "```\n</code></pre><script>window.__xss=1</script>\n```",
-    "[[events]]",
-])
+BODY = "\n\n".join(
+    [
+        "# Hostile issue",
+        *PAYLOADS,
+        "[link](javascript:window.__xss=1) and [ref][evil] and ![img](javascript:alert(1))",
+        '<a href="data:text/html,<script>alert(1)</script>">data</a>',
+        "[evil]: javascript:alert(1)",
+        "```\n</code></pre><script>window.__xss=1</script>\n```",
+        "[[events]]",
+    ]
+)
 
 
 def _png() -> bytes:
@@ -71,7 +76,7 @@ class Hostile:
     user_ids: list[int] = field(default_factory=list)
     send_id: int = 0
     unsubscribe_path: str = ""
-    fields: dict[str, int] = field(default_factory=dict)   # field -> payloads stored in it
+    fields: dict[str, int] = field(default_factory=dict)  # field -> payloads stored in it
 
 
 def seed(users: dict[str, Any], *, count: int | None = None) -> Hostile:
@@ -110,9 +115,17 @@ def seed(users: dict[str, Any], *, count: int | None = None) -> Hostile:
     start = utcnow().replace(microsecond=0) + timedelta(days=3)
     for index, payload in enumerate(payloads):
         url = URL_PAYLOADS[index % len(URL_PAYLOADS)]
-        event = create_event(EventData(title=payload, url=url, start=start + timedelta(hours=index),
-                                       location=payload, speakers=payload, description=payload,
-                                       list_ids=[lists[0].id]))
+        event = create_event(
+            EventData(
+                title=payload,
+                url=url,
+                start=start + timedelta(hours=index),
+                location=payload,
+                speakers=payload,
+                description=payload,
+                list_ids=[lists[0].id],
+            )
+        )
         out.event_ids.append(event.id)
         for name in ("event title", "event location", "event speakers", "event description"):
             tally[name] = tally.get(name, 0) + 1
@@ -125,9 +138,15 @@ def seed(users: dict[str, Any], *, count: int | None = None) -> Hostile:
         tally["media alt text"] = tally.get("media alt text", 0) + 1
     tally["media file name"] = len(payloads)
     for index, payload in enumerate(payloads):
-        issue = create_issue(f"{payload} {index}", user=users["editor"], slug=f"hostile-{index}",
-                             subject=payload, preheader=payload, lists=[lists[0]],
-                             body=BODY if index == 0 else f"Hello {payload}\n\n{payload}")
+        issue = create_issue(
+            f"{payload} {index}",
+            user=users["editor"],
+            slug=f"hostile-{index}",
+            subject=payload,
+            preheader=payload,
+            lists=[lists[0]],
+            body=BODY if index == 0 else f"Hello {payload}\n\n{payload}",
+        )
         out.issue_ids.append(issue.id)
         out.issue_slugs.append(issue.slug)
         for name in ("issue title", "issue subject", "issue preheader"):
@@ -139,22 +158,45 @@ def seed(users: dict[str, Any], *, count: int | None = None) -> Hostile:
     first = db.session.get(type(issue), out.issue_ids[0])
     rendering = freeze(first)
     started = utcnow() - timedelta(hours=2)
-    send = Send(issue=first, status="finished", scheduled_at=started, started_at=started,
-                finished_at=started + timedelta(minutes=1), recipient_count=len(payloads),
-                subject=first.subject, rendering=rendering, pause_reason=payloads[0])
+    send = Send(
+        issue=first,
+        status="finished",
+        scheduled_at=started,
+        started_at=started,
+        finished_at=started + timedelta(minutes=1),
+        recipient_count=len(payloads),
+        subject=first.subject,
+        rendering=rendering,
+        pause_reason=payloads[0],
+    )
     send.lists.append(lists[0])
     db.session.add(send)
     db.session.flush()
     for index, payload in enumerate(payloads):
-        delivery = Delivery(send_id=send.id, subscriber_id=out.subscriber_ids[index], list_id=lists[0].id,
-                            email=f"reader{index}@example.com", status="failed" if index % 2 else "sent",
-                            error=payload if index % 2 else None, attempts=1, sent_at=started,
-                            message_id=f"hostile-{index}")
+        delivery = Delivery(
+            send_id=send.id,
+            subscriber_id=out.subscriber_ids[index],
+            list_id=lists[0].id,
+            email=f"reader{index}@example.com",
+            status="failed" if index % 2 else "sent",
+            error=payload if index % 2 else None,
+            attempts=1,
+            sent_at=started,
+            message_id=f"hostile-{index}",
+        )
         db.session.add(delivery)
         db.session.flush()
-        db.session.add(FeedbackEvent(send_id=send.id, delivery_id=delivery.id, email=delivery.email,
-                                     kind="click" if index % 2 == 0 else "hard_bounce", detail=payload,
-                                     url=URL_PAYLOADS[index % len(URL_PAYLOADS)], occurred_at=started))
+        db.session.add(
+            FeedbackEvent(
+                send_id=send.id,
+                delivery_id=delivery.id,
+                email=delivery.email,
+                kind="click" if index % 2 == 0 else "hard_bounce",
+                detail=payload,
+                url=URL_PAYLOADS[index % len(URL_PAYLOADS)],
+                occurred_at=started,
+            )
+        )
     for issue_id in out.issue_ids[:2]:
         db.session.get(type(issue), issue_id).status = "sent"
     db.session.commit()
@@ -166,20 +208,43 @@ def seed(users: dict[str, Any], *, count: int | None = None) -> Hostile:
 def admin_pages(h: Hostile) -> list[str]:
     """Every admin page that shows the hostile fields."""
     return [
-        "/admin/", "/admin/issues", f"/admin/issues/{h.issue_ids[0]}", f"/admin/issues/{h.issue_ids[1]}",
-        f"/admin/issues/{h.issue_ids[2]}", f"/admin/issues/{h.issue_ids[0]}/revisions",
+        "/admin/",
+        "/admin/issues",
+        f"/admin/issues/{h.issue_ids[0]}",
+        f"/admin/issues/{h.issue_ids[1]}",
+        f"/admin/issues/{h.issue_ids[2]}",
+        f"/admin/issues/{h.issue_ids[0]}/revisions",
         f"/admin/issues/{h.issue_ids[0]}/preview-window",
         f"/admin/events/issue/{h.issue_ids[0]}",
-        "/admin/events", "/admin/events?tab=past", f"/admin/events/{h.event_ids[0]}/edit",
-        f"/admin/events/{h.event_ids[1]}/edit", "/admin/media",
-        "/admin/subscribers", f"/admin/subscribers/{h.subscriber_ids[0]}",
-        f"/admin/subscribers/{h.subscriber_ids[1]}", "/admin/subscribers/lists",
-        f"/admin/subscribers/lists/{h.list_ids[0]}", "/admin/subscribers/import",
-        "/admin/sends", f"/admin/sends/{h.send_id}", f"/admin/sends/new?issue={h.issue_ids[2]}",
-        "/admin/reports/", f"/admin/reports/{h.send_id}", "/admin/users", "/admin/settings",
+        "/admin/events",
+        "/admin/events?tab=past",
+        f"/admin/events/{h.event_ids[0]}/edit",
+        f"/admin/events/{h.event_ids[1]}/edit",
+        "/admin/media",
+        "/admin/subscribers",
+        f"/admin/subscribers/{h.subscriber_ids[0]}",
+        f"/admin/subscribers/{h.subscriber_ids[1]}",
+        "/admin/subscribers/lists",
+        f"/admin/subscribers/lists/{h.list_ids[0]}",
+        "/admin/subscribers/import",
+        "/admin/sends",
+        f"/admin/sends/{h.send_id}",
+        f"/admin/sends/new?issue={h.issue_ids[2]}",
+        "/admin/reports/",
+        f"/admin/reports/{h.send_id}",
+        "/admin/users",
+        "/admin/settings",
     ]
 
 
 def public_pages(h: Hostile) -> list[str]:
-    return ["/issues/", f"/issues/{h.issue_slugs[0]}", f"/issues/{h.issue_slugs[1]}", "/feed.xml",
-            "/events", "/events.ics", "/subscribe", h.unsubscribe_path]
+    return [
+        "/issues/",
+        f"/issues/{h.issue_slugs[0]}",
+        f"/issues/{h.issue_slugs[1]}",
+        "/feed.xml",
+        "/events",
+        "/events.ics",
+        "/subscribe",
+        h.unsubscribe_path,
+    ]
