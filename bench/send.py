@@ -152,7 +152,6 @@ def main() -> None:
                     "TRANSPORT": "ses",
                     "SEND_RATE": 100_000,
                     "SEND_THREADS": args.threads,
-                    "SEND_POLL_SECONDS": 0.1,
                     "TESTING": True,
                 }
             )

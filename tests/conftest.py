@@ -117,8 +117,24 @@ def app(app_config: dict[str, Any]) -> Iterator[Flask]:
     with app.app_context():
         yield app
         db.session.remove()
-        _empty_tables()
-        db.engine.dispose()
+        try:
+            _check_send_counts()
+        finally:
+            _empty_tables()
+            db.engine.dispose()
+
+
+def _check_send_counts() -> None:
+    """Every test ends with each send's counts equal to its rows' states
+    (the counts are kept by deltas, so any path that forgets one shows here)."""
+    with db.engine.connect() as conn:
+        rows = conn.execute(text("SELECT send_id, status, count(*) FROM deliveries GROUP BY send_id, status")).all()
+        kept = conn.execute(
+            text("SELECT send_id, status, sum(n) FROM send_counts GROUP BY send_id, status HAVING sum(n) <> 0")
+        ).all()
+    actual = {(send_id, status): int(n) for send_id, status, n in rows}
+    counted = {(send_id, status): int(n) for send_id, status, n in kept}
+    assert counted == actual, f"send_counts disagree with the deliveries: {counted} != {actual}"
 
 
 def _empty_tables() -> None:

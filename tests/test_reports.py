@@ -20,6 +20,7 @@ from app.sending.feedback import record_event
 from app.sending.models import Delivery, FeedbackEvent, SnsMessage
 from app.subscribers.models import Subscription
 from tests.support.reports import deliveries, make_send
+from tests.support.sending import recount_sends
 from tests.support.sns_signing import TOPIC_ARN, FakeSnsSession, notification, ses_event
 
 
@@ -103,6 +104,8 @@ def test_funnel_on_page_equals_database_counts(app, admin_client) -> None:
     record_event(rows[2], "click", url="https://example.org/story")
     subscription = db.session.get(Subscription, (rows[3].subscriber_id, rows[3].list_id))
     subscription.status, subscription.unsubscribed_at = "unsubscribed", now
+    db.session.flush()
+    recount_sends()
     db.session.commit()
 
     def db_count(kind: str) -> int:
@@ -152,6 +155,8 @@ def test_csv_export_is_per_recipient_and_formula_safe(app, admin_client) -> None
     record_event(rows[0], "hard_bounce", detail="-1 bad")
     record_event(rows[0], "click", url="https://example.org/story")
     record_event(rows[0], "click", url="https://example.org/story")
+    db.session.flush()
+    recount_sends()
     db.session.commit()
     response = admin_client.get(f"/admin/reports/{send.id}.csv")
     assert response.status_code == 200 and response.mimetype == "text/csv"

@@ -11,10 +11,12 @@ import pytest
 import requests
 from sqlalchemy import func, select
 
-from app.db import db, utcnow
+from app.db import db
 from app.sending import service
 from app.sending.models import Delivery, Send
+from app.sending.ports import SystemClock
 from app.sending.service import SendError
+from app.sending.sql_store import SqlDeliveryStore
 from app.sending.worker import worker_for
 from app.settings import set_setting
 from app.subscribers.suppression import suppress
@@ -122,15 +124,11 @@ def test_pause_resume_cancel_resend_unknown(app, runner):
     assert runner.invoke(args=["sends", "pause", issue.slug]).exit_code == 0
     worker_for(app).run(once=True)  # nothing claimable while paused
     assert service.counts(send)["queued"] == 6
-    # Two rows were claimed by a worker that died: their lease expired.
-    ids = db.session.scalars(select(Delivery.id).where(Delivery.send_id == send.id).limit(2)).all()
-    db.session.execute(
-        Delivery.__table__.update()
-        .where(Delivery.id.in_(ids))
-        .values(status="claimed", worker_id="dead", lease_expires_at=utcnow() - timedelta(seconds=1))
-    )
-    db.session.commit()
     assert runner.invoke(args=["sends", "resume", issue.slug]).exit_code == 0
+    # Two rows were claimed by a worker that died: their lease expired.
+    dead = SqlDeliveryStore(app, SystemClock())
+    with dead.cycle():
+        assert dead.claim(send.id, 2, "dead", timedelta(seconds=-1))[0] == 2
     worker_for(app).run(once=True)
     counts = service.counts(send)
     assert counts["sent"] == 4 and counts["unknown"] == 2

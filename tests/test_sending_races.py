@@ -16,7 +16,7 @@ from app.sending.service import SendError
 from app.sending.worker import worker_for
 from app.settings import set_setting
 from app.subscribers.models import MailingList
-from tests.support.sending import make_issue, make_list
+from tests.support.sending import make_issue, make_list, recount_sends
 
 
 def test_second_concurrent_create_send_is_refused(app, monkeypatch):
@@ -44,15 +44,16 @@ def test_rows_back_in_the_queue_after_cancel_end_skipped(app):
     service.start_send(send.id)
     db.session.commit()
     worker = worker_for(app)
-    _, claimed = worker.store.claim(send.id, 2, worker.id, timedelta(minutes=5))
-    db.session.commit()
+    with worker.store.cycle():
+        _, claimed = worker.store.claim(send.id, 2, worker.id, timedelta(minutes=5))
     assert service.cancel(send) == 2  # the two still queued
     db.session.commit()
     # One claimed row gets a transient answer, the other is released on stop.
-    worker.store.record(
-        [Decision(claimed[0].delivery_id, Verdict.RETRY, error="throttled", retry_at=utcnow(), attempts=1)], worker.id
-    )
-    db.session.commit()
+    with worker.store.cycle():
+        worker.store.record(
+            [Decision(claimed[0].delivery_id, Verdict.RETRY, error="throttled", retry_at=utcnow(), attempts=1)],
+            worker.id,
+        )
     worker.store.release(worker.id)
     counts = service.counts(send)
     assert counts["queued"] == 0 and counts["claimed"] == 0
@@ -84,8 +85,8 @@ def test_erasure_skips_queued_rows_but_leaves_claimed_ones_to_their_worker(app):
     service.start_send(send.id)
     db.session.commit()
     worker = worker_for(app)
-    _, [in_flight] = worker.store.claim(send.id, 1, worker.id, timedelta(minutes=5))
-    db.session.commit()
+    with worker.store.cycle():
+        _, [in_flight] = worker.store.claim(send.id, 1, worker.id, timedelta(minutes=5))
     for subscriber in db.session.scalars(select(Subscriber)).all():
         delete_subscriber(subscriber)
     counts = service.counts(send)
@@ -102,6 +103,7 @@ def test_resend_unknown_reopens_a_send_finished_behind_a_stale_object(app):
     service.start_send(send.id)
     db.session.commit()
     db.session.execute(Delivery.__table__.update().where(Delivery.send_id == send.id).values(status="unknown"))
+    recount_sends()
     db.session.commit()
     db.session.refresh(send)
     # A worker finishes the send after this request loaded it as running.
@@ -125,6 +127,7 @@ def test_counts_for_many_sends_match_counts_of_each(app):
         db.session.commit()
         sends.append(send)
     db.session.execute(Delivery.__table__.update().where(Delivery.send_id == sends[1].id).values(status="sent"))
+    recount_sends()
     db.session.commit()
     expected = {send.id: service.counts(send) for send in sends}
     assert service.counts_for([s.id for s in sends]) == expected

@@ -17,6 +17,7 @@ from app.subscribers.models import Subscriber, SubscriberImport, Subscription, S
 from app.subscribers.service import add_subscriber
 from app.subscribers.suppression import email_hash, is_suppressed
 from tests.support.jobs import run_jobs
+from tests.support.sending import recount_sends
 
 
 class Links(HTMLParser):
@@ -96,6 +97,7 @@ def test_history_unsubscribe_suppress_and_erase(app, admin_client):
             send_id=send.id, delivery_id=delivery.id, email=subscriber.email, kind="complaint", detail="abuse"
         )
     )
+    recount_sends()
     db.session.commit()
     sid, delivery_id = subscriber.id, delivery.id
 

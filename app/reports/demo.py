@@ -12,10 +12,11 @@ from sqlalchemy import insert, select
 
 from app.db import db, utcnow
 from app.issues.models import Issue
+from app.sending import tally
 from app.sending.feedback import record_event
 from app.sending.models import Delivery, Send
 from app.subscribers.lists import get_or_create_list
-from app.subscribers.models import Subscriber, Subscription
+from app.subscribers.models import Subscriber, Subscription, SubscriptionStatus
 
 SLUG = "demo-report-issue"
 READERS = 240
@@ -96,25 +97,27 @@ def load_demo_reports() -> list[str]:
         ],
     )
     send.recipient_count = len(recipients)
+    tally.add({(send.id, "sent"): len(recipients)})  # the counts the send page and reports read
     for n, delivery in enumerate(db.session.scalars(select(Delivery).where(Delivery.send_id == send.id))):
+        sent_at = delivery.sent_at
+        assert sent_at is not None  # every delivery above was inserted as sent
         after = timedelta(minutes=rng.randint(1, 60 * 30))
         if n % 41 == 5:
             record_event(
                 delivery,
                 "hard_bounce",
-                when=delivery.sent_at + timedelta(seconds=30),
+                when=sent_at + timedelta(seconds=30),
                 detail="Permanent/General: 550 5.1.1 mailbox unavailable",
             )
             continue
-        delivery.delivered_at = delivery.sent_at + timedelta(seconds=20)
+        delivery.delivered_at = sent_at + timedelta(seconds=20)
         if rng.random() < 0.55:
-            record_event(delivery, "open", when=delivery.sent_at + after)
+            record_event(delivery, "open", when=sent_at + after)
             if rng.random() < 0.4:
-                record_event(
-                    delivery, "click", url=rng.choice(LINKS), when=delivery.sent_at + after + timedelta(minutes=1)
-                )
+                record_event(delivery, "click", url=rng.choice(LINKS), when=sent_at + after + timedelta(minutes=1))
         if n % 60 == 7:
             subscription = db.session.get(Subscription, (delivery.subscriber_id, mailing.id))
-            subscription.status, subscription.unsubscribed_at = "unsubscribed", delivery.sent_at + after
+            assert subscription is not None  # every reader was subscribed to the list above
+            subscription.status, subscription.unsubscribed_at = SubscriptionStatus.UNSUBSCRIBED, sent_at + after
     db.session.commit()
     return [f"reports: a finished demo send of {SLUG!r} to {len(recipients)} readers with feedback"]

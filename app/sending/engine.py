@@ -127,15 +127,19 @@ class Worker:
                 self.store.pause(send_id, f"Cannot build the messages: {exc}")
                 send_id = None
                 continue
-            # One transaction per cycle: record what finished, take tokens, claim rows.
+            # Tokens first, in a transaction of their own: the shared bucket row
+            # stays locked for one statement, not for every worker's whole claim.
+            with self.store.cycle():
+                grant = self.pacer.acquire(free, minimum=batch)
+            # Then one transaction: record what finished, claim rows.
             answered, self.answered = self.answered + self._gather(0), []
             with self.store.cycle():
                 signal = self._record(answered)
-                grant = self.pacer.acquire(free, minimum=batch)
                 claimed, rows = (
                     self.store.claim(send_id, grant.tokens, self.id, self.settings.lease) if grant.tokens else (0, [])
                 )
-                if claimed < grant.tokens:
+            if claimed < grant.tokens:
+                with self.store.cycle():
                     self.pacer.refund(grant.tokens - claimed)
             self._follow_up(signal)
             if rows:
@@ -163,8 +167,9 @@ class Worker:
             self.store.renew(self.id, self.settings.lease)
         if now < self._next_housekeeping:
             return
-        self._next_housekeeping = now + min(self.settings.housekeeping_every, self.settings.poll)
+        self._next_housekeeping = now + self.settings.housekeeping_every
         self.store.expire_leases()
+        self.store.refresh_retries()
         with self.store.cycle():
             self.store.skip_cancelled()
         for send_id, error in self.store.start_due_sends():

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import update
 
 from app.db import db
+from app.sending import tally
 from app.sending.models import Delivery, DeliveryStatus, FeedbackEvent
 from app.subscribers.models import Subscriber
 from app.subscribers.service import forget_subscriber
@@ -18,11 +19,13 @@ def erase_subscriber(subscriber: Subscriber) -> None:
     address = subscriber.email
     # Only queued rows: a claimed one is in flight (its message may already be
     # out) and its worker records the real outcome.
-    db.session.execute(
+    skipped = db.session.execute(
         update(Delivery)
         .where(Delivery.subscriber_id == subscriber.id, Delivery.status == DeliveryStatus.QUEUED)
-        .values(status=DeliveryStatus.SKIPPED, error="subscriber deleted")
-    )
+        .values(status=DeliveryStatus.SKIPPED, error="subscriber deleted", next_attempt_at=None)
+        .returning(Delivery.send_id)
+    ).all()
+    tally.add(tally.moved(((send_id, DeliveryStatus.SKIPPED.value) for (send_id,) in skipped), "queued"))
     db.session.execute(update(Delivery).where(Delivery.subscriber_id == subscriber.id).values(email=""))
     db.session.execute(update(FeedbackEvent).where(FeedbackEvent.email == address).values(email=None))
     forget_subscriber(subscriber)

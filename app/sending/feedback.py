@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from app.db import db, utcnow
 from app.errors import Forbidden, InvalidInput, TooLarge, Unavailable
 from app.numbers import MAX_BIG_ID, parse_id
+from app.sending import tally
 from app.sending.models import Delivery, FeedbackEvent, Send, SendStatus, SnsMessage
 from app.sending.sns import InvalidMessage, MessageVerifier, is_sns_url
 from app.sending.states import move_send
@@ -252,12 +253,7 @@ def check_auto_pause(send_id: int | None) -> str | None:
         return None
     config = current_app.config
     minimum = int(config.get("AUTO_PAUSE_MIN_DELIVERIES", PAUSE_MIN_DELIVERIES))
-    sent = (
-        db.session.scalar(
-            select(func.count()).select_from(Delivery).where(Delivery.send_id == send_id, Delivery.status == "sent")
-        )
-        or 0
-    )
+    sent = tally.counts_for([send_id])[send_id]["sent"]
     if sent < minimum:
         return None
     if db.session.scalar(select(exists().where(FeedbackEvent.send_id == send_id, FeedbackEvent.kind == "auto_pause"))):

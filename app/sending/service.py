@@ -10,10 +10,10 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import and_, exists, func, insert, literal, select, update
+from sqlalchemy import func, insert, literal, select, update
 
 from app.auth.models import User
 from app.db import db, utcnow
@@ -23,7 +23,8 @@ from app.issues.lifecycle import move
 from app.issues.models import Issue, IssueStatus
 from app.issues.rendering import freeze, preflight
 from app.rendering.preflight import has_errors
-from app.sending.models import DELIVERY_STATES, Delivery, DeliveryStatus, Send, SendStatus
+from app.sending import tally
+from app.sending.models import Delivery, DeliveryStatus, Send, SendStatus
 from app.sending.pacing import current_rate, remaining_24h
 from app.sending.states import move_send
 from app.settings import get_setting
@@ -249,9 +250,12 @@ def start_send(send_id: int) -> bool:
                 ),
             )
         )
-    send.recipient_count = (
-        db.session.scalar(select(func.count()).select_from(Delivery).where(Delivery.send_id == send.id)) or 0
-    )
+    # Workers scan this id range for queued rows (no index on status: see Delivery).
+    count, first, last = db.session.execute(
+        select(func.count(), func.min(Delivery.id), func.max(Delivery.id)).where(Delivery.send_id == send.id)
+    ).one()
+    send.recipient_count, send.first_delivery_id, send.last_delivery_id = int(count or 0), first, last
+    tally.add({(send.id, DeliveryStatus.QUEUED.value): send.recipient_count})
     if send.issue.status != IssueStatus.SENDING:
         move(send.issue, IssueStatus.SENDING)
     db.session.flush()
@@ -270,11 +274,8 @@ def due_sends(now: datetime | None = None) -> list[int]:
 
 def finish_if_done(send_id: int) -> bool:
     """A running send with nothing queued or claimed is finished; its issue is sent."""
-    pending = exists().where(
-        Delivery.send_id == send_id, Delivery.status.in_((DeliveryStatus.QUEUED, DeliveryStatus.CLAIMED))
-    )
-    if not move_send(
-        send_id, SendStatus.FINISHED, expect=(SendStatus.RUNNING,), where=(~pending,), finished_at=utcnow()
+    if tally.pending(send_id) or not move_send(
+        send_id, SendStatus.FINISHED, expect=(SendStatus.RUNNING,), finished_at=utcnow()
     ):
         return False
     send = db.session.get(Send, send_id)
@@ -314,8 +315,9 @@ def cancel(send: Send) -> int:
     skipped = db.session.execute(
         update(Delivery)
         .where(Delivery.send_id == send.id, Delivery.status == DeliveryStatus.QUEUED)
-        .values(status=DeliveryStatus.SKIPPED, error="send cancelled", updated_at=utcnow())
-    )
+        .values(status=DeliveryStatus.SKIPPED, error="send cancelled", next_attempt_at=None, updated_at=utcnow())
+    ).rowcount
+    tally.add({(send.id, DeliveryStatus.QUEUED.value): -skipped, (send.id, DeliveryStatus.SKIPPED.value): skipped})
     issue = send.issue
     if not started and issue.status == IssueStatus.SCHEDULED:
         move(issue, IssueStatus.APPROVED, expect=(IssueStatus.SCHEDULED,))
@@ -324,7 +326,7 @@ def cancel(send: Send) -> int:
             select(Delivery.id).where(Delivery.send_id == send.id, Delivery.status == DeliveryStatus.SENT).limit(1)
         )
         move(issue, IssueStatus.SENT if any_sent else IssueStatus.CANCELLED)
-    return skipped.rowcount
+    return skipped
 
 
 def resend_unknown(send: Send) -> int:
@@ -337,11 +339,14 @@ def resend_unknown(send: Send) -> int:
         .values(
             status=DeliveryStatus.QUEUED,
             worker_id=None,
+            claim_id=None,
             lease_expires_at=None,
-            next_attempt_at=None,
+            # Below the workers' cursors: they find these through the retry index.
+            next_attempt_at=utcnow(),
             updated_at=utcnow(),
         )
     ).rowcount
+    tally.add({(send.id, DeliveryStatus.UNKNOWN.value): -count, (send.id, DeliveryStatus.QUEUED.value): count})
     # Reopen from the database's status, not the in-memory one: a worker may
     # have finished the send since it was loaded (rows queued again on a
     # finished send would never be claimed).
@@ -356,26 +361,12 @@ def resend_unknown(send: Send) -> int:
 
 
 def counts(send: Send) -> dict[str, int]:
-    result = dict.fromkeys(DELIVERY_STATES, 0)
-    for status, n in db.session.execute(
-        select(Delivery.status, func.count()).where(Delivery.send_id == send.id).group_by(Delivery.status)
-    ):
-        result[status] = n
-    return result
+    return tally.counts_for([send.id])[send.id]
 
 
 def counts_for(send_ids: Iterable[int]) -> dict[int, dict[str, int]]:
-    """:func:`counts` for many sends in one GROUP BY (the sends list)."""
-    ids = list(send_ids)
-    result = {send_id: dict.fromkeys(DELIVERY_STATES, 0) for send_id in ids}
-    if ids:
-        for send_id, status, n in db.session.execute(
-            select(Delivery.send_id, Delivery.status, func.count())
-            .where(Delivery.send_id.in_(ids))
-            .group_by(Delivery.send_id, Delivery.status)
-        ):
-            result[send_id][status] = n
-    return result
+    """:func:`counts` for many sends in one query (the sends list)."""
+    return tally.counts_for(send_ids)
 
 
 def errors_by_reason(send: Send, limit: int = 20) -> list[tuple[str, str, int]]:
@@ -391,15 +382,5 @@ def errors_by_reason(send: Send, limit: int = 20) -> list[tuple[str, str, int]]:
 
 
 def sent_rate(send: Send, window_seconds: int = 60) -> float:
-    """Messages per second over the last minute (for the send page)."""
-    since = utcnow().timestamp() - window_seconds
-    since_dt = datetime.fromtimestamp(since, UTC).replace(tzinfo=None)
-    n = (
-        db.session.scalar(
-            select(func.count())
-            .select_from(Delivery)
-            .where(and_(Delivery.send_id == send.id, Delivery.status == "sent", Delivery.sent_at >= since_dt))
-        )
-        or 0
-    )
-    return n / window_seconds
+    """Messages per second over about the last minute (for the send page)."""
+    return tally.sent_rate(send.id, timedelta(seconds=window_seconds))

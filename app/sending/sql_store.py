@@ -5,26 +5,37 @@ FOR UPDATE SKIP LOCKED)``, so any number of workers on any number of machines
 share one send without claiming a row twice. SQLite has no row locks: the
 same statement runs (SQLite takes the database write lock for it) and is safe,
 but run ONE worker there. Every outcome is written only if the row is still
-this worker's claim, so a row another worker took over is never overwritten."""
+this claim's, so a row another worker took over is never overwritten.
+
+Write volume (see ``Delivery``): a claim is one HOT update per row plus one
+``delivery_claims`` row per batch; an answer is one update per row; the
+counts move in ``send_counts`` once per cycle. Queued rows are found by id
+range, never by an index on ``status``: each worker keeps a cursor per send
+and scans ids above it. Rows that come back to the queue below a cursor
+(retries, released claims, resent unknowns) always carry ``next_attempt_at``,
+so they are found through the small retry index."""
 
 from __future__ import annotations
 
 import logging
+import secrets
 import threading
+from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
-from typing import Any
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from flask import Flask
-from sqlalchemy import bindparam, exists, func, or_, select, update
+from sqlalchemy import delete, exists, func, insert, select, update
 
 from app.db import db
 from app.mail import OutgoingMessage
-from app.sending import service
+from app.sending import service, tally
 from app.sending.compose import Composer
-from app.sending.models import Delivery, DeliveryStatus, Send, SendStatus, send_lists
-from app.sending.ports import Clock, Decision, RecipientRow, Verdict
+from app.sending.models import Delivery, DeliveryClaim, DeliveryStatus, Send, SendStatus, send_lists
+from app.sending.ports import Clock, Decision, RecipientRow
+from app.sending.sql_outcomes import apply_outcomes
 from app.subscribers.models import Subscriber, Subscription, SubscriptionStatus
 from app.subscribers.suppression import reachable
 
@@ -32,7 +43,13 @@ __all__ = ["SKIP_REASON", "SqlDeliveryStore"]
 
 log = logging.getLogger(__name__)
 SKIP_REASON = "unsubscribed or suppressed since the send started"
+EXPIRED = "worker stopped before recording the result"
 D = DeliveryStatus
+# A worker whose cursor ran out looks below it again (for rows a failed claim
+# left behind) at most this often, and only while the counts say some are queued.
+RESCAN_EVERY = 30.0
+# Rows back in the queue with a time: retries, released claims, resent unknowns.
+REQUEUED = (Delivery.next_attempt_at.is_not(None), Delivery.status == D.QUEUED)
 
 
 class _AppComposer:
@@ -49,20 +66,64 @@ class _AppComposer:
         return self.composer.compose(row)
 
 
+@dataclass
+class _Range:
+    first: int
+    last: int
+    cursor: int
+    rescan_at: float = 0.0
+    rescanning: bool = False
+
+
+@dataclass
+class _Claim:
+    send_id: int
+    rows: set[int] = field(default_factory=set)
+
+
 class SqlDeliveryStore:
-    def __init__(self, app: Flask, clock: Clock) -> None:
+    def __init__(self, app: Flask, clock: Clock, shard: int | None = None) -> None:
         self.app, self.clock = app, clock
+        self.shard = tally.worker_shard() if shard is None else shard
         self.list_ids: dict[int, list[int]] = {}
         self.composers: dict[int, _AppComposer] = {}
+        self.ranges: dict[int, _Range] = {}
+        self.claims: dict[int, _Claim] = {}  # this worker's open claims
+        self.claim_of: dict[int, int] = {}  # delivery id -> claim id
+        self.retry_at: dict[int, datetime] = {}  # send id -> when its soonest retry is due
+        self.deltas: defaultdict[tuple[int, str], int] = defaultdict(int)
+        self.progress: defaultdict[int, int] = defaultdict(int)
+
+    # --- transactions ----------------------------------------------------------------
 
     @contextmanager
     def cycle(self) -> Iterator[None]:
         try:
             yield
-            db.session.commit()
+            self._commit()
         except BaseException:
-            db.session.rollback()
+            self._rollback()
             raise
+
+    def _commit(self) -> None:
+        """Counts move in the transaction that moved the rows."""
+        if self.deltas:
+            tally.add(self.deltas, self.shard)
+        if self.progress:
+            tally.add_progress(self.progress, self.clock.now(), self.shard)
+        db.session.commit()
+        self.deltas.clear()
+        self.progress.clear()
+
+    def _rollback(self) -> None:
+        db.session.rollback()
+        self.deltas.clear()
+        self.progress.clear()
+
+    def _move(self, send_id: int, source: str, target: str, n: int) -> None:
+        if n and source != target:
+            self.deltas[(send_id, source)] -= n
+            self.deltas[(send_id, target)] += n
 
     # --- sends ---------------------------------------------------------------------
 
@@ -90,37 +151,60 @@ class SqlDeliveryStore:
             service.pause(send, reason[:1000])
         db.session.commit()
 
-    def next_send(self) -> int | None:
-        now = self.clock.now()
-        claimable = exists().where(
-            Delivery.send_id == Send.id,
-            Delivery.status == D.QUEUED,
-            or_(Delivery.next_attempt_at.is_(None), Delivery.next_attempt_at <= now),
+    def _running_with_queued(self) -> list[int]:
+        counts = tally.counts_for(db.session.scalars(select(Send.id).where(Send.status == SendStatus.RUNNING)))
+        return [send_id for send_id, by_state in counts.items() if by_state["queued"] > 0]
+
+    def _waiting_retries(self, send_id: int, now: datetime) -> int:
+        return int(
+            db.session.scalar(
+                select(func.count())
+                .select_from(Delivery)
+                .where(Delivery.send_id == send_id, Delivery.next_attempt_at > now, Delivery.status == D.QUEUED)
+            )
+            or 0
         )
-        send_id = db.session.scalar(
-            select(Send.id).where(Send.status == SendStatus.RUNNING, claimable).order_by(Send.id).limit(1)
+
+    def next_send(self) -> int | None:
+        """The oldest running send with a row that can go now (not only retries that wait)."""
+        now = self.clock.now()
+        counts = tally.counts_for(self._running_with_queued())
+        found = next(
+            (
+                send_id
+                for send_id, by_state in counts.items()
+                if by_state["queued"] > self._waiting_retries(send_id, now)
+            ),
+            None,
         )
         db.session.commit()
-        return send_id
+        return found
+
+    def _exhausted(self, send_id: int, now: datetime) -> bool:
+        """This worker scanned the whole send, may not rescan yet, and no retry is due."""
+        span = self.ranges.get(send_id)
+        return (
+            span is not None
+            and span.cursor >= span.last
+            and self.clock.monotonic() < span.rescan_at
+            and self.retry_at.get(send_id, datetime.max) > now
+        )
 
     def work_pending(self) -> bool:
         due = db.session.scalar(
             select(Send.id).where(Send.status == SendStatus.SCHEDULED, Send.scheduled_at <= self.clock.now()).limit(1)
         )
-        queued = db.session.scalar(
-            select(Delivery.id)
-            .join(Send, Send.id == Delivery.send_id)
-            .where(Send.status == SendStatus.RUNNING, Delivery.status == D.QUEUED)
-            .limit(1)
-        )
+        queued = bool(self._running_with_queued())
         db.session.commit()
-        return due is not None or queued is not None
+        return due is not None or queued
 
     def seconds_to_next_retry(self) -> float | None:
         soonest = db.session.scalar(
             select(func.min(Delivery.next_attempt_at))
             .join(Send, Send.id == Delivery.send_id)
-            .where(Send.status == SendStatus.RUNNING, Delivery.status == D.QUEUED)
+            .where(
+                Send.status == SendStatus.RUNNING, Delivery.next_attempt_at.is_not(None), Delivery.status == D.QUEUED
+            )
         )
         db.session.commit()
         return None if soonest is None else max(0.01, (soonest - self.clock.now()).total_seconds())
@@ -134,44 +218,121 @@ class SqlDeliveryStore:
             db.session.commit()
         return self.composers[send_id]
 
-    # --- deliveries --------------------------------------------------------------------
+    # --- claiming ----------------------------------------------------------------------
+
+    def _range(self, send_id: int) -> _Range | None:
+        if send_id not in self.ranges:
+            bounds = db.session.execute(
+                select(Send.first_delivery_id, Send.last_delivery_id).where(Send.id == send_id)
+            ).one_or_none()
+            if bounds is None or bounds[0] is None or bounds[1] is None:
+                return None
+            self.ranges[send_id] = _Range(bounds[0], bounds[1], bounds[0] - 1)
+        return self.ranges[send_id]
 
     def claim(self, send_id: int, limit: int, worker_id: str, lease: timedelta) -> tuple[int, list[RecipientRow]]:
         now = self.clock.now()
         running = exists().where(Send.id == send_id, Send.status == SendStatus.RUNNING)
-        candidates = (
-            select(Delivery.id)
-            .where(
-                Delivery.send_id == send_id,
-                Delivery.status == D.QUEUED,
-                or_(Delivery.next_attempt_at.is_(None), Delivery.next_attempt_at <= now),
-                running,
+        queued = [Delivery.send_id == send_id, Delivery.status == D.QUEUED, running]
+        taken: list[tuple[int, int | None, int | None, str, int]] = []
+        if self.retry_at.get(send_id, datetime.max) <= now:
+            retries = (
+                select(Delivery.id)
+                .where(Delivery.next_attempt_at <= now, *queued)
+                .order_by(Delivery.next_attempt_at)
+                .limit(limit)
             )
-            .order_by(Delivery.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
-        claimed = db.session.execute(
+            taken += self._take(send_id, retries, worker_id, now + lease, now, from_retry=True)
+            if len(taken) < limit:
+                self.retry_at.pop(send_id, None)  # none left due; housekeeping looks again
+        span = self._range(send_id)
+        if span is not None and len(taken) < limit:
+            if span.cursor >= span.last and self._should_rescan(send_id, span, now):
+                span.cursor = span.first - 1
+            if span.cursor < span.last:
+                fresh = (
+                    select(Delivery.id)
+                    .where(
+                        Delivery.id > span.cursor,
+                        Delivery.id <= span.last,
+                        Delivery.next_attempt_at.is_(None),
+                        *queued,
+                    )
+                    .order_by(Delivery.id)
+                    .limit(limit - len(taken))
+                )
+                got = self._take(send_id, fresh, worker_id, now + lease, now, from_retry=False)
+                span.cursor = max(row[0] for row in got) if got else span.last
+                if not got and span.rescanning:
+                    self._repair(send_id)
+                span.rescanning = span.rescanning and not got and span.cursor < span.last
+                taken += got
+        if not taken:
+            return 0, []
+        return len(taken), self._recheck(send_id, taken)
+
+    def _should_rescan(self, send_id: int, span: _Range, now: datetime) -> bool:
+        """Rows a rolled-back claim skipped can sit below every cursor; the counts
+        tell whether any queued row is unaccounted for by waiting retries."""
+        moment = self.clock.monotonic()
+        if moment < span.rescan_at:
+            return False
+        span.rescan_at = moment + RESCAN_EVERY
+        queued = tally.counts_for([send_id])[send_id]["queued"]
+        span.rescanning = queued > self._waiting_retries(send_id, now)
+        return span.rescanning
+
+    def _repair(self, send_id: int) -> None:
+        """The counts said rows were queued and a scan of the whole send found
+        none: the counts are wrong (a manual UPDATE, say). Rebuild them from the
+        rows rather than look again forever."""
+        log.error("send %s: the delivery counts disagreed with the rows; recounted", send_id)
+        tally.add(self.deltas, self.shard)
+        self.deltas.clear()
+        tally.recount(send_id)
+
+    def _take(
+        self, send_id: int, candidates: object, worker_id: str, lease_until: datetime, now: datetime, from_retry: bool
+    ) -> list[tuple[int, int | None, int | None, str, int]]:
+        claim_id = secrets.randbits(63) or 1
+        values: dict[str, object] = {
+            "status": D.CLAIMED,
+            "worker_id": worker_id,
+            "claim_id": claim_id,
+            "attempts": Delivery.attempts + 1,
+            "updated_at": now,
+        }
+        if from_retry:
+            values["next_attempt_at"] = None
+        rows = db.session.execute(
             update(Delivery)
-            .where(Delivery.id.in_(candidates.scalar_subquery()))
-            .values(
-                status=D.CLAIMED,
-                worker_id=worker_id,
-                lease_expires_at=now + lease,
-                attempts=Delivery.attempts + 1,
-                updated_at=now,
-            )
+            .where(Delivery.id.in_(candidates.with_for_update(skip_locked=True).scalar_subquery()))  # type: ignore[attr-defined]
+            .values(**values)
             .returning(Delivery.id, Delivery.subscriber_id, Delivery.list_id, Delivery.email, Delivery.attempts)
             .execution_options(synchronize_session=False)
         ).all()
-        if not claimed:
-            return 0, []
-        return len(claimed), self._recheck(send_id, claimed, worker_id)
+        if not rows:
+            return []
+        ids = [row[0] for row in rows]
+        db.session.execute(
+            insert(DeliveryClaim).values(
+                id=claim_id,
+                send_id=send_id,
+                worker_id=worker_id,
+                first_id=min(ids),
+                last_id=max(ids),
+                lease_expires_at=lease_until,
+                created_at=now,
+            )
+        )
+        self.claims[claim_id] = _Claim(send_id, set(ids))
+        self.claim_of.update(dict.fromkeys(ids, claim_id))
+        self._move(send_id, D.QUEUED, D.CLAIMED, len(ids))
+        return [tuple(row) for row in rows]  # type: ignore[misc]
 
-    def _recheck(self, send_id: int, claimed: list[Any], worker_id: str) -> list[RecipientRow]:
+    def _recheck(self, send_id: int, claimed: list[tuple[int, int | None, int | None, str, int]]) -> list[RecipientRow]:
         """Recipients who unsubscribed or got suppressed after the send started
-        are ``skipped``; the others come back with their name, nonce and
-        subscription date (for the message)."""
+        are ``skipped``; the others come back with their name and nonce."""
         if send_id not in self.list_ids:
             self.list_ids[send_id] = list(
                 db.session.scalars(select(send_lists.c.list_id).where(send_lists.c.send_id == send_id))
@@ -181,7 +342,7 @@ class SqlDeliveryStore:
             Subscription.list_id.in_(self.list_ids[send_id]),
             Subscription.status == SubscriptionStatus.ACTIVE,
         )
-        ids = [row.subscriber_id for row in claimed if row.subscriber_id is not None]
+        ids = [row[1] for row in claimed if row[1] is not None]
         fine = {
             sid: (name, nonce)
             for sid, name, nonce in db.session.execute(
@@ -198,124 +359,149 @@ class SqlDeliveryStore:
                 continue
             keep.append(RecipientRow(delivery_id, subscriber_id, list_id, email, found[0], found[1], attempts))
         if skip:
-            db.session.execute(
+            result = db.session.execute(
                 update(Delivery)
-                .where(Delivery.id.in_(skip), Delivery.worker_id == worker_id)
-                .values(status=D.SKIPPED, error=SKIP_REASON, lease_expires_at=None, updated_at=self.clock.now())
+                .where(Delivery.id.in_(skip), Delivery.status == D.CLAIMED)
+                .values(status=D.SKIPPED, error=SKIP_REASON, updated_at=self.clock.now())
                 .execution_options(synchronize_session=False)
             )
+            self._move(send_id, D.CLAIMED, D.SKIPPED, int(result.rowcount))  # type: ignore[attr-defined]
+            self._settled(skip)
         return keep
 
-    def record(self, decisions: list[Decision], worker_id: str) -> None:
+    # --- answers -----------------------------------------------------------------------
+
+    def record(self, decisions: list[Decision], worker_id: str) -> None:  # noqa: ARG002 (the claim says whose)
         if not decisions:
             return
         now = self.clock.now()
-        table = Delivery.__table__
-        mine = (
-            (table.c.id == bindparam("b_id"))
-            & (table.c.worker_id == bindparam("b_worker"))
-            & ((table.c.status == D.CLAIMED.value) | (table.c.status == D.UNKNOWN.value))
+        claims = {d.delivery_id: self.claim_of.get(d.delivery_id, 0) for d in decisions}
+        outcome = apply_outcomes(decisions, claims, now)
+        for (send_id, source, target), n in outcome.moves.items():
+            self._move(send_id, source, target, n)
+        for send_id, n in outcome.sent.items():
+            self.progress[send_id] += n
+        for send_id, at in outcome.retries.items():
+            self.retry_at[send_id] = min(at, self.retry_at.get(send_id, datetime.max))
+        self._settled([d.delivery_id for d in decisions])
+        if outcome.retries:
+            self.skip_cancelled()
+
+    def _settled(self, delivery_ids: list[int]) -> None:
+        """Rows answered: a claim with no row left in flight is deleted."""
+        done = []
+        for delivery_id in delivery_ids:
+            claim_id = self.claim_of.pop(delivery_id, None)
+            claim = self.claims.get(claim_id) if claim_id is not None else None
+            if claim is not None:
+                claim.rows.discard(delivery_id)
+                if not claim.rows:
+                    done.append(claim_id)
+                    del self.claims[claim_id]  # type: ignore[arg-type]
+        if done:
+            db.session.execute(delete(DeliveryClaim).where(DeliveryClaim.id.in_(done)))
+
+    def renew(self, worker_id: str, lease: timedelta) -> None:
+        """Keep the lease on claims still in flight, so only a dead worker's rows expire."""
+        db.session.execute(
+            update(DeliveryClaim)
+            .where(DeliveryClaim.worker_id == worker_id)
+            .values(lease_expires_at=self.clock.now() + lease)
         )
-        groups: dict[Verdict, list[dict[str, Any]]] = {}
-        for decision in decisions:
-            # Parameter names must not be column names: in an executemany those
-            # would become SET values of their own.
-            groups.setdefault(decision.verdict, []).append(
-                {
-                    "b_id": decision.delivery_id,
-                    "b_worker": worker_id,
-                    "b_message": decision.message_id,
-                    "b_error": decision.error or None,
-                    "b_next": decision.retry_at,
-                    "b_tries": decision.attempts,
-                    "b_status": decision.verdict.value,
-                }
+        self._commit()
+
+    def release(self, worker_id: str, keep: frozenset[int] = frozenset()) -> None:
+        """A stopping worker gives back the rows it claimed and did not send
+        (``keep``: sent, no answer yet; they stay claimed until their lease ends)."""
+        now = self.clock.now()
+        claims = db.session.execute(
+            select(DeliveryClaim.id, DeliveryClaim.send_id, DeliveryClaim.first_id, DeliveryClaim.last_id).where(
+                DeliveryClaim.worker_id == worker_id
             )
-        if Verdict.SENT in groups:
-            db.session.execute(
-                update(table)
-                .where(mine)
-                .values(
-                    status=D.SENT,
-                    message_id=bindparam("b_message"),
-                    sent_at=now,
-                    updated_at=now,
-                    lease_expires_at=None,
-                    error=None,
-                ),
-                groups[Verdict.SENT],
-            )
-        final = groups.get(Verdict.FAILED, []) + groups.get(Verdict.UNKNOWN, [])
-        if final:
-            db.session.execute(
-                update(table)
-                .where(mine)
-                .values(
-                    status=bindparam("b_status"), error=bindparam("b_error"), updated_at=now, lease_expires_at=None
-                ),
-                final,
-            )
-        if Verdict.RETRY in groups:
-            db.session.execute(
-                update(table)
-                .where(mine)
+        ).all()
+        for claim_id, send_id, first_id, last_id in claims:
+            mine = [Delivery.id.between(first_id, last_id), Delivery.claim_id == claim_id, Delivery.status == D.CLAIMED]
+            held = [delivery_id for delivery_id in keep if self.claim_of.get(delivery_id) == claim_id]
+            if held:
+                mine.append(Delivery.id.notin_(sorted(held)))
+            result = db.session.execute(
+                update(Delivery)
+                .where(*mine)
                 .values(
                     status=D.QUEUED,
                     worker_id=None,
-                    lease_expires_at=None,
-                    attempts=bindparam("b_tries"),
-                    next_attempt_at=bindparam("b_next"),
-                    error=bindparam("b_error"),
+                    claim_id=None,
+                    attempts=Delivery.attempts - 1,
+                    next_attempt_at=now,  # below the cursors: found as a retry
                     updated_at=now,
-                ),
-                groups[Verdict.RETRY],
+                )
+                .execution_options(synchronize_session=False)
             )
-            self.skip_cancelled()
-
-    def renew(self, worker_id: str, lease: timedelta) -> None:
-        """Keep the lease on rows still in flight, so only a dead worker's rows expire."""
-        db.session.execute(
-            update(Delivery)
-            .where(Delivery.worker_id == worker_id, Delivery.status == D.CLAIMED)
-            .values(lease_expires_at=self.clock.now() + lease)
-        )
-        db.session.commit()
-
-    def release(self, worker_id: str, keep: frozenset[int] = frozenset()) -> None:
-        mine = [Delivery.worker_id == worker_id, Delivery.status == D.CLAIMED]
-        if keep:
-            mine.append(Delivery.id.notin_(sorted(keep)))
-        db.session.execute(
-            update(Delivery)
-            .where(*mine)
-            .values(status=D.QUEUED, worker_id=None, lease_expires_at=None, attempts=Delivery.attempts - 1)
-        )
+            self._move(send_id, D.CLAIMED, D.QUEUED, int(result.rowcount))  # type: ignore[attr-defined]
+            if not held:
+                db.session.execute(delete(DeliveryClaim).where(DeliveryClaim.id == claim_id))
         self.skip_cancelled()
-        db.session.commit()
+        self._commit()
 
     def expire_leases(self) -> int:
-        """Claimed rows whose worker stopped renewing become unknown: the message
+        """Rows of claims whose worker stopped renewing become unknown: the message
         may or may not have gone out, so they are not resent automatically."""
         now = self.clock.now()
-        result = db.session.execute(
-            update(Delivery)
-            .where(Delivery.status == D.CLAIMED, Delivery.lease_expires_at < now)
-            .values(status=D.UNKNOWN, updated_at=now, error="worker stopped before recording the result")
-            .execution_options(synchronize_session=False)
-        )
-        db.session.commit()
-        return int(result.rowcount)  # type: ignore[attr-defined]
+        expired = db.session.execute(
+            select(DeliveryClaim.id, DeliveryClaim.send_id, DeliveryClaim.first_id, DeliveryClaim.last_id)
+            .where(DeliveryClaim.lease_expires_at < now)
+            .order_by(DeliveryClaim.lease_expires_at)
+            .limit(100)
+            .with_for_update(skip_locked=True)
+        ).all()
+        total = 0
+        for claim_id, send_id, first_id, last_id in expired:
+            result = db.session.execute(
+                update(Delivery)
+                .where(
+                    Delivery.id.between(first_id, last_id), Delivery.claim_id == claim_id, Delivery.status == D.CLAIMED
+                )
+                .values(status=D.UNKNOWN, updated_at=now, error=EXPIRED)
+                .execution_options(synchronize_session=False)
+            )
+            count = int(result.rowcount)  # type: ignore[attr-defined]
+            self._move(send_id, D.CLAIMED, D.UNKNOWN, count)
+            total += count
+            db.session.execute(delete(DeliveryClaim).where(DeliveryClaim.id == claim_id))
+            self.claims.pop(claim_id, None)
+        self._commit()
+        return total
 
     def skip_cancelled(self) -> int:
-        """Queued rows of cancelled sends become skipped. cancel() skips the queued
-        rows it sees, but rows in flight at that moment can come back to ``queued``
-        afterwards (a transient answer, a stopping worker releasing its claims),
-        and nothing claims from a cancelled send. The caller commits."""
+        """Rows back in the queue of a cancelled send become skipped. cancel() skips
+        the queued rows it sees, but rows in flight then can come back afterwards
+        (a transient answer, a stopping worker's release); they always carry
+        ``next_attempt_at``, so the retry index finds them. The caller commits."""
         cancelled = select(Send.id).where(Send.status == SendStatus.CANCELLED)
-        result = db.session.execute(
+        rows = db.session.execute(
             update(Delivery)
-            .where(Delivery.status == D.QUEUED, Delivery.send_id.in_(cancelled))
-            .values(status=D.SKIPPED, error="send cancelled", updated_at=self.clock.now())
+            .where(*REQUEUED, Delivery.send_id.in_(cancelled))
+            .values(status=D.SKIPPED, error="send cancelled", next_attempt_at=None, updated_at=self.clock.now())
+            .returning(Delivery.send_id)
             .execution_options(synchronize_session=False)
-        )
-        return int(result.rowcount)  # type: ignore[attr-defined]
+        ).all()
+        for (send_id,) in rows:
+            self._move(send_id, D.QUEUED, D.SKIPPED, 1)
+        return len(rows)
+
+    def refresh_retries(self) -> None:
+        """When each running send's next retry is due (housekeeping, once a second)."""
+        self.retry_at = {
+            send_id: at
+            for send_id, at in db.session.execute(
+                select(Delivery.send_id, func.min(Delivery.next_attempt_at))
+                .join(Send, Send.id == Delivery.send_id)
+                .where(
+                    Send.status == SendStatus.RUNNING,
+                    Delivery.next_attempt_at.is_not(None),
+                    Delivery.status == D.QUEUED,
+                )
+                .group_by(Delivery.send_id)
+            )
+        }
+        db.session.commit()

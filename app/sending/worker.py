@@ -44,6 +44,7 @@ def worker_for(app: Flask, *, threads: int | None = None, worker_id: str | None 
         threads=int(threads or app.config.get("SEND_THREADS") or 0),
         lease=timedelta(seconds=float(app.config.get("SEND_LEASE_SECONDS", 300))),
         poll=float(app.config.get("SEND_POLL_SECONDS", 1.0)),
+        housekeeping_every=min(1.0, float(app.config.get("SEND_POLL_SECONDS", 1.0))),
     )
     return Worker(
         worker_id or new_worker_id(),

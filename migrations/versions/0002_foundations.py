@@ -166,10 +166,6 @@ def _upgrade_sqlite() -> None:
             if table in STATES:
                 column_name, name, values = STATES[table]
                 batch.create_check_constraint(op.f(name), _in(column_name, values))
-    op.create_index('ix_deliveries_claimed_lease', 'deliveries', ['lease_expires_at'],
-                    sqlite_where=sa.text("status = 'claimed'"))
-    op.create_index('ix_deliveries_worker', 'deliveries', ['worker_id'],
-                    sqlite_where=sa.text("worker_id IS NOT NULL"))
     op.create_index(op.f('ix_suppressions_email'), 'suppressions', ['email'])
 
 
@@ -186,12 +182,6 @@ def _upgrade_postgresql() -> None:
         op.execute(f"ALTER TABLE {table} ADD CONSTRAINT {name} CHECK ({_in(column, values)}) NOT VALID")
         op.execute(f"ALTER TABLE {table} VALIDATE CONSTRAINT {name}")
     with op.get_context().autocommit_block():
-        op.create_index('ix_deliveries_claimed_lease', 'deliveries', ['lease_expires_at'],
-                        postgresql_where=sa.text("status = 'claimed'"), postgresql_concurrently=True,
-                        if_not_exists=True)
-        op.create_index('ix_deliveries_worker', 'deliveries', ['worker_id'],
-                        postgresql_where=sa.text("worker_id IS NOT NULL"), postgresql_concurrently=True,
-                        if_not_exists=True)
         op.create_index(op.f('ix_suppressions_email'), 'suppressions', ['email'], postgresql_concurrently=True,
                         if_not_exists=True)
 
@@ -210,8 +200,7 @@ def upgrade():
 def downgrade():
     bind = op.get_bind()
     columns = _new_columns()
-    for name in ('ix_suppressions_email', 'ix_deliveries_worker', 'ix_deliveries_claimed_lease'):
-        op.drop_index(op.f(name), table_name={"ix_suppressions_email": "suppressions"}.get(name, "deliveries"))
+    op.drop_index(op.f('ix_suppressions_email'), table_name='suppressions')
     if bind.dialect.name == "postgresql":
         for table, (_column, name, _values) in STATES.items():
             op.drop_constraint(op.f(name), table, type_="check")

@@ -160,6 +160,9 @@ class MemoryStore:
                 skipped += 1
         return skipped
 
+    def refresh_retries(self) -> None:
+        """The fake finds due retries by scanning its rows on every claim."""
+
     def finish_done_sends(self) -> None:
         for send_id, status in self.sends.items():
             if status == "running" and not any(

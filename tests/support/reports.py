@@ -10,6 +10,7 @@ from app.db import db, utcnow
 from app.issues.models import Issue
 from app.sending.models import Delivery, Send
 from app.subscribers.models import MailingList, Subscriber, Subscription
+from tests.support.sending import recount_sends
 
 HTML = (
     '<html><body><p>Read <a href="https://example.org/story">the story</a> and '
@@ -97,6 +98,7 @@ def make_send(
             for n, s in enumerate(subscribers)
         ],
     )
+    recount_sends()
     db.session.commit()
     return send
 

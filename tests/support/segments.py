@@ -22,6 +22,7 @@ from app.db import db
 from app.issues.models import Issue
 from app.sending.models import Delivery, FeedbackEvent, Send
 from app.subscribers.models import MailingList, Subscriber, Subscription
+from tests.support.sending import recount_sends
 
 AttributesType = JSON().with_variant(JSONB(), "postgresql")
 NOW = datetime(2026, 6, 1, 12, 0)
@@ -182,5 +183,6 @@ def build_world() -> World:
                 send_id=delivery.send_id, delivery_id=delivery.id, email=delivery.email, kind=kind, occurred_at=when
             )
         )
+    recount_sends()
     db.session.commit()
     return world

@@ -7,6 +7,8 @@ from sqlalchemy import insert, select
 
 from app.db import db, utcnow
 from app.issues.models import Issue
+from app.sending import tally
+from app.sending.models import Send
 from app.subscribers.models import MailingList, Subscriber, Subscription
 
 
@@ -50,3 +52,10 @@ def make_list(name: str, count: int, start: int = 0, status: str = "active") -> 
 
 def subscriber_id(email: str) -> int:
     return db.session.scalar(select(Subscriber.id).where(Subscriber.email == email))
+
+
+def recount_sends() -> None:
+    """Fixtures that write delivery rows directly bring the per-send counts
+    (normally moved by every state change) in line before they commit."""
+    for send_id in db.session.scalars(select(Send.id)).all():
+        tally.recount(send_id)

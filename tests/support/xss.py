@@ -16,6 +16,7 @@ from unittest import mock
 from PIL import Image
 
 from app.db import db, utcnow
+from tests.support.sending import recount_sends
 
 PAYLOADS = [
     "<script>window.__xss=1</script>",
@@ -199,6 +200,7 @@ def seed(users: dict[str, Any], *, count: int | None = None) -> Hostile:
         )
     for issue_id in out.issue_ids[:2]:
         db.session.get(type(issue), issue_id).status = "sent"
+    recount_sends()
     db.session.commit()
     out.send_id = send.id
     out.unsubscribe_path = f"/unsubscribe/{unsubscribe_token(out.subscriber_ids[0], lists[0].id)}"

@@ -1,0 +1,143 @@
+"""Writing the transport's answers: one UPDATE per kind of answer per cycle.
+
+The answers of a cycle (usually all ``sent``) are joined to the rows through
+a VALUES list, so fifty answers are one statement and one round trip, and
+RETURNING says exactly which rows moved (a row is written only while it is
+still this claim's: ``claimed``, or ``unknown`` when its lease ran out before
+the answer came, and the answer settles it)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, DateTime, Integer, String, Text, cast, column, update, values
+from sqlalchemy.sql.elements import ColumnElement
+
+from app.db import db
+from app.sending.models import Delivery, DeliveryStatus
+from app.sending.ports import Decision, Verdict
+
+__all__ = ["Applied", "apply_outcomes"]
+
+D = DeliveryStatus
+TARGET = {Verdict.SENT: D.SENT, Verdict.FAILED: D.FAILED, Verdict.UNKNOWN: D.UNKNOWN, Verdict.RETRY: D.QUEUED}
+COLUMNS = {
+    "b_id": BigInteger,
+    "b_claim": BigInteger,
+    "b_message": String,
+    "b_error": Text,
+    "b_next": DateTime,
+    "b_tries": Integer,
+    "b_status": String,
+}
+
+
+@dataclass
+class Applied:
+    moves: defaultdict[tuple[int, str, str], int] = field(default_factory=lambda: defaultdict(int))
+    sent: defaultdict[int, int] = field(default_factory=lambda: defaultdict(int))
+    retries: dict[int, datetime] = field(default_factory=dict)  # send id -> soonest retry written
+
+
+def _sets(verdict: Verdict, field: Callable[[str], Any], now: datetime) -> dict[str, Any]:
+    """The columns an answer writes; ``field`` gives the answer's own values."""
+    if verdict == Verdict.SENT:
+        return {
+            "status": D.SENT,
+            "message_id": field("b_message"),
+            "sent_at": now,
+            "updated_at": now,
+            "error": None,
+            "lease_expires_at": None,
+        }
+    if verdict == Verdict.RETRY:
+        return {
+            "status": D.QUEUED,
+            "worker_id": None,
+            "claim_id": None,
+            "attempts": field("b_tries"),
+            "next_attempt_at": field("b_next"),
+            "error": field("b_error"),
+            "updated_at": now,
+            "lease_expires_at": None,
+        }
+    return {"status": field("b_status"), "error": field("b_error"), "updated_at": now, "lease_expires_at": None}
+
+
+def _write(verdict: Verdict, rows: list[tuple[Any, ...]], source: D, now: datetime) -> list[tuple[int, int]]:
+    if db.session.get_bind().dialect.name != "postgresql":
+        return _write_each(verdict, rows, source, now)
+    v = values(*(column(name, kind) for name, kind in COLUMNS.items()), name="v").data(rows).cte("v")
+
+    def field(name: str) -> ColumnElement[Any]:
+        # VALUES columns are untyped in PostgreSQL when a column is all NULL.
+        return cast(v.c[name], COLUMNS[name])
+
+    return [
+        (int(delivery_id), int(send_id))
+        for delivery_id, send_id in db.session.execute(
+            update(Delivery)
+            .where(Delivery.id == v.c.b_id, Delivery.claim_id == v.c.b_claim, Delivery.status == source)
+            .values(**_sets(verdict, field, now))
+            .returning(Delivery.id, Delivery.send_id)
+            .execution_options(synchronize_session=False)
+        )
+    ]
+
+
+def _write_each(verdict: Verdict, rows: list[tuple[Any, ...]], source: D, now: datetime) -> list[tuple[int, int]]:
+    """SQLite (one worker): a statement per row. Python's sqlite3 opens its
+    implicit transaction only before a statement that starts with UPDATE, so
+    a WITH ... UPDATE would commit on its own there, apart from the counts
+    that must move in the same transaction."""
+    written = []
+    for row in rows:
+        fields = dict(zip(COLUMNS, row, strict=True))
+        found = db.session.execute(
+            update(Delivery)
+            .where(Delivery.id == fields["b_id"], Delivery.claim_id == fields["b_claim"], Delivery.status == source)
+            .values(**_sets(verdict, fields.__getitem__, now))
+            .returning(Delivery.id, Delivery.send_id)
+            .execution_options(synchronize_session=False)
+        ).one_or_none()
+        if found is not None:
+            written.append((int(found[0]), int(found[1])))
+    return written
+
+
+def apply_outcomes(decisions: list[Decision], claims: dict[int, int], now: datetime) -> Applied:
+    """Write ``decisions`` (``claims``: delivery id -> the claim it was taken under)."""
+    applied = Applied()
+    groups: dict[Verdict, list[Decision]] = defaultdict(list)
+    for decision in decisions:
+        groups[decision.verdict].append(decision)
+    for verdict, group in groups.items():
+        target = TARGET[verdict]
+        rows = {
+            d.delivery_id: (
+                d.delivery_id,
+                claims.get(d.delivery_id, 0),
+                d.message_id,
+                d.error or None,
+                d.retry_at,
+                d.attempts,
+                target.value,
+            )
+            for d in group
+        }
+        sources = [D.CLAIMED] if target == D.UNKNOWN else [D.CLAIMED, D.UNKNOWN]
+        for source in sources:
+            if not rows:
+                break
+            for delivery_id, send_id in _write(verdict, list(rows.values()), source, now):
+                retry_at = rows.pop(delivery_id)[4]
+                applied.moves[(send_id, source.value, target.value)] += 1
+                if target == D.SENT:
+                    applied.sent[send_id] += 1
+                if verdict == Verdict.RETRY and retry_at is not None:
+                    applied.retries[send_id] = min(retry_at, applied.retries.get(send_id, retry_at))
+    return applied
