@@ -70,8 +70,12 @@ test: $(STAMP) chromium email-css axe
 	  $(BIN)/pytest -q $(PYTEST_ARGS); \
 	fi
 
+# Style, formatting, types (strict mypy over app/) and the layers contract (no import cycles).
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy app
+	$(BIN)/lint-imports
 
 clean:
 	rm -rf $(VENV) instance test-artifacts .pytest_cache

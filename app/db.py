@@ -9,13 +9,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import BigInteger, Enum, Integer, MetaData, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import CursorResult, Engine, Result
 from sqlalchemy.orm import DeclarativeBase
 
 NAMING_CONVENTION = {
@@ -63,6 +63,14 @@ def state_type(enum: type[StrEnum], name: str = "status", length: int = 20) -> E
         values_callable=lambda members: [member.value for member in members],
         validate_strings=True,
     )
+
+
+def rowcount(result: Result[*tuple[Any, ...]]) -> int:
+    """Rows an UPDATE or DELETE matched. ``Session.execute`` is typed as returning
+    a plain ``Result``, but for these statements it is a ``CursorResult``, the one
+    kind of result that carries the count."""
+    assert isinstance(result, CursorResult)
+    return result.rowcount
 
 
 def utcnow() -> datetime:

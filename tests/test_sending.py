@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from app.db import db
 from app.sending import service
@@ -97,6 +97,23 @@ def test_cli_send_worker_once_and_show(app, runner):
     assert all(m["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click" for m in messages)
     db.session.expire_all()
     assert issue.status == "sent"
+
+
+def test_cli_recount_repairs_counts_after_a_manual_update(app, runner):
+    issue = make_issue()
+    make_list("Readers", 4)
+    runner.invoke(args=["send", issue.slug, "--list", "Readers"])
+    assert runner.invoke(args=["worker", "--once"]).exit_code == 0
+    # An operator marks one row failed by hand: the kept counts no longer match the rows.
+    send = service.latest_send(issue)
+    first = db.session.scalar(select(func.min(Delivery.id)).where(Delivery.send_id == send.id))
+    db.session.execute(update(Delivery).where(Delivery.id == first).values(status="failed", error="manual"))
+    db.session.commit()
+    assert runner.invoke(args=["sends", "show", issue.slug]).output.splitlines()[2:4] == ["sent 4", "failed 0"]
+    result = runner.invoke(args=["sends", "recount", issue.slug])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[2:4] == ["sent 3 (was 4)", "failed 1 (was 0)"]
+    assert runner.invoke(args=["sends", "show", issue.slug]).output.splitlines()[2:4] == ["sent 3", "failed 1"]
 
 
 def test_cli_refusals_are_clear(app, runner):

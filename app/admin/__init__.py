@@ -1,15 +1,16 @@
 """The editor admin. This module only declares the blueprint; each area's
 thin views live in their own module and call domain functions."""
 
-from flask import Blueprint, Response, current_app, redirect, url_for
+from flask import Blueprint, current_app, redirect, url_for
 from flask_login import current_user, login_required
+from werkzeug.wrappers import Response as BaseResponse
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
 @bp.before_request
 @login_required
-def _require_login() -> Response | None:
+def _require_login() -> BaseResponse | None:
     """Every admin page needs a logged-in user (role checks are per view); a
     user whose password an admin reset must choose a new one first."""
     if current_user.must_change_password:

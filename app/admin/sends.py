@@ -121,13 +121,14 @@ def sends_new():
     lists = list(db.session.scalars(select(MailingList).order_by(MailingList.name)))
     zones = sorted(available_timezones())
     tz = request.form.get("timezone") or _timezone()
+    at_text = request.form.get("at", "")
     context = {
         "issue": issue,
         "lists": lists,
         "zones": zones,
         "tz": tz,
         "chosen": {lst.id for lst in issue.lists},
-        "at": request.form.get("at", ""),
+        "at": at_text,
     }
     if request.method == "GET":
         return render_template("admin/sends/new.html", **context)
@@ -136,7 +137,7 @@ def sends_new():
     try:
         if tz not in zones and tz != "UTC":
             raise SendError(f"Unknown time zone {tz!r}.")
-        at = service.parse_schedule(context["at"], tz) if context["at"].strip() else None
+        at = service.parse_schedule(at_text, tz) if at_text.strip() else None
         if not chosen:
             raise SendError("Choose at least one list.")
         if request.form.get("step") != "create":

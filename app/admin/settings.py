@@ -21,7 +21,7 @@ def settings():
     values = all_settings()
     errors: dict[str, str] = {}
     if form.validate_on_submit():
-        updates = {}
+        updates: dict[str, bool | int | str] = {}
         for key, (_, kind, _label) in SETTINGS.items():
             raw = request.form.get(key, "")
             if kind is bool:

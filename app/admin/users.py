@@ -20,7 +20,7 @@ from app.db import db
 class UserForm(FlaskForm):
     email = EmailField("Email", validators=[DataRequired()])
     name = StringField("Name")
-    role = SelectField("Role", choices=list(ROLES))
+    role = SelectField("Role", choices=[(role, role) for role in ROLES])
     password = PasswordField("Initial password", validators=[DataRequired()])
 
 

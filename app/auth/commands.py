@@ -4,6 +4,7 @@ takes rights away ends the user's sessions at once."""
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 
 import click
 from flask.cli import with_appcontext
@@ -24,7 +25,8 @@ def _password(password_stdin: bool) -> str:
     return click.prompt("Password", hide_input=True, confirmation_prompt=True)
 
 
-def _run(action) -> None:  # noqa: ANN001 - a callable changing the database
+def _run(action: Callable[[], str]) -> None:
+    """Run ``action`` (which changes the database and returns what to print) in one transaction."""
     try:
         message = action()
         db.session.commit()
@@ -50,14 +52,25 @@ def create(email: str, role: str, name: str, password_stdin: bool) -> None:
 @with_appcontext
 def disable(email: str) -> None:
     """Disable a user; their sessions end at once."""
-    _run(lambda: (set_enabled(user := find_user(email), False), f"disabled {user.email}")[1])
+
+    def action() -> str:
+        user = find_user(email)
+        set_enabled(user, False)
+        return f"disabled {user.email}"
+
+    _run(action)
 
 
 @users_cli.command("enable")
 @click.argument("email")
 @with_appcontext
 def enable(email: str) -> None:
-    _run(lambda: (set_enabled(user := find_user(email), True), f"enabled {user.email}")[1])
+    def action() -> str:
+        user = find_user(email)
+        set_enabled(user, True)
+        return f"enabled {user.email}"
+
+    _run(action)
 
 
 @users_cli.command("set-role")
@@ -66,7 +79,13 @@ def enable(email: str) -> None:
 @with_appcontext
 def set_role_command(email: str, role: str) -> None:
     """Change a user's role; their sessions end so it applies at once."""
-    _run(lambda: (set_role(user := find_user(email), role), f"{user.email} is now {role}")[1])
+
+    def action() -> str:
+        user = find_user(email)
+        set_role(user, role)
+        return f"{user.email} is now {role}"
+
+    _run(action)
 
 
 @users_cli.command("reset-password")

@@ -12,7 +12,7 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import select, update
 
 from app.auth.models import ROLES, Role, User, UserSession
-from app.db import db, utcnow
+from app.db import db, rowcount, utcnow
 from app.errors import InvalidInput
 
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
@@ -104,7 +104,7 @@ def end_sessions(user: User, *, keep: str | None = None) -> int:
     query = update(UserSession).where(UserSession.user_id == user.id, UserSession.revoked_at.is_(None))
     if keep:
         query = query.where(UserSession.id != keep)
-    return db.session.execute(query.values(revoked_at=utcnow())).rowcount
+    return rowcount(db.session.execute(query.values(revoked_at=utcnow())))
 
 
 def user_for_session_id(session_id: str) -> User | None:

@@ -7,9 +7,11 @@ stored as naive UTC so ordering and window queries are plain comparisons.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
+from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -95,9 +97,10 @@ def parse_local_datetime(raw: str) -> datetime | None:
     raise ValueError(raw)
 
 
-def data_from_form(form: dict | object) -> EventData:
-    """Read an admin form into EventData; unparsable dates raise EventError."""
-    get = form.get  # type: ignore[attr-defined]
+def data_from_form(form: Mapping[str, Any]) -> EventData:
+    """Read an admin form (``request.form``, or a plain dict) into EventData;
+    unparsable dates raise EventError."""
+    get = form.get
     errors: dict[str, str] = {}
     values: dict[str, datetime | None] = {}
     for name in ("start", "end"):

@@ -27,7 +27,7 @@ from sqlalchemy import select
 from app.auth.models import User
 from app.db import db
 from app.issues.jekyll import JekyllError, JekyllFile, parse_jekyll_text, read_jekyll_file
-from app.issues.models import Issue
+from app.issues.models import Issue, IssueStatus
 from app.issues.service import TEXT_FIELDS, record_revision
 from app.media.service import MediaError, import_file
 from app.rendering.placeholders import scan
@@ -255,10 +255,10 @@ def _import_one(
         setattr(existing, key, value)
     existing.lists = lists
     existing.version += 1
-    existing.status, existing.approved_by_id, existing.approved_at = "draft", None, None
+    existing.status, existing.approved_by_id, existing.approved_at = IssueStatus.DRAFT, None, None
     existing.updated_by_id = user.id if user else None
     record_revision(
-        existing, user, note=f"imported {doc.filename}", **{name: getattr(existing, name) for name in TEXT_FIELDS}
+        existing, user, note=f"imported {doc.filename}", texts={name: getattr(existing, name) for name in TEXT_FIELDS}
     )
     report.updated += 1
     return existing

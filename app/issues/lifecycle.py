@@ -18,7 +18,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.auth.models import User
-from app.db import db, utcnow
+from app.db import db, rowcount, utcnow
 from app.issues.errors import ApprovalError, ConflictError, TransitionError
 from app.issues.models import Issue, IssueStatus
 from app.issues.rendering import freeze, preflight
@@ -63,9 +63,14 @@ def move(
         values.update(approved_by_id=None, approved_at=None, approved_rendering_id=None)
     if target is S.SENT:
         values.setdefault("sent_at", utcnow())
-    moved = db.session.execute(
-        update(Issue).where(*conditions).values(status=target, **values).execution_options(synchronize_session=False)
-    ).rowcount
+    moved = rowcount(
+        db.session.execute(
+            update(Issue)
+            .where(*conditions)
+            .values(status=target, **values)
+            .execution_options(synchronize_session=False)
+        )
+    )
     if moved != 1:
         current = db.session.execute(select(Issue.status, Issue.version).where(Issue.id == issue.id)).first()
         if current is not None and base_version is not None and current.version != base_version:

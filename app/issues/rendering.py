@@ -112,9 +112,9 @@ def context_for(
     )
 
 
-def render(issue: Issue, **options: bool) -> RenderedIssue:
+def render(issue: Issue, *, test_banner: bool = False, track_opens: bool | None = None) -> RenderedIssue:
     """``issue`` rendered with today's context (see :func:`context_for`)."""
-    return render_issue(issue, context_for(issue, **options))
+    return render_issue(issue, context_for(issue, test_banner=test_banner, track_opens=track_opens))
 
 
 def freeze(issue: Issue, user_id: int | None = None) -> Rendering:

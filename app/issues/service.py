@@ -9,7 +9,7 @@ lifecycle (status transitions and approval) lives in :mod:`app.issues.lifecycle`
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -96,9 +96,16 @@ def _next_revision_number(issue_id: int) -> int:
 
 
 def record_revision(
-    issue: Issue, user: User | None, note: str = "", *, number: int | None = None, **texts: str
+    issue: Issue,
+    user: User | None,
+    note: str = "",
+    *,
+    number: int | None = None,
+    texts: Mapping[str, str] | None = None,
 ) -> Revision:
-    """Keep the issue's texts (or ``texts``) as its next revision; ``number`` only for a new issue."""
+    """Keep the issue's texts (or, field by field, ``texts``) as its next revision;
+    ``number`` only for a new issue."""
+    texts = texts or {}
     values = {name: texts.get(name, getattr(issue, name)) or "" for name in TEXT_FIELDS}
     revision = Revision(
         issue_id=issue.id,
@@ -230,7 +237,7 @@ def _refuse(issue: Issue, user: User | None, base_version: int, texts: dict[str,
     db.session.refresh(issue)
     copy_number = None
     if texts:
-        copy = record_revision(issue, user, note=CONFLICT_NOTE, **texts)
+        copy = record_revision(issue, user, note=CONFLICT_NOTE, texts=texts)
         copy_number = copy.number
         db.session.commit()
     who = issue.updated_by.email if issue.updated_by else "someone else"

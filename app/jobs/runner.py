@@ -24,7 +24,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from app.db import db, utcnow
+from app.db import db, rowcount, utcnow
 from app.jobs.models import Job, JobState
 from app.jobs.queue import enqueue, set_progress
 
@@ -130,7 +130,7 @@ class JobRunner:
             .execution_options(synchronize_session=False)
         )
         db.session.commit()
-        return requeued.rowcount + failed.rowcount
+        return rowcount(requeued) + rowcount(failed)
 
     def run_due(self, limit: int | None = None) -> int:
         ran = 0

@@ -14,6 +14,12 @@ from urllib.parse import urlsplit
 from app.mail.message import OutgoingMessage, PermanentError, TransientError, UncertainError
 
 
+def _text(reply: bytes | str) -> str:
+    """An SMTP reply as text: smtplib passes the server's reply as bytes, but the
+    exceptions it raises itself may carry a str."""
+    return reply.decode(errors="replace") if isinstance(reply, bytes) else reply
+
+
 class SmtpTransport:
     def __init__(self, host: str, port: int = 25, timeout: float = 30.0) -> None:
         self.host, self.port, self.timeout = host, port, timeout
@@ -53,12 +59,12 @@ class SmtpTransport:
             self._reset_quietly()
             if 400 <= code < 500:
                 raise TransientError(f"{code} {text!r}") from exc
-            raise PermanentError(f"{code} {text.decode(errors='replace')}") from exc
+            raise PermanentError(f"{code} {_text(text)}") from exc
         except smtplib.SMTPResponseException as exc:
             self._reset_quietly()
             if 400 <= exc.smtp_code < 500:
                 raise TransientError(f"{exc.smtp_code} {exc.smtp_error!r}") from exc
-            raise PermanentError(f"{exc.smtp_code} {exc.smtp_error.decode(errors='replace')}") from exc
+            raise PermanentError(f"{exc.smtp_code} {_text(exc.smtp_error)}") from exc
         except (TimeoutError, smtplib.SMTPServerDisconnected, OSError) as exc:
             # The connection broke mid-conversation: the relay may have the message.
             self._drop()

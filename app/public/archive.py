@@ -24,7 +24,7 @@ UNAVAILABLE = '<p class="unavailable">This issue cannot be shown right now.</p>'
 _XML_INVALID = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
-def public_issues() -> Select[tuple[Issue]]:
+def public_issues() -> Select[Issue]:
     """Sent issues that went to at least one public list, newest first."""
     return (
         select(Issue)

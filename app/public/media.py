@@ -9,6 +9,7 @@ from __future__ import annotations
 import mimetypes
 
 from flask import Response, abort, redirect
+from werkzeug.wrappers import Response as BaseResponse
 
 from app.media.storage import LocalStorage, StorageError, check_key, get_storage
 from app.public import bp
@@ -16,7 +17,7 @@ from app.public import bp
 IMAGE_TYPES = {"png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg", "gif": "image/gif", "webp": "image/webp"}
 
 
-def _serve(key: str) -> Response:
+def _serve(key: str) -> BaseResponse:
     try:
         check_key(key)
     except StorageError:
@@ -41,10 +42,10 @@ def _serve(key: str) -> Response:
 
 
 @bp.route("/media/<path:key>")
-def media_file(key: str) -> Response:
+def media_file(key: str) -> BaseResponse:
     return _serve(key)
 
 
 @bp.route("/images/<path:key>")
-def archive_image(key: str) -> Response:
+def archive_image(key: str) -> BaseResponse:
     return _serve(f"images/{key}")

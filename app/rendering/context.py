@@ -38,12 +38,17 @@ class EventView:
 
 
 class IssueSource(Protocol):
-    """The parts of an issue rendering reads (an Issue row, or an unsaved one)."""
+    """The parts of an issue rendering reads (an Issue row, or an unsaved one).
+    Read-only, so a row whose columns are never None fits as well."""
 
-    slug: str | None
-    subject: str | None
-    preheader: str | None
-    body: str | None
+    @property
+    def slug(self) -> str | None: ...
+    @property
+    def subject(self) -> str | None: ...
+    @property
+    def preheader(self) -> str | None: ...
+    @property
+    def body(self) -> str | None: ...
 
 
 def no_images(src: str) -> ImageRef | None:  # noqa: ARG001 - the resolver signature

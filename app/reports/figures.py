@@ -101,7 +101,7 @@ def timeline_figure(hours: list[datetime], counts: dict[str, list[int]]) -> Figu
     return Figure("Timeline per hour (UTC)", svg, labels, series)
 
 
-def comparison_figure(recent: list[tuple[object, SendReport]]) -> Figure | None:
+def comparison_figure(recent: Sequence[tuple[object, SendReport]]) -> Figure | None:
     """Key rates of the last issues side by side (oldest first)."""
     if not recent:
         return None

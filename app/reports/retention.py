@@ -16,7 +16,7 @@ from flask import current_app
 from sqlalchemy import case, delete, func, select, text
 from sqlalchemy.exc import IntegrityError
 
-from app.db import db, utcnow
+from app.db import db, rowcount, utcnow
 from app.sending.models import DailyStat, FeedbackEvent
 
 __all__ = ["apply_retention"]
@@ -76,7 +76,7 @@ def apply_retention(now: datetime | None = None) -> int:
             else:
                 row.count += count
             db.session.flush()
-        removed = db.session.execute(delete(FeedbackEvent).where(*expired)).rowcount
+        removed = rowcount(db.session.execute(delete(FeedbackEvent).where(*expired)))
         db.session.commit()
     except IntegrityError:
         db.session.rollback()  # another worker aggregated the same events first

@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, case, func, or_, select
 
 from app.db import db
+from app.sending import tally
 from app.sending.models import DailyStat, Delivery, FeedbackEvent, Send, send_lists
 from app.subscribers.models import MailingList, Subscription
 
@@ -135,11 +136,7 @@ def unsubscribed_count(send: Send) -> int:
 
 
 def send_report(send: Send) -> SendReport:
-    statuses = dict(
-        db.session.execute(
-            select(Delivery.status, func.count()).where(Delivery.send_id == send.id).group_by(Delivery.status)
-        ).all()
-    )
+    statuses = tally.counts_for([send.id])[send.id]
     delivered = (
         db.session.scalar(
             select(func.count())
@@ -226,6 +223,7 @@ def top_links(send: Send, limit: int = 10) -> list[tuple[str, int, int]]:
         .where(FeedbackEvent.send_id == send.id, FeedbackEvent.kind == "click", FeedbackEvent.url.is_not(None))
         .group_by(FeedbackEvent.url)
     ):
+        assert url is not None  # the query keeps only clicks with a URL
         clicks[url] = [int(count), int(people)]
     for url, count in db.session.execute(
         select(DailyStat.url, func.sum(DailyStat.count))

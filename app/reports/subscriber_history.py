@@ -3,10 +3,10 @@ sends they were in and what came back."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 
 from app.db import db
 from app.sending.models import Delivery, FeedbackEvent, Send
@@ -20,7 +20,7 @@ __all__ = ["History", "history"]
 class History:
     subscriptions: list[Subscription]
     suppression: Suppression | None
-    deliveries: list[Any]
+    deliveries: Sequence[Row[Delivery, str]]  # (delivery, subject of its send)
     feedback: list[FeedbackEvent]
 
 

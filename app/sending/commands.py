@@ -1,4 +1,4 @@
-"""Operator commands: ``send``, ``worker`` and ``sends show|pause|resume|cancel|resend-unknown``."""
+"""Operator commands: ``send``, ``worker`` and ``sends show|pause|resume|cancel|resend-unknown|recount``."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from app.db import db
 from app.issues.models import Issue
 from app.issues.service import find_issue
 from app.jobs.loop import JobLoop, run_jobs_once
-from app.sending import service
+from app.sending import service, tally
 from app.sending.models import DELIVERY_STATES, Send
 from app.sending.service import SendError
 from app.sending.worker import run_processes, run_worker
@@ -144,6 +144,20 @@ def show(slug: str) -> None:
     click.echo(status)
 
 
+@sends_cli.command("recount")
+@click.argument("slug")
+@with_appcontext
+def recount_command(slug: str) -> None:
+    """Rebuild the latest send's counts from its rows (after editing deliveries by hand)."""
+    send = _latest(slug)
+    before = service.counts(send)
+    after = tally.recount(send.id)
+    db.session.commit()
+    for state in DELIVERY_STATES:
+        changed = "" if before[state] == after.get(state, 0) else f" (was {before[state]})"
+        click.echo(f"{state} {after.get(state, 0)}{changed}")
+
+
 def _control(slug: str, action: str) -> None:
     send = _latest(slug)
     try:
@@ -161,7 +175,8 @@ def _control(slug: str, action: str) -> None:
     except SendError as exc:
         db.session.rollback()
         raise click.ClickException(str(exc)) from exc
-    click.echo(f"send {send.id}: {db.session.get(Send, send.id).status}")
+    db.session.refresh(send)
+    click.echo(f"send {send.id}: {send.status}")
 
 
 for _action in ("pause", "resume", "cancel", "resend-unknown"):

@@ -148,7 +148,8 @@ def process_ses_record(record: dict[str, Any]) -> int:
     """Apply one SES notification or event record; return the events written.
     Does not commit: the caller records the SNS MessageId in the same transaction."""
     event_type = record.get("eventType") or record.get("notificationType")
-    mail = record.get("mail") if isinstance(record.get("mail"), dict) else {}
+    found_mail = record.get("mail")
+    mail: dict[str, Any] = found_mail if isinstance(found_mail, dict) else {}
     delivery = _find_delivery(mail)
     send_id = delivery.send_id if delivery is not None else _tagged_send_id(mail)
     default_email = delivery.email if delivery is not None else _first(mail.get("destination"))
@@ -299,7 +300,8 @@ def _find_delivery(mail: dict[str, Any]) -> Delivery | None:
         if found is not None:
             return found
     send_id = _tagged_send_id(mail)
-    tags = mail.get("tags") if isinstance(mail.get("tags"), dict) else {}
+    found_tags = mail.get("tags")
+    tags: dict[str, Any] = found_tags if isinstance(found_tags, dict) else {}
     tagged = _first(tags.get("delivery"))
     delivery_id = parse_id(tagged, MAX_BIG_ID)
     if send_id is not None and delivery_id is not None:
@@ -334,7 +336,7 @@ def _section(record: dict[str, Any], event_type: str) -> dict[str, Any]:
 
 
 def _recipients(items: Any, fallback: str | None) -> list[tuple[str | None, str]]:
-    found = []
+    found: list[tuple[str | None, str]] = []
     for item in items if isinstance(items, list) else []:
         if isinstance(item, dict) and isinstance(item.get("emailAddress"), str):
             found.append((normalise_email(item["emailAddress"])[:254], str(item.get("diagnosticCode") or "")))

@@ -132,7 +132,7 @@ class SqlPacer:
     cycle commits, so its claim joins the same transaction)."""
 
     def __init__(self, quota: object, now: Callable[[], datetime] = utcnow) -> None:
-        self.quota_reader: QuotaReader | None = quota if hasattr(quota, "read_quota") else None  # type: ignore[assignment]
+        self.quota_reader: QuotaReader | None = quota if hasattr(quota, "read_quota") else None
         self.now = now
         self.ceiling = configured_rate() or DEFAULT_RATE
 

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import func, insert, literal, select, update
 
 from app.auth.models import User
-from app.db import db, utcnow
+from app.db import db, rowcount, utcnow
 from app.errors import Refused
 from app.issues.errors import TransitionError
 from app.issues.lifecycle import move
@@ -312,11 +312,13 @@ def cancel(send: Send) -> int:
     started = send.started_at is not None
     if not move_send(send.id, SendStatus.CANCELLED, finished_at=utcnow()):
         raise SendError(f"A {send.status} send cannot be cancelled.")
-    skipped = db.session.execute(
-        update(Delivery)
-        .where(Delivery.send_id == send.id, Delivery.status == DeliveryStatus.QUEUED)
-        .values(status=DeliveryStatus.SKIPPED, error="send cancelled", next_attempt_at=None, updated_at=utcnow())
-    ).rowcount
+    skipped = rowcount(
+        db.session.execute(
+            update(Delivery)
+            .where(Delivery.send_id == send.id, Delivery.status == DeliveryStatus.QUEUED)
+            .values(status=DeliveryStatus.SKIPPED, error="send cancelled", next_attempt_at=None, updated_at=utcnow())
+        )
+    )
     tally.add({(send.id, DeliveryStatus.QUEUED.value): -skipped, (send.id, DeliveryStatus.SKIPPED.value): skipped})
     issue = send.issue
     if not started and issue.status == IssueStatus.SCHEDULED:
@@ -333,19 +335,21 @@ def resend_unknown(send: Send) -> int:
     """Queue again the rows whose outcome is unknown; they may get a duplicate."""
     if send.status == SendStatus.CANCELLED:
         raise SendError("This send was cancelled.")
-    count = db.session.execute(
-        update(Delivery)
-        .where(Delivery.send_id == send.id, Delivery.status == DeliveryStatus.UNKNOWN)
-        .values(
-            status=DeliveryStatus.QUEUED,
-            worker_id=None,
-            claim_id=None,
-            lease_expires_at=None,
-            # Below the workers' cursors: they find these through the retry index.
-            next_attempt_at=utcnow(),
-            updated_at=utcnow(),
+    count = rowcount(
+        db.session.execute(
+            update(Delivery)
+            .where(Delivery.send_id == send.id, Delivery.status == DeliveryStatus.UNKNOWN)
+            .values(
+                status=DeliveryStatus.QUEUED,
+                worker_id=None,
+                claim_id=None,
+                lease_expires_at=None,
+                # Below the workers' cursors: they find these through the retry index.
+                next_attempt_at=utcnow(),
+                updated_at=utcnow(),
+            )
         )
-    ).rowcount
+    )
     tally.add({(send.id, DeliveryStatus.UNKNOWN.value): -count, (send.id, DeliveryStatus.QUEUED.value): count})
     # Reopen from the database's status, not the in-memory one: a worker may
     # have finished the send since it was loaded (rows queued again on a

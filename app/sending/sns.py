@@ -52,7 +52,9 @@ class InvalidMessage(ValueError):
 
 
 class HttpSession(Protocol):
-    def get(self, url: str, **kwargs: Any) -> Any: ...
+    """What the verifier needs of ``requests.Session`` (tests inject a fake)."""
+
+    def get(self, url: str, *, timeout: float, allow_redirects: bool) -> Any: ...
 
 
 def signing_string(message: dict[str, Any]) -> bytes:
@@ -118,9 +120,9 @@ class MessageVerifier:
             signature = base64.b64decode(str(message.get("Signature", "")), validate=True)
         except (binascii.Error, ValueError) as exc:
             raise InvalidMessage("Malformed Signature") from exc
-        key = self._public_key(message.get("SigningCertURL"))
+        public_key = self._public_key(message.get("SigningCertURL"))
         try:
-            key.verify(signature, data, padding.PKCS1v15(), digest())
+            public_key.verify(signature, data, padding.PKCS1v15(), digest())
         except InvalidSignature:
             raise InvalidMessage("Invalid Signature") from None
 

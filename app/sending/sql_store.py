@@ -29,7 +29,7 @@ from datetime import datetime, timedelta
 from flask import Flask
 from sqlalchemy import delete, exists, func, insert, select, update
 
-from app.db import db
+from app.db import db, rowcount
 from app.mail import OutgoingMessage
 from app.sending import service, tally
 from app.sending.compose import Composer
@@ -464,7 +464,7 @@ class SqlDeliveryStore:
                 .values(status=D.UNKNOWN, updated_at=now, error=EXPIRED)
                 .execution_options(synchronize_session=False)
             )
-            count = int(result.rowcount)  # type: ignore[attr-defined]
+            count = rowcount(result)
             self._move(send_id, D.CLAIMED, D.UNKNOWN, count)
             total += count
             db.session.execute(delete(DeliveryClaim).where(DeliveryClaim.id == claim_id))
@@ -491,17 +491,16 @@ class SqlDeliveryStore:
 
     def refresh_retries(self) -> None:
         """When each running send's next retry is due (housekeeping, once a second)."""
-        self.retry_at = {
-            send_id: at
-            for send_id, at in db.session.execute(
-                select(Delivery.send_id, func.min(Delivery.next_attempt_at))
-                .join(Send, Send.id == Delivery.send_id)
-                .where(
-                    Send.status == SendStatus.RUNNING,
-                    Delivery.next_attempt_at.is_not(None),
-                    Delivery.status == D.QUEUED,
-                )
-                .group_by(Delivery.send_id)
+        due = db.session.execute(
+            select(Delivery.send_id, func.min(Delivery.next_attempt_at))
+            .join(Send, Send.id == Delivery.send_id)
+            .where(
+                Send.status == SendStatus.RUNNING,
+                Delivery.next_attempt_at.is_not(None),
+                Delivery.status == D.QUEUED,
             )
-        }
+            .group_by(Delivery.send_id)
+        )
+        # next_attempt_at IS NOT NULL above: every minimum is a datetime.
+        self.retry_at = {send_id: at for send_id, at in due if at is not None}
         db.session.commit()

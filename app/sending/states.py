@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, update
 
-from app.db import db
+from app.db import db, rowcount
 from app.sending.models import Send, SendStatus
 
 __all__ = ["SEND_TRANSITIONS", "move_send"]
@@ -52,8 +52,8 @@ def move_send(
         .values(status=to, **values)
         .execution_options(synchronize_session=False)
     )
-    if moved.rowcount == 1:
-        send = db.session.identity_map.get(db.session.identity_key(Send, send_id))  # type: ignore[arg-type]
+    if rowcount(moved) == 1:
+        send = db.session.identity_map.get(db.session.identity_key(Send, send_id))
         if send is not None:
             db.session.expire(send)
         return True

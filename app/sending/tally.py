@@ -49,7 +49,7 @@ def worker_shard() -> int:
 def _upsert(model: type, values: list[dict[str, object]], key: list[str], column: str) -> None:
     dialect = db.session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(model).values(values)  # type: ignore[arg-type]
+    stmt = insert(model).values(values)
     target = model.__table__.c[column]  # type: ignore[attr-defined]
     db.session.execute(stmt.on_conflict_do_update(index_elements=key, set_={column: target + stmt.excluded[column]}))
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 
 from sqlalchemy import select
@@ -27,7 +27,7 @@ def neutralise(value: object) -> str:
     return "'" + text if text.startswith(FORMULA_PREFIXES) else text
 
 
-def _line(cells: list[object]) -> str:
+def _line(cells: Sequence[object]) -> str:
     buffer = io.StringIO()
     csv.writer(buffer).writerow([neutralise(cell) for cell in cells])
     return buffer.getvalue()

@@ -117,7 +117,7 @@ class _CountingReader(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer) -> int:  # type: ignore[override]
+    def readinto(self, buffer) -> int:
         data = self.raw.read(len(buffer))
         buffer[: len(data)] = data
         self.count += len(data)
@@ -349,7 +349,7 @@ class _BatchWriter:
         on_list: list[tuple[int, str, str]] = []
         kept = [subscriber_id for subscriber_id in ids.values() if subscriber_id not in inserted]
         if kept:
-            sources = dict(
+            sources: dict[int, str] = dict(
                 conn.execute(
                     text(
                         "SELECT subscriber_id, source FROM subscriptions WHERE list_id = :list "

@@ -24,7 +24,14 @@ from app.subscribers.confirm_links import confirm_serializer as _confirm_seriali
 from app.subscribers.confirm_links import stamp
 from app.subscribers.confirmations import recently_mailed, request_confirmations
 from app.subscribers.mail import send_already_subscribed, send_confirmation
-from app.subscribers.models import MailingList, Subscriber, Subscription, Suppression
+from app.subscribers.models import (
+    MailingList,
+    Subscriber,
+    SubscriberStatus,
+    Subscription,
+    SubscriptionStatus,
+    Suppression,
+)
 from app.subscribers.suppression import email_hash, is_suppressed, normalise_email, suppress
 from app.tokens import read_unsubscribe_token, unsubscribe_token
 
@@ -120,7 +127,7 @@ def confirm(token: str) -> list[MailingList]:
     """Activate the pending subscriptions the token was issued for."""
     now, confirmed = utcnow(), []
     for subscription in _pending_for_token(token):
-        subscription.status, subscription.confirmed_at = "active", now
+        subscription.status, subscription.confirmed_at = SubscriptionStatus.ACTIVE, now
         subscription.unsubscribed_at = None
         confirmed.append(subscription.list)
     db.session.commit()
@@ -208,7 +215,7 @@ def _request_subscriptions(
         elif subscription.status == "active":
             continue
         elif subscription.status != "pending" or subscription.requested_at is None:
-            subscription.status, subscription.requested_at = "pending", now
+            subscription.status, subscription.requested_at = SubscriptionStatus.PENDING, now
         pending.append(subscription)
     return pending
 
@@ -269,7 +276,7 @@ def unsubscribe(
     changed = False
     for subscription in db.session.scalars(query):
         if subscription.status != "unsubscribed":
-            subscription.status, subscription.unsubscribed_at = "unsubscribed", now
+            subscription.status, subscription.unsubscribed_at = SubscriptionStatus.UNSUBSCRIBED, now
             changed = True
     whole = everything or mailing_list is None
     if whole and not is_suppressed(subscriber.email):
@@ -302,7 +309,7 @@ def resubscribe(token: str) -> Subscriber:
     restored = 0
     for subscription in db.session.scalars(query):
         if subscription.unsubscribed_at and stamp(subscription.unsubscribed_at) == when:
-            subscription.status, subscription.unsubscribed_at = "active", None
+            subscription.status, subscription.unsubscribed_at = SubscriptionStatus.ACTIVE, None
             restored += 1
     if list_id is None:
         # Only the suppression this very unsubscribe created is lifted; a bounce or
@@ -311,7 +318,7 @@ def resubscribe(token: str) -> Subscriber:
         row = db.session.scalar(select(Suppression).where(Suppression.email_hash == digest))
         if row is not None and row.reason == "unsubscribed-all" and stamp(row.created_at) == when:
             db.session.delete(row)
-            subscriber.status = "enabled"
+            subscriber.status = SubscriberStatus.ENABLED
             restored += 1
     if not restored:
         raise TokenError("This resubscribe link has already been used.")
@@ -356,7 +363,8 @@ def add_subscriber(
                 subscriber_id=subscriber.id, list_id=mailing_list.id, source=source, created_at=now
             )
             db.session.add(subscription)
-        subscription.status, subscription.confirmed_at, subscription.unsubscribed_at = "active", now, None
+        subscription.status = SubscriptionStatus.ACTIVE
+        subscription.confirmed_at, subscription.unsubscribed_at = now, None
         db.session.commit()
         return subscriber
     _request_subscriptions(subscriber, [mailing_list], source, now)
@@ -374,7 +382,7 @@ def get_subscriber(subscriber_id: int) -> Subscriber:
 
 def suppress_subscriber(subscriber: Subscriber, reason: str = "manual", source: str = "admin") -> None:
     suppress(subscriber.email, reason, source, unsubscribe_all=True, commit=False)
-    subscriber.status = "suppressed"
+    subscriber.status = SubscriberStatus.SUPPRESSED
     db.session.commit()
 
 

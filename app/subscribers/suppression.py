@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.db import db, utcnow
-from app.subscribers.models import Subscriber, Subscription, Suppression
+from app.subscribers.models import Subscriber, Subscription, SubscriptionStatus, Suppression
 
 
 def normalise_email(email: str) -> str:
@@ -71,7 +71,7 @@ def suppress(
                     Subscription.subscriber_id == subscriber.id, Subscription.status != "unsubscribed"
                 )
             ):
-                subscription.status = "unsubscribed"
+                subscription.status = SubscriptionStatus.UNSUBSCRIBED
                 subscription.unsubscribed_at = now
     if commit:
         db.session.commit()
