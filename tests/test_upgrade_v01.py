@@ -44,8 +44,17 @@ from tests.support import v01_data as v01
 
 REPO = Path(__file__).resolve().parent.parent
 PRESSROOM = REPO / ".venv" / "bin" / "pressroom"
-HEAD_TABLES_NEW = {"jobs", "quota_counters", "uploads", "upload_chunks", "user_sessions", "renderings",
-                   "delivery_claims", "send_counts", "send_progress"}
+HEAD_TABLES_NEW = {
+    "jobs",
+    "quota_counters",
+    "uploads",
+    "upload_chunks",
+    "user_sessions",
+    "renderings",
+    "delivery_claims",
+    "send_counts",
+    "send_progress",
+}
 
 
 # --- the database of this test ------------------------------------------------------
@@ -76,8 +85,7 @@ def cli(url: str, *args: str) -> str:
     """The real ``pressroom`` CLI in its own process, as an operator runs it."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PRESSROOM_")}
     env.update(PRESSROOM_DATABASE_URL=url, PRESSROOM_SECRET_KEY=v01.SECRET_KEY)
-    done = subprocess.run([str(PRESSROOM), "db", *args], cwd=REPO, env=env, capture_output=True, text=True,
-                          timeout=300)
+    done = subprocess.run([str(PRESSROOM), "db", *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, f"pressroom db {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}"
     return done.stderr + done.stdout
 
@@ -126,8 +134,10 @@ def snapshot(engine: Engine, rows: dict[str, list[dict[str, Any]]]) -> dict[str,
 
 
 def expected(rows: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
-    return {name: sorted(table_rows, key=lambda r: tuple(r[k] for k in order_key(name)))
-            for name, table_rows in rows.items()}
+    return {
+        name: sorted(table_rows, key=lambda r: tuple(r[k] for k in order_key(name)))
+        for name, table_rows in rows.items()
+    }
 
 
 def assert_rows_equal(got: dict[str, list[dict[str, Any]]], want: dict[str, list[dict[str, Any]]]) -> None:
@@ -165,20 +175,27 @@ def check_derived(engine: Engine, rows: dict[str, list[dict[str, Any]]]) -> None
         counts = all_rows(conn, "SELECT send_id, status, shard, n FROM send_counts ORDER BY send_id, status")
         assert {(s, st): n for s, st, _shard, n in counts} == dict(group_by)
         assert all(n > 0 for *_rest, n in counts) and {shard for _s, _st, shard, _n in counts} == {0}
-        in_db = {(s, st): n for s, st, n in all_rows(
-            conn, "SELECT send_id, status, count(*) FROM deliveries GROUP BY send_id, status")}
+        in_db = {
+            (s, st): n
+            for s, st, n in all_rows(conn, "SELECT send_id, status, count(*) FROM deliveries GROUP BY send_id, status")
+        }
         assert {(s, st): n for s, st, _shard, n in counts} == in_db
         # sends: the id range of their rows (the workers scan it); none without rows
-        ranges = {s: (f, last) for s, f, last in all_rows(
-            conn, "SELECT id, first_delivery_id, last_delivery_id FROM sends")}
+        ranges = {
+            s: (f, last) for s, f, last in all_rows(conn, "SELECT id, first_delivery_id, last_delivery_id FROM sends")
+        }
         for send in rows["sends"]:
             mine = [d["id"] for d in by_send.get(send["id"], [])]
             assert ranges[send["id"]] == ((min(mine), max(mine)) if mine else (None, None)), send["id"]
         assert all_rows(conn, "SELECT count(*) FROM sends WHERE rendering_id IS NOT NULL") == [(0,)]
         # claims: every row a dead v0.1 worker left claimed is covered by a claim of that worker,
         # whose lease is the latest of theirs; no other row belongs to a claim
-        claims = {c[0]: c for c in all_rows(
-            conn, "SELECT id, send_id, worker_id, first_id, last_id, lease_expires_at FROM delivery_claims")}
+        claims = {
+            c[0]: c
+            for c in all_rows(
+                conn, "SELECT id, send_id, worker_id, first_id, last_id, lease_expires_at FROM delivery_claims"
+            )
+        }
         claimed = [d for d in deliveries if d["status"] == "claimed"]
         assert claimed, "the v0.1 data must have claimed rows"
         assert len(claims) == len({(d["send_id"], d["worker_id"]) for d in claimed})
@@ -203,34 +220,69 @@ def check_derived(engine: Engine, rows: dict[str, list[dict[str, Any]]]) -> None
         for issue in rows["issues"]:
             archive_sent = issue["source_filename"] is not None and issue["status"] == "sent"
             assert bool(auto[issue["id"]]) is (not archive_sent), issue["slug"]
-        for name in ("jobs", "quota_counters", "uploads", "upload_chunks", "user_sessions", "renderings",
-                     "send_progress"):
+        for name in (
+            "jobs",
+            "quota_counters",
+            "uploads",
+            "upload_chunks",
+            "user_sessions",
+            "renderings",
+            "send_progress",
+        ):
             assert all_rows(conn, f"SELECT count(*) FROM {name}") == [(0,)], name
     # the schema: state CHECKs, deliveries' indexes
     schema = inspect(engine)
-    for name, constraint in (("issues", "ck_issues_status"), ("sends", "ck_sends_status"),
-                             ("deliveries", "ck_deliveries_status"), ("subscriptions", "ck_subscriptions_status"),
-                             ("subscribers", "ck_subscribers_status"), ("users", "ck_users_role"),
-                             ("subscriber_imports", "ck_subscriber_imports_state"),
-                             ("send_counts", "ck_send_counts_status")):
+    for name, constraint in (
+        ("issues", "ck_issues_status"),
+        ("sends", "ck_sends_status"),
+        ("deliveries", "ck_deliveries_status"),
+        ("subscriptions", "ck_subscriptions_status"),
+        ("subscribers", "ck_subscribers_status"),
+        ("users", "ck_users_role"),
+        ("subscriber_imports", "ck_subscriber_imports_state"),
+        ("send_counts", "ck_send_counts_status"),
+    ):
         assert constraint in {c["name"] for c in schema.get_check_constraints(name)}, (name, constraint)
     indexes = {i["name"] for i in schema.get_indexes("deliveries")}
-    assert {"ix_deliveries_retry", "ix_deliveries_problems", "ix_deliveries_message_id",
-            "ix_deliveries_subscriber_id"} <= indexes
+    assert {
+        "ix_deliveries_retry",
+        "ix_deliveries_problems",
+        "ix_deliveries_message_id",
+        "ix_deliveries_subscriber_id",
+    } <= indexes
     assert "ix_deliveries_send_status" not in indexes
     with engine.connect() as conn:
         if conn.dialect.name == "postgresql":
             # NOT VALID constraints validated, CONCURRENTLY built indexes valid, fillfactor set
-            assert all_rows(conn, "SELECT conname FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace "
-                                  "WHERE n.nspname = 'public' AND NOT c.convalidated") == []
+            assert (
+                all_rows(
+                    conn,
+                    "SELECT conname FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace "
+                    "WHERE n.nspname = 'public' AND NOT c.convalidated",
+                )
+                == []
+            )
             assert all_rows(conn, "SELECT indexrelid::regclass::text FROM pg_index WHERE NOT indisvalid") == []
             options = conn.execute(text("SELECT reloptions FROM pg_class WHERE relname = 'deliveries'")).scalar()
             assert "fillfactor=50" in (options or [])
         else:
             # ids are never handed out twice: AUTOINCREMENT, its sequence past every v0.1 id
             seqs = dict(all_rows(conn, "SELECT name, seq FROM sqlite_sequence"))
-            for name in ("users", "lists", "subscribers", "issues", "revisions", "sends", "deliveries",
-                         "suppressions", "feedback_events", "daily_stats", "events", "media", "subscriber_imports"):
+            for name in (
+                "users",
+                "lists",
+                "subscribers",
+                "issues",
+                "revisions",
+                "sends",
+                "deliveries",
+                "suppressions",
+                "feedback_events",
+                "daily_stats",
+                "events",
+                "media",
+                "subscriber_imports",
+            ):
                 top = max(r["id"] for r in rows[name])
                 assert seqs.get(name, 0) >= top, (name, seqs.get(name), top)
             assert all_rows(conn, "PRAGMA foreign_key_check") == []
@@ -256,8 +308,9 @@ class FixedClock:
 
 def check_counts_agree() -> None:
     rows = db.session.execute(text("SELECT send_id, status, count(*) FROM deliveries GROUP BY send_id, status"))
-    kept = db.session.execute(text("SELECT send_id, status, sum(n) FROM send_counts GROUP BY send_id, status "
-                                   "HAVING sum(n) <> 0"))
+    kept = db.session.execute(
+        text("SELECT send_id, status, sum(n) FROM send_counts GROUP BY send_id, status HAVING sum(n) <> 0")
+    )
     assert {(s, st): int(n) for s, st, n in kept} == {(s, st): int(n) for s, st, n in rows}
 
 
@@ -274,11 +327,19 @@ def use_the_app(url: str, tmp_path: Path, rows: dict[str, list[dict[str, Any]]])
     from app.subscribers.service import read_target
     from app.subscribers.suppression import is_suppressed
 
-    app = create_app({
-        "TESTING": True, "DATABASE_URL": url, "SECRET_KEY": v01.SECRET_KEY, "WTF_CSRF_ENABLED": False,
-        "BASE_URL": "http://127.0.0.1:5000", "MEDIA_URL": f"file://{tmp_path / 'media'}",
-        "TRANSPORT": f"outbox:{tmp_path / 'outbox'}", "RATELIMIT_STORAGE_URI": "memory://", "SERVER_NAME": None,
-    })
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": url,
+            "SECRET_KEY": v01.SECRET_KEY,
+            "WTF_CSRF_ENABLED": False,
+            "BASE_URL": "http://127.0.0.1:5000",
+            "MEDIA_URL": f"file://{tmp_path / 'media'}",
+            "TRANSPORT": f"outbox:{tmp_path / 'outbox'}",
+            "RATELIMIT_STORAGE_URI": "memory://",
+            "SERVER_NAME": None,
+        }
+    )
     with app.app_context():
         try:
             # v0.1 argon2 hashes log in; a wrong password and a disabled account do not
@@ -327,8 +388,10 @@ def use_the_app(url: str, tmp_path: Path, rows: dict[str, list[dict[str, Any]]])
             assert "An archive issue." in web_html(archive) and "Where to find us" not in web_html(archive)
 
             # counts, read the way the app reads them, equal the rows
-            want = {s["id"]: dict.fromkeys(("queued", "claimed", "sent", "failed", "skipped", "unknown"), 0)
-                    for s in rows["sends"]}
+            want = {
+                s["id"]: dict.fromkeys(("queued", "claimed", "sent", "failed", "skipped", "unknown"), 0)
+                for s in rows["sends"]
+            }
             for d in rows["deliveries"]:
                 want[d["send_id"]][d["status"]] += 1
             assert tally.counts_for(want) == want
@@ -352,8 +415,9 @@ def use_the_app(url: str, tmp_path: Path, rows: dict[str, list[dict[str, Any]]])
             db.session.commit()
             started = db.session.get(Send, 1)
             reachable_active = {1, 2, 3, 7, 8, 9, 10, 13, 14}  # list 1 active, minus the suppressed
-            assert {d.subscriber_id for d in db.session.scalars(select(Delivery).where(Delivery.send_id == 1))} \
-                == reachable_active
+            assert {
+                d.subscriber_id for d in db.session.scalars(select(Delivery).where(Delivery.send_id == 1))
+            } == reachable_active
             assert started.rendering is not None and started.recipient_count == len(reachable_active)
             assert started.first_delivery_id > max(d["id"] for d in rows["deliveries"])
             check_counts_agree()
@@ -425,9 +489,15 @@ def test_v01_database_upgrades_with_every_row_and_its_meaning(upgrade_db: str, t
             if d["status"] == "claimed":
                 key = (d["send_id"], d["worker_id"])
                 latest[key] = max(latest.get(key, d["lease_expires_at"]), d["lease_expires_at"])
-        back = expected({**rows, "deliveries": [
-            {**d, "lease_expires_at": latest[(d["send_id"], d["worker_id"])]} if d["status"] == "claimed" else d
-            for d in rows["deliveries"]]})
+        back = expected(
+            {
+                **rows,
+                "deliveries": [
+                    {**d, "lease_expires_at": latest[(d["send_id"], d["worker_id"])]} if d["status"] == "claimed" else d
+                    for d in rows["deliveries"]
+                ],
+            }
+        )
         assert_rows_equal(snapshot(engine, rows), back)
 
         # and up again (an operator retrying after a downgrade), then the app on it
