@@ -6,9 +6,10 @@ Revises: 0001_initial
 Create Date: 2026-12-02
 
 Written for big PostgreSQL databases: new columns are nullable or have a
-constant default (no table rewrite), CHECK constraints are added NOT VALID and
-validated afterwards (a scan that does not block reads or writes), and indexes
-on large tables are built CONCURRENTLY outside the transaction. On SQLite the
+constant default (no table rewrite), CHECK and foreign-key constraints are
+added NOT VALID and validated after that transaction has committed (a scan that
+does not block reads or writes), and indexes on large tables are built
+CONCURRENTLY outside the transaction. On SQLite the
 tables are rebuilt (batch mode, foreign keys off: see env.py), which is where
 AUTOINCREMENT and the CHECK constraints can only come from.
 """
@@ -170,6 +171,13 @@ def _upgrade_sqlite() -> None:
 
 
 def _upgrade_postgresql() -> None:
+    # Every ALTER below takes a brief ACCESS EXCLUSIVE lock (catalog changes only:
+    # nullable or constant-default columns, constraints NOT VALID), held until the
+    # transaction commits at the autocommit block. Deliveries first, then sends:
+    # the order in which a feedback insert's foreign-key checks take them, so a
+    # live web process waits for the upgrade instead of deadlocking with it.
+    op.execute("LOCK TABLE deliveries, sends IN ACCESS EXCLUSIVE MODE")
+    checks: list[tuple[str, str]] = []
     for table, table_columns in _new_columns().items():
         for column, fk in table_columns:
             op.add_column(table, column)   # nullable or a constant default: no table rewrite
@@ -177,11 +185,15 @@ def _upgrade_postgresql() -> None:
                 name, target, ondelete = fk
                 op.execute(f'ALTER TABLE {table} ADD CONSTRAINT {name} FOREIGN KEY ({column.name}) '
                            f'REFERENCES {target} (id){" ON DELETE " + ondelete if ondelete else ""} NOT VALID')
-                op.execute(f"ALTER TABLE {table} VALIDATE CONSTRAINT {name}")
+                checks.append((table, name))
     for table, (column, name, values) in STATES.items():
         op.execute(f"ALTER TABLE {table} ADD CONSTRAINT {name} CHECK ({_in(column, values)}) NOT VALID")
-        op.execute(f"ALTER TABLE {table} VALIDATE CONSTRAINT {name}")
+        checks.append((table, name))
     with op.get_context().autocommit_block():
+        # Each VALIDATE in its own transaction, after the locks above are gone: it
+        # scans the table under SHARE UPDATE EXCLUSIVE, which reads and writes pass.
+        for table, name in checks:
+            op.execute(f"ALTER TABLE {table} VALIDATE CONSTRAINT {name}")
         op.create_index(op.f('ix_suppressions_email'), 'suppressions', ['email'], postgresql_concurrently=True,
                         if_not_exists=True)
 

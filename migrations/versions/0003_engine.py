@@ -67,13 +67,43 @@ def _tables() -> None:
         sa.ForeignKeyConstraint(['send_id'], ['sends.id'], name=op.f('fk_send_progress_send_id_sends'),
                                 ondelete='CASCADE'),
         sa.PrimaryKeyConstraint('send_id', 'minute', 'shard', name=op.f('pk_send_progress')))
+
+
+def _columns() -> None:
     op.add_column('deliveries', sa.Column('claim_id', sa.BigInteger(), nullable=True))
     op.add_column('sends', sa.Column('first_delivery_id', sa.BigInteger(), nullable=True))
     op.add_column('sends', sa.Column('last_delivery_id', sa.BigInteger(), nullable=True))
 
 
+def _carry_over_postgresql() -> None:
+    """Counts, id ranges and open claims of the rows already there, read before
+    any lock that blocks writers: the scans of deliveries take ACCESS SHARE only.
+    (Delivery states do not change meanwhile: the workers are stopped.) Then the
+    columns are added and filled from what was read, by primary key, in a short
+    window that holds deliveries and sends (in the order writers lock them)."""
+    now = _now()
+    op.execute("INSERT INTO send_counts (send_id, status, shard, n) "
+               "SELECT send_id, status, 0, count(*) FROM deliveries GROUP BY send_id, status")
+    op.execute("CREATE TEMP TABLE upgrade_ranges ON COMMIT DROP AS "
+               "SELECT send_id, min(id) AS first_id, max(id) AS last_id FROM deliveries GROUP BY send_id")
+    op.execute(sa.text(
+        "INSERT INTO delivery_claims (id, send_id, worker_id, first_id, last_id, lease_expires_at, created_at) "
+        "SELECT min(id), send_id, coalesce(worker_id, ''), min(id), max(id), coalesce(max(lease_expires_at), :now), "
+        ":now FROM deliveries WHERE status = 'claimed' GROUP BY send_id, coalesce(worker_id, '')"
+    ).bindparams(now=now))
+    op.execute("CREATE TEMP TABLE upgrade_claimed ON COMMIT DROP AS "
+               "SELECT d.id, c.id AS claim_id FROM deliveries d JOIN delivery_claims c "
+               "ON c.send_id = d.send_id AND c.worker_id = coalesce(d.worker_id, '') WHERE d.status = 'claimed'")
+    op.execute("LOCK TABLE deliveries, sends IN ACCESS EXCLUSIVE MODE")
+    _columns()
+    op.execute("UPDATE sends SET first_delivery_id = r.first_id, last_delivery_id = r.last_id "
+               "FROM upgrade_ranges r WHERE r.send_id = sends.id")
+    op.execute("UPDATE deliveries SET claim_id = u.claim_id FROM upgrade_claimed u WHERE deliveries.id = u.id")
+
+
 def _carry_over() -> None:
-    """Counts, id ranges and open claims of the rows already there."""
+    """Counts, id ranges and open claims of the rows already there (SQLite: one
+    writer at a time anyway)."""
     now = _now()
     op.execute("INSERT INTO send_counts (send_id, status, shard, n) "
                "SELECT send_id, status, 0, count(*) FROM deliveries GROUP BY send_id, status")
@@ -94,10 +124,11 @@ def _carry_over() -> None:
 
 def upgrade():
     _tables()
-    _carry_over()
     if op.get_bind().dialect.name == "postgresql":
-        op.execute("ALTER TABLE deliveries SET (fillfactor = 50)")
+        _carry_over_postgresql()
         with op.get_context().autocommit_block():
+            # SHARE UPDATE EXCLUSIVE: writers go on. Applies to pages written from now on.
+            op.execute("ALTER TABLE deliveries SET (fillfactor = 50)")
             op.create_index('ix_deliveries_retry', 'deliveries', ['send_id', 'next_attempt_at'],
                             postgresql_where=sa.text("next_attempt_at IS NOT NULL"), postgresql_concurrently=True,
                             if_not_exists=True)
@@ -107,6 +138,8 @@ def upgrade():
             op.drop_index('ix_deliveries_send_status', table_name='deliveries', postgresql_concurrently=True,
                           if_exists=True)
     else:
+        _columns()
+        _carry_over()
         op.create_index('ix_deliveries_retry', 'deliveries', ['send_id', 'next_attempt_at'],
                         sqlite_where=sa.text("next_attempt_at IS NOT NULL"))
         op.create_index('ix_deliveries_problems', 'deliveries', ['send_id'],
