@@ -53,14 +53,16 @@ assets:
 	npm ci --prefix assets --no-audit --no-fund
 	node assets/build.mjs
 
+# Links, media snippets and the login URL follow PORT unless PRESSROOM_BASE_URL says
+# otherwise. The server runs in the foreground, so Ctrl-C reaches it as it would
+# outside make; on the way out the shell stops the worker too (it drains its batch).
 run: $(STAMP)
-	$(BIN)/pressroom db upgrade
-	$(BIN)/pressroom demo
-	@echo "Pressroom admin: http://127.0.0.1:$(PORT)/admin/login  (Ctrl-C stops the server and the worker)"
-	@trap 'kill 0' INT TERM EXIT; \
-	  $(BIN)/pressroom worker & \
-	  $(BIN)/pressroom run --port $(PORT) & \
-	  wait
+	@export PRESSROOM_BASE_URL="$${PRESSROOM_BASE_URL:-http://127.0.0.1:$(PORT)}"; \
+	  $(BIN)/pressroom db upgrade && $(BIN)/pressroom demo || exit 1; \
+	  echo "Pressroom admin: $$PRESSROOM_BASE_URL/admin/login  (Ctrl-C stops the server and the worker)"; \
+	  $(BIN)/pressroom worker & worker=$$!; \
+	  trap 'kill -TERM $$worker 2>/dev/null; wait $$worker' EXIT; \
+	  $(BIN)/pressroom run --port $(PORT) || true
 
 # SQLite always; PostgreSQL too when PRESSROOM_TEST_DATABASE_URL is set.
 test: $(STAMP) chromium email-css axe

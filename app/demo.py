@@ -23,7 +23,7 @@ def register(app: Flask) -> None:
 @click.command("demo")
 @with_appcontext
 def demo() -> None:
-    """Load demo data (once): users, the seed draft, a slice of the archive, events, subscribers."""
+    """Load demo data (once): users, sample issues and a draft, events, subscribers, a finished send."""
     credentials = Path(current_app.instance_path) / "demo-credentials.txt"
     if db.session.scalar(select(func.count()).select_from(User)):
         click.echo("demo data already loaded (users exist); nothing changed")

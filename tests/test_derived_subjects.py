@@ -12,9 +12,8 @@ from app.issues.jekyll import parse_jekyll_text
 from app.issues.jekyll_import import derive_title, expected_fields
 from app.rendering.markdown import render_markdown
 from app.rendering.summary import opening_prose, shorten
-from tests.conftest import CORPUS
+from tests.conftest import CORPUS, needs_corpus
 
-needs_corpus = pytest.mark.skipif(not CORPUS.is_dir(), reason=f"the newsletter corpus is not at {CORPUS}")
 GREETING = re.compile(r"^(hello|hi|hey|dear|greetings|good morning)\b", re.IGNORECASE)
 IMAGE = re.compile(r"^\s*(!\[|<img)", re.IGNORECASE)
 

@@ -13,7 +13,7 @@ from app.db import db
 from app.issues.models import Issue
 from app.media.models import MediaItem
 from app.media.service import site_markdown, upload
-from tests.conftest import CORPUS, csrf_token_from
+from tests.conftest import CORPUS, csrf_token_from, needs_corpus
 
 ARCHIVE_PNG = CORPUS / "ffl/images/2018/09/gan-1536758013486.png"
 
@@ -33,6 +33,7 @@ def post_image(client, data: bytes, name: str = "GAN diagram.png", alt: str = "A
     )
 
 
+@needs_corpus
 def test_upload_with_alt_text_returns_the_item_and_its_markdown(app, editor_client) -> None:
     response = post_image(editor_client, ARCHIVE_PNG.read_bytes(), alt="  A GAN   diagram ")
     assert response.status_code == 201

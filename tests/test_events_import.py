@@ -12,7 +12,7 @@ from app.events.importer import extract_events, parse_bullet
 from app.events.models import Event
 from app.events.service import event_data
 from app.subscribers.lists import create_list
-from tests.conftest import CORPUS
+from tests.conftest import CORPUS, needs_corpus
 
 BODY = """Some research news with a date: see our post from September 3.
 
@@ -102,6 +102,7 @@ def test_explicit_year_and_past_tense(app):
     assert parse_bullet("* Hilary spoke at [Conf](https://c.example) on May 2", date(2019, 5, 8)) is None
 
 
+@needs_corpus
 def test_archive_bullets_become_events(app):
     """Measured on the real archive: 718 bullets in event sections, 606 parsed
     (one link and a date), 97 distinct events after de-duplicating the weekly

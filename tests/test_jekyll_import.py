@@ -13,7 +13,7 @@ from app.issues.jekyll_import import import_paths
 from app.issues.models import Issue, Revision, issue_lists
 from app.issues.service import create_issue
 from app.subscribers.models import MailingList
-from tests.conftest import CORPUS
+from tests.conftest import CORPUS, needs_corpus
 
 PUBLISHED = CORPUS / "ffl/published"
 # The six files whose front matter copies another file's slug.
@@ -37,6 +37,7 @@ def _wipe() -> None:
     db.session.commit()
 
 
+@needs_corpus
 def test_archive_import_reimport_and_round_trip(app, tmp_path: Path) -> None:
     report = import_paths([PUBLISHED])
     assert (report.imported, report.errors) == (236, [])
@@ -94,6 +95,7 @@ def test_archive_import_reimport_and_round_trip(app, tmp_path: Path) -> None:
     assert len(expected[3]) == 2
 
 
+@needs_corpus
 def test_every_drafts_folder_imports(app) -> None:
     folders = sorted(p for p in (CORPUS / "ffl/drafts").iterdir() if p.is_dir())
     assert len(folders) == 30
@@ -132,6 +134,7 @@ def test_cli_reports_problems_and_exits_1_only_for_unreadable(app, runner, tmp_p
     assert result.exit_code == 0 and (out / "2021-03-04-public.md").read_text().endswith("# Hi\n")
 
 
+@needs_corpus
 def test_images_go_to_the_media_library_and_missing_ones_are_named(app, tmp_path: Path) -> None:
     from app.media.models import MediaItem
 

@@ -5,9 +5,10 @@ from datetime import date
 import pytest
 
 from app.issues.jekyll import JekyllError, parse_jekyll_text, read_jekyll_file
-from tests.conftest import CORPUS
+from tests.conftest import CORPUS, needs_corpus
 
 
+@needs_corpus
 def test_reads_real_file_with_unpadded_day() -> None:
     doc = read_jekyll_file(CORPUS / "ffl/published/2019-12-4-public.md")
     assert doc.issue_date == date(2019, 12, 4)

@@ -20,13 +20,12 @@ import pytest
 from app.issues.jekyll import parse_jekyll_text
 from app.rendering.markdown import clean_source, to_html
 from app.rendering.sanitize import sanitize
-from tests.conftest import CORPUS
+from tests.conftest import CORPUS, needs_corpus
 from tests.support.markdown_census import census, differences
 
 FIXTURE = Path(__file__).parent / "fixtures" / "kramdown" / "census.json"
 BASE = "https://blog.fastforwardlabs.com"
 
-needs_corpus = pytest.mark.skipif(not CORPUS.is_dir(), reason=f"the newsletter corpus is not at {CORPUS}")
 
 # Pages Pressroom reads differently on purpose, each checked by hand, with the
 # counts allowed to differ. Both are drafts; every published page matches.

@@ -17,7 +17,7 @@ from app.media.lookup import resolve_image
 from app.media.models import MediaItem
 from app.media.service import MediaError, MediaInUse, import_file, upload
 from app.media.storage import LocalStorage, S3Storage, StorageError, get_storage
-from tests.conftest import CORPUS
+from tests.conftest import CORPUS, needs_corpus
 
 ARCHIVE_PNG = CORPUS / "ffl/images/2018/09/gan-1536758013486.png"
 BUCKET = "pressroom-media-test"
@@ -53,6 +53,7 @@ def stored_keys(app) -> list[str]:
     return sorted(obj["Key"] for obj in listing.get("Contents", []))
 
 
+@needs_corpus
 def test_real_archive_png_is_accepted_and_served(media_app, client):
     data = ARCHIVE_PNG.read_bytes()
     item = upload("GAN diagram.png", data, None)
@@ -118,6 +119,7 @@ def test_admin_upload_page_refuses_with_message(app, admin_client):
     assert db.session.query(MediaItem).count() == 0
 
 
+@needs_corpus
 def test_admin_upload_several_and_grid(app, admin_client):
     response = admin_client.post(
         "/admin/media/upload",
@@ -186,6 +188,7 @@ def test_wide_image_gets_email_copy_and_lookup(app):
     assert ref.email_url == ref.url and (ref.width, ref.height) == (40, 30)
 
 
+@needs_corpus
 def test_import_file_keeps_archive_path_idempotent_and_serves_images_url(app, client):
     data = ARCHIVE_PNG.read_bytes()
     item = import_file("images/2018/09/gan-1536758013486.png", data)

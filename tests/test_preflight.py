@@ -14,10 +14,8 @@ from app.db import db
 from app.rendering.context import ImageRef, RenderContext
 from app.rendering.placeholders import scan
 from app.rendering.preflight import has_errors, run_preflight
-from tests.conftest import CORPUS
+from tests.conftest import CORPUS, needs_corpus
 from tests.support.rendering import DRAFTS, PUBLISHED, SEED, make_issue, preflight
-
-needs_corpus = pytest.mark.skipif(not CORPUS.is_dir(), reason=f"the newsletter corpus is not at {CORPUS}")
 
 DRAFT_TODOS = Path(__file__).parent / "fixtures" / "placeholders" / "drafts.json"
 
@@ -152,6 +150,7 @@ def test_oversized_email_is_an_error(app) -> None:
     assert "email-too-large" not in _codes(preflight(make_issue("Short")))
 
 
+@needs_corpus
 def test_cli_preflight_file_points_into_the_file(runner) -> None:
     draft = DRAFTS / "9771ea6" / "2017-08-22-client.md"
     result = runner.invoke(args=["preflight", "--file", str(draft)])
@@ -191,6 +190,7 @@ def test_cli_by_slug_and_render_formats(app, runner) -> None:
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
 
 
+@needs_corpus
 def test_cli_render_file(runner) -> None:
     seed = SEED / "000_ee80896a50666d2e.txt"
     result = runner.invoke(args=["render", "--file", str(seed), "--format", "web"])

@@ -14,6 +14,7 @@ from app.rendering.email_styles import IMAGE_MAX_WIDTH
 from app.rendering.events_section import insert_events
 from app.rendering.markdown import render_markdown
 from app.rendering.render import render_issue
+from tests.conftest import needs_corpus
 from tests.support.rendering import PUBLISHED, SEED, corpus_issue, make_issue, parse, preflight, render
 
 BASE = "http://127.0.0.1:5000"
@@ -230,6 +231,7 @@ def _assert_email_sound(name: str, email_html: str, problems: list) -> None:
         assert url.startswith(("https://", "http://", "mailto:")), (name, url)
 
 
+@needs_corpus
 def test_whole_archive_renders(app) -> None:
     files = sorted(PUBLISHED.glob("*.md")) + [SEED / "000_ee80896a50666d2e.txt"]
     assert len(files) == 237
@@ -292,6 +294,7 @@ def test_preheader_falls_back_to_opening_prose(app) -> None:
     assert render(make_issue("Body", preheader="Given")).preheader == "Given"
 
 
+@needs_corpus
 def test_cache_key_sees_archive_style_images(app) -> None:
     """``{{ site.github.url }}`` holds spaces: the key must still see the image,
     so importing it and setting its alt text changes the next render."""

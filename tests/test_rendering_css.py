@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import needs_corpus
 from tests.support.rendering import SEED, corpus_issue, render
 
 CHECKER = Path(__file__).parent / "email_css"
@@ -54,6 +55,7 @@ Note[^1].
     shutil.which("node") is None or not (CHECKER / "node_modules").is_dir(),
     reason="node or tests/email_css/node_modules missing (make test installs it)",
 )
+@needs_corpus
 def test_email_css_is_supported_by_gmail_outlook_apple_mail(app) -> None:
     from tests.support.rendering import make_issue
 

@@ -1,42 +1,48 @@
-"""Demo issues: the latest slice of the real archive (as sent issues, with their
-images) and the real seed draft with its TODO placeholders, so the editor has
-something to show."""
+"""Demo issues: a small archive written for Pressroom (``demo_sample/``, in the
+Jekyll conventions the importer reads, with images it owns) and a draft with
+``TODO:`` placeholders, so a clone with nothing beside it gets the whole tour.
+
+The files carry no dates: the archive is dated weekly up to the last Wednesday
+before today and the draft the next Wednesday after it, so the demo always
+looks current."""
 
 from __future__ import annotations
 
-from flask import current_app
+from datetime import date, timedelta
+from pathlib import Path
 
 from app.db import db
 from app.issues.jekyll_import import import_jekyll
 from app.subscribers.lists import find_list
 
-ARCHIVE_SLICE = 12
+SAMPLE = Path(__file__).resolve().parent / "demo_sample"
+WEDNESDAY = 2
 
 
-def load_demo_issues() -> list[str]:
-    from pathlib import Path
+def sample_files(today: date) -> tuple[list[tuple[str, bytes]], tuple[str, bytes]]:
+    """The archive files and the draft, each named ``YYYY-MM-DD-audience.md``."""
+    last = today - timedelta(days=(today.weekday() - WEDNESDAY) % 7 or 7)
+    archive = sorted(SAMPLE.glob("[0-9][0-9]-*.md"))
+    named = []
+    for age, path in enumerate(reversed(archive)):
+        audience = path.stem.split("-", 1)[1]
+        named.append((f"{last - timedelta(weeks=age)}-{audience}.md", path.read_bytes()))
+    draft = SAMPLE / "draft-public.md"
+    upcoming = today + timedelta(days=(WEDNESDAY - today.weekday()) % 7 or 7)
+    return sorted(named), (f"{upcoming}-public.md", draft.read_bytes())
 
-    corpus = Path(current_app.root_path).parent.parent / "shared" / "corpus"
-    published = corpus / "ffl" / "published"
-    if not published.is_dir():
-        return ["issues: corpus not found; no demo issues"]
-    files = sorted(published.glob("*.md"))[-ARCHIVE_SLICE:]
-    images = corpus / "ffl" / "images"
-    report = import_jekyll([(p.name, p) for p in files], images_dir=images if images.is_dir() else None)
+
+def load_demo_issues(today: date | None = None) -> list[str]:
+    archive, draft = sample_files(today or date.today())
+    images = SAMPLE / "images"
+    report = import_jekyll(archive, images_dir=images, status="sent")
     lines = [f"issues: {report.imported} archive issues imported ({len(report.images)} images)"]
-    # The archive's "public" audience is what its public website showed.
+    # The archive's "public" audience is what its public website shows.
     public = find_list("public")
     if public is not None and not public.public:
         public.public = True
         db.session.commit()
         lines.append("lists: 'public' marked public, so its issues are in /issues/ and /feed.xml")
-    seed = sorted((corpus / "seed").glob("*.txt"))
-    if seed:
-        # The seed is a real draft of 2018-09-12-client.md, kept as a draft of its own.
-        draft = import_jekyll(
-            [("2018-09-12-client.md", seed[0].read_bytes())],
-            status="draft",
-            images_dir=images if images.is_dir() else None,
-        )
-        lines.append(f"issues: seed draft imported ({draft.imported} new, with its TODO placeholders)")
+    drafted = import_jekyll([draft], status="draft", images_dir=images)
+    lines.append(f"issues: next week's draft imported ({drafted.imported} new, with its TODO placeholders)")
     return lines

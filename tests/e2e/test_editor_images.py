@@ -14,7 +14,7 @@ from app.db import db
 from app.issues.models import Issue
 from app.media.models import MediaItem
 from app.media.service import upload
-from tests.conftest import CORPUS, browser_login, screenshot
+from tests.conftest import CORPUS, browser_login, needs_corpus, screenshot
 from tests.support.editor import current_markdown, expect_markdown, focus_editor, markdown_box
 
 pytestmark = pytest.mark.browser
@@ -52,6 +52,7 @@ def send_file(page, kind: str, path, name: str) -> None:
     page.evaluate(SEND_FILE, [kind, name, base64.b64encode(path.read_bytes()).decode()])
 
 
+@needs_corpus
 def test_paste_image_asks_alt_uploads_inserts_and_previews(live_server, page, users) -> None:
     issue_id = open_issue(page, live_server, "Hello readers.\n\n")
     focus_editor(page, at_end=True)
@@ -99,6 +100,7 @@ def test_refused_upload_keeps_the_dialog_with_the_reason(live_server, page, user
     assert db.session.query(MediaItem).count() == 0
 
 
+@needs_corpus
 def test_drop_image_inserts_where_it_was_dropped(live_server, page, users) -> None:
     open_issue(page, live_server, "First line.\nSecond line.\n")
     send_file(page, "drop", OTHER, "spark.png")
@@ -112,6 +114,7 @@ def test_drop_image_inserts_where_it_was_dropped(live_server, page, users) -> No
     assert text.endswith("First line.\nSecond line.\n")
 
 
+@needs_corpus
 def test_pick_from_media_library(live_server, page, users) -> None:
     upload("harbour.png", IMAGE.read_bytes(), None, alt_text="The harbour at dawn")
     upload("spark.png", OTHER.read_bytes(), None)

@@ -1,11 +1,11 @@
 """The whole journey (issue 10), in real Chromium against the real server and
 database, delivering through SES (a moto server over HTTP):
 
-an editor opens the seed draft loaded by `pressroom demo`, sees its TODO
-flagged and sending blocked, uploads an image and puts it where the draft's
-missing image was, adds an upcoming event and sees it in the email preview,
-replaces the TODO; a second user approves; the admin schedules the send two
-minutes ahead; the worker delivers it; the send page shows every recipient
+an editor opens the draft loaded by `pressroom demo` (the repository's own
+sample, no corpus needed), sees its TODOs flagged and sending blocked, uploads
+an image and puts it where the draft's missing image was, adds an upcoming
+event and sees it in the email preview, replaces the TODOs; a second user
+approves; the admin schedules the send two minutes ahead; the worker delivers it; the send page shows every recipient
 sent; a reader unsubscribes through the link in the message SES received, and
 the next send skips them; the issue is in the public archive and the feed.
 
@@ -19,10 +19,12 @@ import email
 import re
 from datetime import timedelta
 from email import policy
+from pathlib import Path
 
 import boto3
 import pytest
 import requests
+from PIL import Image
 from playwright.sync_api import expect
 from sqlalchemy import select, update
 
@@ -32,16 +34,25 @@ from app.issues.models import Issue
 from app.sending.models import Send
 from app.sending.worker import worker_for
 from app.subscribers.models import Subscriber, Subscription
-from tests.conftest import ARTIFACTS, CORPUS, browser_login, screenshot
+from tests.conftest import ARTIFACTS, browser_login, screenshot
 from tests.support.editor import replace_markdown
 
 pytestmark = pytest.mark.browser
 
-SEED_SLUG = "2018-09-12-client"
 READER = "ada.reader@example.com"
-NEW_IMAGE = CORPUS / "ffl/images/editor_uploads/2018-09-19-194511-XOnSpark.png"
-MISSING_IMAGE_LINE = re.compile(r"^!\[\]\(\{\{ site\.github\.url \}\}/images/2018/09/citysmall-\d+\.gif\)$", re.M)
-TODO_LINE = "TODO: add Ryan's article"
+MISSING_IMAGE_LINE = re.compile(r"^!\[\]\(\{\{ site\.github\.url \}\}/images/demo/tidepool-screenshot\.png\)$", re.M)
+TODO_LINES = {
+    "TODO: write the introduction once the sections below are in.": "This week: summaries, and Tidepool ships.",
+    "TODO: add Grant's article about the Tidepool release.": "Grant asks who owns the code a model writes.",
+}
+
+
+@pytest.fixture
+def new_image(tmp_path: Path) -> Path:
+    """A screenshot the editor has on their disk."""
+    path = tmp_path / "Tidepool-Release.png"
+    Image.new("RGB", (800, 450), (37, 99, 235)).save(path)
+    return path
 
 
 def moto_messages(aws: str) -> list[email.message.EmailMessage]:
@@ -62,18 +73,17 @@ def journey_app(app, aws, users):
     return app
 
 
-def test_editor_to_inbox_to_unsubscribe(journey_app, live_server, browser, aws):
+def test_editor_to_inbox_to_unsubscribe(journey_app, live_server, browser, aws, new_image):
     base = live_server.url
     editor_ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
     editor_ctx.set_default_timeout(20_000)
     page = editor_ctx.new_page()
     js_errors: list[str] = []
     page.on("pageerror", lambda exc: js_errors.append(str(exc)))
-    seed = db.session.scalar(select(Issue).where(Issue.slug == SEED_SLUG))
-    assert seed.status == "draft"
-    seed_id = seed.id
+    seed = db.session.scalars(select(Issue).where(Issue.status == "draft")).one()  # the demo's one draft
+    seed_id, seed_slug = seed.id, seed.slug
 
-    # 1. The editor opens the seed draft: the TODO is flagged and sending is blocked.
+    # 1. The editor opens the demo draft: its TODOs are flagged and sending is blocked.
     browser_login(page, live_server, "editor@example.com")
     page.goto(f"{base}/admin/issues")
     page.click(f"a[href$='/admin/issues/{seed_id}']")
@@ -83,7 +93,7 @@ def test_editor_to_inbox_to_unsubscribe(journey_app, live_server, browser, aws):
 
     # 2. Upload an image to the media library and take its Markdown snippet.
     page.goto(f"{base}/admin/media")
-    page.set_input_files("#files", str(NEW_IMAGE))
+    page.set_input_files("#files", str(new_image))
     page.click("#upload-form button[type=submit]")
     page.wait_for_selector(".flash-success:has-text('Uploaded 1 image')")
     snippet = page.locator(".media-card .snippet").first.input_value()
@@ -99,7 +109,7 @@ def test_editor_to_inbox_to_unsubscribe(journey_app, live_server, browser, aws):
     page.keyboard.press("Control+s")
     page.wait_for_selector("#save-state.saved:has-text('Saved')")
     preview = page.frame_locator("#preview-email")
-    expect(preview.locator(f"img[src*='{NEW_IMAGE.stem.lower()}']")).to_have_count(1)
+    expect(preview.locator(f"img[src*='{new_image.stem.lower()}']")).to_have_count(1)
 
     # 4. Add an upcoming event; it appears in the email preview.
     starts = (utcnow() + timedelta(days=10)).replace(hour=18, minute=30)
@@ -114,10 +124,12 @@ def test_editor_to_inbox_to_unsubscribe(journey_app, live_server, browser, aws):
     page.goto(f"{base}/admin/issues/{seed_id}")
     expect(page.frame_locator("#preview-email").locator("body")).to_contain_text("Pressroom Meetup Berlin")
 
-    # 5. Replace the TODO: nothing left to fix.
+    # 5. Replace the TODOs: nothing left to fix.
     body = page.input_value("#f-body")
-    assert TODO_LINE in body
-    replace_markdown(page, body.replace(TODO_LINE, "Ryan asks who owns the code a model writes."))
+    for todo, text in TODO_LINES.items():
+        assert todo in body
+        body = body.replace(todo, text)
+    replace_markdown(page, body)
     page.keyboard.press("Control+s")
     page.wait_for_selector("#save-state.saved:has-text('Saved')")
     expect(page.locator("#placeholder-none")).to_be_visible()
@@ -204,10 +216,10 @@ def test_editor_to_inbox_to_unsubscribe(journey_app, live_server, browser, aws):
 
     # 10. The web version is in the public archive and the Atom feed.
     reader.goto(f"{base}/issues/")
-    reader.click(f"a[href$='/issues/{SEED_SLUG}']")
-    expect(reader.locator("body")).to_contain_text("Ryan asks who owns the code a model writes.")
+    reader.click(f"a[href$='/issues/{seed_slug}']")
+    expect(reader.locator("body")).to_contain_text("Grant asks who owns the code a model writes.")
     feed = requests.get(f"{base}/feed.xml", timeout=10).text
-    assert f"{base}/issues/{SEED_SLUG}" in feed
+    assert f"{base}/issues/{seed_slug}" in feed
 
     assert js_errors == []
     for context in (editor_ctx, admin_ctx, reader_ctx):

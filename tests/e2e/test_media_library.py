@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 from app.db import db
 from app.issues.models import Issue
 from app.media.models import MediaItem
-from tests.conftest import CORPUS, browser_login, screenshot
+from tests.conftest import CORPUS, browser_login, needs_corpus, screenshot
 from tests.support.editor import focus_editor
 
 pytestmark = pytest.mark.browser
@@ -27,6 +27,7 @@ DROP_FILE = """([name, b64]) => {
 }"""
 
 
+@needs_corpus
 def test_drop_upload_copy_snippet_insert_and_preview(live_server, page, users) -> None:
     issue = Issue(slug="media-test", title="Media test", subject="Media test", body="Hello readers.\n\n")
     db.session.add(issue)
