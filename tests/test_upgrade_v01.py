@@ -22,9 +22,7 @@ from __future__ import annotations
 
 import email
 import email.policy
-import os
 import re
-import subprocess
 from collections import defaultdict
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -34,16 +32,13 @@ from typing import Any
 import pytest
 from itsdangerous import URLSafeSerializer
 from sqlalchemy import Engine, MetaData, create_engine, func, inspect, select, text
-from sqlalchemy.engine import make_url
 
 from app import create_app
 from app.config import _normalise_db_url
 from app.db import db
-from tests.conftest import IS_POSTGRES, TEST_DATABASE_URL
 from tests.support import v01_data as v01
+from tests.support.own_db import cli_env, own_database, pressroom
 
-REPO = Path(__file__).resolve().parent.parent
-PRESSROOM = REPO / ".venv" / "bin" / "pressroom"
 HEAD_TABLES_NEW = {
     "jobs",
     "quota_counters",
@@ -63,31 +58,13 @@ HEAD_TABLES_NEW = {
 @pytest.fixture
 def upgrade_db(tmp_path: Path) -> Iterator[str]:
     """A database of this test's own: never the suite's shared one."""
-    if not IS_POSTGRES:
-        yield f"sqlite:///{tmp_path / 'v01.db'}"
-        return
-    server = make_url(_normalise_db_url(TEST_DATABASE_URL))
-    name = f"pressroom_upgrade_test_{os.getpid()}"
-    assert name != server.database
-    admin = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield server.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with own_database(tmp_path, "upgrade_test") as url:
+        yield url
 
 
 def cli(url: str, *args: str) -> str:
     """The real ``pressroom`` CLI in its own process, as an operator runs it."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PRESSROOM_")}
-    env.update(PRESSROOM_DATABASE_URL=url, PRESSROOM_SECRET_KEY=v01.SECRET_KEY)
-    done = subprocess.run([str(PRESSROOM), "db", *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, f"pressroom db {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}"
-    return done.stderr + done.stdout
+    return pressroom(cli_env(url, v01.SECRET_KEY), "db", *args)
 
 
 def revision(engine: Engine) -> str:
