@@ -60,7 +60,8 @@ def test_real_archive_png_is_accepted_and_served(media_app, client):
     assert item.path.startswith("images/") and item.path.endswith(".png")
     parts = item.path.split("/")
     assert len(parts) == 4 and re.fullmatch(r"gan-diagram-\d{13}\.png", parts[3])
-    assert (item.width, item.height) == Image.open(ARCHIVE_PNG).size
+    with Image.open(ARCHIVE_PNG) as original:
+        assert (item.width, item.height) == original.size
     assert get_storage().get(item.path) == data
     response = client.get(f"/media/{item.path}")
     if isinstance(get_storage(), S3Storage):

@@ -110,6 +110,7 @@ def test_smtp_transport_against_aiosmtpd():
         with pytest.raises(TransientError, match="451"):
             transport.send(message("busy@example.com"))
         assert transport.send(message("third@example.com"))  # still usable after refusals
+        transport.close()
     finally:
         controller.stop()
     assert [tos for _, tos, _ in recorder.messages] == [

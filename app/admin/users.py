@@ -8,6 +8,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import EmailField, PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # types-WTForms 3.2 predates it
 from wtforms.validators import DataRequired
 
 from app.admin import bp
@@ -20,7 +21,7 @@ from app.db import db
 class UserForm(FlaskForm):
     email = EmailField("Email", validators=[DataRequired()])
     name = StringField("Name")
-    role = SelectField("Role", choices=[(role, role) for role in ROLES])
+    role = SelectField("Role", choices=[SelectChoice(role) for role in ROLES])
     password = PasswordField("Initial password", validators=[DataRequired()])
 
 

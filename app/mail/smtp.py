@@ -24,6 +24,9 @@ class SmtpTransport:
     def __init__(self, host: str, port: int = 25, timeout: float = 30.0) -> None:
         self.host, self.port, self.timeout = host, port, timeout
         self._local = threading.local()
+        # Every thread's connection, so close() can end them all (threads come and go).
+        self._open: set[smtplib.SMTP] = set()
+        self._lock = threading.Lock()
 
     @classmethod
     def from_url(cls, url: str) -> SmtpTransport:
@@ -34,6 +37,8 @@ class SmtpTransport:
 
     def _connection(self) -> smtplib.SMTP:
         conn = getattr(self._local, "conn", None)
+        if conn is not None and conn not in self._open:
+            conn = None  # closed by close() from another thread
         if conn is None:
             try:
                 conn = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
@@ -41,12 +46,26 @@ class SmtpTransport:
             except (OSError, smtplib.SMTPException) as exc:
                 raise TransientError(f"cannot connect to {self.host}:{self.port}: {exc}") from exc
             self._local.conn = conn
+            with self._lock:
+                self._open.add(conn)
         return conn
 
     def _drop(self) -> None:
         conn = getattr(self._local, "conn", None)
         self._local.conn = None
         if conn is not None:
+            with self._lock:
+                self._open.discard(conn)
+            with contextlib.suppress(OSError):
+                conn.close()
+
+    def close(self) -> None:
+        """Close every thread's connection (QUIT where the server still listens)."""
+        with self._lock:
+            connections, self._open = self._open, set()
+        for conn in connections:
+            with contextlib.suppress(OSError, smtplib.SMTPException):
+                conn.quit()
             with contextlib.suppress(OSError):
                 conn.close()
 

@@ -72,6 +72,10 @@ def run_worker(app: Flask, once: bool = False, threads: int | None = None) -> tu
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
             db.session.remove()
+            # Pooled SMTP connections end with the worker (SES has nothing to close).
+            close = getattr(get_transport(app), "close", None)
+            if close is not None:
+                close()
     return worker, sent
 
 
