@@ -1,7 +1,7 @@
 """Writing the transport's answers: one UPDATE per kind of answer per cycle.
 
 The answers of a cycle (usually all ``sent``) are joined to the rows through
-a VALUES list, so fifty answers are one statement and one round trip, and
+arrays (PostgreSQL), so fifty answers are one statement and one round trip, and
 RETURNING says exactly which rows moved (a row is written only while it is
 still this claim's: ``claimed``, or ``unknown`` when its lease ran out before
 the answer came, and the answer settles it)."""
@@ -14,8 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, Integer, String, Text, cast, column, update, values
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy import BigInteger, DateTime, Integer, String, Text, text, update
 
 from app.db import db
 from app.sending.models import Delivery, DeliveryStatus
@@ -68,25 +67,45 @@ def _sets(verdict: Verdict, field: Callable[[str], Any], now: datetime) -> dict[
     return {"status": field("b_status"), "error": field("b_error"), "updated_at": now, "lease_expires_at": None}
 
 
+# PostgreSQL: one constant statement per kind of answer, the answers passed as
+# arrays. A VALUES list built per cycle was compiled anew for every batch size
+# (a third of the worker's time went there); these strings compile once and
+# PostgreSQL prepares them.
+_ANSWERS = (
+    "FROM unnest(CAST(:ids AS bigint[]), CAST(:claims AS bigint[]), CAST(:messages AS text[]), "
+    "CAST(:errors AS text[]), CAST(:nexts AS timestamp[]), CAST(:tries AS int[]), CAST(:statuses AS text[])) "
+    "AS v(id, claim_id, message_id, error, next_attempt_at, attempts, status) "
+    "WHERE d.id = v.id AND d.claim_id = v.claim_id AND d.status = :source RETURNING d.id, d.send_id"
+)
+_PG_SETS = {
+    Verdict.SENT: "status = 'sent', message_id = v.message_id, sent_at = :now, updated_at = :now, error = NULL, "
+    "lease_expires_at = NULL",
+    Verdict.RETRY: "status = 'queued', worker_id = NULL, claim_id = NULL, attempts = v.attempts, "
+    "next_attempt_at = v.next_attempt_at, error = v.error, updated_at = :now, lease_expires_at = NULL",
+}
+_PG_OTHER = "status = v.status, error = v.error, updated_at = :now, lease_expires_at = NULL"
+
+
 def _write(verdict: Verdict, rows: list[tuple[Any, ...]], source: D, now: datetime) -> list[tuple[int, int]]:
     if db.session.get_bind().dialect.name != "postgresql":
         return _write_each(verdict, rows, source, now)
-    v = values(*(column(name, kind) for name, kind in COLUMNS.items()), name="v").data(rows).cte("v")
-
-    def field(name: str) -> ColumnElement[Any]:
-        # VALUES columns are untyped in PostgreSQL when a column is all NULL.
-        return cast(v.c[name], COLUMNS[name])
-
-    return [
-        (int(delivery_id), int(send_id))
-        for delivery_id, send_id in db.session.execute(
-            update(Delivery)
-            .where(Delivery.id == v.c.b_id, Delivery.claim_id == v.c.b_claim, Delivery.status == source)
-            .values(**_sets(verdict, field, now))
-            .returning(Delivery.id, Delivery.send_id)
-            .execution_options(synchronize_session=False)
-        )
-    ]
+    ids, claims, messages, errors, nexts, tries, statuses = (list(c) for c in zip(*rows, strict=True))
+    sql = f"UPDATE deliveries AS d SET {_PG_SETS.get(verdict, _PG_OTHER)} {_ANSWERS}"
+    found = db.session.execute(
+        text(sql),
+        {
+            "ids": ids,
+            "claims": claims,
+            "messages": messages,
+            "errors": errors,
+            "nexts": nexts,
+            "tries": tries,
+            "statuses": statuses,
+            "source": source.value,
+            "now": now,
+        },
+    )
+    return [(int(delivery_id), int(send_id)) for delivery_id, send_id in found]
 
 
 def _write_each(verdict: Verdict, rows: list[tuple[Any, ...]], source: D, now: datetime) -> list[tuple[int, int]]:

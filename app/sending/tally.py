@@ -19,7 +19,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 
 from app.db import db, utcnow
@@ -54,6 +54,26 @@ def _upsert(model: type, values: list[dict[str, object]], key: list[str], column
     db.session.execute(stmt.on_conflict_do_update(index_elements=key, set_={column: target + stmt.excluded[column]}))
 
 
+# PostgreSQL: constant statements with the rows as arrays (compiled once, prepared
+# by the server), since the worker writes them in every cycle.
+_PG_COUNTS = text(
+    "INSERT INTO send_counts (send_id, status, shard, n) "
+    "SELECT s, st, CAST(:shard AS smallint), n FROM unnest(CAST(:sends AS int[]), CAST(:states AS text[]), "
+    "CAST(:ns AS bigint[])) AS v(s, st, n) "
+    "ON CONFLICT (send_id, status, shard) DO UPDATE SET n = send_counts.n + EXCLUDED.n"
+)
+_PG_PROGRESS = text(
+    "INSERT INTO send_progress (send_id, minute, shard, sent) "
+    "SELECT s, CAST(:minute AS timestamp), CAST(:shard AS smallint), n FROM unnest(CAST(:sends AS int[]), "
+    "CAST(:ns AS int[])) AS v(s, n) "
+    "ON CONFLICT (send_id, minute, shard) DO UPDATE SET sent = send_progress.sent + EXCLUDED.sent"
+)
+
+
+def _postgresql() -> bool:
+    return db.session.get_bind().dialect.name == "postgresql"
+
+
 def add(deltas: Deltas, shard: int = 0) -> None:
     """Apply state changes (flushes with the caller's transaction). Rows are
     written in key order, so concurrent writers of one shard cannot deadlock."""
@@ -62,7 +82,17 @@ def add(deltas: Deltas, shard: int = 0) -> None:
         for (send_id, status), n in sorted(deltas.items())
         if n
     ]
-    if rows:
+    if rows and _postgresql():
+        db.session.execute(
+            _PG_COUNTS,
+            {
+                "shard": shard,
+                "sends": [r["send_id"] for r in rows],
+                "states": [r["status"] for r in rows],
+                "ns": [r["n"] for r in rows],
+            },
+        )
+    elif rows:
         _upsert(SendCount, rows, ["send_id", "status", "shard"], "n")
 
 
@@ -79,7 +109,17 @@ def moved(rows: Iterable[tuple[int, str]], source: str) -> dict[tuple[int, str],
 def add_progress(sent: Mapping[int, int], at: datetime, shard: int = 0) -> None:
     minute = at.replace(second=0, microsecond=0)
     rows = [{"send_id": s, "minute": minute, "shard": shard, "sent": n} for s, n in sorted(sent.items()) if n]
-    if rows:
+    if rows and _postgresql():
+        db.session.execute(
+            _PG_PROGRESS,
+            {
+                "minute": minute,
+                "shard": shard,
+                "sends": [r["send_id"] for r in rows],
+                "ns": [r["sent"] for r in rows],
+            },
+        )
+    elif rows:
         _upsert(SendProgress, rows, ["send_id", "minute", "shard"], "sent")
 
 

@@ -89,10 +89,10 @@ def _child(app: Flask, once: bool, threads: int | None) -> None:
 def run_processes(app: Flask, processes: int, *, once: bool = False, threads: int | None = None) -> int:
     """Fork ``processes`` delivery processes and wait for them; SIGTERM/SIGINT
     here are passed on to each. Returns how many exited with an error."""
+    # Each child drops the connections it inherits without closing them
+    # (dispose(close=False) in _child); the parent keeps its own. Disposing
+    # here too would orphan a connection a caller's session still holds.
     context = multiprocessing.get_context("fork")
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
     children: list[Any] = [
         context.Process(target=_child, args=(app, once, threads), name=f"deliver-{n}") for n in range(processes)
     ]
