@@ -14,6 +14,7 @@ import re
 import socket
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -126,6 +127,20 @@ def app(app_config: dict[str, Any]) -> Iterator[Flask]:
             _check_send_counts()
         finally:
             _empty_tables()
+            db.engine.dispose()
+
+
+@contextmanager
+def another_app(config: dict[str, Any]) -> Iterator[Flask]:
+    """A second app in a test (other settings), pushed; its engine is disposed
+    afterwards, so no pooled connection is left for the garbage collector."""
+    other = create_app(config)
+    try:
+        with other.app_context():
+            yield other
+    finally:
+        with other.app_context():
+            db.session.remove()
             db.engine.dispose()
 
 

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from app import create_app
 from app.auth.models import User
 from app.db import db
-from tests.conftest import PASSWORD, csrf_token_from, login_client
+from tests.conftest import PASSWORD, another_app, csrf_token_from, login_client
 
 
 def test_config_overrides_and_env(monkeypatch, app_config):
@@ -151,10 +151,9 @@ def test_error_pages(client, editor_client):
 
 
 def test_behind_a_proxy_rate_limits_key_on_the_real_client(app_config, users):
-    app = create_app({**app_config, "PROXY_COUNT": 1})
-    client = app.test_client()
     wrong = {"email": "admin@example.com", "password": "nope"}
-    with app.app_context():
+    with another_app({**app_config, "PROXY_COUNT": 1}) as app:
+        client = app.test_client()
         for _ in range(5):
             client.post("/admin/login", data=wrong, headers={"X-Forwarded-For": "203.0.113.7"})
         assert client.post("/admin/login", data=wrong, headers={"X-Forwarded-For": "203.0.113.7"}).status_code == 429

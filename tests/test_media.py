@@ -17,7 +17,7 @@ from app.media.lookup import resolve_image
 from app.media.models import MediaItem
 from app.media.service import MediaError, MediaInUse, import_file, upload
 from app.media.storage import LocalStorage, S3Storage, StorageError, get_storage
-from tests.conftest import CORPUS, needs_corpus
+from tests.conftest import CORPUS, another_app, needs_corpus
 
 ARCHIVE_PNG = CORPUS / "ffl/images/2018/09/gan-1536758013486.png"
 BUCKET = "pressroom-media-test"
@@ -241,10 +241,7 @@ def test_storage_roundtrip(media_app):
 def test_s3_public_url_uses_configured_base(app_config, aws):
     app_config["MEDIA_URL"] = f"s3://{BUCKET}/prefix"
     app_config["MEDIA_PUBLIC_URL"] = "https://cdn.example.com/prefix"
-    from app import create_app
-
-    app = create_app(app_config)
-    with app.app_context():
+    with another_app(app_config):
         assert get_storage().public_url("images/a.png") == "https://cdn.example.com/prefix/images/a.png"
 
 

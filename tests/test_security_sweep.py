@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from app.db import db
-from tests.conftest import ARTIFACTS, PASSWORD, login_client
+from tests.conftest import ARTIFACTS, PASSWORD, another_app, login_client
 
 COUNTS: Counter[str] = Counter()
 EXAMPLES_PER_ENDPOINT = 200
@@ -237,10 +237,8 @@ def test_login_next_is_no_open_redirect(client, users, target):
 
 
 def test_session_cookie_flags_over_https(app_config, users):
-    from app import create_app
 
-    app = create_app({**app_config, "BASE_URL": "https://news.example.org"})
-    with app.app_context():
+    with another_app({**app_config, "BASE_URL": "https://news.example.org"}) as app:
         response = app.test_client().post(
             "/admin/login",
             base_url="https://news.example.org",
