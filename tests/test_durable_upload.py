@@ -10,6 +10,8 @@ import re
 import signal
 import subprocess
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urljoin
 
@@ -33,6 +35,25 @@ def wait_for(url: str, proc: subprocess.Popen[bytes]) -> None:
     raise AssertionError(f"{url} did not answer")
 
 
+@contextmanager
+def killed_afterwards(env: dict[str, str], port: int) -> Iterator[None]:
+    """``pressroom run`` on ``port`` until the block ends, then SIGKILL: no clean shutdown."""
+    server = subprocess.Popen(
+        [str(PRESSROOM), "run", "--port", str(port)],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        wait_for(f"http://127.0.0.1:{port}/healthz", server)
+        yield
+    finally:
+        os.killpg(server.pid, signal.SIGKILL)
+        server.wait(timeout=10)
+
+
 def test_csv_upload_survives_killing_the_web_server(tmp_path: Path) -> None:
     with own_database(tmp_path, "upload_kill") as url:
         port = free_port()
@@ -47,17 +68,8 @@ def test_csv_upload_survives_killing_the_web_server(tmp_path: Path) -> None:
         pressroom(
             env, "users", "create", "admin@example.com", "--role", "admin", "--password-stdin", stdin=PASSWORD + "\n"
         )
-        server = subprocess.Popen(
-            [str(PRESSROOM), "run", "--port", str(port)],
-            cwd=REPO,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        try:
-            base = f"http://127.0.0.1:{port}"
-            wait_for(f"{base}/healthz", server)
+        base = f"http://127.0.0.1:{port}"
+        with killed_afterwards(env, port):
             browser = requests.Session()
             login = browser.get(f"{base}/admin/login", timeout=10).text
             signed_in = browser.post(
@@ -76,10 +88,7 @@ def test_csv_upload_survives_killing_the_web_server(tmp_path: Path) -> None:
                 files={"file": ("readers.csv", io.BytesIO(csv.encode()), "text/csv")},
             )
             assert answer.status_code == 302 and "/admin/subscribers/imports/" in answer.headers["Location"]
-        finally:
-            # The moment it answered: no chance to finish anything in the background.
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait(timeout=10)
+        # Killed the moment it answered: no chance to finish anything in the background.
 
         ran = pressroom(env, "worker", "--once")
         assert re.search(r"[1-9]\d* jobs run", ran), ran  # the import (and the hourly retention job)
@@ -88,20 +97,8 @@ def test_csv_upload_survives_killing_the_web_server(tmp_path: Path) -> None:
         assert addresses == {f"reader{i}@example.com" for i in range(ROWS)}
 
         # The admin, back on a new server, sees the import finished with its counts.
-        server = subprocess.Popen(
-            [str(PRESSROOM), "run", "--port", str(port)],
-            cwd=REPO,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        try:
-            wait_for(f"{base}/healthz", server)
+        with killed_afterwards(env, port):
             status = browser.get(urljoin(base, answer.headers["Location"]) + ".json", timeout=10)
             assert status.status_code == 200, status.text
             progress = status.json()
             assert progress["state"] == "done" and progress["imported"] == ROWS, progress
-        finally:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait(timeout=10)
