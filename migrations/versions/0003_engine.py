@@ -75,22 +75,29 @@ def _columns() -> None:
     op.add_column('sends', sa.Column('last_delivery_id', sa.BigInteger(), nullable=True))
 
 
-def _carry_over_postgresql() -> None:
-    """Counts, id ranges and open claims of the rows already there, read before
-    any lock that blocks writers: the scans of deliveries take ACCESS SHARE only.
-    (Delivery states do not change meanwhile: the workers are stopped.) Then the
-    columns are added and filled from what was read, by primary key, in a short
-    window that holds deliveries and sends (in the order writers lock them)."""
+def _counts_and_claims() -> None:
+    """Counts of the rows already there, and a claim per (send, worker) of rows a
+    v0.1 worker left claimed: its lease is the latest of theirs, so they become
+    unknown exactly as v0.1 would. Reads deliveries only."""
     now = _now()
     op.execute("INSERT INTO send_counts (send_id, status, shard, n) "
                "SELECT send_id, status, 0, count(*) FROM deliveries GROUP BY send_id, status")
-    op.execute("CREATE TEMP TABLE upgrade_ranges ON COMMIT DROP AS "
-               "SELECT send_id, min(id) AS first_id, max(id) AS last_id FROM deliveries GROUP BY send_id")
     op.execute(sa.text(
         "INSERT INTO delivery_claims (id, send_id, worker_id, first_id, last_id, lease_expires_at, created_at) "
         "SELECT min(id), send_id, coalesce(worker_id, ''), min(id), max(id), coalesce(max(lease_expires_at), :now), "
         ":now FROM deliveries WHERE status = 'claimed' GROUP BY send_id, coalesce(worker_id, '')"
     ).bindparams(now=now))
+
+
+def _carry_over_postgresql() -> None:
+    """What the rows already there need, read before any lock that blocks
+    writers: the scans of deliveries take ACCESS SHARE only. (Delivery states do
+    not change meanwhile: the workers are stopped.) Then the columns are added
+    and filled from what was read, by primary key, in a short window that holds
+    deliveries and sends (in the order writers lock them)."""
+    _counts_and_claims()
+    op.execute("CREATE TEMP TABLE upgrade_ranges ON COMMIT DROP AS "
+               "SELECT send_id, min(id) AS first_id, max(id) AS last_id FROM deliveries GROUP BY send_id")
     op.execute("CREATE TEMP TABLE upgrade_claimed ON COMMIT DROP AS "
                "SELECT d.id, c.id AS claim_id FROM deliveries d JOIN delivery_claims c "
                "ON c.send_id = d.send_id AND c.worker_id = coalesce(d.worker_id, '') WHERE d.status = 'claimed'")
@@ -101,21 +108,12 @@ def _carry_over_postgresql() -> None:
     op.execute("UPDATE deliveries SET claim_id = u.claim_id FROM upgrade_claimed u WHERE deliveries.id = u.id")
 
 
-def _carry_over() -> None:
-    """Counts, id ranges and open claims of the rows already there (SQLite: one
-    writer at a time anyway)."""
-    now = _now()
-    op.execute("INSERT INTO send_counts (send_id, status, shard, n) "
-               "SELECT send_id, status, 0, count(*) FROM deliveries GROUP BY send_id, status")
+def _carry_over_sqlite() -> None:
+    """The same on SQLite, where one writer at a time holds the database anyway."""
+    _columns()
+    _counts_and_claims()
     op.execute("UPDATE sends SET first_delivery_id = (SELECT min(id) FROM deliveries d WHERE d.send_id = sends.id), "
                "last_delivery_id = (SELECT max(id) FROM deliveries d WHERE d.send_id = sends.id)")
-    # A claim per (send, worker) of rows a v0.1 worker left claimed; its lease
-    # is the latest of theirs, so they become unknown exactly as v0.1 would.
-    op.execute(sa.text(
-        "INSERT INTO delivery_claims (id, send_id, worker_id, first_id, last_id, lease_expires_at, created_at) "
-        "SELECT min(id), send_id, coalesce(worker_id, ''), min(id), max(id), coalesce(max(lease_expires_at), :now), "
-        ":now FROM deliveries WHERE status = 'claimed' GROUP BY send_id, coalesce(worker_id, '')"
-    ).bindparams(now=now))
     op.execute("UPDATE deliveries SET claim_id = (SELECT c.id FROM delivery_claims c WHERE c.send_id = "
                "deliveries.send_id AND c.worker_id = coalesce(deliveries.worker_id, '')) WHERE status = 'claimed'")
     # Rows queued again with a time are found through the retry index; a v0.1
@@ -138,8 +136,7 @@ def upgrade():
             op.drop_index('ix_deliveries_send_status', table_name='deliveries', postgresql_concurrently=True,
                           if_exists=True)
     else:
-        _columns()
-        _carry_over()
+        _carry_over_sqlite()
         op.create_index('ix_deliveries_retry', 'deliveries', ['send_id', 'next_attempt_at'],
                         sqlite_where=sa.text("next_attempt_at IS NOT NULL"))
         op.create_index('ix_deliveries_problems', 'deliveries', ['send_id'],
