@@ -104,13 +104,15 @@ def test_status_json_and_admin_only_controls(app, admin_client, editor_client):
     assert editor_client.post(f"/admin/sends/{send_id}/pause").status_code == 403
     assert admin_client.post(f"/admin/sends/{send_id}/pause").status_code == 303
     info = editor_client.get(f"/admin/sends/{send_id}/status.json").get_json()
-    assert info["status"] == "paused" and info["counts"]["queued"] == 5
+    assert info["status"] == "paused" and info["counts"]["queued"] == 5 and info["rate"] == 0
     listing = editor_client.get("/admin/sends")
     assert f"/admin/sends/{send_id}" in listing.text
     assert admin_client.post(f"/admin/sends/{send_id}/resume").status_code == 303
     worker_for(app).run(once=True)
     info = editor_client.get(f"/admin/sends/{send_id}/status.json").get_json()
     assert info["status"] == "finished" and info["counts"]["sent"] == 5 and info["total"] == 5
+    assert info["rate"] is None and info["eta_seconds"] is None  # over: no rate, no ETA
+    assert '<td id="send-rate">—</td>' in admin_client.get(f"/admin/sends/{send_id}").text
     page = admin_client.post(f"/admin/sends/{send_id}/cancel", follow_redirects=True)
     assert "cannot be cancelled" in page.text
     assert admin_client.post(f"/admin/sends/{send_id}/explode").status_code == 404
@@ -135,5 +137,6 @@ def test_send_page_updates_live(app, live_server, page, users):
     worker_for(app).run(once=True)
     page.wait_for_selector('td[data-state="sent"]:has-text("4")')  # updated by polling, no reload
     assert page.inner_text("#send-status") == "finished"
+    page.wait_for_selector("#send-rate:has-text('—')")
     screenshot(page, "send-page")
     assert page.js_errors == []

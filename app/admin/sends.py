@@ -51,7 +51,8 @@ def _status(send: Send) -> dict:
         "pause_reason": send.pause_reason,
         "counts": counts,
         "total": sum(counts.values()),
-        "rate": round(rate, 1),
+        # A send that is over has no rate (the last minute's would read 0/s).
+        "rate": round(rate, 1) if send.status in ("running", "paused") else None,
         "eta_seconds": eta,
         "errors": [{"state": s, "reason": r, "count": n} for s, r, n in service.errors_by_reason(send)],
     }

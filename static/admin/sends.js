@@ -22,7 +22,7 @@
       status.className = "badge send-" + info.status;
     }
     text("send-pause-reason", info.status === "paused" ? info.pause_reason : "");
-    text("send-rate", info.rate + "/s");
+    text("send-rate", info.rate === null ? "\u2014" : info.rate + "/s");
     text("send-eta", info.eta_seconds === null ? "\u2014" : info.eta_seconds + " s");
     var body = live.querySelector("#send-errors tbody");
     if (body) {
