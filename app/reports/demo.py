@@ -64,6 +64,9 @@ def load_demo_reports() -> list[str]:
         body=body,
         status="sent",
         sent_at=started + timedelta(minutes=20),
+        # Dated and listed like any sent issue, so it sorts and reads right on the Issues page.
+        issue_date=started.date(),
+        lists=[mailing],
     )
     send = Send(
         issue=issue,
