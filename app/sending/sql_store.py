@@ -27,11 +27,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import Flask
-from sqlalchemy import delete, exists, func, insert, select, update
+from sqlalchemy import delete, exists, insert, select, update
 
 from app.db import db, rowcount
 from app.mail import OutgoingMessage
-from app.sending import service, tally
+from app.sending import sql_sends, tally
 from app.sending.compose import Composer
 from app.sending.models import Delivery, DeliveryClaim, DeliveryStatus, Send, SendStatus, send_lists
 from app.sending.ports import Clock, Decision, RecipientRow
@@ -128,57 +128,17 @@ class SqlDeliveryStore:
     # --- sends ---------------------------------------------------------------------
 
     def start_due_sends(self) -> Iterator[tuple[int, str | None]]:
-        for due in service.due_sends(self.clock.now()):
-            try:
-                started = service.start_send(due)
-                db.session.commit()
-                if started:
-                    yield due, None
-            except Exception as exc:  # e.g. the issue no longer renders: stop this send, not the worker
-                db.session.rollback()
-                log.exception("send %s could not start", due)
-                self.pause(due, f"Could not start: {exc}")
-                yield due, str(exc)
+        return sql_sends.start_due(self.clock.now(), self.pause)
 
     def finish_done_sends(self) -> None:
-        for running in db.session.scalars(select(Send.id).where(Send.status == SendStatus.RUNNING)).all():
-            service.finish_if_done(running)
-        db.session.commit()
+        sql_sends.finish_done()
 
     def pause(self, send_id: int, reason: str) -> None:
-        send = db.session.get(Send, send_id)
-        if send is not None and send.status in (SendStatus.RUNNING, SendStatus.SCHEDULED):
-            service.pause(send, reason[:1000])
-        db.session.commit()
-
-    def _running_with_queued(self) -> list[int]:
-        counts = tally.counts_for(db.session.scalars(select(Send.id).where(Send.status == SendStatus.RUNNING)))
-        return [send_id for send_id, by_state in counts.items() if by_state["queued"] > 0]
-
-    def _waiting_retries(self, send_id: int, now: datetime) -> int:
-        return int(
-            db.session.scalar(
-                select(func.count())
-                .select_from(Delivery)
-                .where(Delivery.send_id == send_id, Delivery.next_attempt_at > now, Delivery.status == D.QUEUED)
-            )
-            or 0
-        )
+        sql_sends.pause(send_id, reason)
 
     def next_send(self) -> int | None:
         """The oldest running send with a row that can go now (not only retries that wait)."""
-        now = self.clock.now()
-        counts = tally.counts_for(self._running_with_queued())
-        found = next(
-            (
-                send_id
-                for send_id, by_state in counts.items()
-                if by_state["queued"] > self._waiting_retries(send_id, now)
-            ),
-            None,
-        )
-        db.session.commit()
-        return found
+        return sql_sends.next_with_work(self.clock.now())
 
     def _exhausted(self, send_id: int, now: datetime) -> bool:
         """This worker scanned the whole send, may not rescan yet, and no retry is due."""
@@ -191,23 +151,10 @@ class SqlDeliveryStore:
         )
 
     def work_pending(self) -> bool:
-        due = db.session.scalar(
-            select(Send.id).where(Send.status == SendStatus.SCHEDULED, Send.scheduled_at <= self.clock.now()).limit(1)
-        )
-        queued = bool(self._running_with_queued())
-        db.session.commit()
-        return due is not None or queued
+        return sql_sends.work_pending(self.clock.now())
 
     def seconds_to_next_retry(self) -> float | None:
-        soonest = db.session.scalar(
-            select(func.min(Delivery.next_attempt_at))
-            .join(Send, Send.id == Delivery.send_id)
-            .where(
-                Send.status == SendStatus.RUNNING, Delivery.next_attempt_at.is_not(None), Delivery.status == D.QUEUED
-            )
-        )
-        db.session.commit()
-        return None if soonest is None else max(0.01, (soonest - self.clock.now()).total_seconds())
+        return sql_sends.seconds_to_next_retry(self.clock.now())
 
     def composer(self, send_id: int) -> _AppComposer:
         if send_id not in self.composers:
@@ -279,7 +226,7 @@ class SqlDeliveryStore:
             return False
         span.rescan_at = moment + RESCAN_EVERY
         queued = tally.counts_for([send_id])[send_id]["queued"]
-        span.rescanning = queued > self._waiting_retries(send_id, now)
+        span.rescanning = queued > sql_sends.waiting_retries(send_id, now)
         return span.rescanning
 
     def _repair(self, send_id: int) -> None:
@@ -365,7 +312,7 @@ class SqlDeliveryStore:
                 .values(status=D.SKIPPED, error=SKIP_REASON, updated_at=self.clock.now())
                 .execution_options(synchronize_session=False)
             )
-            self._move(send_id, D.CLAIMED, D.SKIPPED, int(result.rowcount))  # type: ignore[attr-defined]
+            self._move(send_id, D.CLAIMED, D.SKIPPED, rowcount(result))
             self._settled(skip)
         return keep
 
@@ -437,7 +384,7 @@ class SqlDeliveryStore:
                 )
                 .execution_options(synchronize_session=False)
             )
-            self._move(send_id, D.CLAIMED, D.QUEUED, int(result.rowcount))  # type: ignore[attr-defined]
+            self._move(send_id, D.CLAIMED, D.QUEUED, rowcount(result))
             if not held:
                 db.session.execute(delete(DeliveryClaim).where(DeliveryClaim.id == claim_id))
         self.skip_cancelled()
@@ -491,16 +438,4 @@ class SqlDeliveryStore:
 
     def refresh_retries(self) -> None:
         """When each running send's next retry is due (housekeeping, once a second)."""
-        due = db.session.execute(
-            select(Delivery.send_id, func.min(Delivery.next_attempt_at))
-            .join(Send, Send.id == Delivery.send_id)
-            .where(
-                Send.status == SendStatus.RUNNING,
-                Delivery.next_attempt_at.is_not(None),
-                Delivery.status == D.QUEUED,
-            )
-            .group_by(Delivery.send_id)
-        )
-        # next_attempt_at IS NOT NULL above: every minimum is a datetime.
-        self.retry_at = {send_id: at for send_id, at in due if at is not None}
-        db.session.commit()
+        self.retry_at = sql_sends.retry_due_times()
