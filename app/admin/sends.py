@@ -17,7 +17,7 @@ from app.db import db
 from app.issues.models import Issue
 from app.numbers import parse_id
 from app.sending import service
-from app.sending.models import Send
+from app.sending.models import Send, SendStatus
 from app.sending.service import SendError
 from app.settings import get_setting
 from app.subscribers.models import MailingList
@@ -52,7 +52,7 @@ def _status(send: Send) -> dict:
         "counts": counts,
         "total": sum(counts.values()),
         # A send that is over has no rate (the last minute's would read 0/s).
-        "rate": round(rate, 1) if send.status in ("running", "paused") else None,
+        "rate": round(rate, 1) if send.status in (SendStatus.RUNNING, SendStatus.PAUSED) else None,
         "eta_seconds": eta,
         "errors": [{"state": s, "reason": r, "count": n} for s, r, n in service.errors_by_reason(send)],
     }

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, Integer, String, Text, text, update
+from sqlalchemy import text, update
 
 from app.db import db
 from app.sending.models import Delivery, DeliveryStatus
@@ -24,15 +24,8 @@ __all__ = ["Applied", "apply_outcomes"]
 
 D = DeliveryStatus
 TARGET = {Verdict.SENT: D.SENT, Verdict.FAILED: D.FAILED, Verdict.UNKNOWN: D.UNKNOWN, Verdict.RETRY: D.QUEUED}
-COLUMNS = {
-    "b_id": BigInteger,
-    "b_claim": BigInteger,
-    "b_message": String,
-    "b_error": Text,
-    "b_next": DateTime,
-    "b_tries": Integer,
-    "b_status": String,
-}
+# The fields of one answer, in the order apply_outcomes builds them.
+COLUMNS = ("b_id", "b_claim", "b_message", "b_error", "b_next", "b_tries", "b_status")
 
 
 @dataclass

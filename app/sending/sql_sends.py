@@ -19,6 +19,7 @@ from app.sending import service, tally
 from app.sending.models import Delivery, DeliveryStatus, Send, SendStatus
 
 __all__ = [
+    "REQUEUED",
     "finish_done",
     "next_with_work",
     "pause",
@@ -31,6 +32,9 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 D = DeliveryStatus
+# Rows back in the queue with a time: retries, released claims, resent unknowns
+# (the partial retry index holds exactly these).
+REQUEUED: tuple[ColumnElement[bool], ...] = (Delivery.next_attempt_at.is_not(None), Delivery.status == D.QUEUED)
 
 
 def start_due(now: datetime, pause_send: Callable[[int, str], None]) -> Iterator[tuple[int, str | None]]:
@@ -100,7 +104,7 @@ def work_pending(now: datetime) -> bool:
 
 
 def _due_retries() -> tuple[ColumnElement[bool], ...]:
-    return (Send.status == SendStatus.RUNNING, Delivery.next_attempt_at.is_not(None), Delivery.status == D.QUEUED)
+    return (Send.status == SendStatus.RUNNING, *REQUEUED)
 
 
 def seconds_to_next_retry(now: datetime) -> float | None:

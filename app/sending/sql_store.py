@@ -48,8 +48,6 @@ D = DeliveryStatus
 # A worker whose cursor ran out looks below it again (for rows a failed claim
 # left behind) at most this often, and only while the counts say some are queued.
 RESCAN_EVERY = 30.0
-# Rows back in the queue with a time: retries, released claims, resent unknowns.
-REQUEUED = (Delivery.next_attempt_at.is_not(None), Delivery.status == D.QUEUED)
 
 
 class _AppComposer:
@@ -139,16 +137,6 @@ class SqlDeliveryStore:
     def next_send(self) -> int | None:
         """The oldest running send with a row that can go now (not only retries that wait)."""
         return sql_sends.next_with_work(self.clock.now())
-
-    def _exhausted(self, send_id: int, now: datetime) -> bool:
-        """This worker scanned the whole send, may not rescan yet, and no retry is due."""
-        span = self.ranges.get(send_id)
-        return (
-            span is not None
-            and span.cursor >= span.last
-            and self.clock.monotonic() < span.rescan_at
-            and self.retry_at.get(send_id, datetime.max) > now
-        )
 
     def work_pending(self) -> bool:
         return sql_sends.work_pending(self.clock.now())
@@ -427,7 +415,7 @@ class SqlDeliveryStore:
         cancelled = select(Send.id).where(Send.status == SendStatus.CANCELLED)
         rows = db.session.execute(
             update(Delivery)
-            .where(*REQUEUED, Delivery.send_id.in_(cancelled))
+            .where(*sql_sends.REQUEUED, Delivery.send_id.in_(cancelled))
             .values(status=D.SKIPPED, error="send cancelled", next_attempt_at=None, updated_at=self.clock.now())
             .returning(Delivery.send_id)
             .execution_options(synchronize_session=False)
