@@ -6,6 +6,7 @@ the toolbar's picker searches the library and inserts an existing image."""
 from __future__ import annotations
 
 import base64
+import re
 
 import pytest
 from playwright.sync_api import expect
@@ -108,6 +109,8 @@ def test_drop_image_inserts_where_it_was_dropped(live_server, page, users) -> No
     dialog.get_by_label("Alt text").fill("Spark logo")
     dialog.get_by_role("button", name="Upload and insert").click()
     expect(dialog).to_be_hidden()
+    # The insertion lands after the upload answers; under load that can be after the dialog closed.
+    expect(page.locator("#f-body")).to_have_value(re.compile(r"^!\[Spark logo\]"), timeout=10_000)
     item = db.session.query(MediaItem).one()
     text = current_markdown(page)
     assert text.startswith("![Spark logo]({{ site.github.url }}/" + item.path + ")"), text
