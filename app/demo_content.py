@@ -5,11 +5,18 @@ from __future__ import annotations
 from app.events.demo import load_demo_events
 from app.issues.demo import load_demo_issues
 from app.reports.demo import load_demo_reports
+from app.settings import get_setting, set_setting
 from app.subscribers.demo import load_demo_subscribers
+
+DEMO_POSTAL_ADDRESS = "Pressroom demo, 1 Example Street, Springfield"
 
 
 def load_demo_content() -> list[str]:
     lines: list[str] = []
+    if not get_setting("postal_address"):
+        # Every bulk email must carry one (CAN-SPAM, CASL); the demo's is an example to replace.
+        set_setting("postal_address", DEMO_POSTAL_ADDRESS)
+        lines.append(f"postal address set to the example {DEMO_POSTAL_ADDRESS!r} (Settings)")
 
     lines += load_demo_issues()
 

@@ -1,9 +1,10 @@
 """Every domain's models, imported in one place so SQLAlchemy metadata (and
 therefore Alembic) sees the whole schema."""
 
+from app.audit import AuditEvent
 from app.auth.models import User, UserSession
 from app.events.models import Event
-from app.issues.models import Issue, Rendering, Revision
+from app.issues.models import Issue, IssueTemplate, Rendering, Revision
 from app.jobs.models import Job, Upload, UploadChunk
 from app.media.models import MediaItem
 from app.quotas import QuotaCounter
@@ -12,11 +13,13 @@ from app.settings.models import Setting
 from app.subscribers.models import MailingList, Subscriber, SubscriberImport, Subscription, Suppression
 
 __all__ = [
+    "AuditEvent",
     "DailyStat",
     "Delivery",
     "Event",
     "FeedbackEvent",
     "Issue",
+    "IssueTemplate",
     "Job",
     "MailingList",
     "MediaItem",

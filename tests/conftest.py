@@ -92,6 +92,7 @@ def make_config(database_url: str, instance: Path, **overrides: Any) -> dict[str
         "TRANSPORT": f"outbox:{instance / 'outbox'}",
         "RATELIMIT_STORAGE_URI": "memory://",
         "SERVER_NAME": None,
+        "POSTAL_ADDRESS": "1 Test Street, Testville",
     }
     config.update(overrides)
     return config

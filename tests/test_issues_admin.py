@@ -65,8 +65,14 @@ def test_create_form_and_bad_input(app, editor_client) -> None:
     issue = db.session.scalar(select(Issue))
     assert issue.slug == "first-issue" and str(issue.issue_date) == "2026-01-05"
     assert editor_client.post(new, data={"title": "x", "issue_date": "soon"}).status_code == 400
-    assert editor_client.post(new, data={"title": "First issue"}).status_code == 400
-    assert db.session.scalar(select(Issue).where(Issue.title == "x")) is None
+    # A weekly title that repeats gets the next free slug; a typed slug that is taken is refused.
+    assert editor_client.post(new, data={"title": "First issue"}).status_code == 302
+    assert editor_client.post(new, data={"title": "First  issue"}).status_code == 302
+    slugs = db.session.scalars(select(Issue.slug).where(Issue.title == "First issue").order_by(Issue.id)).all()
+    assert slugs == ["first-issue", "first-issue-2", "first-issue-3"]
+    taken = editor_client.post(new, data={"title": "Another", "slug": "first-issue"})
+    assert taken.status_code == 400 and "already uses the slug" in taken.get_data(as_text=True)
+    assert db.session.scalar(select(Issue).where(Issue.title.in_(("x", "Another")))) is None
     page = editor_client.get(f"/admin/issues/{issue.id}")
     assert page.status_code == 200 and 'id="f-body"' in page.get_data(as_text=True)
 

@@ -46,6 +46,7 @@ def _navigation() -> dict:
 from app.admin import (  # noqa: E402,F401  (views register themselves on bp)
     dashboard,
     events,
+    issue_collection,
     issues,
     media,
     reports,

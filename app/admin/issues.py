@@ -9,13 +9,13 @@ from typing import Any
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from app.admin import bp
 from app.db import db
 from app.issues import lifecycle
+from app.issues.collection import deletable, issue_from_template, list_templates
 from app.issues.jekyll_import import import_jekyll, sources_from_upload
-from app.issues.models import Issue
+from app.issues.models import Issue, IssueTemplate
 from app.issues.rendering import preflight, readers_view, render
 from app.issues.service import (
     ConflictError,
@@ -31,7 +31,7 @@ from app.issues.test_send import send_test
 from app.numbers import parse_id, parse_ids
 from app.rendering.placeholders import scan
 from app.security import limiter
-from app.sending.service import SendError, check_sendable
+from app.sending.service import SendError, check_sendable, has_sends
 from app.subscribers.models import MailingList
 
 # Test sends reach arbitrary typed addresses: cap them so a stolen editor
@@ -74,37 +74,52 @@ def _placeholders(body: str) -> list[Any]:
     return scan(body or "")
 
 
-@bp.route("/issues")
-def issues():
-    rows = db.session.scalars(
-        select(Issue)
-        .options(selectinload(Issue.lists))
-        .order_by(Issue.issue_date.desc().nulls_first(), Issue.id.desc())
-    ).all()
-    counts = {issue.id: len(_placeholders(issue.body)) for issue in rows}
-    return render_template("admin/issues/index.html", issues=rows, counts=counts)
-
-
 @bp.route("/issues/new", methods=["GET", "POST"])
 def issues_new():
+    templates = list_templates()
     if request.method == "POST":
         form = request.form
         try:
-            issue = create_issue(
-                form.get("title", ""),
-                user=current_user,
-                slug=form.get("slug") or None,
-                subject=form.get("subject", ""),
-                preheader=form.get("preheader", ""),
-                lists=_list_ids(form.getlist("lists")),
-                issue_date=_parse_date(form.get("issue_date")),
-            )
+            template_id = parse_id(form.get("template")) if form.get("template") else None
+            template = db.session.get(IssueTemplate, template_id) if template_id else None
+            if form.get("template") and template is None:
+                raise IssueError("That template no longer exists.")
+            slug, subject = form.get("slug") or None, form.get("subject", "")
+            lists, issue_date = _list_ids(form.getlist("lists")), _parse_date(form.get("issue_date"))
+            if template is not None:
+                issue = issue_from_template(
+                    template,
+                    form.get("title", ""),
+                    current_user,
+                    slug=slug,
+                    subject=subject,
+                    lists=lists,
+                    issue_date=issue_date,
+                )
+            else:
+                issue = create_issue(
+                    form.get("title", ""),
+                    user=current_user,
+                    preheader=form.get("preheader", ""),
+                    commit=False,
+                    slug=slug,
+                    subject=subject,
+                    lists=lists,
+                    issue_date=issue_date,
+                )
+            db.session.commit()
         except IssueError as exc:
             db.session.rollback()
             flash(str(exc), "error")
-            return render_template("admin/issues/new.html", lists=_all_lists(), form=form), 400
+            return render_template("admin/issues/new.html", lists=_all_lists(), form=form, templates=templates), 400
         return redirect(url_for("admin.issues_edit", issue_id=issue.id))
-    return render_template("admin/issues/new.html", lists=_all_lists(), form={})
+    return render_template(
+        "admin/issues/new.html",
+        lists=_all_lists(),
+        form={},
+        templates=templates,
+        chosen_template=parse_id(request.args.get("template")),
+    )
 
 
 def _edit_page(issue: Issue, status: int = 200):
@@ -119,9 +134,13 @@ def _edit_page(issue: Issue, status: int = 200):
             check_sendable(issue)
         except SendError as exc:
             send_blocker = str(exc)
+    delete_blocker = deletable(issue) or (
+        "This issue has a send (its report stays), so it cannot be deleted." if has_sends(issue) else None
+    )
     return render_template(
         "admin/issues/edit.html",
         issue=issue,
+        delete_blocker=delete_blocker,
         lists=_all_lists(),
         approval=check,
         editable=issue.status in ("draft", "approved"),

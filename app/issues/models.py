@@ -65,6 +65,9 @@ class Issue(Model):
     approved_rendering_id: Mapped[int | None] = mapped_column(
         ForeignKey("renderings.id", ondelete="SET NULL", use_alter=True)
     )
+    # A sent issue taken out of the archive and feed; its web address answers 410
+    # (it was mailed, so it must never become a 404) and its reports stay.
+    unpublished_at: Mapped[datetime | None]
 
     lists: Mapped[list[MailingList]] = relationship(secondary=issue_lists, order_by=MailingList.name)
     updated_by: Mapped[User | None] = relationship(foreign_keys=[updated_by_id])
@@ -113,5 +116,22 @@ class Rendering(Model):
     # The events its section lists: [[id, starts_at ISO, title]], so scheduling can
     # refuse a time by which a listed "upcoming" event is over.
     events: Mapped[list[list[Any]]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+
+class IssueTemplate(Model):
+    """A recurring structure: "New issue" starts from its texts and lists,
+    placeholders included (they are the point: the new draft shows what to fill)."""
+
+    __tablename__ = "issue_templates"
+    __table_args__ = NO_ID_REUSE
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    subject: Mapped[str] = mapped_column(String(300), default="")
+    preheader: Mapped[str] = mapped_column(String(300), default="")
+    body: Mapped[str] = mapped_column(Text, default="")
+    list_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from app.auth.models import User
 from app.db import db, utcnow
@@ -42,6 +42,7 @@ __all__ = [
     "diff_revision",
     "find_issue",
     "check_slug",
+    "unique_slug",
 ]
 
 EDITABLE_STATES = ("draft", "approved")
@@ -75,6 +76,18 @@ def check_slug(slug: str, *, issue_id: int | None = None) -> str:
     if db.session.scalar(clash) is not None:
         raise IssueError(f"Another issue already uses the slug {safe!r}.")
     return safe
+
+
+def unique_slug(text: str) -> str:
+    """The slug ``text`` gives, with ``-2``, ``-3``… when it is taken."""
+    base = slugify(text, max_length=200 - 6) or "issue"
+    taken = set(db.session.scalars(select(Issue.slug).where(or_(Issue.slug == base, Issue.slug.like(f"{base}-%")))))
+    if base not in taken:
+        return base
+    number = 2
+    while f"{base}-{number}" in taken:
+        number += 1
+    return f"{base}-{number}"
 
 
 def _resolve_lists(lists: Iterable[MailingList | int]) -> list[MailingList]:
@@ -141,7 +154,8 @@ def create_issue(
     check_issue_date(issue_date)
     issue = Issue(
         title=title[:300],
-        slug=check_slug(slug or title),
+        # A title that gives a taken slug gets -2, -3...; a slug the user typed must be free.
+        slug=check_slug(slug) if slug else unique_slug(title),
         subject=(subject or title)[:300],
         preheader=preheader[:300],
         body=body,

@@ -24,17 +24,22 @@ UNAVAILABLE = '<p class="unavailable">This issue cannot be shown right now.</p>'
 _XML_INVALID = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
+def _published() -> Select[Issue]:
+    """Sent issues that went to at least one public list, unpublished ones included."""
+    return select(Issue).where(Issue.status == "sent", Issue.lists.any(MailingList.public.is_(True)))
+
+
 def public_issues() -> Select[Issue]:
-    """Sent issues that went to at least one public list, newest first."""
+    """What the archive and the feed list, newest first."""
     return (
-        select(Issue)
-        .where(Issue.status == "sent", Issue.lists.any(MailingList.public.is_(True)))
+        _published()
+        .where(Issue.unpublished_at.is_(None))
         .order_by(Issue.issue_date.desc().nulls_last(), Issue.sent_at.desc().nulls_last(), Issue.id.desc())
     )
 
 
 def public_issue(slug: str) -> Issue | None:
-    return db.session.scalar(public_issues().where(Issue.slug == slug))
+    return db.session.scalar(_published().where(Issue.slug == slug))
 
 
 def issue_day(issue: Issue) -> date | None:
@@ -66,10 +71,13 @@ def safe_web_html(issue: Issue) -> str:
 
 
 @bp.get("/issues/<slug>", endpoint="issue")
-def issue(slug: str) -> str:
+def issue(slug: str) -> str | tuple[str, int]:
     found = public_issue(slug)
     if found is None:
         abort(404)
+    if found.unpublished_at is not None:
+        # Its link was mailed: say it is gone on purpose, never a 404.
+        return render_template("public/unpublished.html", issue=found), 410
     return render_template("public/issue.html", issue=found, day=issue_day(found), web_html=safe_web_html(found))
 
 

@@ -91,7 +91,12 @@ def run_preflight(issue: IssueSource, context: RenderContext) -> list[Problem]:
         for found in scan(body)
     ]
     problems += _body_problems(body, context)
+    problems += _content_problems(issue, context)
     problems += _size_problems(issue, context)
+    if not context.brand.postal_address.strip():
+        # CAN-SPAM and CASL require the sender's postal address in every bulk email;
+        # test sends are not bulk mail and do not run preflight.
+        problems.append(Problem(ERROR, 0, 0, "no-postal-address", "the newsletter has no postal address (Settings)"))
     return sorted(problems, key=lambda p: (p.line, p.col, p.code))
 
 
@@ -224,6 +229,18 @@ def _image_problems(src: str, alt: str, line: int, col: int, context: RenderCont
     if resolved.lower().startswith("http:") and ref is None and not problems:
         problems.append(Problem(WARNING, line, col, "insecure-url", f"image uses http: {src}"))
     return problems
+
+
+_TAG = re.compile(r"<[^>]*>")
+
+
+def _content_problems(issue: IssueSource, context: RenderContext) -> list[Problem]:
+    """An email with nothing between the masthead and the footer (an empty body,
+    only comments, only an ``[[events]]`` line with no events) must not go out."""
+    web_html = render_issue(issue, context).web_html  # cached: the size check renders it too
+    if "<img" in web_html or _TAG.sub("", web_html).strip():
+        return []
+    return [Problem(ERROR, 0, 0, "empty-body", "the email has no content between its masthead and its footer")]
 
 
 def _size_problems(issue: IssueSource, context: RenderContext) -> list[Problem]:

@@ -47,6 +47,8 @@ class Send(Model):
     issue_id: Mapped[int] = mapped_column(ForeignKey("issues.id", ondelete="CASCADE"), index=True)
     status: Mapped[SendStatus] = mapped_column(state_type(SendStatus), default=SendStatus.SCHEDULED, index=True)
     scheduled_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The zone the time was chosen in, to show it as it was chosen (None: UTC, or before v0.2).
+    timezone: Mapped[str | None] = mapped_column(String(64))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     started_at: Mapped[datetime | None]

@@ -152,6 +152,9 @@ def check_sendable(issue: Issue) -> None:
         raise SendError("This issue already has a send scheduled or in progress.")
     if issue.status in (IssueStatus.SENT, IssueStatus.SENDING, IssueStatus.SCHEDULED):
         raise SendError(f"This issue is already {issue.status}.")
+    if not str(get_setting("postal_address") or "").strip():
+        # CAN-SPAM and CASL require the sender's postal address in every bulk email.
+        raise SendError("Set the newsletter's postal address in Settings first: the law requires it in every email.")
     if get_setting("require_approval") and issue.status != IssueStatus.APPROVED:
         raise SendError("This issue must be approved by a second user before it can be sent.")
     problems = preflight(issue)
@@ -286,6 +289,11 @@ def finish_if_done(send_id: int) -> bool:
 
 
 # --- control -----------------------------------------------------------------
+
+
+def has_sends(issue: Issue) -> bool:
+    """Whether any send of ``issue`` exists (deleting the issue would take its deliveries and reports)."""
+    return db.session.scalar(select(Send.id).where(Send.issue_id == issue.id).limit(1)) is not None
 
 
 def latest_send(issue: Issue) -> Send | None:

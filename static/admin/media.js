@@ -31,11 +31,4 @@
       setTimeout(() => { button.textContent = "Copy Markdown"; }, 1500);
     });
   });
-
-  document.addEventListener("submit", (event) => {
-    const target = event.target;
-    if (target instanceof HTMLFormElement && target.dataset.confirm && !window.confirm(target.dataset.confirm)) {
-      event.preventDefault();
-    }
-  });
 })();

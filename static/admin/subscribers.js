@@ -1,13 +1,7 @@
-// Subscriber admin: import progress polling and confirmation of destructive forms.
+// Subscriber admin: import progress polling (confirmations: admin.js).
 // Served from /static because the admin CSP forbids inline script.
 (function () {
   "use strict";
-
-  document.querySelectorAll("form.js-confirm").forEach(function (form) {
-    form.addEventListener("submit", function (event) {
-      if (!window.confirm(form.dataset.confirm || "Are you sure?")) event.preventDefault();
-    });
-  });
 
   var job = document.getElementById("import-job");
   if (!job) return;
