@@ -12,7 +12,7 @@ import requests
 from sqlalchemy import func, select, update
 
 from app.db import db
-from app.sending import service
+from app.sending import schedule, service
 from app.sending.models import Delivery, Send
 from app.sending.ports import SystemClock
 from app.sending.service import SendError
@@ -32,18 +32,18 @@ def outbox_messages(app) -> list[email.message.Message]:
 
 
 def test_schedule_time_is_stored_as_the_utc_instant(app):
-    assert service.parse_schedule("2026-03-29T09:00+02:00") == datetime(2026, 3, 29, 7, 0)
+    assert schedule.parse_schedule("2026-03-29T09:00+02:00") == datetime(2026, 3, 29, 7, 0)
     # Local time in the editor's zone, either side of the spring-forward change.
-    assert service.parse_schedule("2026-03-28T09:00", "Europe/Paris") == datetime(2026, 3, 28, 8, 0)
-    assert service.parse_schedule("2026-03-29T09:00", "Europe/Paris") == datetime(2026, 3, 29, 7, 0)
+    assert schedule.parse_schedule("2026-03-28T09:00", "Europe/Paris") == datetime(2026, 3, 28, 8, 0)
+    assert schedule.parse_schedule("2026-03-29T09:00", "Europe/Paris") == datetime(2026, 3, 29, 7, 0)
     with pytest.raises(SendError, match="does not exist"):
-        service.parse_schedule("2026-03-29T02:30", "Europe/Paris")
+        schedule.parse_schedule("2026-03-29T02:30", "Europe/Paris")
     with pytest.raises(SendError, match="happens twice"):
-        service.parse_schedule("2026-10-25T02:30", "Europe/Paris")
+        schedule.parse_schedule("2026-10-25T02:30", "Europe/Paris")
     # An explicit offset resolves the ambiguity.
-    assert service.parse_schedule("2026-10-25T02:30+01:00", "Europe/Paris") == datetime(2026, 10, 25, 1, 30)
+    assert schedule.parse_schedule("2026-10-25T02:30+01:00", "Europe/Paris") == datetime(2026, 10, 25, 1, 30)
     with pytest.raises(SendError, match="ISO 8601"):
-        service.parse_schedule("tomorrow")
+        schedule.parse_schedule("tomorrow")
 
 
 def test_send_needs_approval_when_required(app, users):

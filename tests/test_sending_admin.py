@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import html
+import re
+from datetime import datetime, timedelta
 from html.parser import HTMLParser
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
-from app.db import db
+from app.db import db, utcnow
 from app.sending import service
 from app.sending.models import Send
 from app.sending.worker import worker_for
@@ -57,8 +60,14 @@ def test_schedule_flow_confirms_then_stores_utc(app, admin_client):
     set_setting("reader_timezone", "Europe/Paris")
     assert f'<option value="{issue.id}">' in admin_client.get("/admin/sends").text
     page = admin_client.get(f"/admin/sends/new?issue={issue.id}")
-    assert page.status_code == 200 and 'value="Europe/Paris" selected' in page.text
-    form = {"issue": issue.id, "list": [readers.id, friends.id], "at": "2026-07-01T09:30", "timezone": "Europe/Paris"}
+    assert page.status_code == 200 and 'name="timezone" value="Europe/Paris"' in page.text
+    form = {
+        "issue": issue.id,
+        "list": [readers.id, friends.id],
+        "when": "later",
+        "at": "2031-07-01T09:30",
+        "timezone": "Europe/Paris",
+    }
     confirm = admin_client.post("/admin/sends/new", data=form)
     shown = texts(confirm.text)
     assert confirm.status_code == 200
@@ -69,9 +78,13 @@ def test_schedule_flow_confirms_then_stores_utc(app, admin_client):
     done = admin_client.post("/admin/sends/new", data={**form, "step": "create"})
     assert done.status_code == 303
     send = db.session.scalar(select(Send))
-    assert send.scheduled_at == datetime(2026, 7, 1, 7, 30)  # CEST is UTC+2
+    assert send.scheduled_at == datetime(2031, 7, 1, 7, 30)  # CEST is UTC+2
+    assert send.timezone == "Europe/Paris"
+    set_setting("reader_timezone", "America/New_York")  # the send keeps the zone it was chosen in
     detail = admin_client.get(done.headers["Location"])
-    assert "2026-07-01 09:30 CEST" in detail.text and "07:30 UTC" in detail.text
+    shown = texts(detail.text)
+    assert "2031-07-01 09:30 CEST" in shown["send-when"] and "in Europe/Paris" in shown["send-when"]
+    assert shown["send-when-utc"] == "2031-07-01 07:30 UTC"
 
 
 def test_schedule_refusals_are_422_with_a_message(app, admin_client, editor_client):
@@ -83,7 +96,7 @@ def test_schedule_refusals_are_422_with_a_message(app, admin_client, editor_clie
     set_setting("require_approval", False)
     response = admin_client.post(
         "/admin/sends/new",
-        data={"issue": issue.id, "list": [readers.id], "at": "2026-03-29T02:30", "timezone": "Europe/Paris"},
+        data={"issue": issue.id, "list": [readers.id], "at": "2031-03-30T02:30", "timezone": "Europe/Paris"},
     )
     assert response.status_code == 422 and "does not exist" in response.text
     response = admin_client.post("/admin/sends/new", data={"issue": issue.id, "timezone": "UTC"})
@@ -130,13 +143,78 @@ def test_send_page_updates_live(app, live_server, page, users):
     browser_login(page, live_server, "admin@example.com")
     page.goto(f"{live_server.url}/admin/sends/{send_id}")
     assert page.inner_text('td[data-state="queued"]') == "4"
-    page.click("text=Pause")
+    questions: list[str] = []
+    answers = iter([False, True])  # first decline the question, then accept it
+
+    def answer(dialog) -> None:
+        questions.append(dialog.message)
+        dialog.accept() if next(answers) else dialog.dismiss()
+
+    page.on("dialog", answer)
+    page.get_by_role("button", name="Pause").click()
+    expect(page.locator("#send-status")).to_have_text("running")  # declined: nothing happened
+    page.get_by_role("button", name="Pause").click()
     page.wait_for_selector("#send-status:has-text('paused')")
-    page.click("text=Resume")
+    assert questions == [f"Pause the send of “{issue.title}”? 4 recipients not yet sent wait until you resume."] * 2
+    assert page.locator("#send-report").is_visible()
+    page.get_by_role("button", name="Resume").click()
     page.wait_for_selector("#send-status:has-text('running')")
     worker_for(app).run(once=True)
     page.wait_for_selector('td[data-state="sent"]:has-text("4")')  # updated by polling, no reload
     assert page.inner_text("#send-status") == "finished"
     page.wait_for_selector("#send-rate:has-text('—')")
+    expect(page.get_by_role("button", name="Pause")).to_be_hidden()  # the controls follow the state
+    expect(page.get_by_role("button", name="Cancel send")).to_be_hidden()
+    expect(page.locator("#send-over")).to_be_visible()
+    expect(page.get_by_role("link", name="Report: deliveries, bounces, opens, clicks »")).to_be_visible()
     screenshot(page, "send-page")
     assert page.js_errors == []
+
+
+def test_past_times_are_refused_in_the_chosen_zone_and_send_now_is_explicit(app, admin_client):
+    issue = make_issue()
+    readers = make_list("Readers", 3)
+    set_setting("reader_timezone", "Asia/Tokyo")
+    page = admin_client.get(f"/admin/sends/new?issue={issue.id}").text
+    zones = re.findall(r'<option value="([^"]+)">', page.split('<datalist id="zones">')[1].split("</datalist>")[0])
+    assert zones[0] == "UTC" and {"Europe/Berlin", "America/New_York", "Asia/Kolkata", "Europe/Kyiv"} <= set(zones)
+    assert not {"Factory", "localtime", "US/Eastern", "GB", "Etc/GMT+5", "posixrules"} & set(zones)
+    assert 'name="timezone" value="Asia/Tokyo"' in page  # the readers' zone is the default
+    assert '<input type="radio" name="when" value="now" checked>' in page
+
+    form = {"issue": issue.id, "list": [readers.id], "when": "later", "at": "2026-01-05T09:00"}
+    refused = admin_client.post("/admin/sends/new", data={**form, "timezone": "America/New_York"})
+    assert refused.status_code == 422
+    message = " ".join(re.sub(r"<[^>]+>", " ", refused.text).split())
+    assert "2026-01-05 09:00 EST (America/New_York) has already passed" in message
+    assert "Choose a later time, or choose Send now." in message
+    for step in ({}, {"step": "create"}):  # refused at review and at confirmation alike
+        again = admin_client.post("/admin/sends/new", data={**form, **step, "timezone": "Europe/Paris"})
+        assert again.status_code == 422 and "2026-01-05 09:00 CET (Europe/Paris) has already passed" in again.text
+    unknown = admin_client.post("/admin/sends/new", data={**form, "at": "2031-01-05T09:00", "timezone": "Mars/Olympus"})
+    assert unknown.status_code == 422 and "Unknown time zone" in unknown.text
+    empty = admin_client.post("/admin/sends/new", data={**form, "at": ""})
+    assert empty.status_code == 422 and "or choose Send now" in empty.text
+    assert db.session.scalar(select(Send.id)) is None
+
+    now = {"issue": issue.id, "list": [readers.id], "when": "now", "at": "2026-01-05T09:00", "timezone": "UTC"}
+    confirm = admin_client.post("/admin/sends/new", data=now)  # the stale time is ignored: now was chosen
+    assert confirm.status_code == 200 and "Sends now" in texts(confirm.text)["send-confirmation"]
+    assert admin_client.post("/admin/sends/new", data={**now, "step": "create"}).status_code == 303
+    send = db.session.scalar(select(Send))
+    assert send.timezone is None and abs((send.scheduled_at - utcnow()).total_seconds()) < 60
+
+
+def test_control_forms_name_the_issue_and_the_recipients_left(app, admin_client):
+    issue = make_issue()
+    readers = make_list("Readers", 7)
+    send = service.create_send(issue, [readers], at=utcnow() + timedelta(days=2), timezone="Europe/Paris")
+    db.session.commit()
+    page = admin_client.get(f"/admin/sends/{send.id}").text
+    tags = {action: tag for tag, action in re.findall(r'(<form[^>]*action="/admin/sends/\d+/([a-z-]+)"[^>]*>)', page)}
+    assert f"Cancel the send of “{issue.title}”? 7 recipients not yet sent will never get it." in html.unescape(
+        tags["cancel"]
+    )
+    assert "hidden" not in tags["pause"] and "hidden" not in tags["cancel"]  # scheduled: both offered
+    assert " hidden" in tags["resume"] and " hidden" in tags["resend-unknown"]
+    assert 'id="send-report" hidden' in page  # not started: no report yet

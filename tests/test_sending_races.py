@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.db import db, utcnow
-from app.sending import service
+from app.sending import schedule, service
 from app.sending.models import Delivery, Send
 from app.sending.ports import Decision, Verdict
 from app.sending.service import SendError
@@ -71,7 +71,7 @@ def test_rows_back_in_the_queue_after_cancel_end_skipped(app):
 )
 def test_schedule_at_the_ends_of_the_calendar_is_a_clear_refusal(text, zone):
     with pytest.raises(SendError, match="out of range"):
-        service.parse_schedule(text, zone)
+        schedule.parse_schedule(text, zone)
 
 
 def test_erasure_skips_queued_rows_but_leaves_claimed_ones_to_their_worker(app):

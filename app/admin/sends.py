@@ -5,7 +5,7 @@ sends domain (app.sending.service), respond."""
 from __future__ import annotations
 
 import math
-from zoneinfo import available_timezones
+from datetime import datetime
 
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -16,11 +16,12 @@ from app.auth import admin_required
 from app.db import db
 from app.issues.models import Issue
 from app.numbers import parse_id
-from app.sending import service
+from app.sending import schedule, service
 from app.sending.models import Send, SendStatus
 from app.sending.service import SendError
 from app.settings import get_setting
 from app.subscribers.models import MailingList
+from app.timezones import canonical_zones, is_zone
 
 ACTIONS = {
     "pause": service.pause,
@@ -48,6 +49,9 @@ def _status(send: Send) -> dict:
     return {
         "id": send.id,
         "status": send.status,
+        "started": send.started_at is not None,
+        # Recipients the send has not reached yet: before it starts, the lists' reach.
+        "not_sent": remaining if send.started_at is not None else None,
         "pause_reason": send.pause_reason,
         "counts": counts,
         "total": sum(counts.values()),
@@ -68,7 +72,7 @@ def sends():
         "admin/sends/index.html",
         sends=rows,
         tz=_timezone(),
-        in_zone=service.in_zone,
+        in_zone=schedule.in_zone,
         counts=service.counts_for(send.id for send in rows),
         sendable=sendable,
     )
@@ -77,8 +81,15 @@ def sends():
 @bp.get("/sends/<int:send_id>")
 def sends_detail(send_id: int):
     send = db.get_or_404(Send, send_id)
+    info = _status(send)
+    if info["not_sent"] is None:  # counted once per page view, not on every poll
+        info["not_sent"] = service.count_recipients(send.lists)
     return render_template(
-        "admin/sends/detail.html", send=send, info=_status(send), tz=_timezone(), in_zone=service.in_zone
+        "admin/sends/detail.html",
+        send=send,
+        info=info,
+        tz=send.timezone or _timezone(),
+        in_zone=schedule.in_zone,
     )
 
 
@@ -119,43 +130,55 @@ def sends_new():
     issue = db.session.get(Issue, issue_id) if issue_id else None
     if issue is None:
         abort(404)
-    lists = list(db.session.scalars(select(MailingList).order_by(MailingList.name)))
-    zones = sorted(available_timezones())
-    tz = request.form.get("timezone") or _timezone()
-    at_text = request.form.get("at", "")
+    form = request.form
     context = {
         "issue": issue,
-        "lists": lists,
-        "zones": zones,
-        "tz": tz,
+        "lists": list(db.session.scalars(select(MailingList).order_by(MailingList.name))),
+        "zones": canonical_zones(),
+        "tz": form.get("timezone", "").strip() or _timezone(),
+        # Without the radio (older scripts posting ``at``), a given time means "later".
+        "when": form.get("when") or ("later" if form.get("at", "").strip() else "now"),
         "chosen": {lst.id for lst in issue.lists},
-        "at": at_text,
+        "at": form.get("at", ""),
     }
     if request.method == "GET":
         return render_template("admin/sends/new.html", **context)
     chosen = _form_lists()
     context["chosen"] = {lst.id for lst in chosen}
     try:
-        if tz not in zones and tz != "UTC":
-            raise SendError(f"Unknown time zone {tz!r}.")
-        at = service.parse_schedule(at_text, tz) if at_text.strip() else None
+        at, tz = _chosen_time(context)
         if not chosen:
             raise SendError("Choose at least one list.")
-        if request.form.get("step") != "create":
+        if form.get("step") != "create":
             service.check_sendable(issue)
             return render_template(
                 "admin/sends/confirm.html",
                 estimate=service.estimate(chosen),
                 chosen_lists=chosen,
                 at_utc=at,
-                at_local=service.in_zone(at, tz) if at else None,
+                at_local=schedule.in_zone(at, tz) if at else None,
                 **context,
             )
-        send = service.create_send(issue, chosen, at=at, user=current_user)
+        send = service.create_send(issue, chosen, at=at, user=current_user, timezone=tz if at else None)
         db.session.commit()
     except SendError as exc:
         db.session.rollback()
         flash(str(exc), "error")
         return render_template("admin/sends/new.html", **context), 422
-    flash("Send scheduled.", "success")
+    flash("Send scheduled." if at else "Send started: the worker picks it up within seconds.", "success")
     return redirect(url_for("admin.sends_detail", send_id=send.id), 303)
+
+
+def _chosen_time(context: dict) -> tuple[datetime | None, str]:
+    """The form's "Send now" or "Schedule for" choice as naive UTC (None: now)
+    and the zone; a scheduled time must be given, exist and lie ahead."""
+    tz = context["tz"]
+    if context["when"] != "later":
+        return None, tz
+    if not is_zone(tz):
+        raise SendError(f"Unknown time zone {tz!r}: pick one from the list, e.g. Europe/Berlin.")
+    if not context["at"].strip():
+        raise SendError("Give the date and time to send at, or choose Send now.")
+    at = schedule.parse_schedule(context["at"], tz)
+    schedule.refuse_past(at, tz)
+    return at, tz

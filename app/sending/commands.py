@@ -14,7 +14,7 @@ from app.db import db
 from app.issues.models import Issue
 from app.issues.service import find_issue
 from app.jobs.loop import JobLoop, run_jobs_once
-from app.sending import service, tally
+from app.sending import schedule, service, tally
 from app.sending.models import DELIVERY_STATES, Send
 from app.sending.service import SendError
 from app.sending.worker import run_processes, run_worker
@@ -60,14 +60,14 @@ def send_command(slug: str, list_names: tuple[str, ...], at: str | None) -> None
         lists.append(found)
     timezone = get_setting("reader_timezone") or "UTC"
     try:
-        when = service.parse_schedule(at, timezone) if at else None
+        when = schedule.parse_schedule(at, timezone) if at else None
         estimate = service.estimate(lists)
         send = service.create_send(issue, lists, at=when)
         db.session.commit()
     except SendError as exc:
         db.session.rollback()
         raise click.ClickException(str(exc)) from exc
-    local = service.in_zone(send.scheduled_at, timezone)
+    local = schedule.in_zone(send.scheduled_at, timezone)
     click.echo(
         f"send {send.id} scheduled for {send.scheduled_at:%Y-%m-%d %H:%M:%S} UTC "
         f"({local:%Y-%m-%d %H:%M %Z}) to {estimate.recipients} recipients"

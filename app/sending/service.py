@@ -10,87 +10,28 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, insert, literal, select, update
 
 from app.auth.models import User
 from app.db import db, rowcount, utcnow
-from app.errors import Refused
 from app.issues.errors import TransitionError
 from app.issues.lifecycle import move
 from app.issues.models import Issue, IssueStatus
 from app.issues.rendering import freeze, preflight
 from app.rendering.preflight import has_errors
 from app.sending import tally
+from app.sending.errors import SendError
 from app.sending.models import Delivery, DeliveryStatus, Send, SendStatus
 from app.sending.pacing import current_rate, remaining_24h
+from app.sending.schedule import to_utc
 from app.sending.states import move_send
 from app.settings import get_setting
 from app.subscribers.models import MailingList, Subscriber, Subscription, SubscriptionStatus
 from app.subscribers.suppression import reachable
 
 ACTIVE_SEND_STATES = (SendStatus.SCHEDULED, SendStatus.RUNNING, SendStatus.PAUSED)
-
-
-class SendError(Refused):
-    """A send request or control action refused, with a message for the user."""
-
-
-# --- time --------------------------------------------------------------------
-
-
-def parse_schedule(text: str, timezone: str = "UTC") -> datetime:
-    """ISO 8601 -> naive UTC. A time without offset is read in ``timezone``;
-    a local time that does not exist (spring forward) or exists twice (fall
-    back) is refused, so a DST change can never move or repeat a send."""
-    try:
-        value = datetime.fromisoformat(text.strip())
-    except ValueError as exc:
-        raise SendError(f"Not an ISO 8601 date and time: {text!r} (example: 2026-03-29T09:00+02:00).") from exc
-    return to_utc(value, timezone)
-
-
-def _out_of_range(value: datetime) -> str:
-    return f"{value.isoformat(sep=' ', timespec='minutes')} is out of range; choose a year from 2 to 9998."
-
-
-def to_utc(value: datetime, timezone: str = "UTC") -> datetime:
-    if value.tzinfo is not None:
-        try:
-            return value.astimezone(UTC).replace(tzinfo=None)
-        except OverflowError as exc:
-            raise SendError(_out_of_range(value)) from exc
-    try:
-        zone = ZoneInfo(timezone or "UTC")
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise SendError(f"Unknown time zone {timezone!r}.") from exc
-    early, late = value.replace(tzinfo=zone, fold=0), value.replace(tzinfo=zone, fold=1)
-    if early.utcoffset() != late.utcoffset():
-        # Both folds round-trip for an ambiguous time; only one does for a gap.
-        roundtrip = early.astimezone(UTC).astimezone(zone).replace(tzinfo=None)
-        if roundtrip != value:
-            raise SendError(f"{value:%Y-%m-%d %H:%M} does not exist in {timezone} (the clocks skip it).")
-        raise SendError(
-            f"{value:%Y-%m-%d %H:%M} happens twice in {timezone} (the clocks go back); "
-            "give the UTC offset, e.g. +01:00."
-        )
-    try:
-        return early.astimezone(UTC).replace(tzinfo=None)
-    except OverflowError as exc:  # e.g. 0001-01-01 east of UTC, 9999-12-31 west of it
-        raise SendError(_out_of_range(value)) from exc
-
-
-def in_zone(value: datetime | None, timezone: str) -> datetime | None:
-    """A stored naive-UTC time shown in ``timezone``."""
-    if value is None:
-        return None
-    try:
-        zone = ZoneInfo(timezone or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        zone = ZoneInfo("UTC")
-    return value.replace(tzinfo=UTC).astimezone(zone)
 
 
 # --- recipients --------------------------------------------------------------
@@ -186,9 +127,14 @@ def _check_listed_events(issue: Issue, when: datetime) -> None:
 
 
 def create_send(
-    issue: Issue, lists: Iterable[MailingList], at: datetime | None = None, user: User | None = None
+    issue: Issue,
+    lists: Iterable[MailingList],
+    at: datetime | None = None,
+    user: User | None = None,
+    timezone: str | None = None,
 ) -> Send:
     """Schedule ``issue`` for ``lists`` at ``at`` (aware, or naive UTC; None: now).
+    ``timezone`` is the zone the time was chosen in, kept to show it that way.
     The send delivers the issue's approved rendering (frozen now when approval
     is not required). Flushes; the caller commits."""
     lists = list(dict.fromkeys(lists))
@@ -212,6 +158,7 @@ def create_send(
         issue=issue,
         status=SendStatus.SCHEDULED,
         scheduled_at=when,
+        timezone=timezone,
         lists=lists,
         rendering=issue.approved_rendering,
         subject=issue.approved_rendering.subject if issue.approved_rendering else issue.subject,

@@ -11,6 +11,28 @@
     if (node) { node.textContent = value; }
   }
 
+  // The controls follow the live state: a send that finishes while the page is
+  // open loses pause and cancel and gains its report link, without a reload; the
+  // confirmation questions carry the current number of recipients not yet sent.
+  function controls(info) {
+    var report = document.getElementById("send-report");
+    if (report) { report.hidden = !info.started; }
+    var over = document.getElementById("send-over");
+    if (over) {
+      over.hidden = !FINAL[info.status];
+      var label = over.querySelector(".send-over-status");
+      if (label) { label.textContent = info.status; }
+    }
+    document.querySelectorAll("#send-control form[data-show-when]").forEach(function (form) {
+      var states = form.getAttribute("data-show-when").split(" ");
+      form.hidden = states[0] === "unknown" ? !info.counts.unknown : states.indexOf(info.status) < 0;
+      var question = form.getAttribute("data-confirm-template");
+      if (question && info.not_sent !== null) {
+        form.setAttribute("data-confirm", question.replace("{n}", info.not_sent.toLocaleString("en-US")));
+      }
+    });
+  }
+
   function render(info) {
     Object.keys(info.counts).forEach(function (state) {
       var cell = live.querySelector('td[data-state="' + state + '"]');
@@ -22,6 +44,7 @@
       status.className = "badge send-" + info.status;
     }
     text("send-pause-reason", info.status === "paused" ? info.pause_reason : "");
+    controls(info);
     text("send-rate", info.rate === null ? "\u2014" : info.rate + "/s");
     text("send-eta", info.eta_seconds === null ? "\u2014" : info.eta_seconds + " s");
     var body = live.querySelector("#send-errors tbody");
