@@ -180,6 +180,11 @@ def test_past_times_are_refused_in_the_chosen_zone_and_send_now_is_explicit(app,
     assert zones[0] == "UTC" and {"Europe/Berlin", "America/New_York", "Asia/Kolkata", "Europe/Kyiv"} <= set(zones)
     assert not {"Factory", "localtime", "US/Eastern", "GB", "Etc/GMT+5", "posixrules"} & set(zones)
     assert 'name="timezone" value="Asia/Tokyo"' in page  # the readers' zone is the default
+    settings = admin_client.get("/admin/settings").text  # the readers' zone is picked from the same list
+    offered = re.findall(
+        r'<option value="([^"]+)">', settings.split('<datalist id="zones">')[1].split("</datalist>")[0]
+    )
+    assert offered == zones and 'name="reader_timezone" value="Asia/Tokyo" list="zones"' in settings
     assert '<input type="radio" name="when" value="now" checked>' in page
 
     form = {"issue": issue.id, "list": [readers.id], "when": "later", "at": "2026-01-05T09:00"}

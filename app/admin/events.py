@@ -17,7 +17,6 @@ from app.events.service import (
     delete_event,
     duplicate_event,
     event_data,
-    known_zones,
     parse_local_datetime,
     past_events,
     relevant_to,
@@ -31,6 +30,7 @@ from app.issues.rendering import reference_time, section_events, section_heading
 from app.numbers import parse_id
 from app.settings import get_setting
 from app.subscribers.models import MailingList
+from app.timezones import canonical_zones
 
 
 def _lists() -> list[MailingList]:
@@ -57,7 +57,7 @@ def _form_page(data: EventData, errors: dict[str, str], event: Event | None, sta
         errors=errors,
         event=event,
         lists=_lists(),
-        zones=sorted(known_zones()),
+        zones=canonical_zones(),
         default_zone=get_setting("reader_timezone"),
     ), status
 

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from zoneinfo import available_timezones
-
 from flask import flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 
@@ -10,6 +8,7 @@ from app.auth import admin_required
 from app.mail.message import header_is_unsafe
 from app.numbers import parse_int
 from app.settings import SETTINGS, all_settings, set_setting
+from app.timezones import canonical_zones, is_zone
 
 SINGLE_LINE = {"newsletter_name", "reader_timezone", "events_heading"}
 
@@ -37,7 +36,7 @@ def settings():
                 errors[key] = "Keep this on one line (no line breaks)."
             else:
                 updates[key] = raw.strip()[:500]
-        if updates.get("reader_timezone") and updates["reader_timezone"] not in available_timezones():
+        if updates.get("reader_timezone") and not is_zone(str(updates["reader_timezone"])):
             errors["reader_timezone"] = "Unknown time zone; use a name like Europe/Berlin."
         if not errors:
             for key, value in updates.items():
@@ -45,6 +44,7 @@ def settings():
             flash("Settings saved.", "success")
             return redirect(url_for("admin.settings"))
         values.update({k: v for k, v in updates.items() if k not in errors})
-    return render_template("admin/settings.html", form=form, settings=SETTINGS, values=values, errors=errors), (
-        400 if errors else 200
+    page = render_template(
+        "admin/settings.html", form=form, settings=SETTINGS, values=values, errors=errors, zones=canonical_zones()
     )
+    return page, (400 if errors else 200)
