@@ -232,3 +232,30 @@ def test_a_send_needs_a_postal_address_but_a_test_send_does_not(app, users, admi
     assert test.status_code in (302, 303)
     set_setting("postal_address", "1 Main St")
     service.check_sendable(issue)
+
+
+def test_autosave_answers_with_the_cards_so_a_cleared_approval_says_so(app, users, editor_client) -> None:
+    readers = create_list("Readers")
+    issue = _issue("Approved one", users["editor"], lists=[readers])
+    lifecycle.approve(issue, users["admin"], base_version=issue.version)
+    db.session.commit()
+    page = lxml_html.fromstring(editor_client.get(f"/admin/issues/{issue.id}").get_data(as_text=True))
+    assert "Approved by admin@example.com" in page.get_element_by_id("workflow-panels").text_content()
+
+    saved = editor_client.post(
+        f"/admin/issues/{issue.id}/autosave", json={"version": issue.version, "body": "Hello readers, again."}
+    ).get_json()
+    assert saved["status"] == "draft"
+    cards = lxml_html.fragment_fromstring(saved["panels"], create_parent="div")
+    cleared = cards.get_element_by_id("approval-cleared").text_content()
+    assert "Your edit cleared the approval" in cleared
+    # The editor made the edit, so the Approve button is theirs to not press, and the send card says why.
+    assert cards.get_element_by_id("approve-button").get("disabled") is not None
+    assert cards.get_element_by_id("send-reason").text_content() == "Only admins can schedule sends."
+    version = [i.get("value") for i in cards.find_class("approval-version")]
+    assert version == [str(saved["version"])]
+
+    again = editor_client.post(
+        f"/admin/issues/{issue.id}/autosave", json={"version": saved["version"], "body": "Hello readers, third."}
+    ).get_json()
+    assert "approval-cleared" not in again["panels"]  # said once, when it happened

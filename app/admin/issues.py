@@ -122,8 +122,8 @@ def issues_new():
     )
 
 
-def _edit_page(issue: Issue, status: int = 200):
-
+def _workflow(issue: Issue) -> dict[str, Any]:
+    """What the approval and send cards say about the saved version."""
     check = lifecycle.check_approval(issue, current_user) if issue.status == "draft" else None
     # Why the send button is disabled, in the words the send form would use.
     send_blocker = None
@@ -134,17 +134,19 @@ def _edit_page(issue: Issue, status: int = 200):
             check_sendable(issue)
         except SendError as exc:
             send_blocker = str(exc)
+    return {"issue": issue, "approval": check, "send_blocker": send_blocker}
+
+
+def _edit_page(issue: Issue, status: int = 200):
     delete_blocker = deletable(issue) or (
         "This issue has a send (its report stays), so it cannot be deleted." if has_sends(issue) else None
     )
     return render_template(
         "admin/issues/edit.html",
-        issue=issue,
         delete_blocker=delete_blocker,
         lists=_all_lists(),
-        approval=check,
         editable=issue.status in ("draft", "approved"),
-        send_blocker=send_blocker,
+        **_workflow(issue),
         placeholders=_placeholders(issue.body),
         problems=preflight(issue),
     ), status
@@ -185,6 +187,7 @@ def issues_autosave(issue_id: int):
     if not isinstance(data, dict):
         return jsonify(error="Expected a JSON object."), 400
     texts = {k: data[k] for k in ("title", "subject", "preheader", "body") if isinstance(data.get(k), str)}
+    was_approved = issue.status == "approved"
     try:
         changed = save_issue(
             issue,
@@ -200,7 +203,10 @@ def issues_autosave(issue_id: int):
     except IssueError as exc:
         db.session.rollback()
         return jsonify(error=str(exc)), 400
-    return jsonify(ok=True, changed=changed, version=issue.version, status=issue.status, slug=issue.slug)
+    # The cards are rendered again so an edit that cleared the approval says so at once.
+    cleared = was_approved and issue.status == "draft"
+    panels = render_template("admin/issues/_workflow.html", approval_cleared=cleared, **_workflow(issue))
+    return jsonify(ok=True, changed=changed, version=issue.version, status=issue.status, slug=issue.slug, panels=panels)
 
 
 @bp.route("/issues/preview", methods=["POST"])

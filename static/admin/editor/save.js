@@ -64,6 +64,15 @@ export class Saver {
     if (this.dirty && !this.conflict) this.schedule();
   }
 
+  // The approval and send cards as the server sees the saved version (our own
+  // escaped template output, parsed inertly: nothing in it runs).
+  showPanels(html) {
+    const box = document.getElementById("workflow-panels");
+    if (!box || typeof html !== "string") return;
+    const parsed = new DOMParser().parseFromString(html, "text/html");
+    box.replaceChildren(...parsed.body.childNodes);
+  }
+
   async send(sent) {
     try {
       const response = await postJSON(this.form.dataset.autosaveUrl, sent);
@@ -90,6 +99,9 @@ export class Saver {
         if (slugField && result.slug && sent.slug !== undefined && slugField.value === sent.slug) {
           slugField.value = result.slug;
         }
+        const publishUrl = document.getElementById("publish-url");
+        if (publishUrl && result.slug) publishUrl.textContent = "/issues/" + result.slug;
+        this.showPanels(result.panels);
         this.showMessage("");
         this.setState(this.dirty ? "Unsaved changes" : "Saved", this.dirty ? "dirty" : "saved");
         this.onSaved(result);
