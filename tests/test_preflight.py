@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from app.db import db
-from app.rendering.context import ImageRef, RenderContext
+from app.rendering.context import Brand, ImageRef, RenderContext
 from app.rendering.placeholders import scan
 from app.rendering.preflight import has_errors, run_preflight
 from tests.conftest import CORPUS, needs_corpus
@@ -127,12 +127,18 @@ def test_clean_issue_passes_and_library_images_count(app) -> None:
     ref = ImageRef(
         url="https://m.example/a.png", email_url="https://m.example/a-e.png", width=600, height=300, alt_text="Chart"
     )
-    context = RenderContext(base_url="http://127.0.0.1:5000", resolve_image=lambda src: ref if "a.png" in src else None)
+    context = RenderContext(
+        base_url="http://127.0.0.1:5000",
+        brand=Brand(postal_address="1 Test Street, Testville"),
+        resolve_image=lambda src: ref if "a.png" in src else None,
+    )
     body = (
         "Hello {{ site.github.url }} readers.\n\n![]({{ site.github.url }}/images/a.png)\n\n"
         "A [link][1] and a note[^n].\n\n[1]: https://example.com/\n[^n]: Note.\n"
     )
     assert run_preflight(make_issue(body), context) == []
+    unaddressed = RenderContext(base_url=context.base_url, resolve_image=context.resolve_image)
+    assert [p.code for p in run_preflight(make_issue(body), unaddressed)] == ["no-postal-address"]
     assert "image-unresolved" in {
         p.code for p in run_preflight(make_issue(body), RenderContext(base_url="http://127.0.0.1:5000"))
     }

@@ -62,7 +62,7 @@ def send_command(slug: str, list_names: tuple[str, ...], at: str | None) -> None
     try:
         when = schedule.parse_schedule(at, timezone) if at else None
         estimate = service.estimate(lists)
-        send = service.create_send(issue, lists, at=when)
+        send = service.create_send(issue, lists, at=when, timezone=timezone)
         db.session.commit()
     except SendError as exc:
         db.session.rollback()

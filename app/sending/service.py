@@ -25,7 +25,7 @@ from app.sending import tally
 from app.sending.errors import SendError
 from app.sending.models import Delivery, DeliveryStatus, Send, SendStatus
 from app.sending.pacing import current_rate, remaining_24h
-from app.sending.schedule import to_utc
+from app.sending.schedule import refuse_past, to_utc
 from app.sending.states import move_send
 from app.settings import get_setting
 from app.subscribers.models import MailingList, Subscriber, Subscription, SubscriptionStatus
@@ -142,6 +142,8 @@ def create_send(
         raise SendError("Choose at least one list.")
     check_sendable(issue)
     when = utcnow() if at is None else to_utc(at)
+    if at is not None:
+        refuse_past(when, timezone or "UTC")
     _check_listed_events(issue, when)
     if issue.status == IssueStatus.DRAFT:  # approval not required: what is sent is what is here now
         freeze(issue, user.id if user else None)
