@@ -9,3 +9,27 @@ document.addEventListener("submit", (event) => {
     event.stopImmediatePropagation();
   }
 }, true);
+
+// A table wider than a phone scrolls inside the page (admin.css); keyboard users
+// must be able to scroll it too, so one without links or buttons takes focus.
+function focusableScrollers() {
+  document.querySelectorAll("table.grid").forEach((table) => {
+    if (table.querySelector("a[href], button, input, select, textarea")) return;
+    if (table.scrollWidth > table.clientWidth + 1) {
+      if (!table.hasAttribute("tabindex")) table.dataset.scrollFocus = "1";
+      if (table.dataset.scrollFocus) table.tabIndex = 0;
+    } else if (table.dataset.scrollFocus) {
+      table.removeAttribute("tabindex");
+    }
+  });
+}
+let scrollerTimer = 0;
+window.addEventListener("resize", () => {
+  window.clearTimeout(scrollerTimer);
+  scrollerTimer = window.setTimeout(focusableScrollers, 150);
+});
+if (document.readyState === "loading") {
+  document.addEventListener("DOMContentLoaded", focusableScrollers);
+} else {
+  focusableScrollers();
+}
