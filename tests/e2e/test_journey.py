@@ -152,8 +152,9 @@ def test_editor_to_inbox_to_unsubscribe(journey_app, live_server, browser, aws, 
     admin.click("#send-button")
     # Two minutes ahead, rounded up to the minute the datetime field can hold.
     at = (utcnow() + timedelta(minutes=3)).replace(second=0, microsecond=0)
+    admin.get_by_label("Schedule for a date and time").check()
     admin.fill("input[name=at]", at.strftime("%Y-%m-%dT%H:%M"))
-    admin.select_option("select[name=timezone]", "UTC")
+    admin.fill("input[name=timezone]", "UTC")
     admin.click("button:has-text('Review')")
     expect(admin.locator("#confirm-recipients")).to_have_text("3")  # three active demo readers
     admin.click("button:has-text('Schedule the send')")
