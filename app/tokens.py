@@ -9,6 +9,9 @@ either (those who existed then), see :mod:`app.subscribers.service`."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 
@@ -17,6 +20,8 @@ from app.errors import InvalidInput
 __all__ = [
     "InvalidToken",
     "click_token",
+    "issue_view_key",
+    "issue_view_key_ok",
     "open_token",
     "read_click_token",
     "read_open_token",
@@ -27,6 +32,7 @@ __all__ = [
 UNSUBSCRIBE_SALT = "pressroom.unsubscribe.v1"
 CLICK_SALT = "pressroom.click.v1"
 OPEN_SALT = "pressroom.open.v1"
+VIEW_SALT = b"pressroom.issue-view.v1"
 MAX_ID = 2**63 - 1
 
 
@@ -95,3 +101,15 @@ def read_open_token(token: str) -> int:
     if not _is_id(delivery_id):
         raise InvalidToken("This pixel is not valid.")
     return delivery_id
+
+
+def issue_view_key(slug: str, *, secret: str | None = None) -> str:
+    """The key an issue's emails carry in their browser link: an issue sent only
+    to private lists is not public, yet its readers' link must open it (a slug
+    is guessable, so the key, not the slug, is what opens a private issue)."""
+    key = (secret or current_app.config["SECRET_KEY"]).encode()
+    return hmac.new(key, VIEW_SALT + slug.encode(), hashlib.sha256).hexdigest()[:24]
+
+
+def issue_view_key_ok(slug: str, given: str | None) -> bool:
+    return bool(given) and hmac.compare_digest(issue_view_key(slug), str(given)[:64])

@@ -14,6 +14,7 @@ from app.rendering.email_styles import IMAGE_MAX_WIDTH
 from app.rendering.events_section import insert_events
 from app.rendering.markdown import render_markdown
 from app.rendering.render import render_issue
+from app.tokens import issue_view_key
 from tests.conftest import needs_corpus
 from tests.support.rendering import PUBLISHED, SEED, corpus_issue, make_issue, parse, preflight, render
 
@@ -146,11 +147,13 @@ def test_email_layout_and_parts(app) -> None:
     hidden = doc.xpath("//body/div[1]")[0]
     assert "display:none" in hidden.get("style") and "Sneak peek" in hidden.text_content()
     hrefs = doc.xpath("//a/@href")
-    assert f"{BASE}/issues/test-issue" in hrefs
+    # The browser link carries the key that opens an issue sent only to private lists.
+    assert f"{BASE}/issues/test-issue?k={issue_view_key('test-issue')}" in hrefs
     assert f"{BASE}/path" in hrefs
     assert f"{BASE}/unsubscribe/t" in hrefs
     assert all(h.startswith(("https://", "http://", "mailto:")) for h in hrefs), hrefs
-    assert rendered.links[:2] == (f"{BASE}/path", f"{BASE}/issues/test-issue#fn")  # per-reader slots, in order
+    web = f"{BASE}/issues/test-issue?k={issue_view_key('test-issue')}"
+    assert rendered.links[:2] == (f"{BASE}/path", f"{web}#fn")  # per-reader slots, in order
     image = doc.xpath("//img")[0]
     assert image.get("alt") == "Alt text" and image.get("width") is None  # size unknown: no width
     assert "max-width:100%" in image.get("style") and "height:auto" in image.get("style")

@@ -3,7 +3,7 @@ delete, unpublish, templates. Thin: parse, call app.issues.collection, respond."
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -71,24 +71,32 @@ def issues_delete(issue_id: int):
     return redirect(url_for("admin.issues"), 303)
 
 
+PUBLICATION = {
+    "unpublish": (
+        collection.unpublish_issue,
+        "Unpublished: gone from the archive and the feed; its mailed link now says it is no longer available.",
+    ),
+    "republish": (collection.republish_issue, "Back in the archive and the feed."),
+    "publish": (collection.publish_issue, "Published: in the archive and the feed."),
+}
+
+
 @bp.post("/issues/<int:issue_id>/unpublish")
 @admin_required
 def issues_unpublish(issue_id: int):
     issue = db.get_or_404(Issue, issue_id)
-    republish = request.form.get("action") == "republish"
+    action = request.form.get("action", "unpublish")
+    if action not in PUBLICATION:
+        abort(400)
+    change, done = PUBLICATION[action]
     try:
-        (collection.republish_issue if republish else collection.unpublish_issue)(issue, current_user)
+        change(issue, current_user)
         db.session.commit()
     except IssueError as exc:
         db.session.rollback()
         flash(str(exc), "error")
         return _back_to(issue)
-    flash(
-        "Back in the archive and the feed."
-        if republish
-        else "Unpublished: gone from the archive and the feed; its mailed link now says it is no longer available.",
-        "success",
-    )
+    flash(done, "success")
     return _back_to(issue)
 
 

@@ -31,6 +31,7 @@ from app.issues.test_send import send_test
 from app.numbers import parse_id, parse_ids
 from app.rendering.placeholders import scan
 from app.security import limiter
+from app.sending.publication import in_archive
 from app.sending.service import SendError, check_sendable, has_sends
 from app.subscribers.models import MailingList
 
@@ -144,6 +145,7 @@ def _edit_page(issue: Issue, status: int = 200):
     return render_template(
         "admin/issues/edit.html",
         delete_blocker=delete_blocker,
+        in_archive=in_archive(issue) if issue.status == "sent" else False,
         lists=_all_lists(),
         editable=issue.status in ("draft", "approved"),
         **_workflow(issue),

@@ -156,6 +156,16 @@ def republish_issue(issue: Issue, user: User) -> None:
     record(user, "republished", "issue", issue.id, issue.slug)
 
 
+def publish_issue(issue: Issue, user: User) -> None:
+    """Put a sent issue in the archive although no send of it went to a public list."""
+    if issue.status != IssueStatus.SENT:
+        raise IssueError("Only sent issues can be published to the archive.")
+    issue.published_at = utcnow()
+    issue.unpublished_at = None
+    record_revision(issue, user, note="published to the archive")
+    record(user, "published", "issue", issue.id, issue.slug)
+
+
 # --- templates ---------------------------------------------------------------------
 
 

@@ -68,6 +68,8 @@ class Issue(Model):
     # A sent issue taken out of the archive and feed; its web address answers 410
     # (it was mailed, so it must never become a 404) and its reports stay.
     unpublished_at: Mapped[datetime | None]
+    # An admin put a sent issue in the archive although no send went to a public list.
+    published_at: Mapped[datetime | None]
 
     lists: Mapped[list[MailingList]] = relationship(secondary=issue_lists, order_by=MailingList.name)
     updated_by: Mapped[User | None] = relationship(foreign_keys=[updated_by_id])

@@ -23,6 +23,7 @@ from app.rendering.events_section import events_markdown, has_marker
 from app.rendering.preflight import Problem, run_preflight
 from app.rendering.render import RenderedIssue, render_issue
 from app.settings import get_setting
+from app.tokens import issue_view_key
 
 __all__ = [
     "brand",
@@ -108,6 +109,7 @@ def context_for(
         auto_events=True if auto is None else bool(auto),
         test_banner=test_banner,
         track_opens=bool(get_setting("track_opens")) if track_opens is None else track_opens,
+        web_key=issue_view_key(issue.slug) if issue.slug else "",
         track_clicks=bool(get_setting("track_clicks")),
     )
 

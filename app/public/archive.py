@@ -14,8 +14,9 @@ from app.issues.models import Issue
 from app.issues.rendering import web_html
 from app.numbers import parse_int
 from app.public import bp
+from app.sending.publication import is_published, was_mailed
 from app.settings import get_setting
-from app.subscribers.models import MailingList
+from app.tokens import issue_view_key_ok
 
 PER_PAGE = 20
 FEED_ENTRIES = 20
@@ -25,8 +26,8 @@ _XML_INVALID = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 def _published() -> Select[Issue]:
-    """Sent issues that went to at least one public list, unpublished ones included."""
-    return select(Issue).where(Issue.status == "sent", Issue.lists.any(MailingList.public.is_(True)))
+    """Issues of the public archive, unpublished ones included (app/sending/publication.py)."""
+    return select(Issue).where(is_published())
 
 
 def public_issues() -> Select[Issue]:
@@ -40,6 +41,13 @@ def public_issues() -> Select[Issue]:
 
 def public_issue(slug: str) -> Issue | None:
     return db.session.scalar(_published().where(Issue.slug == slug))
+
+
+def mailed_issue(slug: str, key: str | None) -> Issue | None:
+    """An issue sent only to private lists, opened with the key its emails carry."""
+    if not issue_view_key_ok(slug, key):
+        return None
+    return db.session.scalar(select(Issue).where(Issue.slug == slug, was_mailed()))
 
 
 def issue_day(issue: Issue) -> date | None:
@@ -71,14 +79,24 @@ def safe_web_html(issue: Issue) -> str:
 
 
 @bp.get("/issues/<slug>", endpoint="issue")
-def issue(slug: str) -> str | tuple[str, int]:
+def issue(slug: str) -> str | tuple[str, int] | Response:
     found = public_issue(slug)
+    listed = found is not None
+    if found is None:
+        found = mailed_issue(slug, request.args.get("k"))
     if found is None:
         abort(404)
     if found.unpublished_at is not None:
         # Its link was mailed: say it is gone on purpose, never a 404.
         return render_template("public/unpublished.html", issue=found), 410
-    return render_template("public/issue.html", issue=found, day=issue_day(found), web_html=safe_web_html(found))
+    page = render_template(
+        "public/issue.html", issue=found, day=issue_day(found), web_html=safe_web_html(found), listed=listed
+    )
+    response = Response(page)
+    if not listed:  # a private list's issue: for its readers, not for search engines
+        response.headers["X-Robots-Tag"] = "noindex, nofollow"
+        response.headers["Referrer-Policy"] = "no-referrer"  # the key stays out of other sites' logs
+    return response
 
 
 def _timestamp(issue: Issue) -> str:

@@ -82,10 +82,13 @@ class RenderContext:
     test_banner: bool = False
     track_opens: bool = False  # the email gets a per-reader open pixel slot
     track_clicks: bool = False  # links will be tracked (preflight measures the growth)
+    # Opens the web version of an issue sent only to private lists (app/tokens.py).
+    web_key: str = ""
 
     @property
     def base(self) -> str:
         return self.base_url.rstrip("/")
 
     def web_url(self, slug: str | None) -> str:
-        return f"{self.base}/issues/{slug or 'preview'}"
+        page = f"{self.base}/issues/{slug or 'preview'}"
+        return f"{page}?k={self.web_key}" if self.web_key and slug else page

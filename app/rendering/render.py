@@ -118,6 +118,7 @@ def _key(issue: IssueSource, context: RenderContext, body: str, fragment: str) -
         "brand": astuple(context.brand),
         "test_banner": context.test_banner,
         "track_opens": context.track_opens,
+        "web_key": context.web_key,
         # What the media library says about the images: uploading one or editing
         # its alt text shows up at once.
         "images": [
