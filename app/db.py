@@ -101,3 +101,10 @@ def init_app(app: Flask) -> None:
     db.init_app(app)
     migrations = str(Path(__file__).resolve().parent.parent / "migrations")
     migrate.init_app(app, db, directory=migrations, render_as_batch=True, compare_type=True)
+
+
+def contains_pattern(text: str) -> str:
+    """A LIKE pattern matching ``text`` anywhere, the user's ``%`` and ``_`` taken
+    literally (use with ``escape="\\\\"``)."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"

@@ -14,6 +14,7 @@ from app.db import db
 from app.subscribers.lists import create_list
 from app.subscribers.models import Subscriber, Subscription
 from app.subscribers.suppression import suppress
+from app.tokens import unsubscribe_token
 from tests.support.jobs import run_jobs
 
 
@@ -155,3 +156,26 @@ def tight_limit(app_config):
 def test_per_ip_rate_limit(tight_limit, app, client, news):
     codes = [client.post("/subscribe", data={"email": f"ip{i}@example.com"}).status_code for i in range(3)]
     assert codes == [200, 200, 429]
+
+
+def test_readers_see_a_lists_display_name_everywhere(app, client, admin_client) -> None:
+    tag = create_list("ffl-monthly", public=True)
+    created = admin_client.post(
+        f"/admin/subscribers/lists/{tag.id}",
+        data={"name": "ffl-monthly", "display_name": "Fast Forward Labs — monthly research digest", "public": "on"},
+    )
+    assert created.status_code in (302, 303)
+    assert "Fast Forward Labs — monthly research digest" in client.get("/subscribe").get_data(as_text=True)
+    client.post("/subscribe", data={"email": "reader@example.com"})
+    run_jobs(app)
+    [message] = mails(app)
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    assert "subscribe this address to “Fast Forward Labs — monthly research digest”" in text
+    path = confirm_path(message)
+    assert "<strong>Fast Forward Labs — monthly research digest</strong>" in client.get(path).get_data(as_text=True)
+    client.post(path)
+    reader = db.session.scalar(select(Subscriber).where(Subscriber.email == "reader@example.com"))
+    page = client.get(f"/unsubscribe/{unsubscribe_token(reader.id, tag.id, reader.token_nonce)}")
+    html = page.get_data(as_text=True)
+    assert "Stop receiving <em>Fast Forward Labs — monthly research digest</em>?" in html
+    assert "ffl-monthly" not in html  # the short name is the team's, not the readers'

@@ -180,6 +180,7 @@ def _list_form() -> dict:
     form = request.form
     return {
         "name": form.get("name", ""),
+        "display_name": form.get("display_name", ""),
         "slug": form.get("slug", ""),
         "description": form.get("description", ""),
         "from_address": form.get("from_address", ""),
@@ -201,7 +202,7 @@ def subscribers_lists():
                 from_address=data["from_address"],
                 commit=False,
             )
-            if data["slug"] and slugify(data["slug"]) != mailing_list.slug:
+            if (data["slug"] and slugify(data["slug"]) != mailing_list.slug) or data["display_name"].strip():
                 update_list(mailing_list, **data)
             db.session.commit()
         except ListError as exc:
@@ -236,6 +237,7 @@ def subscribers_lists_edit(list_id: int):
         return redirect(url_for("admin.subscribers_lists"))
     form = {
         "name": mailing_list.name,
+        "display_name": mailing_list.display_name or "",
         "slug": mailing_list.slug,
         "description": mailing_list.description,
         "from_address": mailing_list.from_address or "",

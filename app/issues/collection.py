@@ -13,7 +13,7 @@ from sqlalchemy.orm import selectinload
 
 from app.audit import record
 from app.auth.models import User
-from app.db import db, utcnow
+from app.db import contains_pattern, db, utcnow
 from app.issues.errors import IssueError
 from app.issues.models import Issue, IssueStatus, IssueTemplate
 from app.issues.service import create_issue, record_revision, unique_slug
@@ -56,17 +56,11 @@ class IssuePage:
     pages: int
 
 
-def _like(text: str) -> str:
-    # The user's % and _ are literal characters, not wildcards.
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 def _filtered(query: IssueQuery) -> Select[Issue]:
     statement = select(Issue)
     words = query.q.split()
     for word in words[:8]:  # every word must appear somewhere; more words add nothing but cost
-        pattern = _like(word.lower())
+        pattern = contains_pattern(word.lower())
         statement = statement.where(
             or_(
                 *(

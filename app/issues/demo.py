@@ -41,6 +41,8 @@ def load_demo_issues(today: date | None = None) -> list[str]:
     public = find_list("public")
     if public is not None and not public.public:
         public.public = True
+        public.display_name = public.display_name or "Research notes"
+        public.description = public.description or "Longer research write-ups, about once a month."
         db.session.commit()
         lines.append("lists: 'public' marked public, so its issues are in /issues/ and /feed.xml")
     drafted = import_jekyll([draft], status="draft", images_dir=images)

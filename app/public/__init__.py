@@ -5,4 +5,4 @@ from flask import Blueprint
 
 bp = Blueprint("public", __name__)
 
-from app.public import archive, events, health, media, subscribe, tracking, webhooks  # noqa: E402,F401
+from app.public import archive, events, health, media, site, subscribe, tracking, webhooks  # noqa: E402,F401

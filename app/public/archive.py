@@ -7,15 +7,17 @@ import xml.etree.ElementTree as ET
 from datetime import date, datetime
 
 from flask import Response, abort, current_app, render_template, request
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, or_, select
 
-from app.db import db
+from app.db import contains_pattern, db
 from app.issues.models import Issue
 from app.issues.rendering import web_html
 from app.numbers import parse_int
 from app.public import bp
+from app.public.summary import summary
 from app.sending.publication import is_published, was_mailed
 from app.settings import get_setting
+from app.subscribers.lists import public_lists
 from app.tokens import issue_view_key_ok
 
 PER_PAGE = 20
@@ -62,10 +64,21 @@ def archive() -> str:
         if raw.strip().isascii() and raw.strip().isdigit():
             abort(404)  # a page number that cannot exist
         page = 1  # not a number at all: the first page
-    pagination = db.paginate(public_issues(), page=page, per_page=PER_PAGE, error_out=False)
+    q = " ".join(request.args.get("q", "").split())[:200]
+    pagination = db.paginate(_matching(public_issues(), q), page=page, per_page=PER_PAGE, error_out=False)
     if page > 1 and not pagination.items:
         abort(404)
-    return render_template("public/archive.html", pagination=pagination, issue_day=issue_day)
+    return render_template("public/archive.html", pagination=pagination, issue_day=issue_day, q=q)
+
+
+def _matching(statement: Select[Issue], q: str) -> Select[Issue]:
+    """Issues whose subject, title or text holds every word of ``q`` (LIKE, escaped)."""
+    for word in q.lower().split()[:8]:
+        pattern = contains_pattern(word)
+        statement = statement.where(
+            or_(*(func.lower(column).like(pattern, escape="\\") for column in (Issue.subject, Issue.title, Issue.body)))
+        )
+    return statement
 
 
 def safe_web_html(issue: Issue) -> str:
@@ -89,8 +102,15 @@ def issue(slug: str) -> str | tuple[str, int] | Response:
     if found.unpublished_at is not None:
         # Its link was mailed: say it is gone on purpose, never a 404.
         return render_template("public/unpublished.html", issue=found), 410
+    html = safe_web_html(found)
     page = render_template(
-        "public/issue.html", issue=found, day=issue_day(found), web_html=safe_web_html(found), listed=listed
+        "public/issue.html",
+        issue=found,
+        day=issue_day(found),
+        web_html=html,
+        listed=listed,
+        about=summary(found, html),
+        lists=public_lists() if listed else [],
     )
     response = Response(page)
     if not listed:  # a private list's issue: for its readers, not for search engines

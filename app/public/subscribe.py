@@ -8,13 +8,12 @@ per-recipient token in the URL is what authorises them."""
 from __future__ import annotations
 
 from flask import current_app, render_template, request
-from sqlalchemy import select
 
 from app.db import db
 from app.numbers import parse_id
 from app.public import bp
 from app.security import csrf, limiter
-from app.subscribers.models import MailingList
+from app.subscribers.lists import public_lists
 from app.subscribers.service import (
     SubscriberError,
     TokenError,
@@ -34,14 +33,10 @@ def _signup_limit() -> str:
     return current_app.config["SIGNUP_RATE_LIMIT"]
 
 
-def _public_lists() -> list[MailingList]:
-    return list(db.session.scalars(select(MailingList).where(MailingList.public.is_(True)).order_by(MailingList.name)))
-
-
 @bp.route("/subscribe", methods=["GET", "POST"])
 @limiter.limit(_signup_limit, methods=["POST"])
 def subscribe():
-    lists = _public_lists()
+    lists = public_lists()
     if request.method == "GET":
         return render_template("public/subscribe.html", lists=lists, form={}, error=None)
     if request.form.get(HONEYPOT):

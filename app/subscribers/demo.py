@@ -23,6 +23,8 @@ def load_demo_subscribers() -> list[str]:
     mailing_list.public = True
     if not mailing_list.description:
         mailing_list.description = "The newsletter: new issues and upcoming events."
+    if not mailing_list.display_name:  # readers see this, not the short name
+        mailing_list.display_name = "The weekly newsletter"
     now, added = utcnow(), 0
     for email, name, status in DEMO_PEOPLE:
         if find_subscriber(email) is not None:

@@ -30,6 +30,11 @@ def find_list(name_or_slug: str) -> MailingList | None:
     )
 
 
+def public_lists() -> list[MailingList]:
+    """The lists a reader can sign up for, by name."""
+    return list(db.session.scalars(select(MailingList).where(MailingList.public.is_(True)).order_by(MailingList.name)))
+
+
 def _clean_name(name: str) -> str:
     # str.split() splits on every Unicode line break too (U+2028, U+0085...): a
     # list name is one line, as confirmation mails show it.
@@ -98,6 +103,7 @@ def update_list(
     description: str = "",
     from_address: str | None = None,
     public: bool = False,
+    display_name: str = "",
 ) -> MailingList:
     """Edit a list; name and slug stay unique. Nothing is written on error."""
     name = " ".join(name.split())
@@ -114,6 +120,10 @@ def update_list(
     if clash is not None:
         raise ListError(f"Another list already uses the name or slug {clash.name!r}.")
     sender = validate_from_address(from_address)
+    shown = " ".join(display_name.split())
+    if len(shown) > 200:
+        raise ListError("Display names are limited to 200 characters.")
+    mailing_list.display_name = shown or None
     mailing_list.name, mailing_list.slug, mailing_list.public = name, slug, public
     mailing_list.description, mailing_list.from_address = description.strip(), sender
     db.session.commit()

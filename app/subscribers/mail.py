@@ -23,7 +23,7 @@ LIST_NAME_LIMIT = 60
 
 def list_label(mailing_list: MailingList) -> str:
     """A list's name as a subscriber-facing mail may show it (one line, capped)."""
-    name = strip_line_breaks(mailing_list.name)
+    name = strip_line_breaks(mailing_list.public_name)
     return name if len(name) <= LIST_NAME_LIMIT else name[: LIST_NAME_LIMIT - 1].rstrip() + "…"
 
 

@@ -42,9 +42,16 @@ class MailingList(Model):
     name: Mapped[str] = mapped_column(String(200), unique=True)
     slug: Mapped[str] = mapped_column(String(100), unique=True)
     description: Mapped[str] = mapped_column(Text, default="")
+    # What readers see ("Fast Forward Labs — monthly research digest"); the name
+    # (often a short audience tag like "public") when unset.
+    display_name: Mapped[str | None] = mapped_column(String(200))
     from_address: Mapped[str | None] = mapped_column(String(300))
     public: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @property
+    def public_name(self) -> str:
+        return self.display_name or self.name
 
 
 # Byte order ("C" collation) on PostgreSQL: the unique index on email then

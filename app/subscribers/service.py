@@ -237,7 +237,7 @@ class UnsubscribeTarget:
     @property
     def list_name(self) -> str:
         if self.mailing_list:
-            return self.mailing_list.name
+            return self.mailing_list.public_name
         return "a list that no longer exists" if self.list_gone else "all newsletters"
 
 
