@@ -17,6 +17,7 @@ from lxml import html as lxml_html
 from app.db import db, utcnow
 from app.events.models import Event
 from app.issues.models import Issue
+from app.issues.rendering import render
 from app.subscribers.lists import create_list
 
 SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
@@ -123,3 +124,24 @@ def test_empty_site_still_offers_a_way_in(app, client) -> None:
     page = client.get("/").get_data(as_text=True)
     _html5(page)
     assert "The first issue is on its way" in page and 'name="email"' in page
+
+
+def test_an_image_the_library_lacks_is_a_box_with_its_alt_text(app, client) -> None:
+    readers = create_list("Readers", public=True)
+    body = (
+        "Our poster:\n\n![Tide pools at dawn]({{ site.github.url }}/images/2018/01/tidepool.png)\n\n"
+        "And a chart from elsewhere: ![Chart](https://cdn.example.org/chart.png)\n"
+    )
+    db.session.add(
+        Issue(
+            slug="old-one", title="Old", subject="Old", body=body, status="sent", lists=[readers], excluded_event_ids=[]
+        )
+    )
+    db.session.commit()
+    page = lxml_html.fromstring(client.get("/issues/old-one").get_data(as_text=True))
+    boxes = page.find_class("image-unavailable")
+    assert [b.text_content() for b in boxes] == ["Image unavailable: Tide pools at dawn"]
+    assert page.xpath("//article//img/@src") == ["https://cdn.example.org/chart.png"]  # others untouched
+    issue = db.session.query(Issue).filter_by(slug="old-one").one()
+    email = render(issue).email_html  # the email keeps the image: preflight refuses to send it
+    assert "tidepool.png" in email and "image-unavailable" not in email

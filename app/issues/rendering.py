@@ -8,6 +8,7 @@ rendering are built the same way."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, time
 
 from flask import current_app
@@ -180,7 +181,9 @@ def web_html(issue: Issue) -> str:
     issue has one, else a rendering with today's context (imported archive issues)."""
     if issue.approved_rendering is not None:
         return issue.approved_rendering.web_html
-    return render(issue, track_opens=False).web_html
+    # An archive issue: an image never imported shows as a box with its alt text.
+    context = replace(context_for(issue, track_opens=False), missing_images_as_boxes=True)
+    return render_issue(issue, context).web_html
 
 
 def preflight(issue: Issue) -> list[Problem]:

@@ -84,6 +84,9 @@ class RenderContext:
     track_clicks: bool = False  # links will be tracked (preflight measures the growth)
     # Opens the web version of an issue sent only to private lists (app/tokens.py).
     web_key: str = ""
+    # The public page of an archive issue: a site image the library lacks becomes
+    # a box with its alt text (previews keep the <img>, preflight names it).
+    missing_images_as_boxes: bool = False
 
     @property
     def base(self) -> str:

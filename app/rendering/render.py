@@ -119,6 +119,7 @@ def _key(issue: IssueSource, context: RenderContext, body: str, fragment: str) -
         "test_banner": context.test_banner,
         "track_opens": context.track_opens,
         "web_key": context.web_key,
+        "boxes": context.missing_images_as_boxes,
         # What the media library says about the images: uploading one or editing
         # its alt text shows up at once.
         "images": [
@@ -156,7 +157,9 @@ def _render(issue: IssueSource, context: RenderContext, fragment: str, key: str)
     email_body = sanitize(
         email_fragment(fragment, base=base, page_url=page_url, resolve=resolve, slots=slots, accent=DEFAULT_ACCENT)
     )
-    web_html = sanitize(web_fragment(fragment, base=base, page_url=page_url, resolve=resolve))
+    web_html = sanitize(
+        web_fragment(fragment, base=base, page_url=page_url, resolve=resolve, boxes=context.missing_images_as_boxes)
+    )
     text_body, text_links = html_to_text(email_body)
     subject = issue.subject or ""
     preheader = issue.preheader or opening_prose(web_html)

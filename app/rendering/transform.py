@@ -137,11 +137,35 @@ def _links(
         anchor.set("href", url)
 
 
-def _images(root: lxml_html.HtmlElement, base: str, resolve: Callable[[str], ImageRef | None], *, email: bool) -> None:
-    for image in root.iter("img"):
+def _unavailable(image: lxml_html.HtmlElement, alt: str) -> None:
+    """An image of this site that the media library does not have (an archive
+    issue whose picture was never imported): its description in a quiet box,
+    not a broken-image icon on the web page."""
+    box = lxml_html.Element("span")
+    box.set("class", "image-unavailable")
+    box.text = f"Image unavailable: {alt}" if alt else "Image unavailable"
+    box.tail = image.tail
+    parent = image.getparent()
+    if parent is not None:
+        parent.replace(image, box)
+
+
+def _images(
+    root: lxml_html.HtmlElement,
+    base: str,
+    resolve: Callable[[str], ImageRef | None],
+    *,
+    email: bool,
+    boxes: bool = False,
+) -> None:
+    own = tuple(f"{base.rstrip('/')}/{folder}/" for folder in ("images", "media"))
+    for image in list(root.iter("img")):
         src = absolute(image.get("src") or "", base, base) if (image.get("src") or "").strip() else ""
         ref = resolve(src) if src else None
         alt = (image.get("alt") or "").strip() or (ref.alt_text if ref else "")
+        if boxes and ref is None and src.startswith(own):
+            _unavailable(image, alt)
+            continue
         width = ref.width if ref else parse_dimension(image.get("width"))
         title = image.get("title")
         image.attrib.clear()
@@ -195,10 +219,13 @@ def email_fragment(
     return _serialize(root)
 
 
-def web_fragment(fragment: str, *, base: str, page_url: str, resolve: Callable[[str], ImageRef | None]) -> str:
-    """The web variant: in-page links (footnotes) stay, figures are <figure>."""
+def web_fragment(
+    fragment: str, *, base: str, page_url: str, resolve: Callable[[str], ImageRef | None], boxes: bool = False
+) -> str:
+    """The web variant: in-page links (footnotes) stay, figures are <figure>;
+    with ``boxes``, a site image the library lacks is a box with its alt text."""
     root = _parse(fragment)
     _figures(root, email=False)
     _links(root, base, page_url, keep_fragments=True, slots=None)
-    _images(root, base, resolve, email=False)
+    _images(root, base, resolve, email=False, boxes=boxes)
     return _serialize(root)
