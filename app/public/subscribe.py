@@ -13,6 +13,7 @@ from app.db import db
 from app.numbers import parse_id
 from app.public import bp
 from app.security import csrf, limiter
+from app.subscribers import preferences
 from app.subscribers.lists import public_lists
 from app.subscribers.service import (
     SubscriberError,
@@ -65,6 +66,18 @@ def confirm_subscription(token: str):
     return render_template("public/confirm_done.html", lists=lists)
 
 
+def _preferences_page(target, *, saved: list[str] | None = None, error: str | None = None) -> str:
+    subscriber = target.subscriber
+    return render_template(
+        "public/unsubscribe.html",
+        target=target,
+        choices=preferences.choices(subscriber) if subscriber else [],
+        blocked=preferences.blocked_reason(subscriber) if subscriber else None,
+        saved=saved,
+        error=error,
+    )
+
+
 def _invalid_unsubscribe():
     return render_template("public/unsubscribe_invalid.html"), 400
 
@@ -77,7 +90,17 @@ def unsubscribe_page(token: str):
     except InvalidToken:
         return _invalid_unsubscribe()
     if request.method == "GET":
-        return render_template("public/unsubscribe.html", target=target, token=token)
+        return _preferences_page(target)
+    if request.form.get("action") == "preferences" and target.subscriber is not None:
+        # The preference centre's own form; a one-click POST (RFC 8058) never has it.
+        try:
+            wanted = [i for i in (parse_id(v) for v in request.form.getlist("list")) if i is not None]
+            changed = preferences.save_choices(target.subscriber, wanted, request.form.get("name"))
+            db.session.commit()
+        except SubscriberError as exc:
+            db.session.rollback()
+            return _preferences_page(target, error=str(exc)), 400
+        return _preferences_page(target, saved=changed or ["nothing changed"])
     everything = request.form.get("scope") == "all"
     resubscribe_token = None
     if target.list_gone and not everything:

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from app.db import db
 from app.demo_content import load_demo_content
 from app.issues.models import Issue
-from app.subscribers.models import Subscriber, Subscription
+from app.subscribers.models import MailingList, Subscriber, Subscription
 from app.tokens import unsubscribe_token
 from tests.conftest import screenshot
 from tests.support.axe import BLOCKING, violations
@@ -106,8 +106,18 @@ def test_home_subscribe_archive_issue_events(app, users, live_server, axe_page) 
     bad += _check(page, "events")
 
     subscriber = db.session.scalar(select(Subscriber).where(Subscriber.status == "enabled").order_by(Subscriber.id))
-    page.goto(f"{base}/unsubscribe/{unsubscribe_token(subscriber.id, None, subscriber.token_nonce)}")
-    bad += _check(page, "unsubscribe")
+    weekly = db.session.scalar(select(MailingList).where(MailingList.name == "subscribers"))
+    research = db.session.scalar(select(MailingList).where(MailingList.name == "public"))
+    page.goto(f"{base}/unsubscribe/{unsubscribe_token(subscriber.id, weekly.id, subscriber.token_nonce)}")
+    expect(page.get_by_role("heading", name="Stop receiving The weekly newsletter?")).to_be_visible()
+    bad += _check(page, "preferences")
+    before = {s.list_id: s.status for s in subscriber.subscriptions}
+    page.get_by_label("Research notes").check()
+    page.get_by_role("button", name="Save my choices").click()
+    expect(page.get_by_role("status")).to_contain_text("subscribed to Research notes")
+    db.session.expire_all()
+    after = {s.list_id: s.status for s in db.session.get(Subscriber, subscriber.id).subscriptions}
+    assert after == {**before, research.id: "active"}  # one list changed, the others as they were
 
     sent = db.session.scalar(select(Issue).where(Issue.status == "sent").order_by(Issue.id))
     assert sent is not None
