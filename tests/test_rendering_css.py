@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from app.rendering.context import Brand, RenderContext
+from app.rendering.render import render_issue
 from tests.conftest import needs_corpus
 from tests.support.rendering import SEED, corpus_issue, render
 
@@ -59,10 +61,23 @@ Note[^1].
 def test_email_css_is_supported_by_gmail_outlook_apple_mail(app) -> None:
     from tests.support.rendering import make_issue
 
+    branded = RenderContext(
+        base_url="https://news.example.org",
+        brand=Brand(
+            newsletter_name="Fast Forward Labs",
+            postal_address="1 Main St, Brooklyn, NY",
+            logo_url="https://news.example.org/media/logo-email.png",
+            accent_color="#b5179e",
+            footer_text="Fast Forward Labs is part of Cloudera.",
+        ),
+    )
     emails = [
         render(make_issue(RICH), test_banner=True).email_html,
+        render_issue(make_issue(RICH), branded).email_html,  # logo masthead, accent rule, footer text
         render(corpus_issue(SEED / "000_ee80896a50666d2e.txt")).email_html,
     ]
+    assert 'src="https://news.example.org/media/logo-email.png"' in emails[1]
+    assert "background-color:#b5179e" in emails[1] and "Fast Forward Labs is part of Cloudera." in emails[1]
     for email_html in emails:
         result = subprocess.run(
             ["node", str(CHECKER / "check.js")],

@@ -220,6 +220,7 @@ def issues_preview():
     text = {k: str(data.get(k) or "")[:300] for k in ("slug", "subject", "preheader")}
     # A transient Issue, never added to the session: previews write nothing.
     draft = Issue(body=str(data.get("body") or ""), excluded_event_ids=[], **text)
+    stored: Issue | None = None
     if data.get("issue_id") is not None:
         # What the send would use besides the typed text: its lists, date and events section.
         issue_id = parse_id(data["issue_id"])
@@ -236,6 +237,10 @@ def issues_preview():
         draft.excluded_event_ids = list(stored.excluded_event_ids or [])
         draft.lists = list(stored.lists)
     rendered = render(draft, track_opens=False)
+    if stored is not None and stored.status in ("scheduled", "sending", "sent"):
+        # It can no longer change: show what readers got (the frozen rendering),
+        # not a rendering with today's settings, events and media.
+        rendered = readers_view(stored)
     return jsonify(
         email_html=rendered.filled("email", {"unsubscribe": "#unsubscribe-preview"}, html=True),
         web_html=rendered.web_html,

@@ -16,6 +16,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from premailer import Premailer
 
 from app.rendering.context import RenderContext
+from app.rendering.email_styles import safe_accent
 
 __all__ = ["EMAIL_TEMPLATE", "email_document", "inline_css"]
 
@@ -54,6 +55,7 @@ def email_document(
     unsubscribe_url: str,
     pixel_url: str | None,
     body_html: str,
+    reason: str = "",
 ) -> str:
     """The whole HTML email. ``body_html`` must already be sanitised."""
     mark = f"pressroom-body-{secrets.token_hex(8)}"
@@ -68,6 +70,8 @@ def email_document(
             postal_address=context.brand.postal_address,
             web_url=web_url,
             unsubscribe_url=unsubscribe_url,
+            reason=reason,
+            accent=safe_accent(context.brand.accent_color),
             pixel_url=pixel_url,
             body_html=mark,
             test_banner=context.test_banner,

@@ -7,13 +7,22 @@ property here is one caniemail lists as supported by the clients we test."""
 
 from __future__ import annotations
 
+import re
+
 COLUMN_WIDTH = 660
 IMAGE_MAX_WIDTH = COLUMN_WIDTH - 48  # the content cell has 24px padding each side
 DEFAULT_ACCENT = "#0b57d0"
+_HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
 
 _SANS = "font-family:Helvetica,Arial,sans-serif"
 _MONO = "font-family:Menlo,Consolas,'Courier New',monospace"
 _HEADING = f"{_SANS};color:#1a1a1a;line-height:1.25;margin:24px 0 12px 0"
+
+
+def safe_accent(value: str | None) -> str:
+    """The brand's accent colour if it is a plain #rrggbb (it lands in style
+    attributes: nothing else may get through), else the default."""
+    return value if value and _HEX.match(value) else DEFAULT_ACCENT
 
 
 def body_styles(accent: str = DEFAULT_ACCENT) -> dict[str, str]:

@@ -22,7 +22,7 @@ from email.utils import format_datetime, formataddr, make_msgid, parseaddr
 from html import escape
 
 from app.mail.message import HeaderInjectionError, OutgoingMessage, check_header, strip_line_breaks
-from app.rendering.render import RenderedIssue
+from app.rendering.render import SAMPLE_SLOT_TEXT, RenderedIssue
 
 __all__ = ["PreparedMessage", "Recipient", "build_message", "prepare_issue_message"]
 
@@ -177,7 +177,7 @@ def build_message(
     def value_of(slot: str) -> str:
         if slot.startswith("l") and slot[1:].isdigit() and int(slot[1:]) < len(urls):
             return urls[int(slot[1:])]
-        return named.get(slot, "")
+        return named.get(slot, SAMPLE_SLOT_TEXT.get(slot, ""))
 
     cache: dict[tuple[str, bool], bytes] = {}
 

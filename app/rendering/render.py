@@ -27,7 +27,7 @@ from typing import Any
 
 from app.rendering.context import IssueSource, RenderContext
 from app.rendering.email import email_document
-from app.rendering.email_styles import DEFAULT_ACCENT
+from app.rendering.email_styles import safe_accent
 from app.rendering.events_section import events_markdown, has_marker, insert_events
 from app.rendering.markdown import clean_source, to_html
 from app.rendering.sanitize import sanitize
@@ -38,6 +38,9 @@ from app.rendering.transform import LinkSlots, email_fragment, image_sources, we
 __all__ = ["SLOT_HOST", "RenderedIssue", "clear_cache", "markdown_fragment", "render_issue"]
 
 SLOT_HOST = "https://slot.invalid/"
+# What a slot reads where no reader fills it (previews, test sends); a send
+# fills "reason" per reader: "... you subscribed to <list> on <date>."
+SAMPLE_SLOT_TEXT = {"reason": "You are receiving this email because you subscribed to this newsletter."}
 CACHE_SIZE = 32
 TEXT_LINKS_HEADING = "\nLinks:\n\n"
 
@@ -79,7 +82,7 @@ class RenderedIssue:
             if name.startswith("l") and name[1:].isascii() and name[1:].isdigit() and int(name[1:]) < len(self.links):
                 url = self.links[int(name[1:])]
             else:
-                url = values.get(name, "")
+                url = values.get(name, SAMPLE_SLOT_TEXT.get(name, ""))
             return escape(url, quote=True) if html else url
 
         return self.slot_pattern().sub(value, source)
@@ -155,7 +158,14 @@ def _render(issue: IssueSource, context: RenderContext, fragment: str, key: str)
     slots = LinkSlots(prefix, [])
     resolve = _memo(context)
     email_body = sanitize(
-        email_fragment(fragment, base=base, page_url=page_url, resolve=resolve, slots=slots, accent=DEFAULT_ACCENT)
+        email_fragment(
+            fragment,
+            base=base,
+            page_url=page_url,
+            resolve=resolve,
+            slots=slots,
+            accent=safe_accent(context.brand.accent_color),
+        )
     )
     web_html = sanitize(
         web_fragment(fragment, base=base, page_url=page_url, resolve=resolve, boxes=context.missing_images_as_boxes)
@@ -169,10 +179,11 @@ def _render(issue: IssueSource, context: RenderContext, fragment: str, key: str)
         preheader=preheader,
         web_url=page_url,
         unsubscribe_url=prefix + "unsubscribe",
+        reason=prefix + "reason",
         pixel_url=prefix + "pixel" if context.track_opens else None,
         body_html=email_body,
     )
-    text = _text_part(context, page_url, prefix + "unsubscribe", text_body, text_links)
+    text = _text_part(context, page_url, prefix, text_body, text_links)
     return RenderedIssue(
         slug=issue.slug or "preview",
         subject=subject,
@@ -198,7 +209,7 @@ def _memo(context: RenderContext):  # noqa: ANN202 (a resolver)
     return resolve
 
 
-def _text_part(context: RenderContext, page_url: str, unsubscribe: str, body: str, links: list[str]) -> str:
+def _text_part(context: RenderContext, page_url: str, prefix: str, body: str, links: list[str]) -> str:
     name = context.brand.newsletter_name
     lines = []
     if context.test_banner:
@@ -208,8 +219,10 @@ def _text_part(context: RenderContext, page_url: str, unsubscribe: str, body: st
         lines += [TEXT_LINKS_HEADING.strip(), ""]
         lines += [f"[{number}] {url}" for number, url in enumerate(links, start=1)]
         lines.append("")
-    lines += ["--", f"You are receiving this email because you subscribed to {name}."]
+    lines += ["--", prefix + "reason"]
+    if context.brand.footer_text:
+        lines.append(context.brand.footer_text)
     if context.brand.postal_address:
         lines.append(context.brand.postal_address)
-    lines.append(f"Unsubscribe or manage your subscription: {unsubscribe}")
+    lines.append(f"Unsubscribe or manage your subscription: {prefix}unsubscribe")
     return "\n".join(lines) + "\n"

@@ -43,6 +43,8 @@ class Composer:
         self.send_id = send.id
         self.base = current_app.config["BASE_URL"].rstrip("/")
         lists = sorted(send.lists, key=lambda lst: lst.id)
+        self.list_names = {lst.id: lst.public_name for lst in lists}
+        self.newsletter = str(get_setting("newsletter_name"))
         sender = next((lst.from_address for lst in lists if lst.from_address), None) or current_app.config["FROM"]
         self.tags = {"send": str(send.id), "issue": str(send.issue_id)}
         rendered = frozen(send.rendering, send.issue.slug) if send.rendering is not None else legacy_rendering(send)
@@ -55,6 +57,13 @@ class Composer:
             subject=send.subject or rendered.subject,
         )
 
+    def reason(self, row: RecipientRow) -> str:
+        """Why this reader gets the email, in the footer (CAN-SPAM asks for it, and
+        readers who forgot signing up stop reporting the mail as spam)."""
+        name = self.list_names.get(row.list_id or 0) or self.newsletter
+        since = f" on {row.subscribed_at.day} {row.subscribed_at:%B %Y}" if row.subscribed_at else ""
+        return f"You are receiving this email because you subscribed to {name}{since}."
+
     def compose(self, row: RecipientRow) -> OutgoingMessage:
         if row.subscriber_id is None:
             raise PermanentError("the subscriber was deleted; no unsubscribe link can be made")
@@ -66,7 +75,7 @@ class Composer:
             name=row.name or "",
             unsubscribe_url=unsubscribe,
             delivery_id=row.delivery_id,
-            values={"pixel": pixel},
+            values={"pixel": pixel, "reason": self.reason(row)},
         )
         message = build_message(self.prepared, recipient, link_url=link_url)
         return OutgoingMessage(

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import Flask
-from sqlalchemy import delete, exists, insert, select, update
+from sqlalchemy import delete, exists, func, insert, select, update
 
 from app.db import db, rowcount
 from app.mail import OutgoingMessage
@@ -278,10 +278,21 @@ class SqlDeliveryStore:
             Subscription.status == SubscriptionStatus.ACTIVE,
         )
         ids = [row[1] for row in claimed if row[1] is not None]
+        # Since when the reader has been on one of the send's lists: the email's
+        # footer says why they get it ("you subscribed ... on 4 March 2026").
+        since = (
+            select(func.min(func.coalesce(Subscription.confirmed_at, Subscription.created_at)))
+            .where(
+                Subscription.subscriber_id == Subscriber.id,
+                Subscription.list_id.in_(self.list_ids[send_id]),
+                Subscription.status == SubscriptionStatus.ACTIVE,
+            )
+            .scalar_subquery()
+        )
         fine = {
-            sid: (name, nonce)
-            for sid, name, nonce in db.session.execute(
-                select(Subscriber.id, Subscriber.name, Subscriber.token_nonce).where(
+            sid: (name, nonce, subscribed)
+            for sid, name, nonce, subscribed in db.session.execute(
+                select(Subscriber.id, Subscriber.name, Subscriber.token_nonce, since).where(
                     Subscriber.id.in_(ids), active, reachable()
                 )
             )
@@ -292,7 +303,9 @@ class SqlDeliveryStore:
             if found is None:
                 skip.append(delivery_id)
                 continue
-            keep.append(RecipientRow(delivery_id, subscriber_id, list_id, email, found[0], found[1], attempts))
+            keep.append(
+                RecipientRow(delivery_id, subscriber_id, list_id, email, found[0], found[1], attempts, found[2])
+            )
         if skip:
             result = db.session.execute(
                 update(Delivery)
