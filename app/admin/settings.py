@@ -6,11 +6,13 @@ from flask_wtf import FlaskForm
 from app.admin import bp
 from app.auth import admin_required
 from app.mail.message import header_is_unsafe
+from app.media.lookup import resolve_image
 from app.numbers import parse_int
 from app.settings import SETTINGS, all_settings, set_setting
+from app.settings.brand import check_brand
 from app.timezones import canonical_zones, is_zone
 
-SINGLE_LINE = {"newsletter_name", "reader_timezone", "events_heading"}
+SINGLE_LINE = {"newsletter_name", "reader_timezone", "events_heading", "sender_name", "sender_address", "reply_to"}
 
 
 @bp.route("/settings", methods=["GET", "POST"])
@@ -38,10 +40,17 @@ def settings():
                 updates[key] = raw.strip()[:500]
         if updates.get("reader_timezone") and not is_zone(str(updates["reader_timezone"])):
             errors["reader_timezone"] = "Unknown time zone; use a name like Europe/Berlin."
+        logo = str(updates.get("logo") or "")
+        if logo and resolve_image(logo) is None:
+            errors["logo"] = "No image with that path in the media library (upload it on the Media page first)."
+        brand = check_brand({k: v for k, v in updates.items() if k not in errors})
+        errors.update(brand.errors)
         if not errors:
             for key, value in updates.items():
                 set_setting(key, value)
             flash("Settings saved.", "success")
+            for warning in brand.warnings:
+                flash(warning, "warning")
             return redirect(url_for("admin.settings"))
         values.update({k: v for k, v in updates.items() if k not in errors})
     page = render_template(

@@ -17,6 +17,7 @@ from app.issues.service import IssueError
 from app.mail import HeaderInjectionError, TransportError
 from app.mail.transactional import send_transactional
 from app.rendering.placeholders import scan
+from app.settings import newsletter_sender, reply_to
 
 __all__ = ["MAX_TEST_RECIPIENTS", "TestSendResult", "parse_addresses", "send_test"]
 
@@ -67,7 +68,9 @@ def send_test(issue: Issue, address_text: str) -> TestSendResult:
     subject = f"[TEST] {issue.subject or issue.title}"
     for address in addresses:
         try:
-            send_transactional(address, subject, text, html)
+            replies = reply_to()
+            headers = {"Reply-To": replies} if replies else None
+            send_transactional(address, subject, text, html, headers, sender=newsletter_sender())
         except HeaderInjectionError as exc:
             raise IssueError(f"Nothing was sent: {exc}") from exc
         except TransportError as exc:

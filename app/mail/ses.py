@@ -13,6 +13,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 from botocore.exceptions import (
+    BotoCoreError,
     ClientError,
     ConnectionClosedError,
     ConnectTimeoutError,
@@ -132,3 +133,23 @@ class SesTransport:
 def _daily_limit(value: float) -> int | None:
     """SES reports an unlimited 24-hour quota as -1; None means "no limit" here."""
     return None if float(value) < 0 else int(value)
+
+
+class IdentityUnknown(Exception):
+    """SES could not be asked (no credentials, no network): the caller warns, never blocks."""
+
+
+def sender_verified(address: str, client: Any | None = None) -> bool:
+    """Whether SES may send from ``address``: the address itself or its domain
+    is a verified identity (SES v1 GetIdentityVerificationAttributes, which
+    moto implements). Raises :class:`IdentityUnknown` when SES cannot answer."""
+    domain = address.rsplit("@", 1)[-1]
+    try:
+        client = client or boto3.session.Session().client(
+            "ses", config=Config(connect_timeout=3, read_timeout=5, retries={"total_max_attempts": 2})
+        )
+        found = client.get_identity_verification_attributes(Identities=[address, domain])
+    except (BotoCoreError, ClientError) as exc:
+        raise IdentityUnknown(str(exc)) from exc
+    attributes = found.get("VerificationAttributes", {})
+    return any(attributes.get(name, {}).get("VerificationStatus") == "Success" for name in (address, domain))

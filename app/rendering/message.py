@@ -97,6 +97,7 @@ def prepare_issue_message(
     tags: dict[str, str] | None = None,
     subject: str | None = None,
     list_id: str | None = None,
+    reply_to: str | None = None,
 ) -> PreparedMessage:
     """Per-send work: the headers shared by every recipient and the encoded
     parts with their slots. ``subject`` replaces the rendered one (a subject
@@ -109,12 +110,15 @@ def prepare_issue_message(
     mailto = unsubscribe_mailto or envelope
     check_header(mailto, "unsubscribe address")
     check_header(subject, "subject")
+    if reply_to:
+        check_header(reply_to, "reply-to address")
     pattern = rendered.slot_pattern()
     boundary = f"=_pressroom_{secrets.token_hex(16)}"  # "=_" can never occur in QP text
     static = b"".join(
         [
             _fold("From", sender),
             _fold("Subject", subject),
+            _fold("Reply-To", reply_to) if reply_to else b"",
             b"MIME-Version: 1.0\r\n",
             b"List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n",
             f'Content-Type: multipart/alternative; boundary="{boundary}"\r\n'.encode("ascii"),

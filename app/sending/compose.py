@@ -25,7 +25,7 @@ from app.rendering.render import SLOT_HOST, RenderedIssue
 from app.sending.models import Send
 from app.sending.ports import RecipientRow
 from app.sending.tracking import click_url_factory, open_pixel_url
-from app.settings import get_setting
+from app.settings import get_setting, newsletter_sender, reply_to
 from app.tokens import unsubscribe_token
 
 
@@ -45,7 +45,7 @@ class Composer:
         lists = sorted(send.lists, key=lambda lst: lst.id)
         self.list_names = {lst.id: lst.public_name for lst in lists}
         self.newsletter = str(get_setting("newsletter_name"))
-        sender = next((lst.from_address for lst in lists if lst.from_address), None) or current_app.config["FROM"]
+        sender = next((lst.from_address for lst in lists if lst.from_address), None) or newsletter_sender()
         self.tags = {"send": str(send.id), "issue": str(send.issue_id)}
         rendered = frozen(send.rendering, send.issue.slug) if send.rendering is not None else legacy_rendering(send)
         self.tracking = Tracking(clicks=bool(get_setting("track_clicks")), opens=bool(get_setting("track_opens")))
@@ -55,6 +55,7 @@ class Composer:
             unsubscribe_mailto=current_app.config.get("UNSUBSCRIBE_MAILTO"),
             tags=self.tags,
             subject=send.subject or rendered.subject,
+            reply_to=reply_to(),
         )
 
     def reason(self, row: RecipientRow) -> str:

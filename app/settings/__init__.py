@@ -3,6 +3,7 @@ application config, which provides the default."""
 
 from __future__ import annotations
 
+from email.utils import formataddr
 from typing import Any
 
 from flask import current_app
@@ -64,3 +65,17 @@ def set_setting(key: str, value: Any) -> None:
 
 def all_settings() -> dict[str, Any]:
     return {key: get_setting(key) for key in SETTINGS}
+
+
+def newsletter_sender() -> str:
+    """The From of the newsletter's emails: the sender name and address settings
+    when an address is set (the name alone would need an address), else the
+    ``PRESSROOM_FROM`` configuration."""
+    address = str(get_setting("sender_address") or "").strip()
+    if not address:
+        return str(current_app.config["FROM"])
+    return formataddr((str(get_setting("sender_name") or "").strip(), address))
+
+
+def reply_to() -> str | None:
+    return str(get_setting("reply_to") or "").strip() or None

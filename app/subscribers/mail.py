@@ -14,7 +14,7 @@ from flask import current_app
 from app.mail import HeaderInjectionError, TransportError
 from app.mail.message import strip_line_breaks
 from app.mail.transactional import send_transactional
-from app.settings import get_setting
+from app.settings import get_setting, newsletter_sender
 from app.subscribers.confirm_links import confirm_url
 from app.subscribers.models import MailingList, Subscriber, Subscription
 
@@ -37,7 +37,7 @@ def _newsletter_name() -> str:
 
 def _send(to: str, subject: str, text: str) -> None:
     try:
-        send_transactional(to, subject, text)
+        send_transactional(to, subject, text, sender=newsletter_sender())
     except (TransportError, OSError, HeaderInjectionError):
         current_app.logger.exception("could not send %r to a subscriber", subject)
 
