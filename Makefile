@@ -8,7 +8,7 @@ CHROMIUM ?= /usr/bin/chromium
 PORT ?= 5000
 PYTEST_ARGS ?=
 
-.PHONY: run test lint install constraints chromium email-css axe assets demo-data clean
+.PHONY: run test lint install constraints chromium email-css axe assets translations demo-data clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -52,6 +52,15 @@ axe:
 assets:
 	npm ci --prefix assets --no-audit --no-fund
 	node assets/build.mjs
+
+# Readers' languages (app/translations): after changing a reader-facing string,
+# extract it, merge it into the de/fr/es catalogues (translate the new entries),
+# and compile. The compiled .mo files are committed, so `make run` needs no step.
+translations: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k _ -k gettext -k ngettext:1,2 -k lazy_gettext \
+	  --no-location --sort-output --omit-header -o app/translations/messages.pot .
+	$(BIN)/pybabel update -i app/translations/messages.pot -d app/translations --no-location --omit-header -w 100
+	$(BIN)/pybabel compile -d app/translations --statistics
 
 # Links, media snippets and the login URL follow PORT unless PRESSROOM_BASE_URL says
 # otherwise. The server runs in the foreground, so Ctrl-C reaches it as it would

@@ -18,7 +18,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     app_config.load(app, config)
 
-    from app import db, errors, jobs, mail, models, security
+    from app import db, errors, i18n, jobs, mail, models, security
     from app.auth import init_app as init_auth
     from app.job_handlers import PERIODIC, handlers
 
@@ -30,6 +30,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     security.init_app(app)
     init_auth(app)
     errors.init_app(app)
+    i18n.init_app(app)
 
     from app.admin import bp as admin_bp
     from app.public import bp as public_bp

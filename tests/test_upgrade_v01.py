@@ -53,7 +53,7 @@ HEAD_TABLES_NEW = {
     "audit_events",
 }
 # The newest revision in migrations/versions (what `db upgrade` reaches).
-HEAD = "0006_list_display_name"
+HEAD = "0007_list_language"
 
 
 # --- the database of this test ------------------------------------------------------

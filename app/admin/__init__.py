@@ -5,6 +5,8 @@ from flask import Blueprint, current_app, redirect, url_for
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response as BaseResponse
 
+from app.i18n import LANGUAGES
+
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
@@ -40,7 +42,7 @@ def _navigation() -> dict:
             if endpoint in current_app.view_functions and (is_admin or not admin_only)
         ]
 
-    return {"admin_nav": admin_nav}
+    return {"admin_nav": admin_nav, "reader_languages": LANGUAGES}
 
 
 from app.admin import (  # noqa: E402,F401  (views register themselves on bp)

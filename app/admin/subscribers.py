@@ -181,6 +181,7 @@ def _list_form() -> dict:
     return {
         "name": form.get("name", ""),
         "display_name": form.get("display_name", ""),
+        "language": form.get("language", ""),
         "slug": form.get("slug", ""),
         "description": form.get("description", ""),
         "from_address": form.get("from_address", ""),
@@ -202,7 +203,11 @@ def subscribers_lists():
                 from_address=data["from_address"],
                 commit=False,
             )
-            if (data["slug"] and slugify(data["slug"]) != mailing_list.slug) or data["display_name"].strip():
+            if (
+                (data["slug"] and slugify(data["slug"]) != mailing_list.slug)
+                or data["display_name"].strip()
+                or data["language"] not in ("", "en")
+            ):
                 update_list(mailing_list, **data)
             db.session.commit()
         except ListError as exc:
@@ -238,6 +243,7 @@ def subscribers_lists_edit(list_id: int):
     form = {
         "name": mailing_list.name,
         "display_name": mailing_list.display_name or "",
+        "language": mailing_list.language,
         "slug": mailing_list.slug,
         "description": mailing_list.description,
         "from_address": mailing_list.from_address or "",

@@ -8,9 +8,10 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from typing import Any
 
-from flask import Response, current_app, redirect, render_template, url_for
+from flask import Response, current_app, redirect, render_template, request, url_for
 
 from app.db import db
+from app.i18n import format_date, get_locale, use_language
 from app.issues.rendering import brand
 from app.public import bp
 from app.public.archive import issue_day, public_issues, safe_web_html
@@ -23,17 +24,42 @@ SITEMAP = "http://www.sitemaps.org/schemas/sitemap/0.9"
 NOT_FOR_CRAWLERS = ("/admin/", "/confirm/", "/unsubscribe/", "/resubscribe", "/r/", "/o/", "/webhooks/")
 
 
+# Pages a reader reads (not redirects, pixels, webhooks or media).
+READER_PAGES = {
+    "public.home",
+    "public.archive",
+    "public.issue",
+    "public.events",
+    "public.subscribe",
+    "public.confirm_subscription",
+    "public.unsubscribe_page",
+    "public.resubscribe_page",
+}
+
+
+@bp.before_request
+def _site_language() -> None:
+    """The site speaks its lists' language when they agree on one; a view that
+    knows the list a page is about (confirm, unsubscribe) says so itself."""
+    if request.endpoint in READER_PAGES:
+        languages = {mailing_list.language for mailing_list in public_lists()}
+        if len(languages) == 1:
+            use_language(languages.pop())
+
+
 @bp.context_processor
 def _site() -> dict[str, Any]:
     """What the public templates show on every page (admin templates ignore it)."""
     mark = brand()
     return {
+        "format_date": format_date,
+        "get_locale": get_locale,
         "site": {
             "name": mark.newsletter_name,
             "description": mark.description,
             "logo": mark.logo_url,
             "base": current_app.config["BASE_URL"].rstrip("/"),
-        }
+        },
     }
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 from flask import current_app, render_template, request
 
 from app.db import db
+from app.i18n import gettext as _
+from app.i18n import use_language
 from app.numbers import parse_id
 from app.public import bp
 from app.security import csrf, limiter
@@ -38,6 +40,8 @@ def _signup_limit() -> str:
 @limiter.limit(_signup_limit, methods=["POST"])
 def subscribe():
     lists = public_lists()
+    if len(lists) == 1:
+        use_language(lists[0].language)
     if request.method == "GET":
         return render_template("public/subscribe.html", lists=lists, form={}, error=None)
     if request.form.get(HONEYPOT):
@@ -58,12 +62,22 @@ def subscribe():
 @bp.route("/confirm/<token>", methods=["GET", "POST"])
 def confirm_subscription(token: str):
     try:
+        pending = lists_to_confirm(token)
+        use_language(pending[0].language if pending else None)
         if request.method == "GET":
-            return render_template("public/confirm.html", lists=lists_to_confirm(token))
+            return render_template("public/confirm.html", lists=pending)
         lists = confirm(token)
     except TokenError as exc:
         return render_template("public/confirm_invalid.html", message=str(exc)), 400
     return render_template("public/confirm_done.html", lists=lists)
+
+
+def _language_of(target) -> str | None:
+    """The unsubscribe page speaks the language of the list its link is for."""
+    if target.mailing_list is not None:
+        return target.mailing_list.language
+    subscriptions = target.subscriber.subscriptions if target.subscriber else []
+    return subscriptions[0].list.language if subscriptions else None
 
 
 def _preferences_page(target, *, saved: list[str] | None = None, error: str | None = None) -> str:
@@ -89,6 +103,7 @@ def unsubscribe_page(token: str):
         target = read_target(token)
     except InvalidToken:
         return _invalid_unsubscribe()
+    use_language(_language_of(target))
     if request.method == "GET":
         return _preferences_page(target)
     if request.form.get("action") == "preferences" and target.subscriber is not None:
@@ -100,7 +115,7 @@ def unsubscribe_page(token: str):
         except SubscriberError as exc:
             db.session.rollback()
             return _preferences_page(target, error=str(exc)), 400
-        return _preferences_page(target, saved=changed or ["nothing changed"])
+        return _preferences_page(target, saved=changed or [_("nothing changed")])
     everything = request.form.get("scope") == "all"
     resubscribe_token = None
     if target.list_gone and not everything:

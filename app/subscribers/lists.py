@@ -10,6 +10,7 @@ from sqlalchemy import or_, select
 
 from app.db import db
 from app.errors import InvalidInput
+from app.i18n import LANGUAGES
 from app.subscribers.models import MailingList
 
 
@@ -104,6 +105,7 @@ def update_list(
     from_address: str | None = None,
     public: bool = False,
     display_name: str = "",
+    language: str = "",
 ) -> MailingList:
     """Edit a list; name and slug stay unique. Nothing is written on error."""
     name = " ".join(name.split())
@@ -124,6 +126,10 @@ def update_list(
     if len(shown) > 200:
         raise ListError("Display names are limited to 200 characters.")
     mailing_list.display_name = shown or None
+    if language:
+        if language not in LANGUAGES:
+            raise ListError(f"Unknown language {language!r}; choose one of {', '.join(LANGUAGES)}.")
+        mailing_list.language = language
     mailing_list.name, mailing_list.slug, mailing_list.public = name, slug, public
     mailing_list.description, mailing_list.from_address = description.strip(), sender
     db.session.commit()

@@ -11,6 +11,8 @@ from collections.abc import Sequence
 
 from flask import current_app
 
+from app.i18n import force_locale, ngettext
+from app.i18n import gettext as _
 from app.mail import HeaderInjectionError, TransportError
 from app.mail.message import strip_line_breaks
 from app.mail.transactional import send_transactional
@@ -42,22 +44,46 @@ def _send(to: str, subject: str, text: str) -> None:
         current_app.logger.exception("could not send %r to a subscriber", subject)
 
 
+def _language(lists: Sequence[MailingList]) -> str:
+    """The mail speaks the language of the (first) list it is about."""
+    return next((m.language for m in lists if m.language), "en")
+
+
 def send_confirmation(subscriber: Subscriber, pending: Sequence[Subscription]) -> None:
-    names = _names([s.list for s in pending])
+    lists = [s.list for s in pending]
     max_days = int(current_app.config.get("CONFIRM_TOKEN_MAX_AGE") or 0) // 86400 or 1
-    text = (
-        f"Hello,\n\nSomeone (hopefully you) asked to subscribe this address to {names}.\n\n"
-        f"Confirm your subscription by opening this link:\n\n{confirm_url(subscriber.id, pending)}\n\n"
-        f"The link works for {max_days} day(s). If you did not ask for this, ignore this email: "
-        "you will not be subscribed and will not hear from us again.\n"
-    )
-    _send(subscriber.email, f"Confirm your subscription to {_newsletter_name()}", text)
+    link = confirm_url(subscriber.id, pending)
+    with force_locale(_language(lists)):
+        text = "\n\n".join(
+            [
+                _("Hello,"),
+                _("Someone (hopefully you) asked to subscribe this address to %(lists)s.", lists=_names(lists)),
+                _("Confirm your subscription by opening this link:"),
+                link,
+                ngettext(
+                    "The link works for %(num)d day. If you did not ask for this, ignore this email: "
+                    "you will not be subscribed and will not hear from us again.",
+                    "The link works for %(num)d days. If you did not ask for this, ignore this email: "
+                    "you will not be subscribed and will not hear from us again.",
+                    max_days,
+                ),
+            ]
+        )
+        subject = _("Confirm your subscription to %(name)s", name=_newsletter_name())
+    _send(subscriber.email, subject, text + "\n")
 
 
 def send_already_subscribed(subscriber: Subscriber, lists: Sequence[MailingList]) -> None:
-    text = (
-        f"Hello,\n\nSomeone (hopefully you) asked to subscribe this address to {_names(lists)}.\n\n"
-        "You are already subscribed, so nothing changed. If you did not ask for this, "
-        "you can ignore this email.\n"
-    )
-    _send(subscriber.email, f"You're already subscribed to {_newsletter_name()}", text)
+    with force_locale(_language(lists)):
+        text = "\n\n".join(
+            [
+                _("Hello,"),
+                _("Someone (hopefully you) asked to subscribe this address to %(lists)s.", lists=_names(lists)),
+                _(
+                    "You are already subscribed, so nothing changed. "
+                    "If you did not ask for this, you can ignore this email."
+                ),
+            ]
+        )
+        subject = _("You're already subscribed to %(name)s", name=_newsletter_name())
+    _send(subscriber.email, subject, text + "\n")

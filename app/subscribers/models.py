@@ -45,6 +45,8 @@ class MailingList(Model):
     # What readers see ("Fast Forward Labs — monthly research digest"); the name
     # (often a short audience tag like "public") when unset.
     display_name: Mapped[str | None] = mapped_column(String(200))
+    # The language of its readers' pages and confirmation mails (app/i18n.py).
+    language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
     from_address: Mapped[str | None] = mapped_column(String(300))
     public: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

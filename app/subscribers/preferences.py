@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from sqlalchemy import or_, select
 
 from app.db import db, utcnow
+from app.i18n import gettext as _
 from app.subscribers.models import (
     MailingList,
     Subscriber,
@@ -63,7 +64,7 @@ def blocked_reason(subscriber: Subscriber) -> str | None:
     row = _suppression(subscriber)
     if row is None or row.reason == READER_LIFTABLE:
         return None
-    return (
+    return _(
         "Mail to this address bounced or was reported as spam, so we no longer send to it. "
         "Reply to any of our emails if you want it back."
     )
@@ -85,10 +86,10 @@ def save_choices(subscriber: Subscriber, wanted: Iterable[int], name: str | None
                 found = Subscription(subscriber=subscriber, list_id=list_id, source="preference centre", created_at=now)
                 db.session.add(found)
             found.status, found.confirmed_at, found.unsubscribed_at = SubscriptionStatus.ACTIVE, now, None
-            changed.append(f"subscribed to {mailing_list.public_name}")
+            changed.append(_("subscribed to %(list)s", list=mailing_list.public_name))
         elif list_id not in wanted_ids and found is not None and found.status != SubscriptionStatus.UNSUBSCRIBED:
             found.status, found.unsubscribed_at = SubscriptionStatus.UNSUBSCRIBED, now
-            changed.append(f"unsubscribed from {mailing_list.public_name}")
+            changed.append(_("unsubscribed from %(list)s", list=mailing_list.public_name))
     row = _suppression(subscriber)
     if wanted_ids and row is not None and row.reason == READER_LIFTABLE:
         db.session.delete(row)  # they said "everything" before; now they choose lists again
@@ -97,6 +98,6 @@ def save_choices(subscriber: Subscriber, wanted: Iterable[int], name: str | None
         cleaned = clean_name(name)
         if cleaned != subscriber.name:
             subscriber.name = cleaned
-            changed.append("name updated")
+            changed.append(_("name updated"))
     db.session.flush()
     return changed

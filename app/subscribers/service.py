@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.db import db, utcnow
 from app.errors import InvalidInput
+from app.i18n import gettext as _
 from app.jobs import enqueue
 from app.subscribers.confirm_links import confirm_serializer as _confirm_serializer
 from app.subscribers.confirm_links import stamp
@@ -53,20 +54,20 @@ def validate_address(email: str) -> str:
     No DNS lookups: signup must not hang on, or leak through, the resolver."""
     email = (email or "").strip()
     if not email:
-        raise SubscriberError("Enter an email address.")
+        raise SubscriberError(_("Enter an email address."))
     if len(email) > 254:
-        raise SubscriberError("That email address is too long.")
+        raise SubscriberError(_("That email address is too long."))
     try:
         result = validate_email(email, check_deliverability=False)
     except EmailNotValidError as exc:
-        raise SubscriberError(f"That is not a valid email address: {exc}") from exc
+        raise SubscriberError(_("That is not a valid email address: %(reason)s", reason=exc)) from exc
     return normalise_email(result.normalized)
 
 
 def clean_name(name: str | None) -> str:
     name = " ".join((name or "").split())
     if len(name) > 200:
-        raise SubscriberError("Names are limited to 200 characters.")
+        raise SubscriberError(_("Names are limited to 200 characters."))
     return name
 
 
@@ -87,12 +88,14 @@ def _pending_for_token(token: str) -> list[Subscription]:
     try:
         subscriber_id, pairs = _confirm_serializer().loads(token, max_age=max_age)
     except SignatureExpired as exc:
-        raise TokenError("This confirmation link has expired. Please sign up again.") from exc
+        raise TokenError(_("This confirmation link has expired. Please sign up again.")) from exc
     except (BadSignature, ValueError, TypeError) as exc:
-        raise TokenError("This confirmation link is not valid.") from exc
+        raise TokenError(_("This confirmation link is not valid.")) from exc
     used = TokenError(
-        "This confirmation link has already been used or is no longer valid. "
-        "If you signed up again since, use the newest email."
+        _(
+            "This confirmation link has already been used or is no longer valid. "
+            "If you signed up again since, use the newest email."
+        )
     )
     well_formed = (
         isinstance(subscriber_id, int)
@@ -151,7 +154,7 @@ def _public_lists(list_ids: Iterable[int]) -> list[MailingList]:
         db.session.scalars(select(MailingList).where(MailingList.id.in_(wanted), MailingList.public.is_(True)))
     )
     if not lists or len(lists) != len(set(list_ids)):
-        raise SubscriberError("Choose a newsletter to subscribe to.")
+        raise SubscriberError(_("Choose a newsletter to subscribe to."))
     return lists
 
 
@@ -238,7 +241,7 @@ class UnsubscribeTarget:
     def list_name(self) -> str:
         if self.mailing_list:
             return self.mailing_list.public_name
-        return "a list that no longer exists" if self.list_gone else "all newsletters"
+        return _("a list that no longer exists") if self.list_gone else _("all newsletters")
 
 
 def unsubscribe_token_for(subscriber_id: int, list_id: int | None) -> str:
@@ -297,10 +300,10 @@ def resubscribe(token: str) -> Subscriber:
     try:
         subscriber_id, list_id, when = serializer.loads(token, max_age=RESUBSCRIBE_MAX_AGE)
     except (BadSignature, ValueError, TypeError) as exc:
-        raise TokenError("This resubscribe link is not valid or has expired.") from exc
+        raise TokenError(_("This resubscribe link is not valid or has expired.")) from exc
     subscriber = db.session.get(Subscriber, subscriber_id) if isinstance(subscriber_id, int) else None
     if subscriber is None:
-        raise TokenError("This resubscribe link is no longer valid.")
+        raise TokenError(_("This resubscribe link is no longer valid."))
     query = select(Subscription).where(
         Subscription.subscriber_id == subscriber.id, Subscription.status == "unsubscribed"
     )
@@ -321,7 +324,7 @@ def resubscribe(token: str) -> Subscriber:
             subscriber.status = SubscriberStatus.ENABLED
             restored += 1
     if not restored:
-        raise TokenError("This resubscribe link has already been used.")
+        raise TokenError(_("This resubscribe link has already been used."))
     db.session.commit()
     return subscriber
 
