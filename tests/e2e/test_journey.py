@@ -194,7 +194,7 @@ def test_editor_to_inbox_to_unsubscribe(journey_app, live_server, browser, aws, 
     reader.goto(link)
     expect(reader.locator("h1")).to_be_visible()
     assert subscription_status(READER) == "active"  # looking changes nothing
-    reader.click("button:has-text('Unsubscribe from subscribers')")
+    reader.get_by_role("button", name="Unsubscribe from The weekly newsletter").click()  # its display name
     expect(reader.locator("h1")).to_have_text("You are unsubscribed")
     assert subscription_status(READER) == "unsubscribed"
 
@@ -215,7 +215,11 @@ def test_editor_to_inbox_to_unsubscribe(journey_app, live_server, browser, aws, 
     second = [m for m in moto_messages(aws) if m["Subject"] == "Next week"]
     assert sorted(m["To"].addresses[0].addr_spec for m in second) == ["bob.reader@example.com", "chloe@example.org"]
 
-    # 10. The web version is in the public archive and the Atom feed.
+    # 10. The email's browser link opens the issue; it is in the public archive and the Atom feed.
+    browser_link = re.search(r'href="([^"]+)"[^>]*>View this issue in your browser', html).group(1)
+    opened = reader.goto(browser_link.replace("&amp;", "&"))
+    assert opened is not None and opened.status == 200
+    expect(reader.locator("body")).to_contain_text("Grant asks who owns the code a model writes.")
     reader.goto(f"{base}/issues/")
     reader.click(f"a[href$='/issues/{seed_slug}']")
     expect(reader.locator("body")).to_contain_text("Grant asks who owns the code a model writes.")
