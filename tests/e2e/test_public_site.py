@@ -58,6 +58,10 @@ def test_home_subscribe_archive_issue_events(app, users, live_server, axe_page) 
     latest_title = latest.inner_text()
     expect(page.locator(".recent ul.archive li")).not_to_have_count(0)
     bad += _check(page, "home")
+    page.emulate_media(color_scheme="dark")  # prefers-color-scheme: the same checks in dark mode
+    assert page.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(21, 21, 20)"
+    bad += _check(page, "home-dark")
+    page.emulate_media(color_scheme="light")
 
     # The home page's form: the confirmation email, its link, the button, subscribed.
     page.get_by_label("Email address").fill("new.reader@example.org")
