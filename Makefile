@@ -59,7 +59,7 @@ assets:
 translations: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg -k _ -k gettext -k ngettext:1,2 -k lazy_gettext \
 	  --no-location --sort-output --omit-header -o app/translations/messages.pot .
-	$(BIN)/pybabel update -i app/translations/messages.pot -d app/translations --no-location --omit-header -w 100
+	$(BIN)/pybabel update -i app/translations/messages.pot -d app/translations -w 100 -N --ignore-obsolete
 	$(BIN)/pybabel compile -d app/translations --statistics
 
 # Links, media snippets and the login URL follow PORT unless PRESSROOM_BASE_URL says

@@ -48,13 +48,13 @@ def test_each_reader_is_told_why_and_the_brand_shows(app) -> None:
         html = mail.get_body(preferencelist=("html",)).get_content()
         doc = lxml_html.fromstring(html)
         footer = " ".join(doc.find_class("footer")[0].text_content().split())
-        assert "You are receiving this email because you subscribed to The weekly issue on 4 March 2026." in footer
+        assert "You are receiving this email because you subscribed to The weekly issue on March 4, 2026." in footer
         assert "Fast Forward Labs is part of Cloudera." in footer and "1 Test Street, Testville" in footer
         assert "background-color:#b5179e" in html.replace(" ", "")  # the rule under the masthead
         link = doc.xpath("//td[contains(@class,'content')]//a")[0]
         assert "color:#b5179e" in link.get("style").replace(" ", "")
         text = mail.get_body(preferencelist=("plain",)).get_content()
-        assert "subscribed to The weekly issue on 4 March 2026." in text
+        assert "subscribed to The weekly issue on March 4, 2026." in text
         assert "slot.invalid" not in html and "slot.invalid" not in text
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+from datetime import datetime
 from email import message_from_bytes, policy
 from io import BytesIO
 from pathlib import Path
@@ -16,12 +17,16 @@ import pytest
 from babel.messages.checkers import python_format
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
+from sqlalchemy import update
 
 from app.db import db
+from app.sending import service
+from app.sending.worker import worker_for
 from app.subscribers.lists import create_list
-from app.subscribers.models import Subscriber
+from app.subscribers.models import Subscriber, Subscription
 from app.subscribers.service import unsubscribe_token_for
 from tests.support.jobs import run_jobs
+from tests.support.sending import make_issue, make_list
 
 ROOT = Path(__file__).resolve().parent.parent
 TRANSLATIONS = ROOT / "app/translations"
@@ -127,3 +132,22 @@ def test_no_translation_drops_a_placeholder(language: str) -> None:
         wanted = set(re.findall(r"%\(\w+\)[sd]", ids[-1]))
         for string in strings:
             assert set(re.findall(r"%\(\w+\)[sd]", string)) == wanted, (language, message.id, string)
+
+
+def test_an_issue_to_a_german_list_speaks_german_around_its_text(app) -> None:
+    readers = make_list("leser", 1)
+    readers.display_name, readers.language = "Die Wochenausgabe", "de"
+    db.session.execute(update(Subscription).values(confirmed_at=datetime(2026, 3, 4, 9, 0)))
+    issue = make_issue()
+    issue.lists = [readers]  # approval freezes the email in its lists' language
+    db.session.commit()
+    service.create_send(issue, [readers])
+    db.session.commit()
+    worker_for(app).run(once=True)
+    [mail] = _mails(app)
+    html = mail.get_body(preferencelist=("html",)).get_content()
+    assert '<html lang="de"' in html and "Diese Ausgabe im Browser ansehen" in html
+    assert "Sie erhalten diese E-Mail, weil Sie Die Wochenausgabe am 4. März 2026 abonniert haben." in html
+    assert "Abmelden oder Abonnement verwalten" in html
+    text = mail.get_body(preferencelist=("plain",)).get_content()
+    assert "Diese Ausgabe im Browser ansehen:" in text and "am 4. März 2026 abonniert" in text

@@ -95,6 +95,12 @@ def brand() -> Brand:
     )
 
 
+def _language(issue: Issue) -> str:
+    """The email's own words speak its lists' language when they agree on one."""
+    languages = {getattr(m, "language", None) or "en" for m in (getattr(issue, "lists", None) or [])}
+    return languages.pop() if len(languages) == 1 else "en"
+
+
 def context_for(
     issue: Issue, *, test_banner: bool = False, now: datetime | None = None, track_opens: bool | None = None
 ) -> RenderContext:
@@ -111,6 +117,7 @@ def context_for(
         test_banner=test_banner,
         track_opens=bool(get_setting("track_opens")) if track_opens is None else track_opens,
         web_key=issue_view_key(issue.slug) if issue.slug else "",
+        language=_language(issue),
         track_clicks=bool(get_setting("track_clicks")),
     )
 

@@ -87,6 +87,8 @@ class RenderContext:
     # The public page of an archive issue: a site image the library lacks becomes
     # a box with its alt text (previews keep the <img>, preflight names it).
     missing_images_as_boxes: bool = False
+    # The language of the email's own words (masthead link, footer): its lists'.
+    language: str = "en"
 
     @property
     def base(self) -> str:

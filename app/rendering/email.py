@@ -15,6 +15,7 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from premailer import Premailer
 
+from app.i18n import gettext, ngettext
 from app.rendering.context import RenderContext
 from app.rendering.email_styles import safe_accent
 
@@ -26,9 +27,15 @@ EMAIL_TEMPLATE = "issue.html"
 
 @lru_cache(maxsize=1)
 def _environment() -> Environment:
-    return Environment(
-        loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]), keep_trailing_newline=True
+    environment = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(["html"]),
+        keep_trailing_newline=True,
+        extensions=["jinja2.ext.i18n"],
     )
+    # The chrome speaks the language the render runs in (force_locale, app/i18n.py).
+    environment.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
+    return environment
 
 
 def inline_css(document: str) -> str:
@@ -75,6 +82,7 @@ def email_document(
             pixel_url=pixel_url,
             body_html=mark,
             test_banner=context.test_banner,
+            language=context.language,
         )
     )
     inlined = inline_css(chrome)

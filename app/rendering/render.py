@@ -25,6 +25,7 @@ from functools import lru_cache
 from html import escape
 from typing import Any
 
+from app.i18n import force_locale, gettext
 from app.rendering.context import IssueSource, RenderContext
 from app.rendering.email import email_document
 from app.rendering.email_styles import safe_accent
@@ -123,6 +124,7 @@ def _key(issue: IssueSource, context: RenderContext, body: str, fragment: str) -
         "track_opens": context.track_opens,
         "web_key": context.web_key,
         "boxes": context.missing_images_as_boxes,
+        "language": context.language,
         # What the media library says about the images: uploading one or editing
         # its alt text shows up at once.
         "images": [
@@ -143,7 +145,8 @@ def render_issue(issue: IssueSource, context: RenderContext) -> RenderedIssue:
         if key in _cache:
             _cache.move_to_end(key)
             return _cache[key]
-    rendered = _render(issue, context, fragment, key)
+    with force_locale(context.language):
+        rendered = _render(issue, context, fragment, key)
     with _CACHE_LOCK:
         _cache[key] = rendered
         while len(_cache) > CACHE_SIZE:
@@ -213,8 +216,8 @@ def _text_part(context: RenderContext, page_url: str, prefix: str, body: str, li
     name = context.brand.newsletter_name
     lines = []
     if context.test_banner:
-        lines += ["*** TEST SEND: this is a preview, not the real issue. ***", ""]
-    lines += [name, f"View this issue in your browser: {page_url}", "", body, ""]
+        lines += ["*** " + gettext("Test send: this is a preview, not the real issue.") + " ***", ""]
+    lines += [name, gettext("View this issue in your browser") + f": {page_url}", "", body, ""]
     if links:
         lines += [TEXT_LINKS_HEADING.strip(), ""]
         lines += [f"[{number}] {url}" for number, url in enumerate(links, start=1)]
@@ -224,5 +227,5 @@ def _text_part(context: RenderContext, page_url: str, prefix: str, body: str, li
         lines.append(context.brand.footer_text)
     if context.brand.postal_address:
         lines.append(context.brand.postal_address)
-    lines.append(f"Unsubscribe or manage your subscription: {prefix}unsubscribe")
+    lines.append(gettext("Unsubscribe or manage your subscription") + f": {prefix}unsubscribe")
     return "\n".join(lines) + "\n"

@@ -16,8 +16,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from html import unescape
 
+from babel.dates import format_date
 from flask import current_app
 
+from app.i18n import force_locale, gettext
 from app.issues.rendering import frozen
 from app.mail import OutgoingMessage, PermanentError
 from app.rendering.message import PreparedMessage, Recipient, build_message, prepare_issue_message
@@ -44,7 +46,9 @@ class Composer:
         self.base = current_app.config["BASE_URL"].rstrip("/")
         lists = sorted(send.lists, key=lambda lst: lst.id)
         self.list_names = {lst.id: lst.public_name for lst in lists}
+        self.list_languages = {lst.id: lst.language or "en" for lst in lists}
         self.newsletter = str(get_setting("newsletter_name"))
+        self._reasons: dict[str, tuple[str, str]] = {}
         sender = next((lst.from_address for lst in lists if lst.from_address), None) or newsletter_sender()
         self.tags = {"send": str(send.id), "issue": str(send.issue_id)}
         rendered = frozen(send.rendering, send.issue.slug) if send.rendering is not None else legacy_rendering(send)
@@ -62,8 +66,17 @@ class Composer:
         """Why this reader gets the email, in the footer (CAN-SPAM asks for it, and
         readers who forgot signing up stop reporting the mail as spam)."""
         name = self.list_names.get(row.list_id or 0) or self.newsletter
-        since = f" on {row.subscribed_at.day} {row.subscribed_at:%B %Y}" if row.subscribed_at else ""
-        return f"You are receiving this email because you subscribed to {name}{since}."
+        language = self.list_languages.get(row.list_id or 0, "en")
+        if language not in self._reasons:  # gettext needs a context: once per language, not per reader
+            with force_locale(language):
+                self._reasons[language] = (
+                    gettext("You are receiving this email because you subscribed to %(list)s on %(date)s."),
+                    gettext("You are receiving this email because you subscribed to %(name)s."),
+                )
+        dated, undated = self._reasons[language]
+        if row.subscribed_at is None:
+            return undated % {"name": name}
+        return dated % {"list": name, "date": format_date(row.subscribed_at.date(), "long", locale=language)}
 
     def compose(self, row: RecipientRow) -> OutgoingMessage:
         if row.subscriber_id is None:
