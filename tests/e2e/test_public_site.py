@@ -16,6 +16,7 @@ from sqlalchemy import select
 from app.db import db
 from app.demo_content import load_demo_content
 from app.issues.models import Issue
+from app.subscribers.lists import create_list
 from app.subscribers.models import MailingList, Subscriber, Subscription
 from app.tokens import unsubscribe_token
 from tests.conftest import screenshot
@@ -127,3 +128,25 @@ def test_home_subscribe_archive_issue_events(app, users, live_server, axe_page) 
     assert sent is not None
     assert not bad, "\n".join(bad)
     assert page.js_errors == []
+
+
+def test_a_german_lists_pages_are_german_in_the_browser(app, live_server, axe_page) -> None:
+    club = create_list("ml-de", public=True)
+    club.display_name, club.language = "Maschinelles Lernen kompakt", "de"
+    db.session.commit()
+    page, base = axe_page, live_server.url
+    page.goto(f"{base}/subscribe")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Pressroom Newsletter abonnieren")
+    assert page.locator("html").get_attribute("lang") == "de"
+    page.get_by_label("E-Mail-Adresse").fill("leserin@example.de")
+    page.get_by_role("button", name="Abonnieren", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Sehen Sie in Ihr Postfach")
+    run_jobs(app)
+    [mail] = [m for m in _mails(app) if m["To"] == "leserin@example.de"]
+    text = mail.get_body(preferencelist=("plain",)).get_content()
+    assert "Bestätigen Sie Ihr Abonnement, indem Sie diesen Link öffnen:" in text
+    page.goto(base + re.search(r"https?://[^/\s]+(/confirm/\S+)", text).group(1))
+    page.get_by_role("button", name="Ja, ich möchte abonnieren").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Sie sind angemeldet")
+    bad = [f"{v['id']}" for v in violations(page) if v["impact"] in BLOCKING]
+    assert bad == [] and page.js_errors == []
