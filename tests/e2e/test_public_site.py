@@ -60,7 +60,7 @@ def test_home_subscribe_archive_issue_events(app, users, live_server, axe_page) 
     expect(page.locator(".recent ul.archive li")).not_to_have_count(0)
     bad += _check(page, "home")
     page.emulate_media(color_scheme="dark")  # prefers-color-scheme: the same checks in dark mode
-    assert page.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(21, 21, 20)"
+    assert page.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(22, 22, 21)"
     bad += _check(page, "home-dark")
     page.emulate_media(color_scheme="light")
 
