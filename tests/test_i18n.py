@@ -20,6 +20,7 @@ from babel.messages.pofile import read_po
 from sqlalchemy import update
 
 from app.db import db
+from app.events.models import Event
 from app.sending import service
 from app.sending.worker import worker_for
 from app.subscribers.lists import create_list
@@ -151,3 +152,12 @@ def test_an_issue_to_a_german_list_speaks_german_around_its_text(app) -> None:
     assert "Abmelden oder Abonnement verwalten" in html
     text = mail.get_body(preferencelist=("plain",)).get_content()
     assert "Diese Ausgabe im Browser ansehen:" in text and "am 4. März 2026 abonniert" in text
+
+
+def test_event_dates_follow_the_site_language(app, client) -> None:
+    create_list("ml-de", public=True).language = "de"
+    db.session.add(Event(title="PyData Berlin", starts_at=datetime(2027, 1, 7, 17, 0), timezone="Europe/Berlin"))
+    db.session.commit()
+    page = client.get("/events").get_data(as_text=True)
+    assert "Do. 7 Jan. 2027, 17:00" in page and "Zum Kalender hinzufügen" in page
+    assert "Thu 7 Jan" not in page

@@ -111,7 +111,7 @@ def context_for(
         base_url=current_app.config["BASE_URL"],
         brand=brand(),
         resolve_image=resolve_image,
-        events=event_views(section_events(issue, now=now), zone_or_utc(_reader_timezone())),
+        events=event_views(section_events(issue, now=now), zone_or_utc(_reader_timezone()), _language(issue)),
         events_heading=section_heading(issue),
         auto_events=True if auto is None else bool(auto),
         test_banner=test_banner,

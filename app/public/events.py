@@ -9,6 +9,7 @@ from app.events.display import format_when, zone_or_utc
 from app.events.ical import events_calendar
 from app.events.models import Event
 from app.events.service import upcoming_events
+from app.i18n import get_locale
 from app.public import bp
 from app.settings import get_setting
 
@@ -17,7 +18,8 @@ from app.settings import get_setting
 def events() -> str:
 
     tz = zone_or_utc(get_setting("reader_timezone"))
-    items = [(event, format_when(event, tz)) for event in upcoming_events()]
+    locale = str(get_locale())
+    items = [(event, format_when(event, tz, locale)) for event in upcoming_events()]
     return render_template("public/events.html", items=items)
 
 

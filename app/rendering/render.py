@@ -216,7 +216,7 @@ def _text_part(context: RenderContext, page_url: str, prefix: str, body: str, li
     name = context.brand.newsletter_name
     lines = []
     if context.test_banner:
-        lines += ["*** " + gettext("Test send: this is a preview, not the real issue.") + " ***", ""]
+        lines += ["*** " + gettext("Test send: this is a preview, not the real issue.").upper() + " ***", ""]
     lines += [name, gettext("View this issue in your browser") + f": {page_url}", "", body, ""]
     if links:
         lines += [TEXT_LINKS_HEADING.strip(), ""]
