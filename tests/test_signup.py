@@ -179,3 +179,16 @@ def test_readers_see_a_lists_display_name_everywhere(app, client, admin_client) 
     html = page.get_data(as_text=True)
     assert "Stop receiving Fast Forward Labs — monthly research digest?" in html
     assert "ffl-monthly" not in html  # the short name is the team's, not the readers'
+
+
+def test_two_lists_are_named_as_a_sentence_and_nothing_is_pre_ticked(app, client) -> None:
+    research = create_list("research", public=True)
+    weekly = create_list("weekly", public=True)
+    page = client.get("/subscribe").get_data(as_text=True)
+    assert re.findall(r'name="list" value="\d+" ?(checked)?', page) == ["", ""]  # the reader's own choice
+    assert "Choose a newsletter" in client.post("/subscribe", data={"email": "a@example.com"}).get_data(as_text=True)
+    client.post("/subscribe", data={"email": "a@example.com", "list": [research.id, weekly.id]})
+    run_jobs(app)
+    [message] = mails(app)
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    assert "subscribe this address to “research” and “weekly”." in text

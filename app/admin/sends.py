@@ -65,8 +65,10 @@ def _status(send: Send) -> dict:
 @bp.get("/sends")
 def sends():
     rows = db.session.scalars(select(Send).order_by(Send.id.desc()).limit(200)).all()
+    # With approval required, a draft cannot be sent: offering it would only lead to a refusal.
+    states = ("approved",) if get_setting("require_approval") else ("approved", "draft")
     sendable = db.session.scalars(
-        select(Issue).where(Issue.status.in_(("approved", "draft"))).order_by(Issue.updated_at.desc()).limit(100)
+        select(Issue).where(Issue.status.in_(states)).order_by(Issue.updated_at.desc()).limit(100)
     ).all()
     return render_template(
         "admin/sends/index.html",
@@ -142,6 +144,10 @@ def sends_new():
         "at": form.get("at", ""),
     }
     if request.method == "GET":
+        try:  # say at once what would refuse the send, not after the form is filled in
+            service.check_sendable(issue)
+        except SendError as exc:
+            context["blocker"] = str(exc)
         return render_template("admin/sends/new.html", **context)
     chosen = _form_lists()
     context["chosen"] = {lst.id for lst in chosen}

@@ -68,10 +68,10 @@ def in_zone(value: datetime | None, timezone: str) -> datetime | None:
 
 
 def zone_label(value: datetime, timezone: str) -> str:
-    """``2026-03-29 09:00 CEST (Europe/Paris)`` for a naive-UTC ``value``."""
+    """``2026-03-29 09:00 CEST`` for a naive-UTC ``value``."""
     local = in_zone(value, timezone)
     assert local is not None
-    return f"{local:%Y-%m-%d %H:%M %Z} ({timezone or 'UTC'})"
+    return f"{local:%Y-%m-%d %H:%M %Z}"
 
 
 def refuse_past(at: datetime, timezone: str, now: datetime | None = None) -> None:
@@ -80,6 +80,7 @@ def refuse_past(at: datetime, timezone: str, now: datetime | None = None) -> Non
     now = now or utcnow()
     if at < now - PAST_GRACE:
         raise SendError(
-            f"{zone_label(at, timezone)} has already passed (it is now {zone_label(now, timezone)}). "
+            f"{zone_label(at, timezone)} in {timezone or 'UTC'} has already passed "
+            f"(it is now {zone_label(now, timezone)}). "
             "Choose a later time, or choose Send now."
         )

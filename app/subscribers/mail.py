@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from babel.lists import format_list
 from flask import current_app
 
-from app.i18n import force_locale, ngettext
+from app.i18n import force_locale, get_locale, ngettext
 from app.i18n import gettext as _
 from app.mail import HeaderInjectionError, TransportError
 from app.mail.message import strip_line_breaks
@@ -30,7 +31,8 @@ def list_label(mailing_list: MailingList) -> str:
 
 
 def _names(lists: Sequence[MailingList]) -> str:
-    return ", ".join(f"“{list_label(m)}”" for m in lists)
+    """“A”, “B” and “C” in the mail's language (CLDR list patterns: "und", "et", "y")."""
+    return format_list([f"“{list_label(m)}”" for m in lists], locale=str(get_locale() or "en"))
 
 
 def _newsletter_name() -> str:

@@ -23,7 +23,7 @@
       var label = over.querySelector(".send-over-status");
       if (label) { label.textContent = info.status; }
     }
-    document.querySelectorAll("#send-control form[data-show-when]").forEach(function (form) {
+    document.querySelectorAll("#send-control [data-show-when]").forEach(function (form) {
       var states = form.getAttribute("data-show-when").split(" ");
       form.hidden = states[0] === "unknown" ? !info.counts.unknown : states.indexOf(info.status) < 0;
       var question = form.getAttribute("data-confirm-template");

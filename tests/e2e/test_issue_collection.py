@@ -148,7 +148,7 @@ def test_past_schedule_refused_and_cancel_asks_first(app, live_server, axe_page,
         screenshot(page, f"send-new-{width}")
     page.set_viewport_size({"width": 1280, "height": 900})
     page.get_by_role("button", name="Review").click()
-    expect(page.locator(".flash-error")).to_contain_text("2026-01-05 09:00 EST (America/New_York) has already passed")
+    expect(page.locator(".flash-error")).to_contain_text("2026-01-05 09:00 EST in America/New_York has already passed")
     expect(page.get_by_label("Schedule for a date and time")).to_be_checked()  # the form keeps the choice
     expect(page.get_by_label("Time zone of that time")).to_have_value("America/New_York")
     expect(page.get_by_label("Readers")).to_be_checked()

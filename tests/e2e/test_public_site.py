@@ -67,6 +67,10 @@ def test_home_subscribe_archive_issue_events(app, users, live_server, axe_page) 
     # The home page's form: the confirmation email, its link, the button, subscribed.
     page.get_by_label("Email address").fill("new.reader@example.org")
     page.get_by_role("button", name="Subscribe").click()
+    # Nothing is ticked for the reader: with two lists, choosing one is theirs to do.
+    expect(page.get_by_role("alert")).to_have_text("Choose a newsletter to subscribe to.")
+    page.get_by_label("The weekly newsletter").check()
+    page.get_by_role("button", name="Subscribe").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Check your inbox")
     bad += _check(page, "subscribe-done")
     run_jobs(app)
