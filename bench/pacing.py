@@ -125,6 +125,7 @@ def main() -> None:
                 {
                     "DATABASE_URL": url,
                     "SECRET_KEY": "bench",
+                    "POSTAL_ADDRESS": "Bench, 1 Example Street",  # a send needs one
                     "TRANSPORT": "ses",
                     "SEND_RATE": rate,
                     "SEND_THREADS": args.threads,

@@ -149,6 +149,7 @@ def main() -> None:
                 {
                     "DATABASE_URL": args.database_url,
                     "SECRET_KEY": "bench",
+                    "POSTAL_ADDRESS": "Bench, 1 Example Street",  # a send needs one
                     "TRANSPORT": "ses",
                     "SEND_RATE": 100_000,
                     "SEND_THREADS": args.threads,

@@ -77,6 +77,7 @@ def test_home_subscribe_archive_issue_events(app, users, live_server, axe_page) 
     confirmation = [m for m in _mails(app) if m["To"] == "new.reader@example.org"]
     assert len(confirmation) == 1
     text = confirmation[0].get_body(preferencelist=("plain",)).get_content()
+    assert "subscribe this address to “The weekly newsletter”." in text  # the list's display name
     link = re.search(r"https?://[^/\s]+(/confirm/\S+)", text).group(1)
     page.goto(base + link)
     bad += _check(page, "confirm")
