@@ -118,6 +118,9 @@ def init_app(app: Flask) -> None:
     def http_error(error: HTTPException):
         if _wants_json():
             return {"error": error.name, "message": error.description}, error.code
+        if error.code == 404 and not request.path.startswith(("/admin", "/webhooks")):
+            # A reader followed a wrong or old address: the site's own page, in their language.
+            return render_template("public/not_found.html"), 404
         return render_template("error.html", code=error.code, title=error.name, message=error.description), error.code
 
     @app.errorhandler(Exception)

@@ -42,10 +42,12 @@ def _select_locale() -> str:
     chosen = g.get("reader_locale")
     if chosen in LANGUAGES:
         return str(chosen)
-    if request.blueprint == "public":
+    if request.blueprint == "public" or not request.path.startswith("/admin"):
+        # Readers' pages, and addresses that match no page at all (the reader's 404).
         return request.accept_languages.best_match(LANGUAGES.keys()) or "en"
     return "en"
 
 
 def init_app(app: Flask) -> None:
     Babel(app, locale_selector=_select_locale, default_translation_directories=str(TRANSLATIONS))
+    app.jinja_env.globals.update(get_locale=get_locale, format_date=format_date)

@@ -145,9 +145,14 @@ def test_users_create_cli(runner):
 
 
 def test_error_pages(client, editor_client):
-    response = client.get("/no-such-page")
+    response = client.get("/no-such-page")  # a reader's wrong address: the site's own page
     assert response.status_code == 404
-    assert "Not Found" in response.get_data(as_text=True)
+    page = response.get_data(as_text=True)
+    assert "This page does not exist" in page and 'href="/issues/"' in page and "public.css" in page
+    german = client.get("/issues/no-such-issue", headers={"Accept-Language": "de"}).get_data(as_text=True)
+    assert '<html lang="de">' in german and "Diese Seite gibt es nicht" in german
+    admin = editor_client.get("/admin/no-such-page")
+    assert admin.status_code == 404 and "Not Found" in admin.get_data(as_text=True)  # the admin's plain page
 
 
 def test_behind_a_proxy_rate_limits_key_on_the_real_client(app_config, users):

@@ -11,7 +11,7 @@ from typing import Any
 from flask import Response, current_app, redirect, render_template, request, url_for
 
 from app.db import db
-from app.i18n import format_date, get_locale, use_language
+from app.i18n import use_language
 from app.issues.rendering import brand
 from app.public import bp
 from app.public.archive import issue_day, public_issues, safe_web_html
@@ -52,8 +52,6 @@ def _site() -> dict[str, Any]:
     """What the public templates show on every page (admin templates ignore it)."""
     mark = brand()
     return {
-        "format_date": format_date,
-        "get_locale": get_locale,
         "site": {
             "name": mark.newsletter_name,
             "description": mark.description,

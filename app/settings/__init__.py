@@ -18,7 +18,7 @@ SETTINGS: dict[str, tuple[str | None, type, str]] = {
     "postal_address": ("POSTAL_ADDRESS", str, "Postal address shown in every email footer (required to send)"),
     "site_description": ("NEWSLETTER_DESCRIPTION", str, "Description of the newsletter (public site, feed)"),
     "sender_name": (None, str, "Sender name (From)"),
-    "sender_address": (None, str, "Sender address (From; a verified SES identity)"),
+    "sender_address": (None, str, "Sender address (From; a verified SES identity; empty: PRESSROOM_FROM is used)"),
     "reply_to": ("REPLY_TO", str, "Reply-To address"),
     "logo": (None, str, "Logo (a media library path, images/...)"),
     "accent_color": (None, str, "Accent colour for links and rules (#rrggbb)"),
