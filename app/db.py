@@ -6,6 +6,7 @@ stable name so Alembic migrations are identical on SQLite and PostgreSQL.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -14,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from flask import Flask
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import BigInteger, Enum, Integer, MetaData, event
+from sqlalchemy import BigInteger, ColumnElement, Enum, Integer, MetaData, event, func, or_
 from sqlalchemy.engine import CursorResult, Engine, Result
 from sqlalchemy.orm import DeclarativeBase
 
@@ -108,3 +109,15 @@ def contains_pattern(text: str) -> str:
     literally (use with ``escape="\\\\"``)."""
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
+
+
+MAX_SEARCH_WORDS = 8  # every word must match; more words add nothing but cost
+
+
+def every_word_in(q: str, columns: Sequence[Any]) -> list[ColumnElement[bool]]:
+    """One condition per word of ``q`` (case-insensitive, ``%`` and ``_`` literal):
+    the word appears in at least one of ``columns``. The search boxes' rule."""
+    return [
+        or_(*(func.lower(column).like(contains_pattern(word), escape="\\") for column in columns))
+        for word in q.lower().split()[:MAX_SEARCH_WORDS]
+    ]

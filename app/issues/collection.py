@@ -8,12 +8,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import selectinload
 
 from app.audit import record
 from app.auth.models import User
-from app.db import contains_pattern, db, utcnow
+from app.db import db, every_word_in, utcnow
 from app.issues.errors import IssueError
 from app.issues.models import Issue, IssueStatus, IssueTemplate
 from app.issues.service import create_issue, record_revision, unique_slug
@@ -23,12 +23,12 @@ __all__ = [
     "IssueQuery",
     "SORTS",
     "search_issues",
-    "unique_slug",
     "duplicate_issue",
     "deletable",
     "delete_issue",
     "unpublish_issue",
     "republish_issue",
+    "publish_issue",
     "save_as_template",
     "list_templates",
     "issue_from_template",
@@ -57,18 +57,7 @@ class IssuePage:
 
 
 def _filtered(query: IssueQuery) -> Select[Issue]:
-    statement = select(Issue)
-    words = query.q.split()
-    for word in words[:8]:  # every word must appear somewhere; more words add nothing but cost
-        pattern = contains_pattern(word.lower())
-        statement = statement.where(
-            or_(
-                *(
-                    func.lower(column).like(pattern, escape="\\")
-                    for column in (Issue.title, Issue.subject, Issue.slug, Issue.body)
-                )
-            )
-        )
+    statement = select(Issue).where(*every_word_in(query.q, (Issue.title, Issue.subject, Issue.slug, Issue.body)))
     if query.status in IssueStatus.__members__.values():
         statement = statement.where(Issue.status == query.status)
     elif query.status == "unpublished":

@@ -7,9 +7,9 @@ import xml.etree.ElementTree as ET
 from datetime import date, datetime
 
 from flask import Response, abort, current_app, render_template, request
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, select
 
-from app.db import contains_pattern, db
+from app.db import db, every_word_in
 from app.issues.models import Issue
 from app.issues.rendering import web_html
 from app.numbers import parse_int
@@ -72,13 +72,8 @@ def archive() -> str:
 
 
 def _matching(statement: Select[Issue], q: str) -> Select[Issue]:
-    """Issues whose subject, title or text holds every word of ``q`` (LIKE, escaped)."""
-    for word in q.lower().split()[:8]:
-        pattern = contains_pattern(word)
-        statement = statement.where(
-            or_(*(func.lower(column).like(pattern, escape="\\") for column in (Issue.subject, Issue.title, Issue.body)))
-        )
-    return statement
+    """Issues whose subject, title or text holds every word of ``q``."""
+    return statement.where(*every_word_in(q, (Issue.subject, Issue.title, Issue.body)))
 
 
 def safe_web_html(issue: Issue) -> str:

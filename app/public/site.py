@@ -53,7 +53,6 @@ def _site() -> dict[str, Any]:
     mark = brand()
     return {
         "site": {
-            "name": mark.newsletter_name,
             "description": mark.description,
             "logo": mark.logo_url,
             "base": current_app.config["BASE_URL"].rstrip("/"),
