@@ -121,3 +121,15 @@ def every_word_in(q: str, columns: Sequence[Any]) -> list[ColumnElement[bool]]:
         or_(*(func.lower(column).like(contains_pattern(word), escape="\\") for column in columns))
         for word in q.lower().split()[:MAX_SEARCH_WORDS]
     ]
+
+
+def for_this_dialect(dialect: str):
+    """An Alembic ``include_object`` hook: leave out of the comparison the
+    indexes declared for another database only (``Index(...).ddl_if(dialect=)``),
+    such as the GIN indexes SQLite does not have."""
+
+    def include(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+        only = getattr(obj, "_ddl_if", None)
+        return only is None or only.dialect is None or only.dialect == dialect
+
+    return include

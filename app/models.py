@@ -8,11 +8,20 @@ from app.issues.models import Issue, IssueTemplate, Rendering, Revision
 from app.jobs.models import Job, Upload, UploadChunk
 from app.media.models import MediaItem
 from app.quotas import QuotaCounter
+from app.segments.models import Segment
 from app.sending.models import DailyStat, Delivery, FeedbackEvent, RateBucket, Send, SnsMessage
 from app.settings.models import Setting
-from app.subscribers.models import MailingList, Subscriber, SubscriberImport, Subscription, Suppression
+from app.subscribers.models import (
+    AttributeDefinition,
+    MailingList,
+    Subscriber,
+    SubscriberImport,
+    Subscription,
+    Suppression,
+)
 
 __all__ = [
+    "AttributeDefinition",
     "AuditEvent",
     "DailyStat",
     "Delivery",
@@ -27,6 +36,7 @@ __all__ = [
     "RateBucket",
     "Rendering",
     "Revision",
+    "Segment",
     "Send",
     "Setting",
     "SnsMessage",

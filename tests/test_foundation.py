@@ -32,8 +32,11 @@ def test_migrations_match_models(app):
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
+    from app.db import for_this_dialect
+
     with db.engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        opts = {"compare_type": True, "include_object": for_this_dialect(conn.dialect.name)}
+        context = MigrationContext.configure(conn, opts=opts)
         diff = compare_metadata(context, db.metadata)
     assert diff == []
 

@@ -310,16 +310,17 @@ def test_garbage_raises_nothing_but_segment_error(text):
 
 
 def test_the_language_and_compiler_import_nothing_from_other_domains():
-    """Only sql_schema knows Pressroom's models; the rest imports the standard
-    library, SQLAlchemy and itself (no Flask), so it can be reused and tested alone."""
+    """Only sql_schema (and the saved segments' model, store and CLI) know
+    Pressroom's models; the language imports the standard library, SQLAlchemy
+    and itself (no Flask), so it can be reused and tested alone."""
     import ast
     import sys
     from pathlib import Path
 
     package = Path(__file__).resolve().parent.parent / "app" / "segments"
     for path in sorted(package.glob("*.py")):
-        if path.name == "sql_schema.py":
-            continue
+        if path.name in {"sql_schema.py", "models.py", "store.py", "commands.py"}:
+            continue  # the saved segments' model, store and CLI; the language stays pure
         for node in ast.walk(ast.parse(path.read_text())):
             names = (
                 [a.name for a in node.names]

@@ -53,7 +53,7 @@ HEAD_TABLES_NEW = {
     "audit_events",
 }
 # The newest revision in migrations/versions (what `db upgrade` reaches).
-HEAD = "0007_list_language"
+HEAD = "0008_audience"
 
 
 # --- the database of this test ------------------------------------------------------

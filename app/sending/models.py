@@ -65,6 +65,13 @@ class Send(Model):
     # The id range its deliveries were created in (workers scan it in order).
     first_delivery_id: Mapped[int | None] = mapped_column(BigInteger)
     last_delivery_id: Mapped[int | None] = mapped_column(BigInteger)
+    # Sent to part of its lists: the saved segment chosen (SET NULL if it is
+    # deleted later), its name and its condition's canonical text as they were
+    # when the send was scheduled. The condition is evaluated once, when the
+    # send starts; None means every active subscriber of the lists.
+    segment_id: Mapped[int | None] = mapped_column(ForeignKey("segments.id", ondelete="SET NULL"))
+    segment_name: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    segment_expression: Mapped[str | None] = mapped_column(Text)
 
     issue: Mapped[Issue] = relationship()
     rendering: Mapped[Rendering | None] = relationship()

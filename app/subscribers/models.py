@@ -3,8 +3,10 @@ from __future__ import annotations
 import secrets
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, text
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import NO_ID_REUSE, Model, state_type, utcnow
@@ -62,9 +64,24 @@ class MailingList(Model):
 EmailColumn = String(254).with_variant(String(254, collation="C"), "postgresql")
 
 
+# Custom attributes: jsonb on PostgreSQL (GIN-indexed, see migration 0008), JSON text on SQLite.
+AttributesColumn = JSON().with_variant(JSONB(), "postgresql")
+ATTRIBUTE_TYPE_NAMES = ("text", "number", "date", "boolean", "list")
+
+
 class Subscriber(Model):
     __tablename__ = "subscribers"
-    __table_args__ = NO_ID_REUSE
+    __table_args__ = (
+        # PostgreSQL only (SQLite has neither GIN nor trigrams): segments and search.
+        Index("ix_subscribers_attributes", "attributes", postgresql_using="gin").ddl_if(dialect="postgresql"),
+        Index(
+            "ix_subscribers_email_trgm", "email", postgresql_using="gin", postgresql_ops={"email": "gin_trgm_ops"}
+        ).ddl_if(dialect="postgresql"),
+        Index(
+            "ix_subscribers_name_trgm", "name", postgresql_using="gin", postgresql_ops={"name": "gin_trgm_ops"}
+        ).ddl_if(dialect="postgresql"),
+        NO_ID_REUSE,
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(EmailColumn, unique=True)
@@ -79,8 +96,24 @@ class Subscriber(Model):
     # an erased one never acts on someone else. NULL for subscribers from v0.1,
     # whose old tokens had no nonce and must keep working.
     token_nonce: Mapped[str | None] = mapped_column(String(32), default=lambda: secrets.token_hex(8))
+    # {key: JSON value} of the declared attributes (AttributeDefinition); a key
+    # that is absent is "not set". time_zone and language are standard keys.
+    attributes: Mapped[dict[str, Any]] = mapped_column(AttributesColumn, default=dict, server_default=text("'{}'"))
 
     subscriptions: Mapped[list[Subscription]] = relationship(back_populates="subscriber", cascade="all, delete-orphan")
+
+
+class AttributeDefinition(Model):
+    """A custom attribute key and its type: the segment language checks
+    conditions against these, and CSV import coerces values to them."""
+
+    __tablename__ = "attribute_definitions"
+    __table_args__ = (CheckConstraint(f"type IN {ATTRIBUTE_TYPE_NAMES!r}", name="type"),)
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    type: Mapped[str] = mapped_column(String(10))
+    label: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Subscription(Model):

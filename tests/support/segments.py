@@ -1,10 +1,8 @@
 """Test data for segments: five subscribers with custom attributes, three
 lists, finished and running sends with deliveries, opens, clicks and bounces.
 
-The ``attributes`` column does not exist in the migrated schema yet (its
-migration is the owner's to write), so :func:`attributes_column` adds it for
-the duration of a test module and drops it afterwards, leaving the schema as
-the migrations made it."""
+Attributes are written through a bare table so each test also sees values a
+typed import would never store (a string on a number key, a JSON null)."""
 
 from __future__ import annotations
 
@@ -13,11 +11,10 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, column, create_engine, literal_column, table, text, update
+from sqlalchemy import JSON, column, table, update
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.sql.elements import ColumnElement
 
-from app.config import _normalise_db_url
 from app.db import db
 from app.issues.models import Issue
 from app.sending.models import Delivery, FeedbackEvent, Send
@@ -38,17 +35,8 @@ TYPES: dict[str, Any] = {
 
 @contextmanager
 def attributes_column(database_url: str) -> Iterator[ColumnElement[Any]]:
-    engine = create_engine(_normalise_db_url(database_url))
-    kind = "JSONB" if engine.dialect.name == "postgresql" else "JSON"
-    with engine.begin() as conn:
-        conn.execute(text(f"ALTER TABLE subscribers ADD COLUMN attributes {kind} NOT NULL DEFAULT '{{}}'"))
-    try:
-        # The model has no such attribute, so the compiler gets the column by name.
-        yield literal_column("subscribers.attributes", AttributesType)
-    finally:
-        with engine.begin() as conn:
-            conn.execute(text("ALTER TABLE subscribers DROP COLUMN attributes"))
-        engine.dispose()
+    """The migrated ``subscribers.attributes`` column (migration 0008)."""
+    yield Subscriber.__table__.c.attributes
 
 
 _subscribers = table("subscribers", column("id"), column("attributes", AttributesType))
