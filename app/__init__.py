@@ -32,6 +32,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     i18n.init_app(app)
 
+    from app.segments.store import compile_expression, find_audience
+    from app.sending import audience
+
+    audience.init_app(
+        app, compile_expression, find_audience
+    )  # sends to a segment (a port: sending does not import segments)
+
     from app.admin import bp as admin_bp
     from app.public import bp as public_bp
 

@@ -16,11 +16,20 @@ def register_commands(app: Flask) -> None:
     from app.events import commands as events_commands
     from app.issues import commands as issues_commands
     from app.issues import render_commands
+    from app.segments import commands as segments_commands
     from app.sending import commands as sending_commands
     from app.subscribers import commands as subscribers_commands
 
     app.cli.add_command(users_cli)
-    for module in (demo, issues_commands, render_commands, subscribers_commands, sending_commands, events_commands):
+    for module in (
+        demo,
+        issues_commands,
+        render_commands,
+        subscribers_commands,
+        sending_commands,
+        events_commands,
+        segments_commands,
+    ):
         module.register(app)
 
 

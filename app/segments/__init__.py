@@ -13,7 +13,7 @@ are known only to :mod:`app.segments.sql_schema`, which implements the
 :class:`SegmentSchema` protocol (import it from there).
 """
 
-from app.segments.attributes import ATTRIBUTE_TYPES, AttributeType, AttributeValueError, coerce, infer_type
+from app.attributes import ATTRIBUTE_TYPES, AttributeType, AttributeValueError, coerce, infer_type
 from app.segments.compiler import compile_segment
 from app.segments.errors import SegmentError
 from app.segments.nodes import Expr

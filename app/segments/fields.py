@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
-from app.segments.attributes import AttributeType, parse_iso_date, valid_key
+from app.attributes import AttributeType, parse_iso_date, valid_key
 from app.segments.errors import SegmentError
 from app.segments.nodes import (
     Boolean,

@@ -44,7 +44,7 @@ from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
 
-from app.segments.attributes import AttributeType, parse_iso_date, valid_key
+from app.attributes import AttributeType, parse_iso_date, valid_key
 from app.segments.errors import SegmentError
 from app.segments.fields import ATTRIBUTES, BUILTIN_FIELDS, FIELD_NAMES, FUNCTION_LIMITS, check, suggest
 from app.segments.lexer import Token, tokenize

@@ -11,7 +11,7 @@ from typing import Any, Literal, Protocol, TypeAlias
 
 from sqlalchemy.sql.elements import ColumnElement
 
-from app.segments.attributes import AttributeType
+from app.attributes import AttributeType
 
 SubscriptionField: TypeAlias = Literal["source", "list"]
 TextTest: TypeAlias = Callable[[ColumnElement[str]], ColumnElement[bool]]

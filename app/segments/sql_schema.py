@@ -42,7 +42,7 @@ from sqlalchemy import Select, exists, select, true
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
-from app.segments.attributes import AttributeType
+from app.attributes import AttributeType
 from app.segments.schema import SubscriptionField, TextTest
 from app.sending.models import Delivery, FeedbackEvent, Send, send_lists
 from app.subscribers.models import MailingList, Subscriber, Subscription

@@ -15,6 +15,7 @@ from app.issues.models import Issue
 from app.issues.service import find_issue
 from app.jobs.loop import JobLoop, run_jobs_once
 from app.sending import schedule, service, tally
+from app.sending.audience import find_audience
 from app.sending.models import DELIVERY_STATES, Send
 from app.sending.service import SendError
 from app.sending.worker import run_processes, run_worker
@@ -45,14 +46,17 @@ def _latest(slug: str) -> Send:
 
 @click.command("send")
 @click.argument("slug")
-@click.option("--list", "list_names", multiple=True, required=True, help="List name or slug (repeatable).")
+@click.option("--list", "list_names", multiple=True, help="List name or slug (repeatable).")
+@click.option("--segment", "segment_name", default=None, help="A saved segment (its lists, only its readers).")
 @click.option("--at", "at", default=None, help="ISO 8601; without offset: reader time zone.")
 @with_appcontext
-def send_command(slug: str, list_names: tuple[str, ...], at: str | None) -> None:
-    """Queue or schedule a send of issue SLUG to one or more lists."""
+def send_command(slug: str, list_names: tuple[str, ...], segment_name: str | None, at: str | None) -> None:
+    """Queue or schedule a send of issue SLUG to one or more lists, or to a segment."""
 
     issue = _issue(slug)
-    lists = []
+    if bool(list_names) == bool(segment_name):
+        raise click.UsageError("Give --list (one or more) or --segment, not both.")
+    lists, chosen = [], None
     for name in list_names:
         found = find_list(name)
         if found is None:
@@ -60,9 +64,14 @@ def send_command(slug: str, list_names: tuple[str, ...], at: str | None) -> None
         lists.append(found)
     timezone = get_setting("reader_timezone") or "UTC"
     try:
+        if segment_name:
+            found_segment = find_audience(segment_name)
+            if found_segment is None:
+                raise click.ClickException(f"No segment {segment_name!r} (pressroom segments list shows them).")
+            chosen, lists = found_segment
         when = schedule.parse_schedule(at, timezone) if at else None
-        estimate = service.estimate(lists)
-        send = service.create_send(issue, lists, at=when, timezone=timezone)
+        estimate = service.estimate(lists, chosen.expression if chosen else None)
+        send = service.create_send(issue, lists, at=when, timezone=timezone, audience=chosen)
         db.session.commit()
     except SendError as exc:
         db.session.rollback()
@@ -71,6 +80,7 @@ def send_command(slug: str, list_names: tuple[str, ...], at: str | None) -> None
     click.echo(
         f"send {send.id} scheduled for {send.scheduled_at:%Y-%m-%d %H:%M:%S} UTC "
         f"({local:%Y-%m-%d %H:%M %Z}) to {estimate.recipients} recipients"
+        + (f" (segment {chosen.name!r}, counted now; it is evaluated again when the send starts)" if chosen else "")
     )
     click.echo(f"estimated duration {estimate.duration_text} at {estimate.rate:g}/s")
     if estimate.fits_quota is False:

@@ -22,6 +22,7 @@ from app.issues.models import Issue, IssueStatus
 from app.issues.rendering import freeze, preflight
 from app.rendering.preflight import has_errors
 from app.sending import tally
+from app.sending.audience import Audience, compile_condition
 from app.sending.errors import SendError
 from app.sending.models import Delivery, DeliveryStatus, Send, SendStatus
 from app.sending.pacing import current_rate, remaining_24h
@@ -37,22 +38,39 @@ ACTIVE_SEND_STATES = (SendStatus.SCHEDULED, SendStatus.RUNNING, SendStatus.PAUSE
 # --- recipients --------------------------------------------------------------
 
 
-def _recipients_select(list_ids: list[int]):
-    """One row per active, unsuppressed subscriber of any of the lists; the
-    lowest list id is the one whose unsubscribe link the recipient gets."""
-    return (
+def _recipients_select(list_ids: list[int], segment: str | None = None):
+    """One row per active, unsuppressed subscriber of any of the lists (and
+    matching the segment's condition, when there is one); the lowest list id
+    is the one whose unsubscribe link the recipient gets. Suppression and the
+    subscription's state are tested here, beside the condition, so no segment
+    can reach a suppressed or unsubscribed reader."""
+    query = (
         select(Subscriber.id, func.min(Subscription.list_id), Subscriber.email)
         .join(Subscription, Subscription.subscriber_id == Subscriber.id)
         .where(Subscription.list_id.in_(list_ids), Subscription.status == SubscriptionStatus.ACTIVE, reachable())
         .group_by(Subscriber.id, Subscriber.email)
     )
+    if segment is not None:
+        query = query.where(compile_condition(segment, list_ids))
+    return query
 
 
-def count_recipients(lists: Iterable[MailingList]) -> int:
+def count_recipients(lists: Iterable[MailingList], segment: str | None = None) -> int:
+    """How many readers a send to ``lists`` (restricted to the ``segment``
+    condition's canonical text) would reach now."""
     ids = [lst.id for lst in lists]
     if not ids:
         return 0
-    return db.session.scalar(select(func.count()).select_from(_recipients_select(ids).subquery())) or 0
+    return db.session.scalar(select(func.count()).select_from(_recipients_select(ids, segment).subquery())) or 0
+
+
+def sample_recipients(lists: Iterable[MailingList], segment: str | None = None, limit: int = 10) -> list[str]:
+    """The first ``limit`` addresses (alphabetically) a send would reach now."""
+    ids = [lst.id for lst in lists]
+    if not ids:
+        return []
+    rows = _recipients_select(ids, segment).subquery()
+    return list(db.session.scalars(select(rows.c[2]).order_by(rows.c[2]).limit(limit)))
 
 
 @dataclass(frozen=True)
@@ -78,8 +96,8 @@ class Estimate:
         return f"{hours} h {minutes} min"
 
 
-def estimate(lists: Iterable[MailingList]) -> Estimate:
-    recipients = count_recipients(lists)
+def estimate(lists: Iterable[MailingList], segment: str | None = None) -> Estimate:
+    recipients = count_recipients(lists, segment)
     rate = current_rate()
     return Estimate(recipients, rate, recipients / rate if rate else 0.0, remaining_24h())
 
@@ -132,15 +150,20 @@ def create_send(
     at: datetime | None = None,
     user: User | None = None,
     timezone: str | None = None,
+    audience: Audience | None = None,
 ) -> Send:
     """Schedule ``issue`` for ``lists`` at ``at`` (aware, or naive UTC; None: now).
     ``timezone`` is the zone the time was chosen in, kept to show it that way.
+    ``audience``: only the part of the lists a segment selects; its condition
+    is kept as it is now and evaluated when the send starts.
     The send delivers the issue's approved rendering (frozen now when approval
     is not required). Flushes; the caller commits."""
     lists = list(dict.fromkeys(lists))
     if not lists:
         raise SendError("Choose at least one list.")
     check_sendable(issue)
+    if audience is not None:
+        compile_condition(audience.expression, [lst.id for lst in lists])  # refuse one that does not compile now
     when = utcnow() if at is None else to_utc(at)
     if at is not None:
         refuse_past(when, timezone or "UTC")
@@ -166,6 +189,9 @@ def create_send(
         subject=issue.approved_rendering.subject if issue.approved_rendering else issue.subject,
         created_by_id=user.id if user else None,
         created_at=utcnow(),
+        segment_id=audience.segment_id if audience else None,
+        segment_name=audience.name if audience else "",
+        segment_expression=audience.expression if audience else None,
     )
     db.session.add(send)
     db.session.flush()
@@ -187,7 +213,8 @@ def start_send(send_id: int) -> bool:
         send.subject = send.rendering.subject
     list_ids = [lst.id for lst in send.lists]
     if list_ids:
-        rows = _recipients_select(list_ids).subquery()
+        # The segment's condition is evaluated here, once, inside the INSERT ... SELECT.
+        rows = _recipients_select(list_ids, send.segment_expression).subquery()
         db.session.execute(
             insert(Delivery).from_select(
                 ["send_id", "subscriber_id", "list_id", "email", "status", "attempts", "updated_at"],

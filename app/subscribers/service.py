@@ -17,6 +17,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
+from app.audit import AuditEvent
 from app.db import db, utcnow
 from app.errors import InvalidInput
 from app.i18n import gettext as _
@@ -395,6 +396,10 @@ def forget_subscriber(subscriber: Subscriber) -> None:
     never mailed again. Other domains' records are the caller's
     (:func:`app.sending.erasure.erase_subscriber`). Commits."""
     suppress(subscriber.email, "deleted", "erasure", keep_address=False, commit=False)
+    # Its recorded changes hold old addresses and attribute values.
+    db.session.execute(
+        delete(AuditEvent).where(AuditEvent.subject == "subscriber", AuditEvent.subject_id == subscriber.id)
+    )
     db.session.execute(delete(Subscription).where(Subscription.subscriber_id == subscriber.id))
     db.session.delete(subscriber)
     db.session.commit()
