@@ -331,6 +331,9 @@ def test_the_language_and_compiler_import_nothing_from_other_domains():
             )
             for name in names:
                 top = name.split(".")[0]
-                assert top in sys.stdlib_module_names or top == "sqlalchemy" or name.startswith("app.segments") or name == "app.attributes", (
-                    f"{path.name} imports {name}"
-                )
+                assert (
+                    top in sys.stdlib_module_names
+                    or top == "sqlalchemy"
+                    or name.startswith("app.segments")
+                    or name == "app.attributes"
+                ), f"{path.name} imports {name}"

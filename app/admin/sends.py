@@ -14,9 +14,12 @@ from sqlalchemy import select
 from app.admin import bp
 from app.auth import admin_required
 from app.db import db
+from app.errors import InvalidInput, NotFound
 from app.issues.models import Issue
 from app.numbers import parse_id
+from app.segments import store as segments_store
 from app.sending import schedule, service
+from app.sending.audience import Audience
 from app.sending.models import Send, SendStatus
 from app.sending.service import SendError
 from app.settings import get_setting
@@ -85,7 +88,7 @@ def sends_detail(send_id: int):
     send = db.get_or_404(Send, send_id)
     info = _status(send)
     if info["not_sent"] is None:  # counted once per page view, not on every poll
-        info["not_sent"] = service.count_recipients(send.lists)
+        info["not_sent"] = service.count_recipients(send.lists, send.segment_expression)
     return render_template(
         "admin/sends/detail.html",
         send=send,
@@ -142,6 +145,9 @@ def sends_new():
         "when": form.get("when") or ("later" if form.get("at", "").strip() else "now"),
         "chosen": {lst.id for lst in issue.lists},
         "at": form.get("at", ""),
+        "segments": segments_store.all_segments(),
+        "audience_kind": "segment" if form.get("audience") == "segment" else "lists",
+        "segment_id": parse_id(form.get("segment")),
     }
     if request.method == "GET":
         try:  # say at once what would refuse the send, not after the form is filled in
@@ -149,30 +155,43 @@ def sends_new():
         except SendError as exc:
             context["blocker"] = str(exc)
         return render_template("admin/sends/new.html", **context)
-    chosen = _form_lists()
-    context["chosen"] = {lst.id for lst in chosen}
     try:
+        chosen, audience = _form_audience(context)
+        context["chosen"] = {lst.id for lst in chosen}
         at, tz = _chosen_time(context)
         if not chosen:
-            raise SendError("Choose at least one list.")
+            raise SendError("Choose at least one list, or a segment.")
         if form.get("step") != "create":
             service.check_sendable(issue)
             return render_template(
                 "admin/sends/confirm.html",
-                estimate=service.estimate(chosen),
+                estimate=service.estimate(chosen, audience.expression if audience else None),
                 chosen_lists=chosen,
+                audience=audience,
                 at_utc=at,
                 at_local=schedule.in_zone(at, tz) if at else None,
                 **context,
             )
-        send = service.create_send(issue, chosen, at=at, user=current_user, timezone=tz if at else None)
+        send = service.create_send(
+            issue, chosen, at=at, user=current_user, timezone=tz if at else None, audience=audience
+        )
         db.session.commit()
-    except SendError as exc:
+    except (SendError, InvalidInput, NotFound) as exc:  # a segment gone or no longer valid, too
         db.session.rollback()
         flash(str(exc), "error")
         return render_template("admin/sends/new.html", **context), 422
     flash("Send scheduled." if at else "Send started: the worker picks it up within seconds.", "success")
     return redirect(url_for("admin.sends_detail", send_id=send.id), 303)
+
+
+def _form_audience(context: dict) -> tuple[list[MailingList], Audience | None]:
+    """The checked lists, or the chosen segment's lists and its condition as of now."""
+    if context["audience_kind"] != "segment":
+        return _form_lists(), None
+    if context["segment_id"] is None:
+        raise SendError("Choose a segment, or send to whole lists.")
+    segment = segments_store.get_segment(context["segment_id"])
+    return list(segment.lists), segments_store.audience(segment)
 
 
 def _chosen_time(context: dict) -> tuple[datetime | None, str]:

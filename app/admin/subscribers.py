@@ -26,10 +26,11 @@ from app.numbers import parse_id
 from app.reports.subscriber_history import history
 from app.sending.erasure import erase_subscriber
 from app.subscribers import browse
+from app.subscribers.attributes import definitions
 from app.subscribers.confirmations import ConfirmationCapReached
 from app.subscribers.csv_export import export_rows
 from app.subscribers.csv_import import CsvImportError
-from app.subscribers.imports import job_status, start_import
+from app.subscribers.imports import job_status, propose_columns, store_csv
 from app.subscribers.lists import ListError, create_list, slugify, update_list
 from app.subscribers.models import MailingList, Subscriber, SubscriberImport
 from app.subscribers.service import (
@@ -137,18 +138,18 @@ def subscribers_delete(subscriber_id: int):
 def subscribers_import():
     if request.method == "POST":
         try:
-            job = start_import(
-                request.files.get("file"),
-                request.form.get("list_name", ""),
-                request.form.get("status", "active"),
-                current_user.id,
-            )
+            list_name, status = request.form.get("list_name", ""), request.form.get("status", "active")
+            stored = store_csv(request.files.get("file"), list_name, status, current_user.id)
+            propose_columns(stored)  # no email column, not CSV: say so now, keep nothing
             db.session.commit()
         except (CsvImportError, ListError) as exc:
             db.session.rollback()
             flash(str(exc), "error")
             return render_template("admin/subscribers/import.html", lists=browse.all_lists()), 400
-        return redirect(url_for("admin.subscribers_import_status", job_id=job.id))
+        # Next: the mapping step (extra columns -> attributes), then the job.
+        return redirect(
+            url_for("admin.subscribers_import_columns", upload_id=stored.id, list_name=list_name, status=status)
+        )
     return render_template("admin/subscribers/import.html", lists=browse.all_lists())
 
 
@@ -170,7 +171,7 @@ def subscribers_export(list_id: int):
     status = request.args.get("status") or None
     filename = f"{mailing_list.slug or 'list'}-subscribers.csv"
     return Response(
-        stream_with_context(export_rows(mailing_list, status)),
+        stream_with_context(export_rows(mailing_list, status, sorted(definitions()))),
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )

@@ -36,6 +36,10 @@ def _segment(name: str) -> Segment:
     return segment
 
 
+def _readers(count: int) -> str:
+    return f"{count:,} reader" + ("" if count == 1 else "s")
+
+
 def _fail(exc: DomainError) -> click.ClickException:
     column = getattr(exc, "column", None)
     return click.ClickException(str(exc) if column is None else f"--where: {exc}")
@@ -54,7 +58,7 @@ def create_command(name: str, list_names: tuple[str, ...], expression: str) -> N
         db.session.rollback()
         raise _fail(exc) from exc
     db.session.commit()
-    click.echo(f"Created segment {segment.name!r} (slug {segment.slug}): {counted.count} readers now.")
+    click.echo(f"Created segment {segment.name!r} (slug {segment.slug}): {_readers(counted.count)} now.")
     click.echo(f"  where {segment.expression}")
 
 
@@ -93,7 +97,7 @@ def show_command(name: str, sample: int) -> None:
     click.echo(f"{segment.name} (slug {segment.slug})")
     click.echo(f"  lists: {', '.join(lst.name for lst in segment.lists)}")
     click.echo(f"  where: {segment.expression}")
-    click.echo(f"  readers now: {result.count} (active, not suppressed)")
+    click.echo(f"  reaches now: {_readers(result.count)} (active, not suppressed)")
     for address in result.sample:
         click.echo(f"    {address}")
 

@@ -55,7 +55,7 @@ class AttributeError_(InvalidInput):  # noqa: N801 (AttributeError is a builtin)
 
 def definitions() -> dict[str, AttributeType]:
     """{key: type} of every declared attribute, the standard ones included."""
-    declared = dict(db.session.execute(select(AttributeDefinition.key, AttributeDefinition.type)).tuples().all())
+    declared = dict(db.session.execute(select(AttributeDefinition.key, AttributeDefinition.type)).all())
     return {**STANDARD, **declared}  # type: ignore[dict-item]
 
 

@@ -7,6 +7,9 @@ from pathlib import Path
 import click
 from flask import Flask
 
+from app.db import db
+from app.subscribers.attributes import definitions
+from app.subscribers.csv_columns import RowValues, mapping_from_options, propose
 from app.subscribers.csv_export import export_rows
 from app.subscribers.csv_import import CsvImportError, ImportResult, import_csv
 from app.subscribers.lists import ListError, create_list, find_list
@@ -38,16 +41,59 @@ def create_list_command(name: str, public: bool, description: str) -> None:
     show_default=True,
     help="active: consent already recorded; pending: each new address gets a confirmation email.",
 )
-def import_command(csv_path: Path, list_name: str, status: str) -> None:
-    """Import subscribers from a CSV file (column email, optional name)."""
+@click.option(
+    "--attribute",
+    "renames",
+    multiple=True,
+    metavar="HEADER=KEY[:TYPE]",
+    help="Store column HEADER as attribs.KEY (of TYPE: text, number, date, boolean, list). Repeatable.",
+)
+@click.option("--skip-column", "skips", multiple=True, metavar="HEADER", help="Do not import this column.")
+@click.option(
+    "--existing",
+    type=click.Choice(["overwrite", "keep"]),
+    default="overwrite",
+    show_default=True,
+    help="For subscribers already known: the file's attribute values overwrite theirs, or only fill missing keys.",
+)
+@click.option("--no-attributes", is_flag=True, help="Import email and name only (v0.1 behaviour).")
+def import_command(
+    csv_path: Path,
+    list_name: str,
+    status: str,
+    renames: tuple[str, ...],
+    skips: tuple[str, ...],
+    existing: str,
+    no_attributes: bool,
+) -> None:
+    """Import subscribers from a CSV file (column email, optional name; every
+    other column becomes a typed attribute, type proposed from the data)."""
     total = csv_path.stat().st_size or 1
+    attributes = None
+    if not no_attributes:
+        wanted = {}
+        for item in renames:
+            header, sep, target = item.partition("=")
+            if not sep or not target.strip():
+                raise click.BadParameter(f"{item!r}: write HEADER=KEY or HEADER=KEY:TYPE", param_hint="--attribute")
+            wanted[header.strip().lower()] = target.strip()
+        try:
+            with csv_path.open("rb") as stream:
+                mapping = mapping_from_options(propose(stream), wanted, skips, existing)
+        except CsvImportError as exc:
+            db.session.rollback()
+            raise click.ClickException(str(exc)) from exc
+        db.session.commit()  # the declared attributes
+        for column in mapping.columns:
+            click.echo(f"column {column.header!r} -> attribs.{column.key} ({column.type})", err=True)
+        attributes = RowValues(mapping.payload()) if mapping.columns else None
 
     def progress(result: ImportResult) -> None:
         click.echo(f"\r{result.bytes_read * 100 // total:3d}%  {result.rows} rows", nl=False, err=True)
 
     try:
         with csv_path.open("rb") as stream:
-            result = import_csv(stream, list_name, status, progress=progress)
+            result = import_csv(stream, list_name, status, progress=progress, attributes=attributes)
     except (CsvImportError, ListError) as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo("", err=True)
@@ -71,7 +117,7 @@ def export_command(list_name: str, status: str | None) -> None:
     mailing_list = find_list(list_name)
     if mailing_list is None:
         raise click.ClickException(f"No list named {list_name!r}.")
-    for chunk in export_rows(mailing_list, status):
+    for chunk in export_rows(mailing_list, status, sorted(definitions())):
         click.echo(chunk, nl=False)
 
 

@@ -9,6 +9,7 @@ import csv
 import io
 from collections.abc import Iterator, Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 
@@ -33,9 +34,25 @@ def _line(cells: Sequence[object]) -> str:
     return buffer.getvalue()
 
 
-def export_rows(mailing_list: MailingList, status: str | None = None) -> Iterator[str]:
-    """CSV text lines (header first) for the list's subscriptions."""
-    yield _line(HEADER)
+def attribute_cell(value: Any) -> str:
+    """An attribute as the importer reads it back: lists joined by ``;``,
+    booleans as true/false (then made formula-safe like every cell)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return "; ".join(str(item) for item in value)
+    return str(value)
+
+
+def export_rows(
+    mailing_list: MailingList, status: str | None = None, attribute_keys: Sequence[str] = ()
+) -> Iterator[str]:
+    """CSV text lines (header first) for the list's subscriptions, then one
+    column per attribute key (the header is the key, so the file imports back)."""
+    keys = list(attribute_keys)
+    yield _line([*HEADER, *keys])
     last_id = 0
     while True:
         query = (
@@ -48,6 +65,7 @@ def export_rows(mailing_list: MailingList, status: str | None = None) -> Iterato
                 Subscription.confirmed_at,
                 Subscription.unsubscribed_at,
                 Subscription.source,
+                Subscriber.attributes,
             )
             .join(Subscription, Subscription.subscriber_id == Subscriber.id)
             .where(Subscription.list_id == mailing_list.id, Subscriber.id > last_id)
@@ -62,6 +80,8 @@ def export_rows(mailing_list: MailingList, status: str | None = None) -> Iterato
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         for row in rows:
-            writer.writerow([neutralise(cell) for cell in row[1:]])
+            values = row[-1] or {}
+            cells = [*row[1:-1], *(attribute_cell(values.get(key)) for key in keys)]
+            writer.writerow([neutralise(cell) for cell in cells])
         last_id = rows[-1][0]
         yield buffer.getvalue()

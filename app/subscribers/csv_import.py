@@ -20,11 +20,12 @@ import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import BinaryIO
+from typing import Any, BinaryIO, Protocol
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import Connection, DateTime, bindparam, text
 
+from app.attributes import AttributeValueError
 from app.db import db, utcnow
 from app.errors import InvalidInput
 from app.subscribers.confirmations import request_confirmations
@@ -57,6 +58,15 @@ LAST_HEADERS = {"last name", "lastname", "surname", "family name", "last", "lnam
 
 class CsvImportError(InvalidInput):
     """The file as a whole cannot be imported (no email column, unreadable)."""
+
+
+class RowAttributes(Protocol):
+    """The mapping step's result (app.subscribers.csv_columns.RowValues)."""
+
+    mode: str  # "overwrite": the file's values win; "keep": existing values win
+
+    def values(self, cells: list[str]) -> dict[str, Any]:
+        """The row's typed attributes; raises AttributeValueError naming the column."""
 
 
 @dataclass
@@ -124,7 +134,7 @@ class _CountingReader(io.RawIOBase):
         return len(data)
 
 
-def _delimiter(header_line: str) -> str:
+def delimiter_of(header_line: str) -> str:
     """Comma, unless the header is clearly split by semicolons (European Excel) or tabs."""
     counts = {d: header_line.count(d) for d in (",", ";", "\t")}
     best = max(counts, key=lambda d: counts[d])
@@ -155,10 +165,13 @@ def import_csv(
     tag: str | None = None,
     progress: Callable[[ImportResult], None] | None = None,
     user_id: int | None = None,
+    attributes: RowAttributes | None = None,
 ) -> ImportResult:
     """Import subscribers from a CSV byte stream into the list (created when
     missing). ``active``: consent recorded elsewhere; ``pending``: each new
-    subscription gets a confirmation email."""
+    subscription gets a confirmation email. ``attributes``: the mapped extra
+    columns, written to new subscribers and merged into existing ones (a row
+    with a value its column's type refuses is reported and not imported)."""
     if status not in ("active", "pending"):
         raise CsvImportError("Status must be active or pending.")
     mailing_list = get_or_create_list(list_name)
@@ -168,7 +181,7 @@ def import_csv(
         io.BufferedReader(counter, 1 << 16), encoding="utf-8", errors="surrogateescape", newline=""
     )
     first_line = reader_stream.readline()
-    reader = csv.reader(itertools.chain([first_line], reader_stream), delimiter=_delimiter(first_line))
+    reader = csv.reader(itertools.chain([first_line], reader_stream), delimiter=delimiter_of(first_line))
     result = ImportResult()
     header = _next_row(reader, result)
     if header is None:
@@ -179,10 +192,10 @@ def import_csv(
         raise CsvImportError("The file is not UTF-8. Save it as 'CSV UTF-8' and upload it again.")
     columns = map_header(header)
     first_data: list[str] | None = None
-    batch: dict[str, tuple[int, str, str]] = {}
+    batch: dict[str, tuple[int, str, str, str]] = {}
     if columns is None:  # no header: the first row is already an address
         columns, first_data = {"email": 0, "name": 1}, header
-    writer = _BatchWriter(mailing_list, status, tag, user_id)
+    writer = _BatchWriter(mailing_list, status, tag, user_id, attributes.mode if attributes else "overwrite")
 
     def handle(line: int, cells: list[str]) -> None:
         if not any(cell.strip() for cell in cells):
@@ -207,12 +220,17 @@ def import_csv(
         if len(name) > 200:
             result.error(line, f"name is {len(name)} characters long (at most 200)")
             return
+        try:
+            values = attributes.values(cells) if attributes else {}
+        except AttributeValueError as exc:
+            result.error(line, str(exc))
+            return
         if address in batch:
             result.duplicates += 1
             if len(result.errors) < MAX_REPORTED_ERRORS:
                 result.errors.append((line, f"duplicate of row {batch[address][0]} ({address}): skipped"))
             return
-        batch[address] = (line, address, name)
+        batch[address] = (line, address, name, json.dumps(values, ensure_ascii=False) if values else "{}")
         if len(batch) >= BATCH_ROWS:
             flush()
 
@@ -258,13 +276,14 @@ def _name(cells: list[str], columns: dict[str, int]) -> str:
 class _BatchWriter:
     """Writes one batch per transaction on its own connection."""
 
-    def __init__(self, mailing_list: MailingList, status: str, tag: str, user_id: int | None) -> None:
+    def __init__(self, mailing_list: MailingList, status: str, tag: str, user_id: int | None, mode: str) -> None:
         self.list_id, self.status, self.tag, self.user_id = mailing_list.id, status, tag, user_id
+        self.keep = mode == "keep"  # existing attribute values win over the file's
         self.postgres = db.engine.dialect.name == "postgresql"
         # Typed parameters: the same datetime encoding as the ORM on both databases.
         self.times = [bindparam(n, type_=DateTime()) for n in ("now", "confirmed", "requested")]
 
-    def write(self, rows: list[tuple[int, str, str]], result: ImportResult) -> None:
+    def write(self, rows: list[tuple[int, str, str, str]], result: ImportResult) -> None:
         now = utcnow()
         with db.engine.begin() as conn:
             write = self._write_postgres if self.postgres else self._write_sqlite
@@ -292,12 +311,12 @@ class _BatchWriter:
             "requested": None if active else now,
         }
 
-    def _write_postgres(self, conn: Connection, rows: list[tuple[int, str, str]], now):
+    def _write_postgres(self, conn: Connection, rows: list[tuple[int, str, str, str]], now):
         """No join against the big tables (their statistics may be stale mid-import
         and a hash join would scan a million rows per batch): suppressed hashes
         and existing addresses are looked up by index with ``= ANY(array)``, new
         ids come back from ``RETURNING``."""
-        by_email = {address: (rownum, name) for rownum, address, name in rows}
+        by_email = {address: (rownum, name, values) for rownum, address, name, values in rows}
         hashes = {email_hash(address): address for address in by_email}
         blocked = (
             conn.execute(text("SELECT email_hash FROM suppressions WHERE email_hash = ANY(:h)"), {"h": list(hashes)})
@@ -308,21 +327,22 @@ class _BatchWriter:
             del by_email[hashes[digest]]
         conn.execute(
             text(
-                'CREATE TEMP TABLE IF NOT EXISTS import_batch (email text COLLATE "C", name text) ON COMMIT DELETE ROWS'
+                "CREATE TEMP TABLE IF NOT EXISTS import_attr_batch "
+                '(email text COLLATE "C", name text, attributes jsonb) ON COMMIT DELETE ROWS'
             )
         )
         cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-        with cursor.copy("COPY import_batch (email, name) FROM STDIN") as copy:
-            for address, (_rownum, name) in by_email.items():
-                copy.write_row((address, name))
+        with cursor.copy("COPY import_attr_batch (email, name, attributes) FROM STDIN") as copy:
+            for address, (_rownum, name, values) in by_email.items():
+                copy.write_row((address, name, values))
         params = self._params(now)
         ids = {
             address: subscriber_id
             for subscriber_id, address in conn.execute(
                 text(
-                    "INSERT INTO subscribers (email, name, status, source, created_at, token_nonce) "
-                    "SELECT email, name, 'enabled', :tag, :now, substr(md5(random()::text || email), 1, 16) "
-                    "FROM import_batch ON CONFLICT (email) DO NOTHING RETURNING id, email"
+                    "INSERT INTO subscribers (email, name, status, source, created_at, token_nonce, attributes) "
+                    "SELECT email, name, 'enabled', :tag, :now, substr(md5(random()::text || email), 1, 16), "
+                    "attributes FROM import_attr_batch ON CONFLICT (email) DO NOTHING RETURNING id, email"
                 ).bindparams(self.times[0]),
                 params,
             )
@@ -334,6 +354,15 @@ class _BatchWriter:
                 for subscriber_id, address in conn.execute(
                     text("SELECT id, email FROM subscribers WHERE email = ANY(:e)"), {"e": missing}
                 )
+            )
+            # Re-import: merge the file's attributes into the existing subscribers'.
+            merged = "b.attributes || s.attributes" if self.keep else "s.attributes || b.attributes"
+            conn.execute(
+                text(
+                    f"UPDATE subscribers s SET attributes = {merged} FROM import_attr_batch b "  # noqa: S608 (constant)
+                    "WHERE s.email = b.email AND s.email = ANY(:e) AND b.attributes <> '{}'::jsonb"
+                ),
+                {"e": missing},
             )
         inserted = set(
             conn.execute(
@@ -362,17 +391,18 @@ class _BatchWriter:
         new_pending = [] if self.status == "active" else [(i, address_of[i]) for i in inserted]
         return len(blocked), on_list, new_pending
 
-    def _write_sqlite(self, conn: Connection, rows: list[tuple[int, str, str]], now):
+    def _write_sqlite(self, conn: Connection, rows: list[tuple[int, str, str, str]], now):
         """SQLite's planner probes the unique indexes from the small temp table."""
         conn.execute(
             text(
-                "CREATE TEMP TABLE IF NOT EXISTS import_batch (rownum integer, email text, name text, email_hash text)"
+                "CREATE TEMP TABLE IF NOT EXISTS import_batch "
+                "(rownum integer, email text, name text, email_hash text, attributes text)"
             )
         )
         conn.execute(text("DELETE FROM import_batch"))
         conn.exec_driver_sql(
-            "INSERT INTO import_batch (rownum, email, name, email_hash) VALUES (?, ?, ?, ?)",
-            [(rownum, address, name, email_hash(address)) for rownum, address, name in rows],
+            "INSERT INTO import_batch (rownum, email, name, email_hash, attributes) VALUES (?, ?, ?, ?, ?)",
+            [(rownum, address, name, email_hash(address), values) for rownum, address, name, values in rows],
         )
         suppressed = conn.execute(
             text("SELECT count(*) FROM import_batch b JOIN suppressions s ON s.email_hash = b.email_hash")
@@ -398,11 +428,20 @@ class _BatchWriter:
             )
         ]
         params = self._params(now)
+        # Existing subscribers first (a new one's values are already its own):
+        # json_patch merges objects key by key (RFC 7396; the file has no nulls).
+        merged = "json_patch(b.attributes, s.attributes)" if self.keep else "json_patch(s.attributes, b.attributes)"
         conn.execute(
             text(
-                "INSERT INTO subscribers (email, name, status, source, created_at, token_nonce) "
-                "SELECT email, name, 'enabled', :tag, :now, lower(hex(randomblob(8))) FROM import_batch WHERE true "
-                "ON CONFLICT (email) DO NOTHING"
+                f"UPDATE subscribers AS s SET attributes = {merged} FROM import_batch b "  # noqa: S608 (constant)
+                "WHERE s.email = b.email AND b.attributes != '{}'"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO subscribers (email, name, status, source, created_at, token_nonce, attributes) "
+                "SELECT email, name, 'enabled', :tag, :now, lower(hex(randomblob(8))), json(attributes) "
+                "FROM import_batch WHERE true ON CONFLICT (email) DO NOTHING"
             ).bindparams(self.times[0]),
             params,
         )

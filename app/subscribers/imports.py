@@ -18,8 +18,10 @@ from flask import current_app
 from werkzeug.datastructures import FileStorage
 
 from app.db import db, utcnow
+from app.errors import NotFound
 from app.jobs import JobContext, enqueue, read_upload, store_upload
 from app.jobs.models import Upload
+from app.subscribers.csv_columns import Mapping_, RowValues, propose
 from app.subscribers.csv_import import MAX_REPORTED_ERRORS, CsvImportError, ImportResult, import_csv
 from app.subscribers.lists import ListError, find_list, slugify
 from app.subscribers.models import ImportState, SubscriberImport
@@ -27,23 +29,54 @@ from app.subscribers.models import ImportState, SubscriberImport
 MAX_UPLOAD_BYTES = 512 * 1024 * 1024
 
 
-def start_import(upload: FileStorage | None, list_name: str, status: str, user_id: int | None) -> SubscriberImport:
-    """Store the upload and queue its import (flushed; the caller commits)."""
+def _options(list_name: str, status: str) -> str:
     list_name = " ".join((list_name or "").split())
     if not list_name or not slugify(list_name):
         raise CsvImportError("Choose a list or type the name of a new one.")
     if status not in ("active", "pending"):
         raise CsvImportError("Status must be active or pending.")
+    return list_name
+
+
+def store_csv(upload: FileStorage | None, list_name: str, status: str, user_id: int | None) -> Upload:
+    """Check the options and store the upload (flushed; the caller commits).
+    The mapping step reads it, then :func:`queue_import` imports it."""
+    _options(list_name, status)
     if upload is None or not upload.filename:
         raise CsvImportError("Choose a CSV file to upload.")
     limit = int(current_app.config.get("IMPORT_MAX_BYTES", MAX_UPLOAD_BYTES))
     try:
-        stored = store_upload(upload.stream, upload.filename, "text/csv", user_id, max_bytes=limit)
+        return store_upload(upload.stream, upload.filename, "text/csv", user_id, max_bytes=limit)
     except ValueError as exc:
         raise CsvImportError(f"The file is too large ({exc}); import it with `pressroom subscribers import`.") from exc
+
+
+def stored_csv(upload_id: int, user_id: int | None) -> Upload:
+    """An upload waiting for its mapping, only for the user who uploaded it."""
+    stored = db.session.get(Upload, upload_id)
+    if stored is None or stored.created_by_id != user_id or stored.content_type != "text/csv":
+        raise NotFound("This upload is gone (imported already, or expired); upload the file again.")
+    return stored
+
+
+def propose_columns(stored: Upload) -> Mapping_:
+    """The mapping step's proposal, from the upload's first rows."""
+    return propose(io.BufferedReader(_UploadStream(read_upload(stored.id)), 1 << 16))
+
+
+def start_import(upload: FileStorage | None, list_name: str, status: str, user_id: int | None) -> SubscriberImport:
+    """Store the upload and queue its import without attributes (flushed; the caller commits)."""
+    return queue_import(store_csv(upload, list_name, status, user_id), list_name, status, user_id)
+
+
+def queue_import(
+    stored: Upload, list_name: str, status: str, user_id: int | None, mapping: Mapping_ | None = None
+) -> SubscriberImport:
+    """Queue the import of a stored upload with the mapped attribute columns."""
+    list_name = _options(list_name, status)
     existing = find_list(list_name)
     job = SubscriberImport(
-        filename=(upload.filename or "")[:300],
+        filename=(stored.filename or "")[:300],
         subscription_status=status,
         total_bytes=stored.size,
         created_by_id=user_id,
@@ -52,9 +85,10 @@ def start_import(upload: FileStorage | None, list_name: str, status: str, user_i
     )
     db.session.add(job)
     db.session.flush()
-    queued = enqueue(
-        "subscribers.import", {"import": job.id, "upload": stored.id}, created_by_id=user_id, max_attempts=3
-    )
+    payload: dict[str, Any] = {"import": job.id, "upload": stored.id}
+    if mapping is not None and mapping.columns:
+        payload["attributes"] = mapping.payload()
+    queued = enqueue("subscribers.import", payload, created_by_id=user_id, max_attempts=3)
     assert queued is not None
     job.job_id = queued.id
     return job
@@ -101,6 +135,7 @@ def run_import_job(context: JobContext) -> dict[str, Any]:
             tag=f"import:{import_id}",
             progress=progress,
             user_id=job.created_by_id,
+            attributes=RowValues(context.payload["attributes"]) if context.payload.get("attributes") else None,
         )
     except (CsvImportError, ListError) as exc:
         db.session.rollback()
