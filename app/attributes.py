@@ -39,7 +39,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from datetime import date
-from typing import Literal, TypeAlias, get_args
+from typing import Any, Literal, TypeAlias, get_args
+
+from app.timezones import is_zone
 
 AttributeType: TypeAlias = Literal["text", "number", "date", "boolean", "list"]
 ATTRIBUTE_TYPES: tuple[AttributeType, ...] = get_args(AttributeType)
@@ -197,3 +199,25 @@ def coerce(value: str, type_: AttributeType) -> JsonValue | None:
     if too_long is not None:
         raise AttributeValueError(f"a list item is {len(too_long)} characters long (at most {MAX_TEXT_LENGTH})")
     return items
+
+
+# --- standard attributes ---------------------------------------------------------------
+
+# Always declared: later features read them (local-time delivery, the reader's language).
+STANDARD: dict[str, AttributeType] = {"time_zone": "text", "language": "text"}
+_LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+
+
+def check_standard(key: str, value: Any) -> Any:
+    """Normalise and check a standard attribute's value (others pass as they are)."""
+    if key == "time_zone" and value is not None and not is_zone(str(value)):
+        raise AttributeValueError(f"'{value}' is not a time zone name such as Europe/Berlin")
+    if key == "language" and value is not None:
+        parts = str(value).strip().replace("_", "-").split("-")
+        parts[0] = parts[0].lower()
+        if len(parts) > 1 and len(parts[1]) == 2:
+            parts[1] = parts[1].upper()  # pt-br -> pt-BR, as BCP 47 writes regions
+        value = "-".join(parts)
+        if not _LANGUAGE.match(value):
+            raise AttributeValueError(f"'{value}' is not a language tag such as de or pt-BR")
+    return value

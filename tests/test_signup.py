@@ -192,3 +192,25 @@ def test_two_lists_are_named_as_a_sentence_and_nothing_is_pre_ticked(app, client
     [message] = mails(app)
     text = message.get_body(preferencelist=("plain",)).get_content()
     assert "subscribe this address to “research” and “weekly”." in text
+
+
+def test_signup_records_the_browser_s_time_zone_and_language_for_a_new_reader_only(app, client, news):
+    page = client.get("/subscribe")
+    assert "script-src 'self'" in page.headers["Content-Security-Policy"]  # the hint script runs here only
+    assert "script-src 'none'" in client.get("/issues/").headers["Content-Security-Policy"]
+    client.post(
+        "/subscribe",
+        data={"email": "new@example.com", "time_zone": "Europe/Berlin"},
+        headers={"Accept-Language": "pt-br,pt;q=0.8,en;q=0.5"},
+    )
+    client.post("/subscribe", data={"email": "odd@example.com", "time_zone": "Mars/Olympus"})
+    run_jobs(app)
+    new = db.session.scalar(select(Subscriber).where(Subscriber.email == "new@example.com"))
+    assert new.attributes == {"time_zone": "Europe/Berlin", "language": "pt-BR"}
+    odd = db.session.scalar(select(Subscriber).where(Subscriber.email == "odd@example.com"))
+    assert odd.attributes == {}  # an unknown zone is dropped, not stored
+    # Anyone can type a known address: the form never changes an existing reader's attributes.
+    client.post("/subscribe", data={"email": "new@example.com", "time_zone": "Asia/Tokyo"})
+    run_jobs(app)
+    db.session.expire_all()
+    assert new.attributes["time_zone"] == "Europe/Berlin"

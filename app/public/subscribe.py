@@ -7,14 +7,14 @@ per-recipient token in the URL is what authorises them."""
 
 from __future__ import annotations
 
-from flask import current_app, render_template, request
+from flask import Response, current_app, make_response, render_template, request
 
 from app.db import db
 from app.i18n import gettext as _
 from app.i18n import use_language
 from app.numbers import parse_id
 from app.public import bp
-from app.security import csrf, limiter
+from app.security import PUBLIC_CSP, csrf, limiter
 from app.subscribers import preferences
 from app.subscribers.lists import public_lists
 from app.subscribers.service import (
@@ -43,7 +43,7 @@ def subscribe():
     if len(lists) == 1:
         use_language(lists[0].language)
     if request.method == "GET":
-        return render_template("public/subscribe.html", lists=lists, form={}, error=None)
+        return _with_hints_script(render_template("public/subscribe.html", lists=lists, form={}, error=None))
     if request.form.get(HONEYPOT):
         # A bot filled the invisible field: pretend success, do nothing.
         return render_template("public/subscribe_done.html")
@@ -52,11 +52,27 @@ def subscribe():
     else:
         chosen = [i for i in (parse_id(v) for v in request.form.getlist("list")) if i is not None]
     try:
-        signup(request.form.get("email", ""), request.form.get("name", ""), chosen)
+        signup(request.form.get("email", ""), request.form.get("name", ""), chosen, _browser_hints())
         db.session.commit()
     except SubscriberError as exc:
-        return render_template("public/subscribe.html", lists=lists, form=request.form, error=str(exc)), 400
+        page = render_template("public/subscribe.html", lists=lists, form=request.form, error=str(exc))
+        return _with_hints_script(page), 400
     return render_template("public/subscribe_done.html")
+
+
+def _with_hints_script(page: str) -> Response:
+    """Public pages run no script; this page, which shows no newsletter
+    content, runs one of our own files: the time-zone hint."""
+    response = make_response(page)
+    response.headers["Content-Security-Policy"] = PUBLIC_CSP.replace("script-src 'none'", "script-src 'self'")
+    return response
+
+
+def _browser_hints() -> dict[str, str]:
+    """The reader's time zone (filled in by /subscribe's script) and the
+    language their browser asks for first (its Accept-Language header)."""
+    languages = [value for value, _quality in request.accept_languages if value != "*"]
+    return {"time_zone": request.form.get("time_zone", ""), "language": languages[0] if languages else ""}
 
 
 @bp.route("/confirm/<token>", methods=["GET", "POST"])

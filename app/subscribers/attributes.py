@@ -12,20 +12,26 @@ shows them); erasing the subscriber removes those events with the rest."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any, Protocol
 
 from sqlalchemy import select
 
-from app.attributes import ATTRIBUTE_TYPES, AttributeType, AttributeValueError, coerce, valid_key
+from app.attributes import (
+    ATTRIBUTE_TYPES,
+    STANDARD,
+    AttributeType,
+    AttributeValueError,
+    check_standard,
+    coerce,
+    valid_key,
+)
 from app.audit import record
 from app.db import db
 from app.errors import Conflict, InvalidInput
 from app.subscribers.models import AttributeDefinition, Subscriber
 from app.subscribers.service import clean_name, find_subscriber, validate_address
 from app.subscribers.suppression import is_suppressed
-from app.timezones import is_zone
 
 __all__ = [
     "STANDARD",
@@ -39,8 +45,6 @@ __all__ = [
     "update_attributes",
 ]
 
-STANDARD: dict[str, AttributeType] = {"time_zone": "text", "language": "text"}
-_LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 MAX_KEYS = 100  # per subscriber; a CSV of 500 columns is a mistake, not an audience
 
 
@@ -83,21 +87,6 @@ def define(key: str, type_: str, label: str = "") -> AttributeDefinition | None:
     db.session.add(definition)
     db.session.flush()
     return definition
-
-
-def check_standard(key: str, value: Any) -> Any:
-    """Normalise and check a standard attribute's value (others pass as they are)."""
-    if key == "time_zone" and value is not None and not is_zone(str(value)):
-        raise AttributeValueError(f"'{value}' is not a time zone name such as Europe/Berlin")
-    if key == "language" and value is not None:
-        parts = str(value).strip().replace("_", "-").split("-")
-        parts[0] = parts[0].lower()
-        if len(parts) > 1 and len(parts[1]) == 2:
-            parts[1] = parts[1].upper()  # pt-br -> pt-BR, as BCP 47 writes regions
-        value = "-".join(parts)
-        if not _LANGUAGE.match(value):
-            raise AttributeValueError(f"'{value}' is not a language tag such as de or pt-BR")
-    return value
 
 
 def typed_value(key: str, text: str, types: Mapping[str, AttributeType]) -> Any:

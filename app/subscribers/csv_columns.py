@@ -115,7 +115,8 @@ def apply_mapping(proposal: Mapping_, form: Mapping[str, str]) -> Mapping_:
     chosen: list[Column] = []
     seen: dict[str, str] = {}
     for column in proposal.columns:
-        key = to_key(form.get(f"key-{column.position}", column.key)) if form.get(f"key-{column.position}") else ""
+        # What the admin typed, only lower-cased with spaces as _ (then checked, never rewritten further).
+        key = re.sub(r"[\s-]+", "_", form.get(f"key-{column.position}", "").strip().lower())
         if form.get(f"skip-{column.position}") or not key:
             continue
         type_ = declared.get(key) or form.get(f"type-{column.position}", column.type)

@@ -20,4 +20,5 @@ def confirmations_job(context: JobContext) -> dict[str, int]:
 
 def signup_job(context: JobContext) -> None:
     payload = context.payload
-    process_signup(str(payload["email"]), str(payload.get("name") or ""), [int(i) for i in payload["lists"]])
+    hints = {str(k): str(v) for k, v in (payload.get("hints") or {}).items()}
+    process_signup(str(payload["email"]), str(payload.get("name") or ""), [int(i) for i in payload["lists"]], hints)

@@ -17,6 +17,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
+from app.attributes import check_standard
 from app.audit import AuditEvent
 from app.db import db, utcnow
 from app.errors import InvalidInput
@@ -138,15 +139,31 @@ def confirm(token: str) -> list[MailingList]:
     return confirmed
 
 
-def signup(email: str, name: str, list_ids: Iterable[int]) -> None:
+def signup(email: str, name: str, list_ids: Iterable[int], hints: dict[str, str] | None = None) -> None:
     """Public signup: the address and lists are checked here, the rest happens
     in a job (:func:`process_signup`). The request does the same work whether
     the address is new, known, suppressed or hammered, so neither the page nor
-    its timing tells them apart. Flushes; the caller commits."""
+    its timing tells them apart. ``hints``: the browser's time zone and
+    language (standard attributes; invalid ones are dropped). Flushes; the
+    caller commits."""
     address = validate_address(email)
     name = clean_name(name)
     _public_lists(list_ids)
-    enqueue("subscribers.signup", {"email": address, "name": name, "lists": sorted(set(list_ids))}, max_attempts=5)
+    payload = {"email": address, "name": name, "lists": sorted(set(list_ids)), "hints": valid_hints(hints or {})}
+    enqueue("subscribers.signup", payload, max_attempts=5)
+
+
+def valid_hints(hints: dict[str, str]) -> dict[str, str]:
+    """Only well-formed standard attributes, as their canonical text."""
+    kept = {}
+    for key in ("time_zone", "language"):
+        value = str(hints.get(key) or "").strip()[:64]
+        if value:
+            try:
+                kept[key] = check_standard(key, value)
+            except ValueError:
+                continue
+    return kept
 
 
 def _public_lists(list_ids: Iterable[int]) -> list[MailingList]:
@@ -159,18 +176,18 @@ def _public_lists(list_ids: Iterable[int]) -> list[MailingList]:
     return lists
 
 
-def process_signup(email: str, name: str, list_ids: Iterable[int]) -> None:
+def process_signup(email: str, name: str, list_ids: Iterable[int], hints: dict[str, str] | None = None) -> None:
     """The signup itself (run by the worker; commits)."""
     try:
-        _signup(email, name, list_ids)
+        _signup(email, name, list_ids, hints or {})
     except IntegrityError:
         # The same new address submitted twice at once: the other job inserted
         # the subscriber (or subscription) first. Once more: it now exists.
         db.session.rollback()
-        _signup(email, name, list_ids)
+        _signup(email, name, list_ids, hints or {})
 
 
-def _signup(email: str, name: str, list_ids: Iterable[int]) -> None:
+def _signup(email: str, name: str, list_ids: Iterable[int], hints: dict[str, str]) -> None:
     address = validate_address(email)
     name = clean_name(name)
     try:
@@ -182,7 +199,9 @@ def _signup(email: str, name: str, list_ids: Iterable[int]) -> None:
     now = utcnow()
     subscriber = find_subscriber(address)
     if subscriber is None:
-        subscriber = Subscriber(email=address, name=name, source="signup", created_at=now)
+        # Hints only describe a new subscriber: anyone can type a known
+        # address into the form, so they never change an existing one.
+        subscriber = Subscriber(email=address, name=name, source="signup", created_at=now, attributes=hints)
         db.session.add(subscriber)
         db.session.flush()
     if recently_mailed(subscriber, now):
