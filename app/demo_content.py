@@ -5,6 +5,7 @@ from __future__ import annotations
 from app.events.demo import load_demo_events
 from app.issues.demo import load_demo_issues
 from app.reports.demo import load_demo_reports
+from app.segments.demo import load_demo_segments
 from app.settings import get_setting, set_setting
 from app.subscribers.demo import load_demo_subscribers
 
@@ -30,4 +31,6 @@ def load_demo_content() -> list[str]:
     lines += load_demo_reports()
 
     lines += load_demo_subscribers()
+
+    lines += load_demo_segments()
     return lines

@@ -198,7 +198,7 @@ def test_export_writes_attributes_back_formula_safe(app, admin_client, runner):
     assert runner.invoke(args=["subscribers", "import", path, "--list", "News"]).exit_code == 0
     news = find_list("News")
     rows = list(csv.DictReader(io.StringIO(admin_client.get(f"/admin/subscribers/lists/{news.id}/export.csv").text)))
-    assert rows[0]["note"] == "'=HYPERLINK(\"http://evil\")\"" or rows[0]["note"].startswith("'=")
+    assert rows[0]["note"] == '\'=HYPERLINK("http://evil")"' or rows[0]["note"].startswith("'=")
     assert (rows[0]["tags"], rows[0]["vip"], rows[0]["time_zone"]) == ("beta; press", "true", "")
     # The export imports back to the same values.
     exported = admin_client.get(f"/admin/subscribers/lists/{news.id}/export.csv").text
@@ -294,8 +294,8 @@ def test_segments_cli_refuses_bad_expressions_with_the_column(app, runner):
     for expression, message in (
         ("attribs.plan = 3", "(column 16)"),
         ('emial = "x"', "unknown field 'emial'"),
-        ("attribs.colour = \"red\"", "attribs.colour"),
-        ("name = \"x\"); DROP TABLE subscribers; --", "column"),
+        ('attribs.colour = "red"', "attribs.colour"),
+        ('name = "x"); DROP TABLE subscribers; --', "column"),
     ):
         result = runner.invoke(args=["segments", "create", "bad", "--list", "News", "--where", expression])
         assert result.exit_code != 0 and message in result.output, (expression, result.output)
@@ -325,7 +325,8 @@ def test_admin_segment_editor_preview_and_send_to_a_segment(app, admin_client, r
     import_people(app, runner)
     news = find_list("News")
     preview = admin_client.post(
-        "/admin/segments/preview", json={"lists": [news.id], "expression": 'attribs.plan = "pro" and attribs.vip = true'}
+        "/admin/segments/preview",
+        json={"lists": [news.id], "expression": 'attribs.plan = "pro" and attribs.vip = true'},
     )
     assert preview.status_code == 200
     assert preview.json == {
@@ -333,18 +334,21 @@ def test_admin_segment_editor_preview_and_send_to_a_segment(app, admin_client, r
         "sample": ["ada@example.org", "dee@example.org"],
         "canonical": 'attribs.plan = "pro" and attribs.vip = true',
     }
-    for expression, column in (('attribs.plan = ', 16), ("attribs.age > \"x\"", 15), ("plan = 1", 1)):
+    for expression, column in (("attribs.plan = ", 16), ('attribs.age > "x"', 15), ("plan = 1", 1)):
         bad = admin_client.post("/admin/segments/preview", json={"lists": [news.id], "expression": expression})
         assert bad.status_code == 422 and bad.json["column"] == column, (expression, bad.json)
     assert admin_client.post("/admin/segments/preview", data="{not json").status_code == 422  # never a 500
 
     created = admin_client.post(
-        "/admin/segments/new", data={"name": "VIP pros", "list": news.id, "expression": "attribs.vip = true and attribs.plan = \"pro\""}
+        "/admin/segments/new",
+        data={"name": "VIP pros", "list": news.id, "expression": 'attribs.vip = true and attribs.plan = "pro"'},
     )
     assert created.status_code == 303
     editor = parse(admin_client.get(created.headers["Location"]).get_data(as_text=True))
     assert editor.find(".//h:textarea[@name='expression']", NS).text == 'attribs.vip = true and attribs.plan = "pro"'
-    refused = admin_client.post("/admin/segments/new", data={"name": "VIP pros", "list": news.id, "expression": "name is set"})
+    refused = admin_client.post(
+        "/admin/segments/new", data={"name": "VIP pros", "list": news.id, "expression": "name is set"}
+    )
     assert refused.status_code == 422 and "already a segment" in refused.get_data(as_text=True)
     segment_id = int(created.headers["Location"].rstrip("/").split("/")[-1])
 
@@ -378,7 +382,9 @@ def test_admin_segment_editor_preview_and_send_to_a_segment(app, admin_client, r
     assert db.session.get(Send, send.id).segment_name == "VIP pros"  # the send keeps what it was for
 
 
-@pytest.mark.parametrize("hostile", ["'; DROP TABLE subscribers; --", '"\\u0000"', "x" * 5000, "(" * 40 + "name is set"])
+@pytest.mark.parametrize(
+    "hostile", ["'; DROP TABLE subscribers; --", '"\\u0000"', "x" * 5000, "(" * 40 + "name is set"]
+)
 def test_hostile_preview_input_is_refused_or_harmless(app, admin_client, runner, hostile):
     import_people(app, runner)
     news = find_list("News")

@@ -30,7 +30,7 @@ from app.subscribers.attributes import definitions
 from app.subscribers.confirmations import ConfirmationCapReached
 from app.subscribers.csv_export import export_rows
 from app.subscribers.csv_import import CsvImportError
-from app.subscribers.imports import job_status, propose_columns, store_csv
+from app.subscribers.imports import job_status, propose_columns, queue_import, store_csv
 from app.subscribers.lists import ListError, create_list, slugify, update_list
 from app.subscribers.models import MailingList, Subscriber, SubscriberImport
 from app.subscribers.service import (
@@ -140,13 +140,16 @@ def subscribers_import():
         try:
             list_name, status = request.form.get("list_name", ""), request.form.get("status", "active")
             stored = store_csv(request.files.get("file"), list_name, status, current_user.id)
-            propose_columns(stored)  # no email column, not CSV: say so now, keep nothing
+            proposal = propose_columns(stored)  # no email column, not CSV: say so now, keep nothing
+            job = None if proposal.columns else queue_import(stored, list_name, status, current_user.id)
             db.session.commit()
         except (CsvImportError, ListError) as exc:
             db.session.rollback()
             flash(str(exc), "error")
             return render_template("admin/subscribers/import.html", lists=browse.all_lists()), 400
-        # Next: the mapping step (extra columns -> attributes), then the job.
+        if job is not None:  # only email and name: nothing to map
+            return redirect(url_for("admin.subscribers_import_status", job_id=job.id))
+        # Extra columns: the mapping step (columns -> attributes), then the job.
         return redirect(
             url_for("admin.subscribers_import_columns", upload_id=stored.id, list_name=list_name, status=status)
         )

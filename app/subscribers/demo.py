@@ -4,6 +4,7 @@ with a few people in each state, so the admin and /subscribe have content."""
 from __future__ import annotations
 
 from app.db import db, utcnow
+from app.subscribers.attributes import define
 from app.subscribers.lists import get_or_create_list
 from app.subscribers.models import Subscriber, Subscription
 from app.subscribers.service import find_subscriber
@@ -16,6 +17,13 @@ DEMO_PEOPLE = [
     ("dan.pending@example.com", "Dan Pending", "pending"),
     ("erin.left@example.com", "Erin Left", "unsubscribed"),
 ]
+DEMO_TYPES = {"plan": "text", "country": "text"}
+DEMO_ATTRIBUTES = {
+    "ada.reader@example.com": {"plan": "pro", "country": "GB", "time_zone": "Europe/London", "language": "en"},
+    "bob.reader@example.com": {"plan": "free", "country": "US", "time_zone": "America/New_York"},
+    "chloe@example.org": {"plan": "pro", "country": "DE", "time_zone": "Europe/Berlin", "language": "de"},
+    "dan.pending@example.com": {"country": "FR"},
+}
 
 
 def load_demo_subscribers() -> list[str]:
@@ -26,10 +34,14 @@ def load_demo_subscribers() -> list[str]:
     if not mailing_list.display_name:  # readers see this, not the short name
         mailing_list.display_name = "The weekly newsletter"
     now, added = utcnow(), 0
+    for key, type_ in DEMO_TYPES.items():
+        define(key, type_)
     for email, name, status in DEMO_PEOPLE:
         if find_subscriber(email) is not None:
             continue
-        subscriber = Subscriber(email=email, name=name, source="demo", created_at=now)
+        subscriber = Subscriber(
+            email=email, name=name, source="demo", created_at=now, attributes=DEMO_ATTRIBUTES.get(email, {})
+        )
         db.session.add(subscriber)
         db.session.flush()
         db.session.add(
