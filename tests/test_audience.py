@@ -54,7 +54,8 @@ def mapping_rows(admin_client, location: str) -> dict[str, tuple[str, str, list[
     """{column header: (proposed key, proposed type, sample values)} as the mapping page shows them."""
     page = parse(admin_client.get(location).get_data(as_text=True))
     rows = {}
-    for row in page.iterfind(".//h:table[@class='columns']/h:tbody/h:tr", NS):
+    [table] = [t for t in page.iterfind(".//h:table", NS) if "columns" in t.get("class", "").split()]
+    for row in table.iterfind("h:tbody/h:tr", NS):
         header = row.find("h:th", NS).text
         key = row.find(".//h:input[@type='text']", NS).get("value")
         select_ = row.find(".//h:select", NS)

@@ -355,6 +355,7 @@ class _BatchWriter:
                     text("SELECT id, email FROM subscribers WHERE email = ANY(:e)"), {"e": missing}
                 )
             )
+        if missing and any(values != "{}" for _row, _name, values in by_email.values()):
             # Re-import: merge the file's attributes into the existing subscribers'.
             merged = "b.attributes || s.attributes" if self.keep else "s.attributes || b.attributes"
             conn.execute(
@@ -430,13 +431,14 @@ class _BatchWriter:
         params = self._params(now)
         # Existing subscribers first (a new one's values are already its own):
         # json_patch merges objects key by key (RFC 7396; the file has no nulls).
-        merged = "json_patch(b.attributes, s.attributes)" if self.keep else "json_patch(s.attributes, b.attributes)"
-        conn.execute(
-            text(
-                f"UPDATE subscribers AS s SET attributes = {merged} FROM import_batch b "  # noqa: S608 (constant)
-                "WHERE s.email = b.email AND b.attributes != '{}'"
+        if any(values != "{}" for *_, values in rows):
+            merged = "json_patch(b.attributes, s.attributes)" if self.keep else "json_patch(s.attributes, b.attributes)"
+            conn.execute(
+                text(
+                    f"UPDATE subscribers AS s SET attributes = {merged} FROM import_batch b "  # noqa: S608 (constant)
+                    "WHERE s.email = b.email AND b.attributes != '{}'"
+                )
             )
-        )
         conn.execute(
             text(
                 "INSERT INTO subscribers (email, name, status, source, created_at, token_nonce, attributes) "
