@@ -95,6 +95,17 @@ def segments_delete(segment_id: int):
     return redirect(url_for("admin.segments"), 303)
 
 
+@bp.route("/segments/<int:segment_id>/count.json")
+def segments_count(segment_id: int):
+    """How many readers the saved segment reaches now (the list page asks per row)."""
+    segment = store.get_segment(segment_id)
+    try:
+        result = store.preview(segment.lists, segment.expression, limit=0)
+    except DomainError as exc:
+        return jsonify({"error": str(exc)}), 422
+    return jsonify({"count": result.count})
+
+
 @bp.route("/segments/preview", methods=["POST"])
 def segments_preview():
     """{count, sample, canonical} for the lists and expression being edited,

@@ -1,6 +1,15 @@
 // The segment editor: the builder appends a condition written in the same
 // language as the text box (the text stays the one source of truth), and the
 // preview shows the live count and ten matches, or the problem and its column.
+// The list of segments: each row's count now, fetched one after another.
+(async () => {
+  for (const cell of document.querySelectorAll("td[data-count-url]")) {
+    const response = await fetch(cell.dataset.countUrl, { credentials: "same-origin", headers: { Accept: "application/json" } });
+    const data = await response.json().catch(() => ({}));
+    cell.textContent = response.ok ? data.count.toLocaleString() : data.error || "?";
+  }
+})();
+
 (() => {
   const form = document.getElementById("segment-form");
   if (!form) return;

@@ -121,3 +121,17 @@ def test_the_signup_page_tells_the_readers_time_zone(app, live_server, browser, 
     )
     assert subscriber.attributes == {"time_zone": "America/Sao_Paulo", "language": "pt-BR"}
     context.close()
+
+
+def test_the_segments_page_counts_each_segment_now(app, users, live_server, page, runner):
+    from tests.test_audience import import_people
+
+    import_people(app, runner)
+    runner.invoke(args=["segments", "create", "Pros", "--list", "News", "--where", 'attribs.plan = "pro"'])
+    runner.invoke(args=["segments", "create", "Gold", "--list", "News", "--where", 'attribs.plan = "gold"'])
+    browser_login(page, live_server, "admin@example.com")
+    page.goto(f"{live_server.url}/admin/segments")
+    counts = page.locator("td.count")
+    expect(counts.nth(0)).to_have_text("1")  # Gold (by name)
+    expect(counts.nth(1)).to_have_text("3")  # Pros
+    assert page.js_errors == []
