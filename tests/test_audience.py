@@ -7,7 +7,9 @@ from __future__ import annotations
 import csv
 import io
 import re
+import tempfile
 from email.utils import parseaddr
+from pathlib import Path
 
 import html5lib
 import pytest
@@ -83,6 +85,13 @@ def form_for(location: str, admin_client, **changes: str) -> dict[str, str]:
         )
     form.update(changes)
     return form
+
+
+def csv_file(name: str, text: str) -> str:
+    """The CSV on disk, where the CLI reads it."""
+    path = Path(tempfile.mkdtemp(prefix="pressroom-csv-")) / name
+    path.write_text(text, encoding="utf-8")
+    return str(path)
 
 
 def attributes_of(email: str) -> dict:
@@ -174,12 +183,9 @@ def test_mapping_refuses_reserved_duplicate_and_retyped_keys_and_keeps_the_uploa
 
 
 def test_reimport_overwrites_or_keeps_existing_values(app, admin_client, runner):
-    path = app.instance_path + "/first.csv"
-    with open(path, "w") as out:
-        out.write("email,plan,age\nada@example.org,pro,36\n")
+    path = csv_file("first.csv", "email,plan,age\nada@example.org,pro,36\n")
     assert runner.invoke(args=["subscribers", "import", path, "--list", "News"]).exit_code == 0
-    with open(path, "w") as out:
-        out.write("email,plan,age,country\nada@example.org,free,,DE\n")
+    path = csv_file("second.csv", "email,plan,age,country\nada@example.org,free,,DE\n")
     result = runner.invoke(args=["subscribers", "import", path, "--list", "News", "--existing", "keep"])
     assert result.exit_code == 0, result.output
     assert attributes_of("ada@example.org") == {"plan": "pro", "age": 36, "country": "DE"}  # only the gap filled
@@ -193,9 +199,7 @@ def test_reimport_overwrites_or_keeps_existing_values(app, admin_client, runner)
 
 
 def test_export_writes_attributes_back_formula_safe(app, admin_client, runner):
-    path = app.instance_path + "/people.csv"
-    with open(path, "w") as out:
-        out.write('email,note,tags,vip\nada@example.org,"=HYPERLINK(""http://evil"")",beta;press,yes\n')
+    path = csv_file("people.csv", 'email,note,tags,vip\nada@example.org,"=HYPERLINK(""http://evil"")",beta;press,yes\n')
     assert runner.invoke(args=["subscribers", "import", path, "--list", "News"]).exit_code == 0
     news = find_list("News")
     rows = list(csv.DictReader(io.StringIO(admin_client.get(f"/admin/subscribers/lists/{news.id}/export.csv").text)))
@@ -203,8 +207,7 @@ def test_export_writes_attributes_back_formula_safe(app, admin_client, runner):
     assert (rows[0]["tags"], rows[0]["vip"], rows[0]["time_zone"]) == ("beta; press", "true", "")
     # The export imports back to the same values.
     exported = admin_client.get(f"/admin/subscribers/lists/{news.id}/export.csv").text
-    with open(path, "w") as out:
-        out.write(exported)
+    path = csv_file("exported.csv", exported)
     before = attributes_of("ada@example.org")
     result = runner.invoke(args=["subscribers", "import", path, "--list", "Copy", "--skip-column", "note"])
     assert result.exit_code == 0, result.output
@@ -215,9 +218,7 @@ def test_export_writes_attributes_back_formula_safe(app, admin_client, runner):
 
 
 def import_people(app, runner) -> None:
-    path = app.instance_path + "/people.csv"
-    with open(path, "w") as out:
-        out.write(CSV)
+    path = csv_file("people.csv", CSV)
     result = runner.invoke(args=["subscribers", "import", path, "--list", "News", "--attribute", "tags=tags:text"])
     assert result.exit_code == 0 and "5 imported" in result.output, result.output
 
