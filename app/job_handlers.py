@@ -5,9 +5,13 @@ this mapping."""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from app.jobs import Handler, JobContext
 from app.reports.retention import apply_retention
+from app.segments.store import compile_expression
+from app.sending.erasure import erase_subscriber
+from app.subscribers import bulk
 from app.subscribers import jobs as subscriber_jobs
 
 
@@ -15,10 +19,20 @@ def _retention(context: JobContext) -> dict[str, int]:
     return {"removed": apply_retention()}
 
 
+def _bulk(context: JobContext) -> dict[str, Any]:
+    """A bulk action on every match; the segment's text and lists were frozen
+    into the job when the admin confirmed, and erasure is sending's (it blanks
+    the address in deliveries and feedback too)."""
+    segment = (context.payload.get("filters") or {}).get("segment")
+    condition = compile_expression(str(segment["expression"]), [int(i) for i in segment["lists"]]) if segment else None
+    return bulk.run_job(context, condition, erase_subscriber)
+
+
 def handlers() -> dict[str, Handler]:
     return {
         "reports.retention": _retention,
         "subscribers.import": subscriber_jobs.import_csv_job,
+        bulk.KIND: _bulk,
         "subscribers.confirmations": subscriber_jobs.confirmations_job,
         "subscribers.signup": subscriber_jobs.signup_job,
     }

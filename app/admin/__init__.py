@@ -57,6 +57,7 @@ from app.admin import (  # noqa: E402,F401  (views register themselves on bp)
     segments,
     sends,
     settings,
+    subscriber_bulk,
     subscribers,
     users,
 )

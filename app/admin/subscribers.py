@@ -6,6 +6,8 @@ exporting (personal data in bulk) and editing lists are for admins."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import (
     Response,
     abort,
@@ -20,13 +22,17 @@ from flask import (
 from flask_login import current_user
 
 from app.admin import bp
+from app.admin.subscriber_search import parse_search
 from app.auth import admin_required
 from app.db import db
+from app.errors import DomainError, http_status
 from app.numbers import parse_id
-from app.reports.subscriber_history import history
+from app.reports.subscriber_history import history, timeline
+from app.segments.store import all_segments
 from app.sending.erasure import erase_subscriber
 from app.subscribers import browse
-from app.subscribers.attributes import definitions
+from app.subscribers.attributes import attribute_errors, change_email, definitions, rename, update_attributes
+from app.subscribers.bulk import ACTIONS, ADMIN_ONLY
 from app.subscribers.confirmations import ConfirmationCapReached
 from app.subscribers.csv_export import export_rows
 from app.subscribers.csv_import import CsvImportError
@@ -42,11 +48,6 @@ from app.subscribers.service import (
 )
 
 
-def _int_arg(name: str) -> int | None:
-    value = request.args.get(name, "")
-    return parse_id(value)
-
-
 def _subscriber_or_404(subscriber_id: int) -> Subscriber:
     try:
         return get_subscriber(subscriber_id)
@@ -56,22 +57,23 @@ def _subscriber_or_404(subscriber_id: int) -> Subscriber:
 
 @bp.route("/subscribers")
 def subscribers():
-    prefix, list_id, status = request.args.get("q", ""), _int_arg("list"), request.args.get("status") or None
+    search = parse_search(request.args)
     page = browse.search(
-        prefix,
-        list_id,
-        status,
+        search.filters,
         after=request.args.get("after"),
         before=request.args.get("before"),
         last=request.args.get("last") == "1",
     )
-    filters = {k: v for k, v in (("q", prefix), ("list", list_id), ("status", status)) if v}
     return render_template(
         "admin/subscribers/index.html",
         page=page,
+        total=browse.count(search.filters),
         lists=browse.all_lists(),
-        filters=filters,
-        statuses=browse.STATUS_FILTERS,
+        segments=all_segments(),
+        filters=search.params,
+        states=browse.STATES,
+        actions=ACTIONS,
+        admin_only=ADMIN_ONLY,
     )
 
 
@@ -93,16 +95,66 @@ def subscribers_add():
         db.session.rollback()
         flash(str(exc), "error")
         return redirect(url_for("admin.subscribers"))
+    browse.forget_counts()
     flash(f"{subscriber.email} added to {mailing_list.name}.", "success")
     return redirect(url_for("admin.subscribers_view", subscriber_id=subscriber.id))
 
 
+def _view(subscriber: Subscriber, status: int = 200, **forms: Any) -> tuple[str, int]:
+    """The subscriber page; ``forms`` carries a refused form's values and errors."""
+    return render_template(
+        "admin/subscribers/view.html",
+        subscriber=subscriber,
+        history=history(subscriber),
+        timeline=timeline(subscriber),
+        attributes=definitions(),
+        lists=browse.all_lists(),
+        **{"details": None, "attribute_form": None, **forms},
+    ), status
+
+
 @bp.route("/subscribers/<int:subscriber_id>")
 def subscribers_view(subscriber_id: int):
+    return _view(_subscriber_or_404(subscriber_id))
+
+
+@bp.route("/subscribers/<int:subscriber_id>/details", methods=["POST"])
+def subscribers_details(subscriber_id: int):
+    """Name and address. A refused address is shown beside its field, the typed values kept."""
     subscriber = _subscriber_or_404(subscriber_id)
-    return render_template(
-        "admin/subscribers/view.html", subscriber=subscriber, history=history(subscriber), lists=browse.all_lists()
-    )
+    form = {"name": request.form.get("name", ""), "email": request.form.get("email", "")}
+    changed, errors, status = False, {}, 400
+    for field, change in (("name", rename), ("email", change_email)):
+        try:
+            changed = change(subscriber, form[field], current_user) or changed
+        except DomainError as exc:
+            errors[field], status = str(exc), max(status, http_status(exc))
+    if errors:
+        db.session.rollback()
+        return _view(_subscriber_or_404(subscriber_id), status, details={**form, "errors": errors})
+    db.session.commit()
+    flash("Saved." if changed else "Nothing changed.", "success")
+    return redirect(url_for("admin.subscribers_view", subscriber_id=subscriber_id))
+
+
+@bp.route("/subscribers/<int:subscriber_id>/attributes", methods=["POST"])
+def subscribers_attributes(subscriber_id: int):
+    subscriber = _subscriber_or_404(subscriber_id)
+    types = definitions()
+    changes = {key: request.form.get(f"attr.{key}", "").strip() or None for key in types}
+    errors = attribute_errors(changes, types)
+    if not errors:
+        try:
+            lines = update_attributes(subscriber, changes, current_user)
+        except DomainError as exc:
+            errors = {"": str(exc)}
+    if errors:
+        db.session.rollback()
+        form = {"values": {k: v or "" for k, v in changes.items()}, "errors": errors}
+        return _view(_subscriber_or_404(subscriber_id), 400, attribute_form=form)
+    db.session.commit()
+    flash(f"Attributes saved ({len(lines)} changed)." if lines else "Nothing changed.", "success")
+    return redirect(url_for("admin.subscribers_view", subscriber_id=subscriber_id))
 
 
 @bp.route("/subscribers/<int:subscriber_id>/unsubscribe", methods=["POST"])
@@ -112,6 +164,7 @@ def subscribers_unsubscribe(subscriber_id: int):
     list_id = parse_id(raw)
     mailing_list = db.get_or_404(MailingList, list_id) if list_id else None
     unsubscribe(subscriber, mailing_list, everything=mailing_list is None, source=f"admin:{current_user.email}")
+    browse.forget_counts()
     flash(f"Unsubscribed from {mailing_list.name if mailing_list else 'every list'}.", "success")
     return redirect(url_for("admin.subscribers_view", subscriber_id=subscriber_id))
 
@@ -121,6 +174,7 @@ def subscribers_unsubscribe(subscriber_id: int):
 def subscribers_suppress(subscriber_id: int):
     subscriber = _subscriber_or_404(subscriber_id)
     suppress_subscriber(subscriber, "manual", f"admin:{current_user.email}")
+    browse.forget_counts()
     flash(f"{subscriber.email} is suppressed: nothing will be sent to it.", "success")
     return redirect(url_for("admin.subscribers_view", subscriber_id=subscriber_id))
 
@@ -130,6 +184,7 @@ def subscribers_suppress(subscriber_id: int):
 def subscribers_delete(subscriber_id: int):
     subscriber = _subscriber_or_404(subscriber_id)
     erase_subscriber(subscriber)
+    browse.forget_counts()
     flash("Subscriber erased. A hash of the address stays on the suppression list.", "success")
     return redirect(url_for("admin.subscribers"))
 
@@ -218,11 +273,16 @@ def subscribers_lists():
             db.session.rollback()
             flash(str(exc), "error")
             return render_template(
-                "admin/lists/index.html", lists=browse.all_lists(), counts=browse.list_counts(), form=data
+                "admin/lists/index.html", lists=browse.all_lists(), counted=_counts(), form=data
             ), 400
+        browse.forget_counts()
         flash(f"List {mailing_list.name} created.", "success")
         return redirect(url_for("admin.subscribers_lists"))
-    return render_template("admin/lists/index.html", lists=browse.all_lists(), counts=browse.list_counts(), form={})
+    return render_template("admin/lists/index.html", lists=browse.all_lists(), counted=_counts(), form={})
+
+
+def _counts() -> browse.ListCounts:
+    return browse.list_counts(fresh=request.args.get("recount") == "1")
 
 
 @bp.route("/subscribers/lists/<int:list_id>", methods=["GET", "POST"])
@@ -240,7 +300,7 @@ def subscribers_lists_edit(list_id: int):
                 "admin/lists/edit.html",
                 mailing_list=mailing_list,
                 form=_list_form(),
-                counts=browse.list_counts().get(list_id, {}),
+                counts=browse.list_counts().counts.get(list_id, {}),
             ), 400
         flash("List saved.", "success")
         return redirect(url_for("admin.subscribers_lists"))
@@ -254,5 +314,8 @@ def subscribers_lists_edit(list_id: int):
         "public": mailing_list.public,
     }
     return render_template(
-        "admin/lists/edit.html", mailing_list=mailing_list, form=form, counts=browse.list_counts().get(list_id, {})
+        "admin/lists/edit.html",
+        mailing_list=mailing_list,
+        form=form,
+        counts=browse.list_counts().counts.get(list_id, {}),
     )

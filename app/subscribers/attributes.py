@@ -36,6 +36,7 @@ from app.subscribers.suppression import is_suppressed
 __all__ = [
     "STANDARD",
     "AttributeError_",
+    "attribute_errors",
     "change_email",
     "check_standard",
     "define",
@@ -97,6 +98,20 @@ def typed_value(key: str, text: str, types: Mapping[str, AttributeType]) -> Any:
         return check_standard(key, coerce(text, types[key]))
     except AttributeValueError as exc:
         raise AttributeError_(f"attribs.{key}: {exc}") from exc
+
+
+def attribute_errors(changes: Mapping[str, str | None], types: Mapping[str, AttributeType]) -> dict[str, str]:
+    """{key: message} for every value that :func:`update_attributes` would
+    refuse, so a form can show each beside its field (not just the first)."""
+    errors = {}
+    for key, text in changes.items():
+        if text is None:
+            continue
+        try:
+            typed_value(key, text, types)
+        except AttributeError_ as exc:
+            errors[key] = str(exc)
+    return errors
 
 
 def _shown(value: Any) -> str:

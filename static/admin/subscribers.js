@@ -1,4 +1,5 @@
-// Subscriber admin: import progress polling (confirmations: admin.js).
+// Subscriber admin: import and bulk-job progress polling, the list's tick-all box
+// (confirmations: admin.js).
 // Served from /static because the admin CSP forbids inline script.
 (function () {
   "use strict";
@@ -39,6 +40,59 @@
       .then(function (status) {
         render(status);
         if (!finished(status.state)) window.setTimeout(poll, 1000);
+      })
+      .catch(function () { window.setTimeout(poll, 3000); });
+  }
+  window.setTimeout(poll, 500);
+})();
+
+// The subscriber list: one box ticks every row of the page (it only exists
+// with script, so it starts hidden); choosing "All N matches" needs no ticks.
+(function () {
+  "use strict";
+  var all = document.getElementById("select-page");
+  var form = document.getElementById("bulk");
+  if (!all || !form) return;
+  var boxes = form.querySelectorAll('input[name="ids"]');
+  all.hidden = boxes.length === 0;
+  all.addEventListener("change", function () {
+    boxes.forEach(function (box) { box.checked = all.checked; });
+    if (all.checked) form.querySelector('input[name="scope"][value="selected"]').checked = true;
+  });
+  boxes.forEach(function (box) {
+    box.addEventListener("change", function () {
+      if (box.checked) form.querySelector('input[name="scope"][value="selected"]').checked = true;
+    });
+  });
+})();
+
+// A bulk job's page follows the worker's progress until it is done.
+(function () {
+  "use strict";
+  var job = document.getElementById("bulk-job");
+  if (!job) return;
+  var over = function (state) { return state === "done" || state === "failed" || state === "cancelled"; };
+  if (over(job.dataset.state)) return;
+  var number = new Intl.NumberFormat("en-US");
+  function field(name) { return job.querySelector('[data-field="' + name + '"]'); }
+  function render(status) {
+    field("state").textContent = status.state;
+    field("done").textContent = number.format(status.done);
+    field("total").textContent = number.format(status.total);
+    field("summary").textContent = status.summary;
+    field("error").textContent = status.error;
+    var bar = field("percent");
+    bar.value = status.percent;
+    bar.textContent = status.percent + "%";
+    field("download").hidden = !status.download;
+    job.dataset.state = status.state;
+  }
+  function poll() {
+    fetch(job.dataset.progressUrl, { headers: { Accept: "application/json" }, credentials: "same-origin" })
+      .then(function (response) { return response.json(); })
+      .then(function (status) {
+        render(status);
+        if (!over(status.state)) window.setTimeout(poll, 1000);
       })
       .catch(function () { window.setTimeout(poll, 3000); });
   }
