@@ -28,14 +28,19 @@ def _bulk(context: JobContext) -> dict[str, Any]:
     return bulk.run_job(context, condition, erase_subscriber)
 
 
+def _drop_old_exports(context: JobContext) -> dict[str, int]:
+    return {"dropped": bulk.drop_old_exports()}
+
+
 def handlers() -> dict[str, Handler]:
     return {
         "reports.retention": _retention,
         "subscribers.import": subscriber_jobs.import_csv_job,
         bulk.KIND: _bulk,
+        "subscribers.drop_old_exports": _drop_old_exports,
         "subscribers.confirmations": subscriber_jobs.confirmations_job,
         "subscribers.signup": subscriber_jobs.signup_job,
     }
 
 
-PERIODIC = {"reports.retention": timedelta(hours=1)}
+PERIODIC = {"reports.retention": timedelta(hours=1), "subscribers.drop_old_exports": timedelta(hours=1)}

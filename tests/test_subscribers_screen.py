@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 from collections import Counter
+from datetime import timedelta
 
 import lxml.html
 import pytest
@@ -295,7 +296,7 @@ def test_bulk_on_all_matches_is_a_resumable_job(app, admin_client, monkeypatch):
     status = admin_client.get(f"/admin/subscribers/bulk/{job.id}.json").json
     assert (status["state"], status["done"], status["total"], status["percent"]) == ("done", 1234, 1234, 100)
     doc = parsed(admin_client, f"/admin/subscribers/bulk/{job.id}")
-    assert doc.cssselect("[data-field=summary]")[0].text_content() == "added 1234"
+    assert doc.cssselect("[data-field=summary]")[0].text_content() == "added 1,234"
 
 
 def test_bulk_erase_and_export_of_all_matches(app, admin_client, editor_client, monkeypatch):
@@ -315,6 +316,14 @@ def test_bulk_erase_and_export_of_all_matches(app, admin_client, editor_client, 
     assert download.status_code == 200 and download.mimetype == "text/csv", download.get_data(as_text=True)
     table = list(csv.DictReader(io.StringIO(download.get_data(as_text=True))))
     assert len(table) == 250 and table[0]["email"] == "e00000@bulk.example" and table[0]["lists"] == "News: active"
+    # the file holds personal data in bulk: the worker deletes it after a day
+    from app.jobs.models import Upload
+
+    assert bulk.drop_old_exports() == 0
+    assert bulk.drop_old_exports(utcnow() + bulk.EXPORT_KEPT + timedelta(minutes=1)) == 1
+    assert db.session.scalar(select(func.count()).select_from(Upload)) == 0
+    assert admin_client.get(f"/admin/subscribers/bulk/{job.id}/export.csv").status_code == 404
+    assert "was deleted a day after" in admin_client.get(f"/admin/subscribers/bulk/{job.id}").get_data(as_text=True)
 
     ask = admin_client.post("/admin/subscribers/bulk", data={"q": "e0", "scope": "all", "action": "erase"})
     heading = lxml.html.fromstring(ask.data).cssselect("h1")[0].text_content()

@@ -109,6 +109,7 @@ def _view(subscriber: Subscriber, status: int = 200, **forms: Any) -> tuple[str,
         timeline=timeline(subscriber),
         attributes=definitions(),
         lists=browse.all_lists(),
+        states=browse.subscription_states(subscriber),
         **{"details": None, "attribute_form": None, **forms},
     ), status
 

@@ -195,6 +195,12 @@ def states_per_list(subscribers: list[Subscriber]) -> dict[int, list[tuple[str, 
     return by_id
 
 
+def subscription_states(subscriber: Subscriber) -> dict[int, str]:
+    """{list id: state} of one subscriber's subscriptions (their page)."""
+    reason = db.session.scalar(select(Suppression.reason).where(Suppression.email == subscriber.email).limit(1))
+    return {s.list_id: state_of(s.status, reason) for s in subscriber.subscriptions}
+
+
 def count(filters: Filters) -> Count:
     """The number of matches: exact up to EXACT_COUNT_LIMIT (counting stops
     there, so a page never scans a million rows); above it, PostgreSQL's

@@ -19,6 +19,7 @@ import io
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -42,6 +43,7 @@ __all__ = [
     "BATCH",
     "Erase",
     "Plan",
+    "drop_old_exports",
     "export_lines",
     "plan",
     "run_job",
@@ -225,7 +227,7 @@ def run_now(chosen: Plan, actor: Actor, erase: Erase) -> Counter[str]:
 
 
 def summary(counts: Mapping[str, int]) -> str:
-    return ", ".join(f"{key.replace('_', ' ')} {value}" for key, value in sorted(counts.items()) if value)
+    return ", ".join(f"{key.replace('_', ' ')} {value:,}" for key, value in sorted(counts.items()) if value)
 
 
 # --- as a job ------------------------------------------------------------------------
@@ -387,6 +389,28 @@ def export_selection(ids: list[int]) -> Iterator[str]:
     return export_lines(batch)
 
 
+EXPORT_KEPT = timedelta(days=1)
+
+
+def drop_old_exports(now: datetime | None = None) -> int:
+    """Delete the files of exports finished more than EXPORT_KEPT ago (they
+    hold personal data in bulk; the job page then says the file expired).
+    Run hourly by the worker. Commits."""
+    cutoff = (now or utcnow()) - EXPORT_KEPT
+    dropped = 0
+    for job in db.session.scalars(select(Job).where(Job.kind == KIND, Job.finished_at < cutoff)):
+        upload_id = (job.result or {}).get("upload")
+        if upload_id is None:
+            continue
+        upload = db.session.get(Upload, upload_id)
+        if upload is not None:
+            db.session.delete(upload)  # its chunks go with it (ON DELETE CASCADE)
+        job.result = {**(job.result or {}), "upload": None, "expired": True}
+        dropped += 1
+    db.session.commit()
+    return dropped
+
+
 def job_view(job: Job) -> dict[str, Any]:
     """What the status page and its poller show."""
     payload = job.payload or {}
@@ -403,4 +427,5 @@ def job_view(job: Job) -> dict[str, Any]:
         "summary": result.get("summary") or summary(payload.get("counts") or {}),
         "error": job.error if str(job.state) == "failed" else "",
         "download": bool(result.get("upload")) and str(job.state) == "done",
+        "expired": bool(result.get("expired")),
     }

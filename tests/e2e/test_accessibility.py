@@ -13,6 +13,7 @@ from app.db import db
 from app.demo_content import load_demo_content
 from app.events.models import Event
 from app.issues.models import Issue
+from app.jobs.models import Job
 from app.segments.models import Segment
 from app.sending.models import Send
 from app.subscribers.models import MailingList, Subscriber, SubscriberImport
@@ -43,6 +44,7 @@ def admin_pages(app) -> list[str]:
         "list_id": _first(MailingList),
         "job_id": _first(SubscriberImport),
         "segment_id": _first(Segment),
+        "bulk_id": _first(Job, Job.kind == "subscribers.bulk"),
     }
     pages = []
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
@@ -82,6 +84,12 @@ def test_every_admin_page_has_no_serious_accessibility_violations(app, users, li
         found[f"/admin/subscribers/import/columns @{width}"] = serious(violations(page))
     page.get_by_role("button", name="Import as active").click()
     page.wait_for_url("**/subscribers/imports/*")
+    page.goto(f"{live_server.url}/admin/subscribers")  # a bulk job, so its page exists too
+    page.get_by_label("Action").select_option("export")
+    page.get_by_label("All", exact=False).last.check()
+    page.get_by_role("button", name="Continue…").click()
+    page.get_by_role("button", name="Export CSV", exact=False).click()
+    page.wait_for_url("**/subscribers/bulk/*")
 
     pages = admin_pages(app)
     assert len(pages) >= 25
