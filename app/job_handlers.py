@@ -11,7 +11,7 @@ from app.jobs import Handler, JobContext
 from app.reports.retention import apply_retention
 from app.segments.store import compile_expression
 from app.sending.erasure import erase_subscriber
-from app.subscribers import bulk
+from app.subscribers import bulk, bulk_export
 from app.subscribers import jobs as subscriber_jobs
 
 
@@ -29,7 +29,7 @@ def _bulk(context: JobContext) -> dict[str, Any]:
 
 
 def _drop_old_exports(context: JobContext) -> dict[str, int]:
-    return {"dropped": bulk.drop_old_exports()}
+    return {"dropped": bulk_export.drop_old_exports(bulk.KIND)}
 
 
 def handlers() -> dict[str, Handler]:

@@ -18,7 +18,7 @@ from sqlalchemy import func, insert, select
 from app.db import db, utcnow
 from app.jobs.models import Job, JobState
 from app.sending.models import Delivery, Send
-from app.subscribers import browse, bulk
+from app.subscribers import browse, bulk, bulk_export
 from app.subscribers.attributes import define, update_attributes
 from app.subscribers.lists import create_list
 from app.subscribers.models import Subscriber, Subscription, Suppression
@@ -319,8 +319,8 @@ def test_bulk_erase_and_export_of_all_matches(app, admin_client, editor_client, 
     # the file holds personal data in bulk: the worker deletes it after a day
     from app.jobs.models import Upload
 
-    assert bulk.drop_old_exports() == 0
-    assert bulk.drop_old_exports(utcnow() + bulk.EXPORT_KEPT + timedelta(minutes=1)) == 1
+    assert bulk_export.drop_old_exports(bulk.KIND) == 0
+    assert bulk_export.drop_old_exports(bulk.KIND, utcnow() + bulk_export.EXPORT_KEPT + timedelta(minutes=1)) == 1
     assert db.session.scalar(select(func.count()).select_from(Upload)) == 0
     assert admin_client.get(f"/admin/subscribers/bulk/{job.id}/export.csv").status_code == 404
     assert "was deleted a day after" in admin_client.get(f"/admin/subscribers/bulk/{job.id}").get_data(as_text=True)

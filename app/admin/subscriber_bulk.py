@@ -17,7 +17,7 @@ from app.jobs import read_upload
 from app.jobs.models import Job
 from app.numbers import parse_id, parse_ids
 from app.sending.erasure import erase_subscriber
-from app.subscribers import browse, bulk
+from app.subscribers import browse, bulk, bulk_export
 
 MAX_SELECTED = 500  # a ticked selection is a page (50); more is not a selection
 
@@ -39,7 +39,7 @@ def subscribers_bulk():
     search = parse_search(form)
     everything = form.get("scope") == "all"
     ids = None if everything else parse_ids(form.getlist("ids"))
-    if ids is None and not everything or (ids is not None and len(ids) > MAX_SELECTED):
+    if (ids is None and not everything) or (ids is not None and len(ids) > MAX_SELECTED):
         abort(400)
     chosen = bulk.plan(form.get("action", ""), parse_id(form.get("target_list") or ""), ids, _actor())
     total = browse.count(search.filters) if everything else browse.Count(len(chosen.ids or []), True)
@@ -50,7 +50,7 @@ def subscribers_bulk():
         db.session.commit()
         return redirect(url_for("admin.subscribers_bulk_status", bulk_id=job.id))
     if chosen.action == "export":
-        return _csv(bulk.export_selection(chosen.ids or []), "subscribers-selection.csv")
+        return _csv(bulk_export.export_selection(chosen.ids or []), "subscribers-selection.csv")
     counts = bulk.run_now(chosen, _actor(), erase_subscriber)
     flash(f"{chosen.label}: {bulk.summary(counts) or 'nothing to change'}.", "success")
     return redirect(url_for("admin.subscribers", **search.params))

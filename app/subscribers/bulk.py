@@ -14,12 +14,9 @@ this package may not import): deliveries and feedback lose the address too."""
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -31,9 +28,8 @@ from app.db import db, utcnow
 from app.errors import Forbidden, InvalidInput, NotFound
 from app.jobs import JobContext, enqueue
 from app.jobs.models import Job, Upload, UploadChunk
-from app.subscribers.attributes import definitions
-from app.subscribers.browse import Filters, forget_counts, states_per_list
-from app.subscribers.csv_export import neutralise
+from app.subscribers.browse import Filters, forget_counts
+from app.subscribers.bulk_export import export_lines, header, write_chunk
 from app.subscribers.models import MailingList, Subscriber, Subscription, SubscriptionStatus, Suppression
 from app.subscribers.suppression import email_hash
 
@@ -41,10 +37,12 @@ __all__ = [
     "ACTIONS",
     "ADMIN_ONLY",
     "BATCH",
+    "KIND",
+    "Actor",
     "Erase",
     "Plan",
-    "drop_old_exports",
-    "export_lines",
+    "filters_from",
+    "job_view",
     "plan",
     "run_job",
     "run_now",
@@ -285,7 +283,7 @@ def run_job(context: JobContext, condition: ColumnElement[bool] | None, erase: E
         db.session.add(upload)
         db.session.flush()
         upload_id = payload["upload"] = upload.id
-        _write_chunk(upload_id, 0, _header())
+        write_chunk(upload_id, 0, header())
         _save(context.job_id, payload)
     while True:
         query = (
@@ -314,7 +312,7 @@ def run_job(context: JobContext, condition: ColumnElement[bool] | None, erase: E
         payload["after"] = batch[-1].email  # saved with the batch's changes, in one commit
         if action == "export":
             seq = db.session.scalar(select(func.count()).where(UploadChunk.upload_id == upload_id)) or 0
-            _write_chunk(int(payload["upload"]), seq, "".join(export_lines(batch, header=False)))
+            write_chunk(int(payload["upload"]), seq, "".join(export_lines(batch, with_header=False)))
             counts["exported"] += len(batch)
         else:
             counts.update(_apply(action, batch, target, source, erase))
@@ -330,85 +328,6 @@ def run_job(context: JobContext, condition: ColumnElement[bool] | None, erase: E
 
 def _save(job_id: int, payload: dict[str, Any]) -> None:
     db.session.execute(update(Job).where(Job.id == job_id).values(payload=dict(payload)))
-
-
-def _write_chunk(upload_id: int, seq: int, content: str) -> None:
-    data = content.encode("utf-8")
-    db.session.add(UploadChunk(upload_id=upload_id, seq=seq, data=data))
-    db.session.execute(update(Upload).where(Upload.id == upload_id).values(size=Upload.size + len(data)))
-
-
-# --- export ----------------------------------------------------------------------------
-
-_FIXED = ["email", "name", "lists", "source", "created_at"]
-
-
-def _header() -> str:
-    return _csv([_FIXED + [f"attribs.{key}" for key in sorted(definitions())]])
-
-
-def _csv(rows: Iterable[Iterable[object]]) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    for row in rows:
-        writer.writerow([neutralise(cell) for cell in row])
-    return buffer.getvalue()
-
-
-def export_lines(batch: list[Subscriber], *, header: bool = True) -> Iterator[str]:
-    """CSV of these subscribers: their state per list and every declared
-    attribute, each cell formula-safe (csv_export.neutralise)."""
-    keys = sorted(definitions())
-    if header:
-        yield _header()
-    states = states_per_list(batch)
-    yield _csv(
-        [
-            s.email,
-            s.name,
-            "; ".join(f"{name}: {state}" for name, state in states.get(s.id, [])),
-            s.source,
-            s.created_at,
-            *(_cell((s.attributes or {}).get(key)) for key in keys),
-        ]
-        for s in batch
-    )
-
-
-def _cell(value: Any) -> object:
-    if isinstance(value, list):
-        return "; ".join(str(v) for v in value)
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return value
-
-
-def export_selection(ids: list[int]) -> Iterator[str]:
-    """A ticked selection as CSV (small: one query)."""
-    batch = list(db.session.scalars(select(Subscriber).where(Subscriber.id.in_(ids)).order_by(Subscriber.email)))
-    return export_lines(batch)
-
-
-EXPORT_KEPT = timedelta(days=1)
-
-
-def drop_old_exports(now: datetime | None = None) -> int:
-    """Delete the files of exports finished more than EXPORT_KEPT ago (they
-    hold personal data in bulk; the job page then says the file expired).
-    Run hourly by the worker. Commits."""
-    cutoff = (now or utcnow()) - EXPORT_KEPT
-    dropped = 0
-    for job in db.session.scalars(select(Job).where(Job.kind == KIND, Job.finished_at < cutoff)):
-        upload_id = (job.result or {}).get("upload")
-        if upload_id is None:
-            continue
-        upload = db.session.get(Upload, upload_id)
-        if upload is not None:
-            db.session.delete(upload)  # its chunks go with it (ON DELETE CASCADE)
-        job.result = {**(job.result or {}), "upload": None, "expired": True}
-        dropped += 1
-    db.session.commit()
-    return dropped
 
 
 def job_view(job: Job) -> dict[str, Any]:
