@@ -203,6 +203,9 @@ def test_bulk_on_a_selection_asks_first_and_runs_in_the_request(admin_client, wo
     assert db.session.get(Subscription, (pat.id, news.id)).status == "unsubscribed"
     assert db.session.get(Subscription, (pat.id, clients.id)).status == "active"
 
+    define("tags", "list")
+    update_attributes(pat, {"tags": "=SUM(A1); beta"}, None)
+    db.session.commit()
     export = admin_client.post(
         "/admin/subscribers/bulk", data={"action": "export", "scope": "selected", "ids": [pat.id], "confirm": "1"}
     )
@@ -211,6 +214,7 @@ def test_bulk_on_a_selection_asks_first_and_runs_in_the_request(admin_client, wo
     assert [(r["email"], r["lists"]) for r in table] == [
         ("pat.pending@example.com", "Clients: active; News: unsubscribed")
     ]
+    assert table[0]["attribs.tags"] == "'=SUM(A1); beta"  # written back as the importer reads it, formula-safe
 
 
 def test_bulk_roles_csrf_and_bad_requests(app, editor_client, admin_client, world):

@@ -1,5 +1,6 @@
 """The bulk export: CSV of subscribers with their state per list and every
-declared attribute, each cell formula-safe (:func:`csv_export.neutralise`).
+declared attribute written as the importer reads it back, each cell
+formula-safe (:mod:`csv_export`).
 A job writes it batch by batch into the ``uploads`` table, where the admin
 downloads it; the hourly worker deletes it a day later (personal data in bulk)."""
 
@@ -9,7 +10,6 @@ import csv
 import io
 from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import select, update
 
@@ -17,7 +17,7 @@ from app.db import db, utcnow
 from app.jobs.models import Job, Upload, UploadChunk
 from app.subscribers.attributes import definitions
 from app.subscribers.browse import states_per_list
-from app.subscribers.csv_export import neutralise
+from app.subscribers.csv_export import attribute_cell, neutralise
 from app.subscribers.models import Subscriber
 
 __all__ = ["EXPORT_KEPT", "drop_old_exports", "export_lines", "export_selection", "header", "write_chunk"]
@@ -58,18 +58,10 @@ def export_lines(batch: list[Subscriber], *, with_header: bool = True) -> Iterat
             "; ".join(f"{name}: {state}" for name, state in states.get(s.id, [])),
             s.source,
             s.created_at,
-            *(_cell((s.attributes or {}).get(key)) for key in keys),
+            *(attribute_cell((s.attributes or {}).get(key)) for key in keys),
         ]
         for s in batch
     )
-
-
-def _cell(value: Any) -> object:
-    if isinstance(value, list):
-        return "; ".join(str(v) for v in value)
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return value
 
 
 def export_selection(ids: list[int]) -> Iterator[str]:
