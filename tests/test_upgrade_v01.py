@@ -53,7 +53,7 @@ HEAD_TABLES_NEW = {
     "audit_events",
 }
 # The newest revision in migrations/versions (what `db upgrade` reaches).
-HEAD = "0008_audience"
+HEAD = "0009_engagement_index"
 
 
 # --- the database of this test ------------------------------------------------------

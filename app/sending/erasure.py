@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from app.db import db
 from app.sending import tally
@@ -28,4 +28,9 @@ def erase_subscriber(subscriber: Subscriber) -> None:
     tally.add(tally.moved(((send_id, DeliveryStatus.SKIPPED.value) for (send_id,) in skipped), "queued"))
     db.session.execute(update(Delivery).where(Delivery.subscriber_id == subscriber.id).values(email=""))
     db.session.execute(update(FeedbackEvent).where(FeedbackEvent.email == address).values(email=None))
+    db.session.execute(
+        update(FeedbackEvent)
+        .where(FeedbackEvent.delivery_id.in_(select(Delivery.id).where(Delivery.subscriber_id == subscriber.id)))
+        .values(subscriber_id=None)
+    )
     forget_subscriber(subscriber)

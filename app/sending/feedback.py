@@ -234,6 +234,7 @@ def record_event(
     event = FeedbackEvent(
         send_id=delivery.send_id if delivery is not None else send_id,
         delivery_id=delivery.id if delivery is not None else None,
+        subscriber_id=delivery.subscriber_id if delivery is not None else None,
         email=(email or (delivery.email if delivery is not None else None) or None),
         kind=kind,
         detail=detail[:2000],

@@ -211,7 +211,9 @@ class FeedbackEvent(Model):
 
     __tablename__ = "feedback_events"
     __table_args__ = (
-        Index("ix_feedback_send_kind", "send_id", "kind"),
+        # Per send and kind, with the recipient: segments' engagement
+        # conditions ("clicked one of the last 3 sends") read it index-only.
+        Index("ix_feedback_send_kind_subscriber", "send_id", "kind", "subscriber_id"),
         Index("ix_feedback_delivery_kind", "delivery_id", "kind"),
         NO_ID_REUSE,
     )
@@ -219,6 +221,11 @@ class FeedbackEvent(Model):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     send_id: Mapped[int | None] = mapped_column(ForeignKey("sends.id", ondelete="CASCADE"))
     delivery_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("deliveries.id", ondelete="SET NULL"))
+    # The delivery's subscriber, copied when the event is recorded (migration
+    # 0009 filled it for older events), so engagement is answered without
+    # reading deliveries. No foreign key: subscriber ids are never reused,
+    # and erasure clears it (app/sending/erasure.py) through the deliveries.
+    subscriber_id: Mapped[int | None]
     email: Mapped[str | None] = mapped_column(String(254))
     kind: Mapped[str] = mapped_column(String(30))
     detail: Mapped[str] = mapped_column(Text, default="")

@@ -168,7 +168,12 @@ def build_world() -> World:
         delivery = world.deliveries[(send, person)]
         db.session.add(
             FeedbackEvent(
-                send_id=delivery.send_id, delivery_id=delivery.id, email=delivery.email, kind=kind, occurred_at=when
+                send_id=delivery.send_id,
+                delivery_id=delivery.id,
+                subscriber_id=delivery.subscriber_id,
+                email=delivery.email,
+                kind=kind,
+                occurred_at=when,
             )
         )
     recount_sends()
