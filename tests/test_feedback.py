@@ -237,3 +237,19 @@ def test_a_post_that_races_another_is_retried_not_lost(app, client, monkeypatch)
     retried = post(client, message)  # SNS's redelivery
     assert retried.status_code == 200 and retried.json["status"] == "processed"
     assert written() == (1, 1, 1)
+
+
+def test_an_event_carries_its_delivery_subscriber_until_the_subscriber_is_erased(app) -> None:
+    """Segments find engagement by the event's own subscriber_id (migration 0009)."""
+    from app.sending.erasure import erase_subscriber
+    from app.subscribers.models import Subscriber
+
+    send = make_send(3, status="running")
+    target, other = deliveries(send)[:2]
+    opened, clicked = record_event(target, "open"), record_event(other, "click", url="https://example.org/")
+    assert (opened.subscriber_id, clicked.subscriber_id) == (target.subscriber_id, other.subscriber_id)
+    erase_subscriber(db.session.get(Subscriber, target.subscriber_id))
+    db.session.commit()
+    db.session.expire_all()
+    assert db.session.get(FeedbackEvent, opened.id).subscriber_id is None
+    assert db.session.get(FeedbackEvent, clicked.id).subscriber_id == other.subscriber_id
