@@ -33,6 +33,40 @@ run (this machine is noisy):
    parameter; otherwise the same keyset page query (browse's filter + the
    compiled condition, ORDER BY email LIMIT 51) run directly, and it says so.
    Baseline: the unfiltered page (or query).
+
+Measured 2026-12-03 (``bench/subscribers.py``, 1,047,900 subscribers,
+953,368 active readers of the list, 9.34M deliveries, 2.79M opens, 309k
+clicks; 2-core VM, PostgreSQL 15 with its default work_mem 4 MB and
+shared_buffers 128 MB), ``store.preview`` median of 3:
+
+    whole list (baseline)      953,368 readers  14.24 s
+    attribs.plan = "pro"       172,150           3.97 s  0.28x
+    attribs.country in DE,FR   189,982           4.11 s  0.29x
+    attribs.tags contains beta  56,993           3.05 s  0.21x
+    attribs.age > 40           510,253           9.16 s  0.64x  (over 5 s)
+    clicked_in_last(3)          84,326           4.34 s  0.31x
+    opened_in_last(3)          439,397          10.35 s  0.73x  (over 5 s)
+    not_opened_in_last(3)      507,568          25.37 s  1.78x  (over 5 s)
+    the issue's example          3,060           1.61 s  0.11x
+
+Admin list with a saved segment (this branch's page has no ?segment= yet, so
+the keyset page query with the compiled condition), p95 of 40, first/middle
+page: unfiltered 11.8 ms; plan pro 15.2/15.7 ms; tags contains beta
+35.6/15.7 ms; clicked_in_last(3) 41.9/48.6 ms; the issue's example
+135.3/75.6 ms.
+
+Before migration 0009 opened_in_last(3) alone took 24 s (EXPLAIN ANALYZE:
+a seq scan of all 9.3M deliveries hashed against every open event); with
+the events' own subscriber_id and the (send_id, kind, subscriber_id) index
+it is an index-only scan. What is left is the recipient query itself: the
+whole list costs 14 s (count + sample each join 953k subscriptions, anti-join
+suppressions and GROUP BY subscriber, spilling to disk at work_mem 4 MB), so
+any condition that keeps half the list stays over 5 s. not_opened_in_last(3)
+also reads the 2.8M deliveries of the last 3 sends for their state (a
+per-subscriber probe of ix_deliveries_subscriber_id, ~13 s in EXPLAIN ANALYZE).
+Send start at 1M was still running at the deadline. At 100k (``--rows
+100000``, before 0009): start_send + commit of "plan pro" 1.5 s, of
+clicked_in_last(3) 1.6 s, against 6.1 s for the whole list.
 """
 
 from __future__ import annotations
