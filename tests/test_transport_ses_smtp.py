@@ -45,6 +45,8 @@ def test_ses_sends_raw_with_tags_and_configuration_set(app, aws):
     sent = requests.get(f"{aws}/moto-api/data.json", timeout=10).json()["ses"]["RawMessage"]
     assert [m["id"] for m in sent] == [message_id]
     assert email.message_from_string(sent[0]["raw_data"])["Subject"] == "Hi"
+    # SES writes its own Feedback-ID into what it delivers: a second one would split Gmail's counts.
+    assert email.message_from_string(sent[0]["raw_data"])["Feedback-ID"] is None
     # moto has no SES v2 GetAccount: the v1 quota is read instead.
     quota = transport.read_quota()
     assert quota.max_send_rate == 1.0 and quota.max_24h == 200
@@ -119,6 +121,9 @@ def test_smtp_transport_against_aiosmtpd():
         ["third@example.com"],
     ]
     assert {frm for frm, _, _ in recorder.messages} == {"newsletter@example.com"}
-    assert email.message_from_bytes(recorder.messages[0][2])["Subject"] == "Hi"
+    relayed = email.message_from_bytes(recorder.messages[0][2])
+    assert relayed["Subject"] == "Hi"
+    # Gmail's feedback loop: the send, the issue, the kind of mail and the sender, never the reader.
+    assert relayed.get_all("Feedback-ID") == ["7:3:newsletter:example.com"]
     with pytest.raises(ValueError):
         SmtpTransport.from_url("smtps://x")

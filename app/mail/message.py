@@ -25,6 +25,7 @@ __all__ = [
     "TransportError",
     "UncertainError",
     "check_header",
+    "feedback_id_line",
     "header_is_unsafe",
     "strip_line_breaks",
 ]
@@ -34,6 +35,7 @@ __all__ = [
 # otherwise fold out as a new header line somewhere down the stack. NUL too.
 LINE_BREAKS = "\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029\x00"
 _UNSAFE = re.compile(f"[{re.escape(LINE_BREAKS)}]")
+_FEEDBACK_FIELD = re.compile(r"[^A-Za-z0-9._-]")
 
 
 @dataclass(frozen=True)
@@ -106,3 +108,20 @@ def strip_line_breaks(value: str) -> str:
     space (for data that belongs to a reader, such as a name, which must not
     block their mail but cannot go into a header as it is)."""
     return " ".join(re.sub(rf"[{re.escape(LINE_BREAKS)}\x01-\x1f\x7f]", " ", value).split())
+
+
+def feedback_id_line(message: OutgoingMessage) -> bytes:
+    """Gmail's ``Feedback-ID: send:issue:newsletter:sender-domain`` header line
+    for a newsletter delivery (one with a ``send`` tag), else nothing.
+
+    Gmail's feedback loop counts spam reports per identifier, so each field is
+    the same for every reader of a send (never a delivery or a reader) and the
+    last one, the sender id, stays the same across sends. Only the SMTP and
+    outbox carriers add it: SES writes its own Feedback-ID into every message,
+    and a second one would split the counts."""
+    send = message.tags.get("send")
+    if not send:
+        return b""
+    domain = message.sender.rsplit("@", 1)[-1]
+    fields = [send, message.tags.get("issue", ""), "newsletter", domain]
+    return ("Feedback-ID: " + ":".join(_FEEDBACK_FIELD.sub("-", f)[:60] for f in fields) + "\r\n").encode("ascii")

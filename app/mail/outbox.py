@@ -8,7 +8,7 @@ import re
 import uuid
 from pathlib import Path
 
-from app.mail.message import OutgoingMessage
+from app.mail.message import OutgoingMessage, feedback_id_line
 
 
 class OutboxTransport:
@@ -21,6 +21,6 @@ class OutboxTransport:
         safe_rcpt = re.sub(r"[^A-Za-z0-9@._-]", "_", message.recipient)[:100]
         final = self.directory / f"{message_id}-{safe_rcpt}.eml"
         temporary = final.with_suffix(".tmp")
-        temporary.write_bytes(message.raw)
+        temporary.write_bytes(feedback_id_line(message) + message.raw)
         os.replace(temporary, final)  # readers never see half a message
         return f"outbox-{message_id}"

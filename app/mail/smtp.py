@@ -11,7 +11,7 @@ import threading
 import uuid
 from urllib.parse import urlsplit
 
-from app.mail.message import OutgoingMessage, PermanentError, TransientError, UncertainError
+from app.mail.message import OutgoingMessage, PermanentError, TransientError, UncertainError, feedback_id_line
 
 
 def _text(reply: bytes | str) -> str:
@@ -72,7 +72,7 @@ class SmtpTransport:
     def send(self, message: OutgoingMessage) -> str:
         conn = self._connection()
         try:
-            refused = conn.sendmail(message.sender, [message.recipient], message.raw)
+            refused = conn.sendmail(message.sender, [message.recipient], feedback_id_line(message) + message.raw)
         except smtplib.SMTPRecipientsRefused as exc:
             code, text = next(iter(exc.recipients.values()))
             self._reset_quietly()

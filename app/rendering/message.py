@@ -39,6 +39,8 @@ class Recipient:
     delivery_id: int | None = None
     # Other named slots (e.g. "pixel": this reader's open-pixel URL).
     values: Mapping[str, str] = field(default_factory=dict)
+    # Which of the send's lists this reader is on (its List-Id); None: the default line.
+    list_key: int | None = None
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,7 @@ class PreparedMessage:
     msgid_domain: str
     mailto: str
     list_id: bytes = b""  # the List-Id header line, or nothing
+    list_ids: Mapping[int, bytes] = field(default_factory=dict)  # list key -> its List-Id line
     tags: dict[str, str] = field(default_factory=dict)
 
 
@@ -98,10 +101,13 @@ def prepare_issue_message(
     subject: str | None = None,
     list_id: str | None = None,
     reply_to: str | None = None,
+    lists: Mapping[int, tuple[str, str]] | None = None,
 ) -> PreparedMessage:
     """Per-send work: the headers shared by every recipient and the encoded
     parts with their slots. ``subject`` replaces the rendered one (a subject
-    variant); ``list_id`` is a ready ``List-Id`` value."""
+    variant); ``list_id`` is a ready ``List-Id`` value. ``lists`` maps a list
+    key to its (display name, slug): each reader gets their own list's
+    ``List-Id`` (a send can go to several lists, and readers filter by it)."""
     subject = rendered.subject if subject is None else subject
     check_header(sender, "sender")
     envelope = parseaddr(sender)[1]
@@ -138,6 +144,10 @@ def prepare_issue_message(
         msgid_domain=envelope.rsplit("@", 1)[1],
         mailto=mailto,
         list_id=_fold("List-Id", list_id) if list_id else b"",
+        list_ids={
+            key: _fold("List-Id", list_id_value(name, slug, envelope.rsplit("@", 1)[1]))
+            for key, (name, slug) in (lists or {}).items()
+        },
         tags={"issue": rendered.slug[:200], **(tags or {})},
     )
 
@@ -195,7 +205,9 @@ def build_message(
     headers = b"".join(
         [
             prepared.static_headers,
-            prepared.list_id,
+            prepared.list_ids.get(recipient.list_key, prepared.list_id)
+            if recipient.list_key is not None
+            else prepared.list_id,
             to_line,
             f"Date: {format_datetime(datetime.now(UTC))}\r\n".encode("ascii"),
             f"Message-ID: {make_msgid(idstring=idstring, domain=prepared.msgid_domain)}\r\n".encode("ascii"),

@@ -60,6 +60,7 @@ class Composer:
             tags=self.tags,
             subject=send.subject or rendered.subject,
             reply_to=reply_to(),
+            lists={lst.id: (lst.public_name, lst.slug) for lst in lists},
         )
 
     def reason(self, row: RecipientRow) -> str:
@@ -89,6 +90,7 @@ class Composer:
             name=row.name or "",
             unsubscribe_url=unsubscribe,
             delivery_id=row.delivery_id,
+            list_key=row.list_id,
             values={"pixel": pixel, "reason": self.reason(row)},
         )
         message = build_message(self.prepared, recipient, link_url=link_url)
