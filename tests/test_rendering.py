@@ -209,11 +209,79 @@ def test_test_banner(app) -> None:
     assert "Test send" not in render(issue).email_html
 
 
+def test_inliner_writes_only_valid_attributes(app) -> None:
+    """Every variant of the chrome (test banner, logo masthead, brand footer) and a
+    body with a sized image and a table; and premailer's height="auto" is dropped."""
+    from app.rendering.context import Brand
+
+    body = "![Chart](https://cdn.example/c.png)\n\n| a | b |\n|---|---|\n| 1 | 2 |\n"
+    branded = RenderContext(
+        base_url="https://news.example.org",
+        brand=Brand(newsletter_name="FFL", logo_url="https://news.example.org/logo.png", footer_text="Thanks."),
+    )
+    for email_html in (
+        render(make_issue(body), test_banner=True).email_html,
+        render_issue(make_issue(body), branded).email_html,
+    ):
+        doc = parse(email_html)
+        _assert_valid_attributes("chrome", doc)
+        _assert_preheader_plainly_hidden("chrome", doc)
+    inlined = email_module.inline_css(
+        "<html><head><style>img.x{height:auto;width:50%} td.y{width:600px;height:100%}</style></head>"
+        '<body><table><tr><td class="y"><img class="x" src="a.png" alt=""></td></tr></table></body></html>'
+    )
+    doc = parse(inlined)
+    assert doc.xpath("//img")[0].get("height") is None and doc.xpath("//img")[0].get("width") is None
+    assert doc.xpath("//td")[0].get("width") == "600" and doc.xpath("//td")[0].get("height") == "100%"
+    _assert_valid_attributes("inlined", doc)
+
+
+# Presentational attributes an email may carry and where HTML defines them (HTML 4's
+# transitional set, which mail clients honour); sizes are pixels, or a percentage on
+# tables and cells. premailer writes these from CSS, so "height:auto" once became
+# height="auto".
+_ATTRIBUTE_HOMES = {
+    "bgcolor": {"body", "table", "tr", "td", "th"},
+    "valign": {"tr", "td", "th", "tbody", "thead", "tfoot"},
+    "align": {"table", "tr", "td", "th", "div", "p", "h1", "h2", "h3", "h4", "h5", "h6", "img", "caption", "hr"},
+}
+_ALIGN = {"align": {"left", "right", "center", "justify"}, "valign": {"top", "middle", "bottom", "baseline"}}
+
+
+def _assert_valid_attributes(name: str, doc) -> None:
+    for element in doc.iter():
+        if not isinstance(element.tag, str):
+            continue
+        for attribute in ("width", "height"):
+            value = element.get(attribute)
+            if value is not None:
+                percent = element.tag in {"table", "td", "th"} and value.endswith("%")
+                assert (value[:-1] if percent else value).isdigit(), (name, element.tag, attribute, value)
+        for attribute, homes in _ATTRIBUTE_HOMES.items():
+            value = element.get(attribute)
+            if value is None:
+                continue
+            assert element.tag in homes, (name, element.tag, attribute)
+            if attribute == "bgcolor":
+                assert re.fullmatch(r"#[0-9a-fA-F]{6}", value), (name, value)
+            else:
+                assert value.lower() in _ALIGN[attribute], (name, attribute, value)
+
+
+def _assert_preheader_plainly_hidden(name: str, doc) -> None:
+    """display:none alone: a tiny font or a colour is what spam filters call invisible text."""
+    style = doc.xpath("//body/div[1]")[0].get("style").replace(" ", "").lower()
+    assert "display:none" in style, name
+    assert "font-size" not in style and "color" not in style and "opacity" not in style, (name, style)
+
+
 def _assert_email_sound(name: str, email_html: str, problems: list) -> None:
     size = len(email_html.encode())
     assert size <= 102 * 1024 or any(p.code == "email-too-large" for p in problems), name
     doc = parse(email_html)
     assert not doc.xpath("//script") and "<script" not in email_html.lower(), name
+    _assert_valid_attributes(name, doc)
+    _assert_preheader_plainly_hidden(name, doc)
     for element in doc.iter():
         if not isinstance(element.tag, str):
             continue

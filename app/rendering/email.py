@@ -8,6 +8,7 @@ template left a mark. The body is never parsed or edited again."""
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 from functools import lru_cache
 from pathlib import Path
@@ -20,6 +21,29 @@ from app.rendering.context import RenderContext
 from app.rendering.email_styles import safe_accent
 
 __all__ = ["EMAIL_TEMPLATE", "email_document", "inline_css"]
+
+# premailer copies a rule's width/height into an attribute (``height:auto`` becomes
+# height="auto", which no HTML allows: the attributes take pixels, or a percentage on
+# tables and cells). It only ever sees the template's chrome, so this runs on our own
+# markup; the body is never parsed again.
+_START_TAG = re.compile(r"<([a-zA-Z][a-zA-Z0-9]*)\b[^>]*>")
+_SIZE = re.compile(r'\s(width|height)="([^"]*)"')
+_PERCENT_ALLOWED = {"table", "td", "th"}
+
+
+def _valid_size(tag: str, value: str) -> bool:
+    if value.isdigit():
+        return True
+    return tag in _PERCENT_ALLOWED and value.endswith("%") and value[:-1].isdigit()
+
+
+def _drop_invalid_sizes(markup: str) -> str:
+    def tag(match: re.Match[str]) -> str:
+        name = match.group(1).lower()
+        return _SIZE.sub(lambda a: a.group(0) if _valid_size(name, a.group(2)) else "", match.group(0))
+
+    return _START_TAG.sub(tag, markup)
+
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "email"
 EMAIL_TEMPLATE = "issue.html"
@@ -40,8 +64,9 @@ def _environment() -> Environment:
 
 def inline_css(document: str) -> str:
     """premailer with everything remote switched off; rules it cannot inline
-    (media queries for dark mode and small screens) stay in a <style>."""
-    return Premailer(
+    (media queries for dark mode and small screens) stay in a <style>. Size
+    attributes premailer derives from values HTML has no attribute for go."""
+    inlined = Premailer(
         document,
         remove_classes=False,
         strip_important=False,
@@ -51,6 +76,7 @@ def inline_css(document: str) -> str:
         allow_loading_external_files=False,
         cssutils_logging_level=logging.CRITICAL,
     ).transform(pretty_print=False)
+    return _drop_invalid_sizes(inlined)
 
 
 def email_document(
