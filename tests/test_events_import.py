@@ -93,6 +93,19 @@ def test_importing_the_archive_adds_no_events_the_reviewed_command_does(app, run
     created = runner.invoke(args=["events", "import-from-archive", "--yes"])
     assert "6 events created" in created.output and db.session.query(Event).count() == 6
     assert db.session.scalar(select(Issue.body)) == BODY  # the bullet text stays in the issue
+    # The events now exist and fall in the sent issue's window, yet its rendering gains no section.
+    from lxml import html as lxml_html
+
+    from app.issues.rendering import render, section_events
+
+    issue = db.session.scalar(select(Issue))
+    assert section_events(issue)
+    headings = lxml_html.fragment_fromstring(render(issue).web_html, create_parent="div").xpath("//h2")
+    assert "Upcoming events" not in [h.text_content() for h in headings]
+    issue.auto_events = True  # what an issue written in Pressroom would do with the same events
+    headings = lxml_html.fragment_fromstring(render(issue).web_html, create_parent="div").xpath("//h2")
+    assert "Upcoming events" in [h.text_content() for h in headings]
+    db.session.rollback()
 
 
 def test_explicit_year_and_past_tense(app):

@@ -8,6 +8,7 @@ from pathlib import Path
 from sqlalchemy import delete, func, select
 
 from app.db import db
+from app.events.models import Event
 from app.issues.jekyll_export import export_jekyll
 from app.issues.jekyll_import import import_paths
 from app.issues.models import Issue, Revision, issue_lists
@@ -61,6 +62,10 @@ def test_archive_import_reimport_and_round_trip(app, tmp_path: Path) -> None:
     assert by_file["2020-02-19-client.md"].title.startswith("Building Blip")
     assert "{{ site.github.url }}" in by_file["2020-02-19-client.md"].body  # source kept; rendering resolves
     assert {m.name for m in db.session.scalars(select(MailingList))} >= {"client", "public", "subscribers"}
+    # The archive keeps its content: v0.1 gave 129 of these an "Upcoming events" section built
+    # from other issues' bullets. Now none is created and no sent issue adds the section.
+    assert db.session.scalar(select(func.count()).select_from(Event)) == 0
+    assert {(i.status, i.auto_events) for i in by_file.values()} == {("sent", False)}
 
     again = import_paths([PUBLISHED])
     assert (again.imported, again.updated, again.unchanged, again.errors) == (0, 0, 236, [])
