@@ -226,6 +226,7 @@ def test_inliner_writes_only_valid_attributes(app) -> None:
         doc = parse(email_html)
         _assert_valid_attributes("chrome", doc)
         _assert_preheader_plainly_hidden("chrome", doc)
+        _assert_no_tiny_font("chrome", doc)
     inlined = email_module.inline_css(
         "<html><head><style>img.x{height:auto;width:50%} td.y{width:600px;height:100%}</style></head>"
         '<body><table><tr><td class="y"><img class="x" src="a.png" alt=""></td></tr></table></body></html>'
@@ -275,6 +276,13 @@ def _assert_preheader_plainly_hidden(name: str, doc) -> None:
     assert "font-size" not in style and "color" not in style and "opacity" not in style, (name, style)
 
 
+def _assert_no_tiny_font(name: str, doc) -> None:
+    """No 1-4px font anywhere (SpamAssassin's tiny-font subrules); 0 hides a spacer's &nbsp;."""
+    for style in doc.xpath("//@style"):
+        for size in re.findall(r"font-size\s*:\s*([\d.]+)", style):
+            assert float(size) == 0 or float(size) >= 5, (name, style)
+
+
 def _assert_email_sound(name: str, email_html: str, problems: list) -> None:
     size = len(email_html.encode())
     assert size <= 102 * 1024 or any(p.code == "email-too-large" for p in problems), name
@@ -282,6 +290,7 @@ def _assert_email_sound(name: str, email_html: str, problems: list) -> None:
     assert not doc.xpath("//script") and "<script" not in email_html.lower(), name
     _assert_valid_attributes(name, doc)
     _assert_preheader_plainly_hidden(name, doc)
+    _assert_no_tiny_font(name, doc)
     for element in doc.iter():
         if not isinstance(element.tag, str):
             continue
