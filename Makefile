@@ -8,7 +8,7 @@ CHROMIUM ?= /usr/bin/chromium
 PORT ?= 5000
 PYTEST_ARGS ?=
 
-.PHONY: run test lint install constraints chromium email-css axe assets translations demo-data clean
+.PHONY: run test lint install constraints chromium spamassassin email-css axe assets translations demo-data clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,6 +32,16 @@ chromium:
 	  echo "installing Debian chromium for the browser tests"; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; \
+	fi
+
+# Debian's SpamAssassin (its shipped rules) for tests/test_spamassassin.py, which is
+# skipped without it.
+spamassassin:
+	@if ! command -v spamassassin >/dev/null; then \
+	  echo "installing Debian spamassassin for the spam-rule check"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq spamassassin >/dev/null \
+	    || echo "spamassassin could not be installed: the spam-rule check will be skipped"; \
 	fi
 
 # caniemail data for tests/test_rendering_css.py (the test is skipped without node).
@@ -74,7 +84,7 @@ run: $(STAMP)
 	  $(BIN)/pressroom run --port $(PORT) || true
 
 # SQLite always; PostgreSQL too when PRESSROOM_TEST_DATABASE_URL is set.
-test: $(STAMP) chromium email-css axe
+test: $(STAMP) chromium spamassassin email-css axe
 	env -u PRESSROOM_TEST_DATABASE_URL $(BIN)/pytest -q $(PYTEST_ARGS)
 	@if [ -n "$$PRESSROOM_TEST_DATABASE_URL" ]; then \
 	  echo "== again on $$PRESSROOM_TEST_DATABASE_URL =="; \
