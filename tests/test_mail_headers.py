@@ -1,6 +1,6 @@
 """The headers of a newsletter delivery as the outbox writes it: each reader's own
 List-Id (RFC 2919), a Date with a numeric zone, Gmail's Feedback-ID, and no
-Precedence header (see the README's "Headers" for why)."""
+Precedence header (app/rendering/message.py says why)."""
 
 from __future__ import annotations
 

@@ -126,6 +126,11 @@ def prepare_issue_message(
             _fold("Subject", subject),
             _fold("Reply-To", reply_to) if reply_to else b"",
             b"MIME-Version: 1.0\r\n",
+            # No "Precedence: bulk": it was never standardised (RFC 2076 lists it as
+            # non-standard and discouraged), Gmail's and Yahoo's bulk-sender rules do
+            # not ask for it, and what it is for, keeping vacation responders quiet,
+            # List-Id and List-Unsubscribe already signal (RFC 3834 responders skip
+            # mail from lists).
             b"List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n",
             f'Content-Type: multipart/alternative; boundary="{boundary}"\r\n'.encode("ascii"),
         ]
