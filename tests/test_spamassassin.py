@@ -9,10 +9,12 @@ control also hits are the content's. The invisible-text subrules (a 1px font,
 colour tricks, zero-width obfuscation, more than one hidden element) are held
 to the same test, since other senders' meta rules are built from them.
 
-Measured on the 236 published issues (2026-12-03): no rule or invisible-text
-subrule caused by the product; the content's own rules are LOTS_OF_MONEY,
-BAD_CREDIT, WIKI_IMG and URI_TRY_3LD on a handful of issues, and no message
-scores above 0.2 of the 5.0 threshold."""
+Measured on the 236 published issues (2026-12-03): before, the 1px preheader and
+the accent rule's 3px font tripped tiny/invisible-font subrules on all 236, and click
+tracking of a link whose text is its address tripped HTTPS_HTTP_MISMATCH on one
+(2020-04-23-client); after, no rule or invisible-text subrule is the product's. The
+content's own rules are LOTS_OF_MONEY, BAD_CREDIT, WIKI_IMG and URI_TRY_3LD on a
+handful of issues, and no message scores above 0.2 of the 5.0 threshold."""
 
 from __future__ import annotations
 

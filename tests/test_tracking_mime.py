@@ -80,3 +80,18 @@ def test_no_pixel_by_default(app, runner) -> None:
     outbox = Path(app.config["TRANSPORT"].removeprefix("outbox:"))
     [path] = outbox.glob("*.eml")
     assert "/o/" not in path.read_text() and "open-pixel" not in path.read_text()
+
+
+def test_a_link_that_shows_its_address_is_not_rewritten(app) -> None:
+    """Tracked, "https://colab.example/x" would lead to our click host: SpamAssassin's
+    HTTPS_HTTP_MISMATCH (2020-04-23-client) and a phishing look to readers."""
+    from lxml import html as lxml_html
+
+    from tests.support.rendering import make_issue, render
+
+    rendered = render(
+        make_issue("See [https://colab.example/x](https://colab.example/x) and [this](https://b.example/).")
+    )
+    hrefs = lxml_html.document_fromstring(rendered.email_html).xpath("//div//a/@href | //td//a/@href")
+    assert "https://colab.example/x" in hrefs
+    assert rendered.links == ("https://b.example/",)  # the other link is still tracked

@@ -32,6 +32,7 @@ __all__ = [
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
 _DIMENSION = re.compile(r"[0-9]{1,5}")  # ASCII digits only: "²" or "٣" are no width
 MAX_DIMENSION = 10_000
+_SHOWN_ADDRESS = re.compile(r"(?:https?://|www\.)\S", re.IGNORECASE)
 
 
 def parse_dimension(value: str | None) -> int | None:
@@ -132,7 +133,11 @@ def _links(
         if keep_fragments and href.strip().startswith("#"):
             continue
         url = absolute(href, base, page_url)
-        if slots is not None and url.lower().startswith(("http://", "https://")):
+        # A link whose text is itself an address keeps its own href: tracked, the
+        # text would name one site and the link lead to ours, which is what phishing
+        # looks like (SpamAssassin's HTTPS_HTTP_MISMATCH) and what readers distrust.
+        shows_address = _SHOWN_ADDRESS.match(anchor.text_content().strip())
+        if slots is not None and url.lower().startswith(("http://", "https://")) and not shows_address:
             url = slots.slot(url)
         anchor.set("href", url)
 
