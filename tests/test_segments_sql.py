@@ -131,6 +131,34 @@ def test_each_condition_selects_exactly_the_expected_subscribers(world, attribut
     assert selected(expression, schema_for(world, attributes, "news")) == set(expected.split())
 
 
+ENGAGEMENT = [case for case in CASES if "_in_last(" in case[0]]  # the ones about sends
+
+
+@pytest.mark.parametrize(("expression", "expected"), ENGAGEMENT)
+def test_sends_looked_up_while_compiling_select_the_same_subscribers(world, attributes, expression, expected):
+    """The application's schema writes the last sends in as constants (with
+    their deliveries' id range, when the sends know it): the same answers."""
+    lookups: list[Any] = []
+
+    def execute(query: Any) -> Any:
+        lookups.append(query)
+        return db.session.execute(query).all()
+
+    def schema() -> SqlSegmentSchema:
+        return SqlSegmentSchema(
+            [world.lists["news"]], attribute_types=TYPES, attributes=attributes, now=NOW, execute=execute
+        )
+
+    assert selected(expression, schema()) == set(expected.split())
+    assert lookups, "the sends were looked up"
+    for send in db.session.scalars(select(Send)):  # as start_send records them
+        send.first_delivery_id, send.last_delivery_id = db.session.execute(
+            select(func.min(Delivery.id), func.max(Delivery.id)).where(Delivery.send_id == send.id)
+        ).one()
+    db.session.flush()
+    assert selected(expression, schema()) == set(expected.split())
+
+
 def test_engagement_is_counted_on_the_segment_s_lists(world, attributes):
     clients = schema_for(world, attributes, "clients")
     assert selected("opened_in_last(1)", clients) == {"dee"}

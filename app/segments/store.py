@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -62,12 +63,19 @@ def canonical(expression: str) -> str:
         raise SegmentInputError(exc) from exc
 
 
+def _rows(query: Any) -> Sequence[Any]:
+    return db.session.execute(query).all()
+
+
 def compile_expression(expression: str, list_ids: Sequence[int]) -> ColumnElement[bool]:
     """A WHERE clause on Subscriber for ``expression`` over ``list_ids``
     (engagement counts the sends to those lists)."""
     types = definitions()
     try:
-        return compile_segment(parse(expression, attributes=types), SqlSegmentSchema(list_ids, attribute_types=types))
+        schema = SqlSegmentSchema(
+            list_ids, attribute_types=types, execute=lambda query: db.session.execute(query).all()
+        )
+        return compile_segment(parse(expression, attributes=types), schema)
     except SegmentError as exc:
         raise SegmentInputError(exc) from exc
 
