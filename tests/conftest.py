@@ -335,6 +335,15 @@ def screenshot(page: Any, name: str) -> Path:
     return path
 
 
+def screenshots(page: Any, name: str, widths: tuple[int, ...] = (1280, 375)) -> None:
+    """``name-<width>.png`` at each width (desktop, then phone); the viewport
+    goes back to the first width for what the test does next."""
+    for width in widths:
+        page.set_viewport_size({"width": width, "height": 900})
+        screenshot(page, f"{name}-{width}")
+    page.set_viewport_size({"width": widths[0], "height": 900})
+
+
 @pytest.fixture
 def axe_page(browser: Any) -> Iterator[Any]:
     """A page whose context bypasses the CSP, only so tests/support/axe.py can inject

@@ -12,14 +12,13 @@ from sqlalchemy import select
 
 from app.audit import AuditEvent
 from app.db import db, utcnow
-from app.issues.models import Issue
-from app.sending.models import Delivery, FeedbackEvent, Send
+from app.sending.models import FeedbackEvent
 from app.subscribers.attributes import define
 from app.subscribers.lists import create_list
 from app.subscribers.models import Subscriber, Subscription
 from app.subscribers.service import add_subscriber
 from app.subscribers.suppression import suppress
-from tests.support.sending import recount_sends
+from tests.support.sending import recount_sends, sent_delivery
 
 
 def doc_of(response) -> lxml.html.HtmlElement:
@@ -129,26 +128,11 @@ def test_the_timeline_tells_everything_in_time_order(admin_client, app, editor_c
     subscription = db.session.get(Subscription, (ada.id, news.id))
     ada.created_at = subscription.created_at = t0
     subscription.status, subscription.confirmed_at = "active", t0 + timedelta(hours=1)
-    issue = Issue(slug="one", title="One")
-    db.session.add(issue)
-    db.session.flush()
-    send = Send(issue_id=issue.id, subject="Issue one")
-    db.session.add(send)
-    db.session.flush()
-    delivery = Delivery(
-        send_id=send.id,
-        subscriber_id=ada.id,
-        list_id=news.id,
-        email=ada.email,
-        status="sent",
-        sent_at=t0 + timedelta(days=1),
-    )
-    db.session.add(delivery)
-    db.session.flush()
+    delivery = sent_delivery(ada, news, sent_at=t0 + timedelta(days=1))
     for kind, hours, url in (("open", 25, None), ("click", 26, "https://example.org/story"), ("soft_bounce", 30, None)):
         db.session.add(
             FeedbackEvent(
-                send_id=send.id,
+                send_id=delivery.send_id,
                 delivery_id=delivery.id,
                 email=ada.email,
                 kind=kind,

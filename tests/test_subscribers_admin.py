@@ -18,7 +18,7 @@ from app.subscribers.models import Subscriber, SubscriberImport, Subscription, S
 from app.subscribers.service import add_subscriber
 from app.subscribers.suppression import email_hash, is_suppressed
 from tests.support.jobs import run_jobs
-from tests.support.sending import recount_sends
+from tests.support.sending import recount_sends, sent_delivery
 
 
 class Links(HTMLParser):
@@ -77,25 +77,14 @@ def test_keyset_pages_filters_and_search(app, admin_client):
 
 
 def test_history_unsubscribe_suppress_and_erase(app, admin_client):
-    from app.issues.models import Issue
-    from app.sending.models import Delivery, FeedbackEvent, Send
+    from app.sending.models import Delivery, FeedbackEvent
 
     news = create_list("News")
     subscriber = add_subscriber("Person@Example.com", "Per Son", news)
-    issue = Issue(slug="one", title="One") if hasattr(Issue, "title") else Issue(slug="one")
-    db.session.add(issue)
-    db.session.flush()
-    send = Send(issue_id=issue.id, subject="Issue one")
-    db.session.add(send)
-    db.session.flush()
-    delivery = Delivery(
-        send_id=send.id, subscriber_id=subscriber.id, list_id=news.id, email=subscriber.email, status="sent"
-    )
-    db.session.add(delivery)
-    db.session.flush()
+    delivery = sent_delivery(subscriber, news)
     db.session.add(
         FeedbackEvent(
-            send_id=send.id, delivery_id=delivery.id, email=subscriber.email, kind="complaint", detail="abuse"
+            send_id=delivery.send_id, delivery_id=delivery.id, email=subscriber.email, kind="complaint", detail="abuse"
         )
     )
     recount_sends()

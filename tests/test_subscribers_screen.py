@@ -17,7 +17,7 @@ from sqlalchemy import func, insert, select
 
 from app.db import db, utcnow
 from app.jobs.models import Job, JobState
-from app.sending.models import Delivery, Send
+from app.sending.models import Delivery
 from app.subscribers import browse, bulk, bulk_export
 from app.subscribers.attributes import define, update_attributes
 from app.subscribers.lists import create_list
@@ -25,7 +25,7 @@ from app.subscribers.models import Subscriber, Subscription, Suppression
 from app.subscribers.service import add_subscriber, suppress_subscriber, unsubscribe
 from app.subscribers.suppression import email_hash, is_suppressed, suppress
 from tests.support.jobs import run_jobs
-from tests.support.sending import recount_sends
+from tests.support.sending import recount_sends, sent_delivery
 
 
 def parsed(client, url: str) -> lxml.html.HtmlElement:
@@ -342,18 +342,7 @@ def test_bulk_erase_and_export_of_all_matches(app, admin_client, editor_client, 
 
 
 def _delivery_for(subscriber: Subscriber, news) -> int:
-    from app.issues.models import Issue
-
-    issue = Issue(slug="one", title="One")
-    db.session.add(issue)
-    db.session.flush()
-    send = Send(issue_id=issue.id, subject="Issue one")
-    db.session.add(send)
-    db.session.flush()
-    delivery = Delivery(
-        send_id=send.id, subscriber_id=subscriber.id, list_id=news.id, email=subscriber.email, status="sent"
-    )
-    db.session.add(delivery)
+    delivery = sent_delivery(subscriber, news)
     recount_sends()
     db.session.commit()
     return delivery.id

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from app.db import db
 from app.sending.models import Send
 from app.subscribers.models import Subscriber
-from tests.conftest import browser_login, eventually, screenshot
+from tests.conftest import browser_login, eventually, screenshot, screenshots
 from tests.support.sending import make_issue
 from tests.test_audience import CSV
 
@@ -31,10 +31,7 @@ def test_map_columns_build_a_segment_and_send_to_it(app, users, live_server, pag
     assert page.get_by_label("Attribute name for Timezone").input_value() == "time_zone"
     page.get_by_label("Type of Tags").select_option("list")
     page.get_by_label("Skip Postcode").check()
-    for width in (1280, 375):
-        page.set_viewport_size({"width": width, "height": 900})
-        screenshot(page, f"import-columns-{width}")
-    page.set_viewport_size({"width": 1280, "height": 900})
+    screenshots(page, "import-columns")
     page.get_by_role("button", name="Import as active").click()
     page.wait_for_selector("[data-field=state]:text('done')")
     assert page.locator("[data-field=imported]").inner_text() == "5"
@@ -67,32 +64,20 @@ def test_map_columns_build_a_segment_and_send_to_it(app, users, live_server, pag
     problem.filter(has_text="column").wait_for()
     assert "(column 51)" in problem.inner_text() and problem.inner_text().rstrip().endswith("^")
     assert page.locator("#expression").get_attribute("aria-invalid") == "true"
-    for width in (1280, 375):
-        page.set_viewport_size({"width": width, "height": 900})
-        screenshot(page, f"segment-editor-error-{width}")
-    page.set_viewport_size({"width": 1280, "height": 900})
+    screenshots(page, "segment-editor-error")
     page.locator("#expression").fill('attribs.country in ["DE", "FR"] and attribs.vip = true')
     expect(page.locator("#expression-problem")).to_have_text("")
-    for width in (1280, 375):
-        page.set_viewport_size({"width": width, "height": 900})
-        screenshot(page, f"segment-editor-{width}")
-    page.set_viewport_size({"width": 1280, "height": 900})
+    screenshots(page, "segment-editor")
     page.get_by_role("button", name="Save segment").click()
     page.wait_for_selector("text=Segment “Engaged Europeans” saved.")
     page.goto(f"{live_server.url}/admin/segments")
-    for width in (1280, 375):
-        page.set_viewport_size({"width": width, "height": 900})
-        screenshot(page, f"segments-{width}")
-    page.set_viewport_size({"width": 1280, "height": 900})
+    screenshots(page, "segments")
 
     issue = make_issue("for-europe")
     page.goto(f"{live_server.url}/admin/sends/new?issue={issue.id}")
     page.get_by_label("Only a segment").check()
     page.get_by_label("Segment", exact=True).select_option(label="Engaged Europeans (News)")
-    for width in (1280, 375):
-        page.set_viewport_size({"width": width, "height": 900})
-        screenshot(page, f"send-form-segment-{width}")
-    page.set_viewport_size({"width": 1280, "height": 900})
+    screenshots(page, "send-form-segment")
     page.get_by_role("button", name="Review").click()
     assert page.locator("#confirm-recipients").inner_text() == "2"
     assert page.locator("#confirm-segment").inner_text() == "Engaged Europeans"

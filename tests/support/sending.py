@@ -3,12 +3,14 @@ subscribers, inserted in bulk so hundreds of recipients cost milliseconds."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import insert, select
 
 from app.db import db, utcnow
 from app.issues.models import Issue
 from app.sending import tally
-from app.sending.models import Send
+from app.sending.models import Delivery, Send
 from app.subscribers.models import MailingList, Subscriber, Subscription
 
 
@@ -48,6 +50,25 @@ def make_list(name: str, count: int, start: int = 0, status: str = "active") -> 
     )
     db.session.commit()
     return lst
+
+
+def sent_delivery(subscriber: Subscriber, mailing_list: MailingList, slug: str = "one", **fields: Any) -> Delivery:
+    """A delivery (``sent`` unless ``fields`` say otherwise) of a new send
+    ("Issue <slug>") of a new issue to ``subscriber``, flushed; the caller
+    adds events, calls :func:`recount_sends` and commits."""
+    issue = Issue(slug=slug, title=slug.title())
+    db.session.add(issue)
+    db.session.flush()
+    send = Send(issue_id=issue.id, subject=f"Issue {slug}")
+    db.session.add(send)
+    db.session.flush()
+    values = {"status": "sent", **fields}
+    delivery = Delivery(
+        send_id=send.id, subscriber_id=subscriber.id, list_id=mailing_list.id, email=subscriber.email, **values
+    )
+    db.session.add(delivery)
+    db.session.flush()
+    return delivery
 
 
 def subscriber_id(email: str) -> int:
