@@ -9,9 +9,10 @@ from flask import Flask
 
 from app.db import db
 from app.subscribers.attributes import definitions
+from app.subscribers.csv_batches import ImportResult
 from app.subscribers.csv_columns import RowValues, mapping_from_options, propose
 from app.subscribers.csv_export import export_rows
-from app.subscribers.csv_import import CsvImportError, ImportResult, import_csv
+from app.subscribers.csv_import import CsvImportError, import_csv
 from app.subscribers.lists import ListError, create_list, find_list
 
 lists_cli = click.Group("lists", help="Mailing lists (audiences).")

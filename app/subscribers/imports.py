@@ -21,8 +21,9 @@ from app.db import db, utcnow
 from app.errors import NotFound
 from app.jobs import JobContext, enqueue, read_upload, store_upload
 from app.jobs.models import Upload
+from app.subscribers.csv_batches import MAX_REPORTED_ERRORS, ImportResult
 from app.subscribers.csv_columns import Mapping_, RowValues, propose
-from app.subscribers.csv_import import MAX_REPORTED_ERRORS, CsvImportError, ImportResult, import_csv
+from app.subscribers.csv_import import CsvImportError, import_csv
 from app.subscribers.lists import ListError, find_list, slugify
 from app.subscribers.models import ImportState, SubscriberImport
 
