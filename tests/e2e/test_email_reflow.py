@@ -16,10 +16,14 @@ import zlib
 
 import pytest
 
-from tests.conftest import needs_corpus, screenshot
+from tests.conftest import IS_POSTGRES, needs_corpus, screenshot
 from tests.support.rendering import PUBLISHED, SEED, corpus_issue, render
 
-pytestmark = [pytest.mark.browser, needs_corpus]
+pytestmark = [
+    pytest.mark.browser,
+    needs_corpus,
+    pytest.mark.skipif(IS_POSTGRES, reason="database-independent; runs in the SQLite pass of make test"),
+]
 
 WIDTHS = ((375, "dark"), (600, "light"))
 MINIMUM_CONTRAST = 4.5
