@@ -64,6 +64,7 @@ def canonical(expression: str) -> str:
 
 
 def _rows(query: Any) -> Sequence[Any]:
+    """How the schema looks up the last sends: in the caller's transaction."""
     return db.session.execute(query).all()
 
 
@@ -72,9 +73,7 @@ def compile_expression(expression: str, list_ids: Sequence[int]) -> ColumnElemen
     (engagement counts the sends to those lists)."""
     types = definitions()
     try:
-        schema = SqlSegmentSchema(
-            list_ids, attribute_types=types, execute=lambda query: db.session.execute(query).all()
-        )
+        schema = SqlSegmentSchema(list_ids, attribute_types=types, execute=_rows)
         return compile_segment(parse(expression, attributes=types), schema)
     except SegmentError as exc:
         raise SegmentInputError(exc) from exc

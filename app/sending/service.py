@@ -39,6 +39,13 @@ ACTIVE_SEND_STATES = (SendStatus.SCHEDULED, SendStatus.RUNNING, SendStatus.PAUSE
 # --- recipients --------------------------------------------------------------
 
 
+def _active_on(list_ids: list[int]) -> tuple[type[Subscription], list[ColumnElement[bool]]]:
+    """A fresh alias of subscriptions and the test "an active subscription of
+    this subscriber to one of the lists" on it."""
+    sub = aliased(Subscription)
+    return sub, [sub.subscriber_id == Subscriber.id, sub.list_id.in_(list_ids), sub.status == SubscriptionStatus.ACTIVE]
+
+
 def _recipients_where(list_ids: list[int], segment: str | None) -> list[ColumnElement[bool]]:
     """Who a send to ``list_ids`` (and the segment's condition, when there is
     one) reaches: an active subscription to one of the lists, mail allowed to
@@ -46,13 +53,7 @@ def _recipients_where(list_ids: list[int], segment: str | None) -> list[ColumnEl
     subscriber row, so no segment can reach a suppressed or unsubscribed reader.
     A semi-join (EXISTS), not a join and GROUP BY: each address counts once
     without sorting a million subscriptions."""
-    sub = aliased(Subscription)
-    where = [
-        exists().where(
-            sub.subscriber_id == Subscriber.id, sub.list_id.in_(list_ids), sub.status == SubscriptionStatus.ACTIVE
-        ),
-        reachable(),
-    ]
+    where = [exists().where(*_active_on(list_ids)[1]), reachable()]
     if segment is not None:
         where.append(compile_condition(segment, list_ids))
     return where
@@ -64,14 +65,8 @@ def _recipients_select(list_ids: list[int], segment: str | None = None):
     if len(list_ids) == 1:
         first_list: ColumnElement[int] = literal(list_ids[0])
     else:
-        sub = aliased(Subscription)
-        first_list = (
-            select(func.min(sub.list_id))
-            .where(
-                sub.subscriber_id == Subscriber.id, sub.list_id.in_(list_ids), sub.status == SubscriptionStatus.ACTIVE
-            )
-            .scalar_subquery()
-        )
+        sub, active = _active_on(list_ids)
+        first_list = select(func.min(sub.list_id)).where(*active).scalar_subquery()
     return select(Subscriber.id, first_list, Subscriber.email).where(*_recipients_where(list_ids, segment))
 
 
