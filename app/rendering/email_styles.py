@@ -42,9 +42,12 @@ def body_styles(accent: str = DEFAULT_ACCENT) -> dict[str, str]:
         "ol": "margin:0 0 16px 0;padding-left:24px",
         "li": "margin:0 0 8px 0",
         "blockquote": "margin:0 0 16px 0;padding:0 0 0 16px;border-left:4px solid #cccccc;color:#444444",
+        # Code keeps its lines (a wrapped line changes what a reader copies) and
+        # scrolls inside its block; max-width keeps a long line from widening the
+        # column where the table layout is not fixed (desktop width).
         "pre": (
             f"{_MONO};font-size:14px;background-color:#f5f5f5;color:#1a1a1a;padding:12px;"
-            "margin:0 0 16px 0;white-space:pre-wrap"
+            f"margin:0 0 16px 0;white-space:pre;overflow-x:auto;max-width:{IMAGE_MAX_WIDTH - 24}px"
         ),
         "code": f"{_MONO};font-size:15px",
         "hr": "border:0;border-top:1px solid #dddddd;margin:24px 0;height:0",

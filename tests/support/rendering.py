@@ -63,3 +63,16 @@ def preflight(issue: Issue):
     from app.issues.rendering import preflight as run
 
     return run(issue)
+
+
+_ARCHIVE_EMAILS: dict[str, str] = {}
+
+
+def archive_emails() -> dict[str, str]:
+    """The email HTML of the 236 published issues and the seed, by file stem,
+    rendered once per test run (inside the first caller's app, with the
+    default settings every test app has): the corpus-wide checks share it."""
+    if not _ARCHIVE_EMAILS:
+        paths = sorted(PUBLISHED.glob("*.md")) + [SEED / "000_ee80896a50666d2e.txt"]
+        _ARCHIVE_EMAILS.update({path.stem: render(corpus_issue(path)).email_html for path in paths})
+    return dict(_ARCHIVE_EMAILS)
