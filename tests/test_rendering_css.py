@@ -98,7 +98,7 @@ def test_the_checker_sees_the_fifteen_clients_and_reports_what_they_lack() -> No
     """The check itself can fail: a <style> rule no client supports and a
     property Outlook on Windows ignores are reported, per client."""
     document = (
-        '<html><head><style>p { text-shadow: 1px 1px red; }</style></head>'
+        "<html><head><style>p { text-shadow: 1px 1px red; }</style></head>"
         '<body><div style="background-image:url(x.png);box-shadow:1px 1px red">Hi</div></body></html>'
     )
     (errors,) = _errors([document])
