@@ -53,7 +53,7 @@ HEAD_TABLES_NEW = {
     "audit_events",
 }
 # The newest revision in migrations/versions (what `db upgrade` reaches).
-HEAD = "0009_engagement_index"
+HEAD = "0010_contributor_role"
 
 
 # --- the database of this test ------------------------------------------------------
@@ -196,6 +196,14 @@ def check_derived(engine: Engine, rows: dict[str, list[dict[str, Any]]]) -> None
         assert all_rows(conn, "SELECT count(*) FROM users WHERE must_change_password") == [(0,)]
         assert all_rows(conn, "SELECT count(*) FROM subscriber_imports WHERE job_id IS NOT NULL") == [(0,)]
         assert all_rows(conn, "SELECT count(*) FROM issues WHERE approved_rendering_id IS NOT NULL") == [(0,)]
+        # each issue's creator is the author of its first revision (0010); none without one
+        creators = dict(all_rows(conn, "SELECT id, created_by_id FROM issues"))
+        for issue in rows["issues"]:
+            first = min(
+                (r for r in rows["revisions"] if r["issue_id"] == issue["id"]), key=lambda r: r["number"], default=None
+            )
+            assert creators[issue["id"]] == (first["author_id"] if first else None), issue["slug"]
+        assert any(creators.values()), "the v0.1 data must have issues with a revision author"
         # archive issues imported as sent keep exactly their content (no events section added)
         auto = dict(all_rows(conn, "SELECT id, auto_events FROM issues"))
         for issue in rows["issues"]:

@@ -6,6 +6,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from app.admin import bp
+from app.auth import contributors_allowed
 from app.db import db
 from app.events.display import format_when, zone_or_utc
 from app.events.models import Event
@@ -63,6 +64,7 @@ def _form_page(data: EventData, errors: dict[str, str], event: Event | None, sta
 
 
 @bp.route("/events")
+@contributors_allowed
 def events():
     tab = "past" if request.args.get("tab") == "past" else "upcoming"
     list_id = parse_id(request.args.get("list"))
@@ -73,6 +75,7 @@ def events():
 
 
 @bp.route("/events/new", methods=["GET", "POST"])
+@contributors_allowed
 def events_new():
 
     if request.method == "GET":
@@ -86,6 +89,7 @@ def events_new():
 
 
 @bp.route("/events/<int:event_id>/edit", methods=["GET", "POST"])
+@contributors_allowed
 def events_edit(event_id: int):
     event = _get_event(event_id)
     if request.method == "GET":
@@ -99,6 +103,7 @@ def events_edit(event_id: int):
 
 
 @bp.route("/events/<int:event_id>/duplicate", methods=["POST"])
+@contributors_allowed
 def events_duplicate(event_id: int):
     copy = duplicate_event(_get_event(event_id))
     flash("Event duplicated; adjust the copy.", "success")

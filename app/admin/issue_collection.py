@@ -8,7 +8,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from app.admin import bp
-from app.auth import admin_required
+from app.auth import admin_required, contributors_allowed
 from app.db import db
 from app.issues import collection
 from app.issues.errors import IssueError
@@ -20,6 +20,7 @@ from app.subscribers.models import MailingList
 
 
 @bp.route("/issues")
+@contributors_allowed
 def issues():
     args = request.args
     query = collection.IssueQuery(
@@ -28,6 +29,7 @@ def issues():
         list_id=parse_id(args.get("list")) if args.get("list") else None,
         sort=args.get("sort", "date") if args.get("sort") in collection.SORTS else "date",
         page=parse_int(args.get("page"), low=1) or 1,
+        viewer=current_user,
     )
     found = collection.search_issues(query)
     return render_template(

@@ -11,8 +11,10 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from app.admin import bp
+from app.auth import contributors_allowed
 from app.db import db
 from app.issues import lifecycle
+from app.issues.access import check_may_edit, may_edit
 from app.issues.collection import deletable, issue_from_template, list_templates
 from app.issues.jekyll_import import import_jekyll, sources_from_upload
 from app.issues.models import Issue, IssueTemplate
@@ -75,7 +77,15 @@ def _placeholders(body: str) -> list[Any]:
     return scan(body or "")
 
 
+def _editable_issue(issue_id: int) -> Issue:
+    """The issue, if the user may work on it (a contributor: their own draft; else 403)."""
+    issue = db.get_or_404(Issue, issue_id)
+    check_may_edit(current_user, issue)
+    return issue
+
+
 @bp.route("/issues/new", methods=["GET", "POST"])
+@contributors_allowed
 def issues_new():
     templates = list_templates()
     if request.method == "POST":
@@ -128,7 +138,9 @@ def _workflow(issue: Issue) -> dict[str, Any]:
     check = lifecycle.check_approval(issue, current_user) if issue.status == "draft" else None
     # Why the send button is disabled, in the words the send form would use.
     send_blocker = None
-    if not current_user.is_admin:
+    if current_user.is_contributor:
+        send_blocker = "An editor approves this issue and an admin schedules its send."
+    elif not current_user.is_admin:
         send_blocker = "Only admins can schedule sends."
     else:
         try:
@@ -147,7 +159,7 @@ def _edit_page(issue: Issue, status: int = 200):
         delete_blocker=delete_blocker,
         in_archive=in_archive(issue) if issue.status == "sent" else False,
         lists=_all_lists(),
-        editable=issue.status in ("draft", "approved"),
+        editable=issue.status in ("draft", "approved") and may_edit(current_user, issue),
         **_workflow(issue),
         placeholders=_placeholders(issue.body),
         problems=preflight(issue),
@@ -155,8 +167,9 @@ def _edit_page(issue: Issue, status: int = 200):
 
 
 @bp.route("/issues/<int:issue_id>", methods=["GET", "POST"])
+@contributors_allowed
 def issues_edit(issue_id: int):
-    issue = db.get_or_404(Issue, issue_id)
+    issue = _editable_issue(issue_id)
     if request.method == "GET":
         return _edit_page(issue)
     form = request.form
@@ -182,9 +195,10 @@ def issues_edit(issue_id: int):
 
 
 @bp.route("/issues/<int:issue_id>/autosave", methods=["POST"])
+@contributors_allowed
 def issues_autosave(issue_id: int):
     """JSON save used by the editor (autosave and Ctrl/Cmd-S); answers 409 on a conflict."""
-    issue = db.get_or_404(Issue, issue_id)
+    issue = _editable_issue(issue_id)
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
         return jsonify(error="Expected a JSON object."), 400
@@ -212,6 +226,7 @@ def issues_autosave(issue_id: int):
 
 
 @bp.route("/issues/preview", methods=["POST"])
+@contributors_allowed
 def issues_preview():
     """Render unsaved text: email, web and plain text, placeholders and preflight problems."""
     data = request.get_json(silent=True)
@@ -227,6 +242,7 @@ def issues_preview():
         stored = db.session.get(Issue, issue_id) if issue_id is not None else None
         if stored is None:
             return jsonify(error="Unknown issue."), 404
+        check_may_edit(current_user, stored)
         draft.id, draft.issue_date, draft.status, draft.sent_at = (
             stored.id,
             stored.issue_date,
@@ -256,17 +272,19 @@ def issues_preview():
 
 
 @bp.route("/issues/<int:issue_id>/preview-window")
+@contributors_allowed
 def issues_preview_window(issue_id: int):
     """The email preview in a window of its own at real email width. It shows the
     saved version; the editor that opened it posts every newer preview to it."""
-    issue = db.get_or_404(Issue, issue_id)
+    issue = _editable_issue(issue_id)
     html = readers_view(issue).filled("email", {"unsubscribe": "#unsubscribe-preview"}, html=True)
     return render_template("admin/issues/preview_window.html", issue=issue, email_html=html)
 
 
 @bp.route("/issues/<int:issue_id>/revisions")
+@contributors_allowed
 def issues_revisions(issue_id: int):
-    issue = db.get_or_404(Issue, issue_id)
+    issue = _editable_issue(issue_id)
     diff = None
     number = parse_id(request.args.get("diff"))
     if number is not None:
@@ -278,8 +296,9 @@ def issues_revisions(issue_id: int):
 
 
 @bp.route("/issues/<int:issue_id>/revisions/<int:number>/restore", methods=["POST"])
+@contributors_allowed
 def issues_restore(issue_id: int, number: int):
-    issue = db.get_or_404(Issue, issue_id)
+    issue = _editable_issue(issue_id)
     try:
         restore_revision(issue, number, base_version=_parse_version(request.form.get("version")), user=current_user)
         flash(f"Revision #{number} restored as a new revision.", "success")

@@ -7,6 +7,7 @@ from flask_login import current_user
 from werkzeug.routing import BuildError
 
 from app.admin import bp
+from app.auth import contributors_allowed
 from app.db import db
 from app.issues.media_usage import delete_media, issues_using
 from app.media.models import MediaItem
@@ -60,6 +61,7 @@ def _page(query: str = "", errors: list[str] | None = None, status: int = 200, c
 
 
 @bp.route("/media")
+@contributors_allowed
 def media():
     return _page(request.args.get("q", ""))
 
@@ -80,6 +82,7 @@ def _item_json(item: MediaItem) -> dict:
 
 
 @bp.route("/media.json")
+@contributors_allowed
 def media_json():
     """The library as JSON, for the editor's image picker: ``q`` searches, ``limit`` caps."""
     limit = parse_int(request.args.get("limit"), high=10**9)
@@ -88,6 +91,7 @@ def media_json():
 
 
 @bp.route("/media.json", methods=["POST"])
+@contributors_allowed
 def media_json_upload():
     """Upload one image (multipart ``file``, optional ``alt_text``) from the editor.
     The same validation as the Media page; CSRF through the X-CSRFToken header.
@@ -105,6 +109,7 @@ def media_json_upload():
 
 
 @bp.route("/media/<int:item_id>/alt.json", methods=["POST"])
+@contributors_allowed
 def media_alt_json(item_id: int):
     """Set an item's alt text from the editor (JSON ``{"alt_text": ...}``)."""
     item = _get_item(item_id)
@@ -120,6 +125,7 @@ def media_alt_json(item_id: int):
 
 
 @bp.route("/media/upload", methods=["POST"])
+@contributors_allowed
 def media_upload():
     files = [f for f in request.files.getlist("files") if f and f.filename]
     if not files:
@@ -144,6 +150,7 @@ def media_upload():
 
 
 @bp.route("/media/<int:item_id>/alt", methods=["POST"])
+@contributors_allowed
 def media_alt(item_id: int):
     item = _get_item(item_id)
     try:

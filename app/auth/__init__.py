@@ -42,3 +42,21 @@ def admin_required(view: Callable[..., Any]) -> Callable[..., Any]:
 
     wrapped.admin_only = True  # type: ignore[attr-defined]  # read by the security sweep
     return wrapped
+
+
+def contributors_allowed(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Marks an admin view a contributor may open. Every other admin view
+    refuses contributors with 403 (``app.admin``'s before_request), so a new
+    route is closed to them until someone decides otherwise; views that work on
+    one issue also check that the contributor may edit it."""
+    view.contributors_allowed = True  # type: ignore[attr-defined]  # read by app.admin and the security sweep
+    return view
+
+
+def refuses_contributor(view: Callable[..., Any] | None) -> bool:
+    """Whether the logged-in user is a contributor and ``view`` is not theirs to open."""
+    return bool(
+        current_user.is_authenticated
+        and current_user.is_contributor
+        and not getattr(view, "contributors_allowed", False)
+    )

@@ -12,8 +12,14 @@ from app.db import NO_ID_REUSE, Model, state_type, utcnow
 
 
 class Role(StrEnum):
+    """admin: everything. editor: writes, approves and sends issues, manages the
+    audience. contributor: writes and edits their own drafts, uploads media,
+    adds events; nothing that reaches readers or touches their data (see
+    ``app.auth.contributors_allowed``)."""
+
     ADMIN = "admin"
     EDITOR = "editor"
+    CONTRIBUTOR = "contributor"
 
 
 ROLES = tuple(role.value for role in Role)
@@ -53,6 +59,10 @@ class User(UserMixin, Model):
     @property
     def is_admin(self) -> bool:
         return self.role == "admin"
+
+    @property
+    def is_contributor(self) -> bool:
+        return self.role == "contributor"
 
     def get_id(self) -> str:  # Flask-Login: the cookie names the session row, not just the user
         return f"{self.id}:{self.session_key or ''}"

@@ -14,6 +14,7 @@ from sqlalchemy.orm import selectinload
 from app.audit import record
 from app.auth.models import User
 from app.db import db, every_word_in, utcnow
+from app.issues.access import visible_to
 from app.issues.errors import IssueError
 from app.issues.models import Issue, IssueStatus, IssueTemplate
 from app.issues.service import create_issue, record_revision, unique_slug
@@ -46,6 +47,7 @@ class IssueQuery:
     list_id: int | None = None
     sort: str = "date"
     page: int = 1
+    viewer: User | None = None  # a contributor sees only the issues they may edit
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,8 @@ def _filtered(query: IssueQuery) -> Select[Issue]:
         statement = statement.where(Issue.unpublished_at.is_not(None))
     if query.list_id is not None:
         statement = statement.where(Issue.lists.any(MailingList.id == query.list_id))
+    if query.viewer is not None:
+        statement = statement.where(visible_to(query.viewer))
     return statement
 
 

@@ -233,6 +233,7 @@ def _import_one(
             excluded_event_ids=[],
             auto_events=status != "sent",
             updated_by_id=user.id if user else None,
+            created_by_id=user.id if user else None,
             **values,
         )
         if status == "sent" and doc.issue_date:

@@ -103,6 +103,8 @@ def check_approval(issue: Issue, user: User) -> ApprovalCheck:
     """Whether ``user`` may approve ``issue`` now, with the reason when not."""
     if issue.status != S.DRAFT:
         return ApprovalCheck(False, f"Only drafts can be approved; this issue is {issue.status}.")
+    if user.is_contributor:
+        return ApprovalCheck(False, "Contributors write drafts; an editor approves them.")
     if not get_setting("require_approval"):
         return ApprovalCheck(True)
     if issue.updated_by_id is not None and issue.updated_by_id == user.id:

@@ -55,6 +55,8 @@ class Issue(Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # Who created it: a contributor works on the drafts they created (app.issues.access).
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     approved_at: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
@@ -73,6 +75,7 @@ class Issue(Model):
 
     lists: Mapped[list[MailingList]] = relationship(secondary=issue_lists, order_by=MailingList.name)
     updated_by: Mapped[User | None] = relationship(foreign_keys=[updated_by_id])
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
     approved_by: Mapped[User | None] = relationship(foreign_keys=[approved_by_id])
     approved_rendering: Mapped[Rendering | None] = relationship(foreign_keys=[approved_rendering_id])
 

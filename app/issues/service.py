@@ -163,6 +163,7 @@ def create_issue(
         status="draft",
         version=1,
         updated_by_id=user.id if user else None,
+        created_by_id=user.id if user else None,
         front_matter={},
         excluded_event_ids=[],
     )

@@ -1,0 +1,91 @@
+"""Contributors: a third role, and who created each issue
+
+Revision ID: 0010_contributor_role
+Revises: 0009_engagement_index
+Create Date: 2026-12-03
+
+- The role column's CHECK (``ck_users_role``, from 0002) listed admin and
+  editor; it now admits contributor too.
+- ``issues.created_by_id`` (nullable, ON DELETE SET NULL): a contributor works
+  on the drafts they created. Existing issues get the author of their first
+  revision, which is who created them (no revision: left empty, so no
+  contributor can claim it).
+
+On PostgreSQL: the column is nullable (no table rewrite), the foreign key and
+the new CHECK are added NOT VALID and validated afterwards. On SQLite the two
+tables are rebuilt by batch mode, keeping AUTOINCREMENT (ids are never reused).
+"""
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from alembic import op
+import sqlalchemy as sa
+
+
+revision = '0010_contributor_role'
+down_revision = '0009_engagement_index'
+branch_labels = None
+depends_on = None
+
+CHECK = "ck_users_role"
+FK = "fk_issues_created_by_id_users"
+FILL = ("UPDATE issues SET created_by_id = (SELECT r.author_id FROM revisions r WHERE r.issue_id = issues.id "
+        "ORDER BY r.number LIMIT 1)")
+
+
+@contextmanager
+def _rebuilt(table: str) -> Iterator[Any]:
+    """SQLite changes a constraint only by rebuilding the table; the rebuild
+    keeps AUTOINCREMENT and the sequence, so no id is handed out twice (as 0008)."""
+    bind = op.get_bind()
+    seq = bind.execute(sa.text("SELECT seq FROM sqlite_sequence WHERE name = :t"), {"t": table}).scalar()
+    with op.batch_alter_table(table, recreate="always", table_kwargs={"sqlite_autoincrement": True}) as batch:
+        yield batch
+    if seq is not None:
+        updated = bind.execute(
+            sa.text("UPDATE sqlite_sequence SET seq = MAX(seq, :seq) WHERE name = :t"), {"seq": seq, "t": table}
+        )
+        if not updated.rowcount:  # every row had been deleted: the rebuilt table has no sequence row yet
+            bind.execute(sa.text("INSERT INTO sqlite_sequence (name, seq) VALUES (:t, :seq)"), {"t": table, "seq": seq})
+
+
+def _roles(roles: tuple[str, ...]) -> str:
+    return "role IN (" + ", ".join(f"'{role}'" for role in roles) + ")"
+
+
+def upgrade():
+    roles = _roles(("admin", "editor", "contributor"))
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(f"ALTER TABLE users DROP CONSTRAINT {CHECK}")
+        op.execute(f"ALTER TABLE users ADD CONSTRAINT {CHECK} CHECK ({roles}) NOT VALID")
+        op.add_column("issues", sa.Column("created_by_id", sa.Integer(), nullable=True))
+        op.execute(f"ALTER TABLE issues ADD CONSTRAINT {FK} FOREIGN KEY (created_by_id) "
+                   "REFERENCES users (id) ON DELETE SET NULL NOT VALID")
+        op.execute(FILL)
+        op.execute(f"ALTER TABLE users VALIDATE CONSTRAINT {CHECK}")
+        op.execute(f"ALTER TABLE issues VALIDATE CONSTRAINT {FK}")
+    else:
+        with _rebuilt("users") as batch:
+            batch.drop_constraint(op.f(CHECK), type_="check")
+            batch.create_check_constraint(op.f(CHECK), roles)
+        with _rebuilt("issues") as batch:
+            batch.add_column(sa.Column("created_by_id", sa.Integer(), nullable=True))
+            batch.create_foreign_key(op.f(FK), "users", ["created_by_id"], ["id"], ondelete="SET NULL")
+        op.execute(FILL)
+
+
+def downgrade():
+    # Refused by the CHECK while a contributor exists: change their role first.
+    roles = _roles(("admin", "editor"))
+    if op.get_bind().dialect.name == "postgresql":
+        op.drop_column("issues", "created_by_id")
+        op.execute(f"ALTER TABLE users DROP CONSTRAINT {CHECK}")
+        op.execute(f"ALTER TABLE users ADD CONSTRAINT {CHECK} CHECK ({roles})")
+    else:
+        with _rebuilt("issues") as batch:
+            batch.drop_constraint(op.f(FK), type_="foreignkey")
+            batch.drop_column("created_by_id")
+        with _rebuilt("users") as batch:
+            batch.drop_constraint(op.f(CHECK), type_="check")
+            batch.create_check_constraint(op.f(CHECK), roles)
