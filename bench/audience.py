@@ -468,6 +468,9 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--page-repeat", type=int, default=40)
+    parser.add_argument(
+        "--populate-only", action="store_true", help="build the data and stop (to time queries against it by hand)"
+    )
     args = parser.parse_args()
     url = os.environ.get("PRESSROOM_BENCH_DATABASE_URL", "")
     if not url.startswith("postgres"):
@@ -520,6 +523,8 @@ def main() -> None:
         )
         db.session.commit()
         populate(list_id)
+        if args.populate_only:
+            return
         client = app.test_client()
         start_session(admin)  # a real server-side login, as the tests' login_client
         db.session.commit()
