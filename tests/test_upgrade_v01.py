@@ -204,6 +204,11 @@ def check_derived(engine: Engine, rows: dict[str, list[dict[str, Any]]]) -> None
             )
             assert creators[issue["id"]] == (first["author_id"] if first else None), issue["slug"]
         assert any(creators.values()), "the v0.1 data must have issues with a revision author"
+        # every user has a handle: the address's local part, unique (0010)
+        handles = dict(all_rows(conn, "SELECT email, handle FROM users"))
+        assert len(set(handles.values())) == len(handles) == len(rows["users"])
+        for email, handle in handles.items():
+            assert handle.split("-")[0] in email.split("@")[0].lower().replace("+", "-"), (email, handle)
         # archive issues imported as sent keep exactly their content (no events section added)
         auto = dict(all_rows(conn, "SELECT id, auto_events FROM issues"))
         for issue in rows["issues"]:

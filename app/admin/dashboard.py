@@ -7,6 +7,7 @@ from flask_login import current_user
 
 from app.admin import bp
 from app.auth import contributors_allowed
+from app.issues.assignments import open_assignments, waiting_on_others
 from app.issues.collection import IssueQuery, search_issues
 from app.reports import figures
 from app.reports.growth import list_growth
@@ -16,13 +17,16 @@ from app.reports.service import recent_sends
 @bp.route("/")
 @contributors_allowed
 def dashboard():
+    work = {"waiting_on_you": open_assignments(current_user)}
     if current_user.is_contributor:
         # Their own drafts; the figures about readers are not theirs to see.
         mine = search_issues(IssueQuery(sort="edited", viewer=current_user)).issues
-        return render_template("admin/dashboard.html", mine=mine)
+        return render_template("admin/dashboard.html", mine=mine, **work)
     recent = recent_sends(limit=8)
     return render_template(
         "admin/dashboard.html",
+        waiting_on_others=waiting_on_others(current_user),
+        **work,
         recent=recent,
         comparison=figures.comparison_figure(recent),
         growth=[figures.growth_figures(g) for g in list_growth()],

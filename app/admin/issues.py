@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from app.admin import bp
 from app.auth import contributors_allowed
+from app.auth.models import User
 from app.db import db
 from app.issues import lifecycle
 from app.issues.access import check_may_edit, may_edit
@@ -75,6 +76,31 @@ def _list_ids(values: list[Any]) -> list[int]:
 def _placeholders(body: str) -> list[Any]:
 
     return scan(body or "")
+
+
+def _owner_names(placeholders: list[Any]) -> dict[str, str | None]:
+    """handle -> the user's display name, or None when no user has that handle."""
+    handles = {p.owner for p in placeholders if p.owner}
+    names: dict[str, str | None] = dict.fromkeys(handles)
+    if handles:
+        for user in db.session.scalars(select(User).where(User.handle.in_(handles))):
+            names[user.handle] = user.display_name
+    return names
+
+
+def _placeholder_json(placeholders: list[Any]) -> list[dict[str, Any]]:
+    names = _owner_names(placeholders)
+    return [
+        {
+            "line": p.line,
+            "col": p.col,
+            "code": p.code,
+            "text": p.text,
+            "owner": p.owner,
+            "owner_name": names.get(p.owner or ""),
+        }
+        for p in placeholders
+    ]
 
 
 def _editable_issue(issue_id: int) -> Issue:
@@ -161,7 +187,7 @@ def _edit_page(issue: Issue, status: int = 200):
         lists=_all_lists(),
         editable=issue.status in ("draft", "approved") and may_edit(current_user, issue),
         **_workflow(issue),
-        placeholders=_placeholders(issue.body),
+        placeholders=_placeholder_json(_placeholders(issue.body)),
         problems=preflight(issue),
     ), status
 
@@ -261,9 +287,7 @@ def issues_preview():
         email_html=rendered.filled("email", {"unsubscribe": "#unsubscribe-preview"}, html=True),
         web_html=rendered.web_html,
         text=rendered.filled("text", {"unsubscribe": "(unsubscribe link)"}, html=False),
-        placeholders=[
-            {"line": p.line, "col": p.col, "code": p.code, "text": p.text} for p in _placeholders(draft.body)
-        ],
+        placeholders=_placeholder_json(_placeholders(draft.body)),
         problems=[
             {"level": p.level, "line": p.line, "col": p.col, "code": p.code, "message": p.message}
             for p in preflight(draft)

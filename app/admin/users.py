@@ -21,6 +21,7 @@ from app.db import db
 class UserForm(FlaskForm):
     email = EmailField("Email", validators=[DataRequired()])
     name = StringField("Name")
+    handle = StringField("Handle (for TODO(@handle): …)")
     role = SelectField("Role", choices=[SelectChoice(role) for role in ROLES])
     password = PasswordField("Initial password", validators=[DataRequired()])
 
@@ -37,7 +38,11 @@ def users():
     if form.validate_on_submit():
         try:
             user = create_user(
-                form.email.data or "", form.password.data or "", form.role.data or "editor", form.name.data or ""
+                form.email.data or "",
+                form.password.data or "",
+                form.role.data or "editor",
+                form.name.data or "",
+                handle=(form.handle.data or "").strip() or None,
             )
             db.session.commit()
         except AccountError as exc:

@@ -40,11 +40,18 @@ def _run(action: Callable[[], str]) -> None:
 @click.argument("email")
 @click.option("--role", type=click.Choice(ROLES), default="editor", show_default=True)
 @click.option("--name", default="")
+@click.option(
+    "--handle",
+    default=None,
+    help="What placeholders name them by (TODO(@HANDLE): ...); default: the address's local part.",
+)
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 @with_appcontext
-def create(email: str, role: str, name: str, password_stdin: bool) -> None:
+def create(email: str, role: str, name: str, handle: str | None, password_stdin: bool) -> None:
     password = _password(password_stdin)
-    _run(lambda: f"created {(user := create_user(email, password, role, name)).role} {user.email}")
+    _run(
+        lambda: f"created {(user := create_user(email, password, role, name, handle)).role} {user.email} @{user.handle}"
+    )
 
 
 @users_cli.command("disable")

@@ -32,6 +32,8 @@ class User(UserMixin, Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
     name: Mapped[str] = mapped_column(String(200), default="")
+    # What placeholders name the user by: TODO(@ryan): ... (app.auth.handles).
+    handle: Mapped[str] = mapped_column(String(40), unique=True)
     role: Mapped[Role] = mapped_column(state_type(Role, "role"), default=Role.EDITOR)
     password_hash: Mapped[str] = mapped_column(String(200))
     # v0.1's per-user session secret; sessions are rows in ``user_sessions`` now.

@@ -11,6 +11,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import select, update
 
+from app.auth.handles import HANDLE_LIMIT, check_handle, default_handle
 from app.auth.models import ROLES, Role, User, UserSession
 from app.db import db, rowcount, utcnow
 from app.errors import InvalidInput
@@ -38,14 +39,35 @@ def _address(email: str) -> str:
         raise AccountError(f"Invalid email address: {exc}") from exc
 
 
-def create_user(email: str, password: str, role: str = "editor", name: str = "") -> User:
-    """A new user (flushed; the caller commits)."""
+def _handle_taken(handle: str) -> bool:
+    return db.session.scalar(select(User.id).where(User.handle == handle)) is not None
+
+
+def create_user(email: str, password: str, role: str = "editor", name: str = "", handle: str | None = None) -> User:
+    """A new user (flushed; the caller commits). ``handle`` defaults to the
+    address's local part (numbered when taken); a given one must be free."""
     if role not in ROLES:
         raise AccountError(f"Role must be one of {', '.join(ROLES)}.")
     email = _address(email)
     if db.session.scalar(select(User).where(User.email == email)):
         raise AccountError(f"A user with the address {email} already exists.")
-    user = User(email=email, name=" ".join(name.split())[:200], role=Role(role), password_hash=hash_password(password))
+    if handle is not None:
+        chosen = check_handle(handle)
+        if chosen is None:
+            raise AccountError(
+                f"{handle!r} is not a handle: letters, digits, '.', '-' or '_', at most {HANDLE_LIMIT} characters."
+            )
+        if _handle_taken(chosen):
+            raise AccountError(f"The handle @{chosen} is taken.")
+    else:
+        chosen = default_handle(email, _handle_taken)
+    user = User(
+        email=email,
+        name=" ".join(name.split())[:200],
+        handle=chosen,
+        role=Role(role),
+        password_hash=hash_password(password),
+    )
     db.session.add(user)
     db.session.flush()
     return user

@@ -1,14 +1,17 @@
 """Who may work on which issue. Admins and editors: every issue. Contributors:
-the drafts they created (later also the ones with a placeholder assigned to
-them), and only while those are drafts: an approved issue is past their part.
+the drafts they created or that have a placeholder assigned to them
+(``TODO(@their-handle): ...``), and only while those are drafts: an approved
+issue is past their part.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, true
+from sqlalchemy import ColumnElement, select, true
 
 from app.auth.models import User
+from app.db import db
 from app.errors import Forbidden
+from app.issues.assignments import assigned_to, mentions
 from app.issues.errors import IssueError
 from app.issues.models import Issue, IssueStatus
 
@@ -22,7 +25,9 @@ class IssueAccessError(IssueError, Forbidden):
 def may_edit(user: User, issue: Issue) -> bool:
     if not user.is_contributor:
         return True
-    return issue.created_by_id == user.id and issue.status == IssueStatus.DRAFT
+    if issue.status != IssueStatus.DRAFT:
+        return False
+    return issue.created_by_id == user.id or bool(assigned_to(issue, user.handle))
 
 
 def check_may_edit(user: User, issue: Issue) -> None:
@@ -34,4 +39,8 @@ def visible_to(user: User) -> ColumnElement[bool]:
     """The issues ``user`` sees in the issue list."""
     if not user.is_contributor:
         return true()
-    return (Issue.created_by_id == user.id) & (Issue.status == IssueStatus.DRAFT)
+    # The drafts that may be theirs (few), decided exactly by may_edit: "ask @ryan" in prose is no assignment.
+    candidates = db.session.scalars(
+        select(Issue).where(Issue.status == IssueStatus.DRAFT, (Issue.created_by_id == user.id) | mentions(user.handle))
+    )
+    return Issue.id.in_([issue.id for issue in candidates if may_edit(user, issue)])

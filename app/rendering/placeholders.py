@@ -12,8 +12,11 @@ marker, the way the archive's drafts use it:
   (``**TBD**``).
 
 So "the date is still TBD", "my todo list" and a section called "Aspirational
-TODOS" are prose. Also found: an upper-case TK word (journalists' "to come") and
-empty link targets ``[text]()`` and ``[text](#)``. Nothing inside a URL counts.
+TODOS" are prose. A marker can name who should fill it, right after the word
+and before the colon: ``TODO(@ryan): add the licensing article`` or
+``TODO @ryan: …`` (the placeholder's ``owner``, the handle in lower case).
+Also found: an upper-case TK word (journalists' "to come") and empty link
+targets ``[text]()`` and ``[text](#)``. Nothing inside a URL counts.
 """
 
 from __future__ import annotations
@@ -34,6 +37,9 @@ _LABEL_OR_EMPHASIS_BEFORE = re.compile(r"(?::|[*_])[ \t]*$")
 _LINE_MARKUP = re.compile(r"[ \t>]*(?:(?:[*+-]|[0-9]+[.)]|#{1,6})[ \t]*)?")
 _TK = re.compile(r"(?<![A-Za-z0-9_])(?:TK)+(?![A-Za-z0-9_])")
 _EMPTY_LINK = re.compile(r"\]\(\s*(?:#\s*)?\)")
+# "(@ryan)" or " @ryan" between a marker and its colon.
+_HANDLE = r"[A-Za-z0-9](?:[A-Za-z0-9._-]{0,38}[A-Za-z0-9])?"
+_OWNER = re.compile(rf"(?:\(@({_HANDLE})\)|[ \t]+@({_HANDLE}))(?=[ \t]*:)")
 # A scheme only where a word starts (and possessive): tried at every letter of a
 # 60 KB line, "[a-z][a-z0-9+.-]*://" walked to its end each time (quadratic).
 _URL = re.compile(r"(?:(?<![a-zA-Z0-9+.-])[a-zA-Z][a-zA-Z0-9+.-]*+://|www\.|mailto:)[^\s)>\]\"']+")
@@ -45,11 +51,17 @@ class Placeholder:
     col: int  # 1-based
     code: str  # "placeholder" (a marker word) or "empty-link"
     text: str  # what was found
+    owner: str | None = None  # the handle it names, lower case (``TODO(@ryan): ...``)
+
+
+def _owner(line: str, end: int) -> re.Match[str] | None:
+    return _OWNER.match(line, end)
 
 
 def _is_marker(line: str, match: re.Match[str]) -> bool:
     start, end = match.span()
-    if _COLON_AFTER.match(line, end):
+    owner = _owner(line, end)
+    if _COLON_AFTER.match(line, owner.end() if owner else end):
         return True
     # Only a few characters before it matter: a bounded window keeps a line of
     # thousands of markers linear.
@@ -76,7 +88,9 @@ def scan_line(line: str, number: int) -> list[Placeholder]:
     found = []
     for match in _WORD.finditer(line):
         if not in_url(match.start()) and _is_marker(line, match):
-            found.append(Placeholder(number, match.start() + 1, "placeholder", match.group(0)))
+            owner = _owner(line, match.end())
+            handle = (owner.group(1) or owner.group(2)).lower() if owner else None
+            found.append(Placeholder(number, match.start() + 1, "placeholder", match.group(0), handle))
     for match in _TK.finditer(line):
         if not in_url(match.start()):
             found.append(Placeholder(number, match.start() + 1, "placeholder", match.group(0)))

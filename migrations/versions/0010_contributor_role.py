@@ -1,4 +1,4 @@
-"""Contributors: a third role, and who created each issue
+"""Contributors: a third role, who created each issue, and user handles
 
 Revision ID: 0010_contributor_role
 Revises: 0009_engagement_index
@@ -10,11 +10,15 @@ Create Date: 2026-12-03
   on the drafts they created. Existing issues get the author of their first
   revision, which is who created them (no revision: left empty, so no
   contributor can claim it).
+- ``users.handle`` (unique, not null): what a placeholder names its owner by
+  (``TODO(@ryan): ...``). Existing users get the local part of their address,
+  made to fit the handle pattern and numbered when taken, in id order.
 
 On PostgreSQL: the column is nullable (no table rewrite), the foreign key and
 the new CHECK are added NOT VALID and validated afterwards. On SQLite the two
 tables are rebuilt by batch mode, keeping AUTOINCREMENT (ids are never reused).
 """
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -29,6 +33,7 @@ branch_labels = None
 depends_on = None
 
 CHECK = "ck_users_role"
+UNIQUE = "uq_users_handle"
 FK = "fk_issues_created_by_id_users"
 FILL = ("UPDATE issues SET created_by_id = (SELECT r.author_id FROM revisions r WHERE r.issue_id = issues.id "
         "ORDER BY r.number LIMIT 1)")
@@ -56,12 +61,18 @@ def _roles(roles: tuple[str, ...]) -> str:
 
 def upgrade():
     roles = _roles(("admin", "editor", "contributor"))
+    op.add_column("users", sa.Column("handle", sa.String(length=40), nullable=True))
+    _fill_handles()
     if op.get_bind().dialect.name == "postgresql":
         op.execute(f"ALTER TABLE users DROP CONSTRAINT {CHECK}")
         op.execute(f"ALTER TABLE users ADD CONSTRAINT {CHECK} CHECK ({roles}) NOT VALID")
+        op.execute("ALTER TABLE users ALTER COLUMN handle SET NOT NULL")
+        op.execute(f"ALTER TABLE users ADD CONSTRAINT {UNIQUE} UNIQUE (handle)")
         op.add_column("issues", sa.Column("created_by_id", sa.Integer(), nullable=True))
-        op.execute(f"ALTER TABLE issues ADD CONSTRAINT {FK} FOREIGN KEY (created_by_id) "
-                   "REFERENCES users (id) ON DELETE SET NULL NOT VALID")
+        op.execute(
+            f"ALTER TABLE issues ADD CONSTRAINT {FK} FOREIGN KEY (created_by_id) "
+            "REFERENCES users (id) ON DELETE SET NULL NOT VALID"
+        )
         op.execute(FILL)
         op.execute(f"ALTER TABLE users VALIDATE CONSTRAINT {CHECK}")
         op.execute(f"ALTER TABLE issues VALIDATE CONSTRAINT {FK}")
@@ -69,10 +80,28 @@ def upgrade():
         with _rebuilt("users") as batch:
             batch.drop_constraint(op.f(CHECK), type_="check")
             batch.create_check_constraint(op.f(CHECK), roles)
+            batch.alter_column("handle", existing_type=sa.String(length=40), nullable=False)
+            batch.create_unique_constraint(op.f(UNIQUE), ["handle"])
         with _rebuilt("issues") as batch:
             batch.add_column(sa.Column("created_by_id", sa.Integer(), nullable=True))
             batch.create_foreign_key(op.f(FK), "users", ["created_by_id"], ["id"], ondelete="SET NULL")
         op.execute(FILL)
+
+
+def _fill_handles() -> None:
+    """The rule of app.auth.handles.default_handle, written out here so the
+    migration stays as it is when the application changes."""
+    bind = op.get_bind()
+    taken: set[str] = set()
+    for user_id, email in bind.execute(sa.text("SELECT id, email FROM users ORDER BY id")).all():
+        base = re.sub(r"[^a-z0-9._-]+", "-", email.split("@", 1)[0].lower())
+        base = re.sub(r"^[^a-z0-9]+|[^a-z0-9]+$", "", base)[:36].rstrip("._-") or "user"
+        handle, number = base, 1
+        while handle in taken:
+            number += 1
+            handle = f"{base}-{number}"
+        taken.add(handle)
+        bind.execute(sa.text("UPDATE users SET handle = :h WHERE id = :id"), {"h": handle, "id": user_id})
 
 
 def downgrade():
@@ -80,6 +109,7 @@ def downgrade():
     roles = _roles(("admin", "editor"))
     if op.get_bind().dialect.name == "postgresql":
         op.drop_column("issues", "created_by_id")
+        op.drop_column("users", "handle")
         op.execute(f"ALTER TABLE users DROP CONSTRAINT {CHECK}")
         op.execute(f"ALTER TABLE users ADD CONSTRAINT {CHECK} CHECK ({roles})")
     else:
@@ -87,5 +117,7 @@ def downgrade():
             batch.drop_constraint(op.f(FK), type_="foreignkey")
             batch.drop_column("created_by_id")
         with _rebuilt("users") as batch:
+            batch.drop_constraint(op.f(UNIQUE), type_="unique")
+            batch.drop_column("handle")
             batch.drop_constraint(op.f(CHECK), type_="check")
             batch.create_check_constraint(op.f(CHECK), roles)

@@ -253,6 +253,11 @@ PLACEHOLDER_LINES = [
     "Nothing here",
     "TODOS",
     "a TODO in a sentence",
+    "TODO(@ryan): add the licensing article",
+    "Also todo(@ann): links",
+    "then tbd @micha.k: numbers",
+    "TODO @ryan add (no colon: a marker by its capitals, no owner)",
+    "mail me @ryan: not a marker",
 ]
 
 

@@ -1,7 +1,7 @@
 // Issue editor: CodeMirror 6 writing surface, formatting toolbar, images in place, live
 // preview with preflight, autosave, and text kept in this browser until it is saved.
 // Served by the app as ES modules (admin CSP is script-src 'self'; no inline script).
-import { isolateHistory, openSearchPanel } from "../vendor/codemirror.js";
+import { EditorView, isolateHistory, openSearchPanel } from "../vendor/codemirror.js";
 import * as format from "./commands.js";
 import { askLink } from "./dialogs.js";
 import { Drafts, describeDraft } from "./drafts.js";
@@ -134,6 +134,14 @@ function start(form) {
   const initial = SidePanel.fromPage();
   showReport(view, { doc: view.state.doc, changes: null }, initial.problems,
              panel.render(initial.placeholders, initial.problems));
+  // A link to a line (#line-12, from "Waiting on you" and notifications) puts the cursor there.
+  const wanted = /^#line-(\d+)$/.exec(window.location.hash);
+  if (wanted) {
+    const number = Math.min(Math.max(1, parseInt(wanted[1], 10)), view.state.doc.lines);
+    const pos = view.state.doc.line(number).from;
+    view.dispatch({ selection: { anchor: pos }, effects: EditorView.scrollIntoView(pos, { y: "center" }) });
+    view.focus();
+  }
 
   // ---- toolbar, shortcuts, form wiring --------------------------------------
   const toolbar = field("editor-toolbar");

@@ -21,6 +21,14 @@ function levelBadge(level) {
   return badge;
 }
 
+// "@ryan (Ryan Writer)", or a warning when no user has the handle.
+function ownerLabel(handle, name) {
+  const label = document.createElement("span");
+  label.className = name ? "owner" : "owner unknown";
+  label.textContent = "@" + handle + (name ? " (" + name + ")" : " (no user has this handle)");
+  return label;
+}
+
 export class SidePanel {
   constructor(view) {
     this.view = view;
@@ -39,7 +47,8 @@ export class SidePanel {
     const number = (value) => parseInt(value, 10) || 0;
     return {
       placeholders: Array.from(document.querySelectorAll("#placeholder-list button[data-line]")).map((b) => (
-        { line: number(b.dataset.line), col: number(b.dataset.col), text: b.dataset.text })),
+        { line: number(b.dataset.line), col: number(b.dataset.col), text: b.dataset.text,
+          owner: b.dataset.owner || null, owner_name: b.dataset.ownerName || null })),
       problems: Array.from(document.querySelectorAll("#problem-list li[data-level]")).map((li) => (
         { level: li.dataset.level, line: number(li.dataset.line), col: number(li.dataset.col), message: li.dataset.message })),
     };
@@ -51,6 +60,7 @@ export class SidePanel {
     this.placeholders.replaceChildren(...placeholders.map((p) => {
       const item = document.createElement("li");
       item.append(jumpButton(targets.length, "line " + p.line + ": " + p.text));
+      if (p.owner) item.append(" ", ownerLabel(p.owner, p.owner_name));
       targets.push({ line: p.line, col: p.col });
       return item;
     }));

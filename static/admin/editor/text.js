@@ -5,7 +5,8 @@
 // colon, alone in brackets, or in capitals where a marker stands (opening a
 // bracket, at the line start after list/heading/quote markup, after a label's
 // colon, in emphasis) — not in a sentence; an upper-case TK word; empty link
-// targets [x]() and [x](#); nothing inside a URL.
+// targets [x]() and [x](#); nothing inside a URL. A marker may name its owner
+// before the colon: TODO(@ryan): … or TODO @ryan: ….
 const WORD = /(?<![A-Za-z0-9_])(?:todos?|tbd|fixme)(?![A-Za-z0-9_])/gi;
 const COLON_AFTER = /^[ \t]*:/;
 const CLOSE_AFTER = /^[ \t]*[)\]]/;
@@ -15,11 +16,14 @@ const LABEL_OR_EMPHASIS_BEFORE = /(?::|[*_])[ \t]*$/;
 const LINE_MARKUP = /^[ \t>]*(?:(?:[*+-]|[0-9]+[.)]|#{1,6})[ \t]*)?$/;
 const TK = /(?<![A-Za-z0-9_])(?:TK)+(?![A-Za-z0-9_])/g;
 const EMPTY_LINK = /\]\(\s*(?:#\s*)?\)/g;
+const HANDLE = "[A-Za-z0-9](?:[A-Za-z0-9._-]{0,38}[A-Za-z0-9])?";
+const OWNER = new RegExp("^(?:\\(@(" + HANDLE + ")\\)|[ \\t]+@(" + HANDLE + "))(?=[ \\t]*:)");
 const URL = /(?:(?<![a-zA-Z0-9+.-])[a-zA-Z][a-zA-Z0-9+.-]*:\/\/|www\.|mailto:)[^\s)>\]"']+/g;
 
 function isMarker(line, start, end, word) {
   const after = line.slice(end);
-  if (COLON_AFTER.test(after)) return true;
+  const owner = OWNER.exec(after);
+  if (COLON_AFTER.test(owner ? after.slice(owner[0].length) : after)) return true;
   const before = line.slice(Math.max(0, start - 16), start);
   if (OPEN_BEFORE.test(before) && CLOSE_AFTER.test(after)) return true;
   if (!CAPITALS.test(word)) return false;

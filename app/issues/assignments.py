@@ -1,0 +1,77 @@
+"""Placeholders as work items: ``TODO(@ryan): add the licensing article`` is an
+open item of the user whose handle is ``ryan`` until the line is gone.
+
+Nothing is stored: the items are read from the issues' text whenever asked,
+so an item is done exactly when its placeholder is no longer in the text (the
+text is the one place editors change). Issues that no longer change (sent,
+cancelled) have no open items."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import or_, select
+
+from app.auth.models import User
+from app.db import db
+from app.issues.models import Issue, IssueStatus
+from app.rendering.placeholders import Placeholder, scan
+
+__all__ = ["Assignment", "assigned_to", "mentions", "open_assignments", "waiting_on_others"]
+
+OPEN_STATES = (IssueStatus.DRAFT, IssueStatus.APPROVED, IssueStatus.SCHEDULED)
+
+
+@dataclass(frozen=True)
+class Assignment:
+    issue: Issue
+    placeholder: Placeholder
+    line_text: str  # the placeholder's line, as written
+
+
+def mentions(handle: str):
+    """An SQL test that narrows issues to those that may name ``handle`` as an
+    owner (the two written forms); :func:`assigned_to` decides exactly."""
+    return or_(Issue.body.contains(f"(@{handle})"), Issue.body.contains(f" @{handle}"))
+
+
+def assigned_to(issue: Issue, handle: str) -> list[Assignment]:
+    lines = (issue.body or "").replace("\r\n", "\n").split("\n")
+    return [
+        Assignment(issue, found, lines[found.line - 1].strip())
+        for found in scan(issue.body or "")
+        if found.owner == handle
+    ]
+
+
+def open_assignments(user: User, limit: int = 50) -> list[Assignment]:
+    """The user's open items, in the order of the issues' scheduled or edit time."""
+    issues = db.session.scalars(
+        select(Issue)
+        .where(Issue.status.in_(OPEN_STATES), mentions(user.handle))
+        .order_by(Issue.issue_date.is_(None), Issue.issue_date, Issue.updated_at.desc())
+        .limit(200)
+    )
+    found: list[Assignment] = []
+    for issue in issues:
+        found += assigned_to(issue, user.handle)
+    return found[:limit]
+
+
+def waiting_on_others(user: User, limit: int = 50) -> list[tuple[Issue, dict[str, int]]]:
+    """Open issues with placeholders assigned to someone else: (issue, {handle: open items})."""
+    issues = db.session.scalars(
+        select(Issue)
+        .where(Issue.status.in_(OPEN_STATES), Issue.body.contains("@"))
+        .order_by(Issue.issue_date.is_(None), Issue.issue_date, Issue.updated_at.desc())
+        .limit(200)
+    )
+    found: list[tuple[Issue, dict[str, int]]] = []
+    for issue in issues:
+        owners: dict[str, int] = {}
+        for placeholder in scan(issue.body or ""):
+            if placeholder.owner and placeholder.owner != user.handle:
+                owners[placeholder.owner] = owners.get(placeholder.owner, 0) + 1
+        if owners:
+            found.append((issue, owners))
+    return found[:limit]
