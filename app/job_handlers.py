@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from app.issues import notifications
 from app.jobs import Handler, JobContext
 from app.reports.retention import apply_retention
 from app.segments.store import compile_expression
@@ -40,7 +41,13 @@ def handlers() -> dict[str, Handler]:
         "subscribers.drop_old_exports": _drop_old_exports,
         "subscribers.confirmations": subscriber_jobs.confirmations_job,
         "subscribers.signup": subscriber_jobs.signup_job,
+        notifications.NOTIFY_KIND: notifications.notify_job,
+        notifications.DIGEST_KIND: notifications.digest_job,
     }
 
 
-PERIODIC = {"reports.retention": timedelta(hours=1), "subscribers.drop_old_exports": timedelta(hours=1)}
+PERIODIC = {
+    "reports.retention": timedelta(hours=1),
+    "subscribers.drop_old_exports": timedelta(hours=1),
+    notifications.DIGEST_KIND: timedelta(days=1),
+}

@@ -25,6 +25,17 @@ class Role(StrEnum):
 ROLES = tuple(role.value for role in Role)
 
 
+class Notify(StrEnum):
+    """How a user hears about work assigned to them (placeholders that name them)."""
+
+    IMMEDIATELY = "immediately"
+    DIGEST = "digest"  # one mail a day with everything new
+    OFF = "off"
+
+
+NOTIFY_CHOICES = tuple(choice.value for choice in Notify)
+
+
 class User(UserMixin, Model):
     __tablename__ = "users"
     __table_args__ = NO_ID_REUSE
@@ -34,6 +45,9 @@ class User(UserMixin, Model):
     name: Mapped[str] = mapped_column(String(200), default="")
     # What placeholders name the user by: TODO(@ryan): ... (app.auth.handles).
     handle: Mapped[str] = mapped_column(String(40), unique=True)
+    notify: Mapped[Notify] = mapped_column(
+        state_type(Notify, "notify"), default=Notify.IMMEDIATELY, server_default=Notify.IMMEDIATELY.value
+    )
     role: Mapped[Role] = mapped_column(state_type(Role, "role"), default=Role.EDITOR)
     password_hash: Mapped[str] = mapped_column(String(200))
     # v0.1's per-user session secret; sessions are rows in ``user_sessions`` now.

@@ -12,7 +12,7 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import select, update
 
 from app.auth.handles import HANDLE_LIMIT, check_handle, default_handle
-from app.auth.models import ROLES, Role, User, UserSession
+from app.auth.models import NOTIFY_CHOICES, ROLES, Notify, Role, User, UserSession
 from app.db import db, rowcount, utcnow
 from app.errors import InvalidInput
 
@@ -200,3 +200,11 @@ def reset_password(user: User, new_password: str | None = None) -> str:
     end_sessions(user)
     db.session.flush()
     return password
+
+
+def set_notify(user: User, value: str) -> None:
+    """How ``user`` hears about placeholders that name them (flushes)."""
+    if value not in NOTIFY_CHOICES:
+        raise AccountError(f"Choose one of {', '.join(NOTIFY_CHOICES)}.")
+    user.notify = Notify(value)
+    db.session.flush()

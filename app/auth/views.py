@@ -9,6 +9,7 @@ from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from app.auth import service
+from app.auth.models import NOTIFY_CHOICES
 from app.db import db
 from app.security import limiter
 
@@ -107,4 +108,18 @@ def account():
                 db.session.commit()
                 flash("Password changed. Your other sessions have been logged out.", "success")
                 return redirect(url_for("auth.account"))
-    return render_template("admin/account.html", form=form)
+    return render_template("admin/account.html", form=form, notify_choices=NOTIFY_CHOICES)
+
+
+@bp.post("/account/notifications")
+@login_required
+def account_notifications():
+    """How the user hears about placeholders that name them."""
+    try:
+        service.set_notify(current_user, request.form.get("notify", ""))
+    except service.AccountError as exc:
+        flash(str(exc), "error")
+        return render_template("admin/account.html", form=PasswordForm(), notify_choices=NOTIFY_CHOICES), 400
+    db.session.commit()
+    flash("Notification setting saved.", "success")
+    return redirect(url_for("auth.account"))

@@ -28,6 +28,7 @@ from app.auth.models import User
 from app.db import db
 from app.issues.jekyll import JekyllError, JekyllFile, parse_jekyll_text, read_jekyll_file
 from app.issues.models import Issue, IssueStatus
+from app.issues.notifications import sync_assignments
 from app.issues.service import TEXT_FIELDS, record_revision
 from app.media.service import MediaError, import_file
 from app.rendering.placeholders import scan
@@ -242,6 +243,8 @@ def _import_one(
         db.session.add(issue)
         db.session.flush()
         record_revision(issue, user, note=f"imported {doc.filename}", number=1)
+        if issue.status == "draft":
+            sync_assignments(issue, user)
         report.imported += 1
         return issue
     same = all(getattr(existing, k) == v for k, v in values.items())

@@ -140,3 +140,26 @@ class IssueTemplate(Model):
     list_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+
+class AssignmentRecord(Model):
+    """A placeholder naming an owner, as first seen in an issue's text: what the
+    owner is told about once (``notified_at``), and when its line went away
+    (``done_at``). The text stays the truth of what is open
+    (:mod:`app.issues.assignments`); this row only remembers whom we told."""
+
+    __tablename__ = "assignments"
+    __table_args__ = (UniqueConstraint("issue_id", "handle", "line_text"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    issue_id: Mapped[int] = mapped_column(ForeignKey("issues.id", ondelete="CASCADE"), index=True)
+    handle: Mapped[str] = mapped_column(String(40), index=True)
+    line_text: Mapped[str] = mapped_column(String(500))
+    line: Mapped[int]
+    assigned_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    notified_at: Mapped[datetime | None]
+    done_at: Mapped[datetime | None]
+
+    issue: Mapped[Issue] = relationship()
+    assigned_by: Mapped[User | None] = relationship()

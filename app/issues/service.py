@@ -21,6 +21,7 @@ from app.db import db, utcnow
 from app.issues import lifecycle
 from app.issues.errors import ConflictError, IssueError, NotEditableError, TransitionError
 from app.issues.models import Issue, Revision
+from app.issues.notifications import sync_assignments
 from app.numbers import parse_id
 from app.subscribers.lists import slugify
 from app.subscribers.models import MailingList
@@ -171,6 +172,7 @@ def create_issue(
     db.session.add(issue)
     db.session.flush()
     record_revision(issue, user, note="created", number=1)
+    sync_assignments(issue, user)
     if commit:
         db.session.commit()
     return issue
@@ -243,6 +245,7 @@ def save_issue(
     issue.updated_at = utcnow()
     issue.updated_by_id = user.id if user else None
     record_revision(issue, user, note=note)
+    sync_assignments(issue, user)
     if commit:
         db.session.commit()
     return True

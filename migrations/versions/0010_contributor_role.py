@@ -13,6 +13,11 @@ Create Date: 2026-12-03
 - ``users.handle`` (unique, not null): what a placeholder names its owner by
   (``TODO(@ryan): ...``). Existing users get the local part of their address,
   made to fit the handle pattern and numbered when taken, in id order.
+- ``users.notify`` (immediately, digest or off; default immediately): how a
+  user hears about placeholders that name them.
+- ``assignments``: each placeholder line that names an owner, as first seen,
+  with when its owner was told and when the line went away. Empty at first
+  (the owner syntax is new): filled as issues are saved.
 
 On PostgreSQL: the column is nullable (no table rewrite), the foreign key and
 the new CHECK are added NOT VALID and validated afterwards. On SQLite the two
@@ -33,6 +38,8 @@ branch_labels = None
 depends_on = None
 
 CHECK = "ck_users_role"
+NOTIFY = "ck_users_notify"
+NOTIFY_CHECK = "notify IN ('immediately', 'digest', 'off')"
 UNIQUE = "uq_users_handle"
 FK = "fk_issues_created_by_id_users"
 FILL = ("UPDATE issues SET created_by_id = (SELECT r.author_id FROM revisions r WHERE r.issue_id = issues.id "
@@ -63,7 +70,10 @@ def upgrade():
     roles = _roles(("admin", "editor", "contributor"))
     op.add_column("users", sa.Column("handle", sa.String(length=40), nullable=True))
     _fill_handles()
+    op.add_column("users", sa.Column("notify", sa.String(length=20), nullable=False, server_default="immediately"))
+    _create_assignments()
     if op.get_bind().dialect.name == "postgresql":
+        op.execute(f"ALTER TABLE users ADD CONSTRAINT {NOTIFY} CHECK ({NOTIFY_CHECK}) NOT VALID")
         op.execute(f"ALTER TABLE users DROP CONSTRAINT {CHECK}")
         op.execute(f"ALTER TABLE users ADD CONSTRAINT {CHECK} CHECK ({roles}) NOT VALID")
         op.execute("ALTER TABLE users ALTER COLUMN handle SET NOT NULL")
@@ -75,6 +85,7 @@ def upgrade():
         )
         op.execute(FILL)
         op.execute(f"ALTER TABLE users VALIDATE CONSTRAINT {CHECK}")
+        op.execute(f"ALTER TABLE users VALIDATE CONSTRAINT {NOTIFY}")
         op.execute(f"ALTER TABLE issues VALIDATE CONSTRAINT {FK}")
     else:
         with _rebuilt("users") as batch:
@@ -82,10 +93,34 @@ def upgrade():
             batch.create_check_constraint(op.f(CHECK), roles)
             batch.alter_column("handle", existing_type=sa.String(length=40), nullable=False)
             batch.create_unique_constraint(op.f(UNIQUE), ["handle"])
+            batch.create_check_constraint(op.f(NOTIFY), NOTIFY_CHECK)
         with _rebuilt("issues") as batch:
             batch.add_column(sa.Column("created_by_id", sa.Integer(), nullable=True))
             batch.create_foreign_key(op.f(FK), "users", ["created_by_id"], ["id"], ondelete="SET NULL")
         op.execute(FILL)
+
+
+def _create_assignments() -> None:
+    op.create_table(
+        "assignments",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("issue_id", sa.Integer(), nullable=False),
+        sa.Column("handle", sa.String(length=40), nullable=False),
+        sa.Column("line_text", sa.String(length=500), nullable=False),
+        sa.Column("line", sa.Integer(), nullable=False),
+        sa.Column("assigned_by_id", sa.Integer(), nullable=True),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("notified_at", sa.DateTime(), nullable=True),
+        sa.Column("done_at", sa.DateTime(), nullable=True),
+        sa.ForeignKeyConstraint(["issue_id"], ["issues.id"], name=op.f("fk_assignments_issue_id_issues"), ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["assigned_by_id"], ["users.id"], name=op.f("fk_assignments_assigned_by_id_users"), ondelete="SET NULL"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_assignments")),
+        sa.UniqueConstraint("issue_id", "handle", "line_text", name=op.f("uq_assignments_issue_id")),
+    )
+    op.create_index(op.f("ix_assignments_issue_id"), "assignments", ["issue_id"])
+    op.create_index(op.f("ix_assignments_handle"), "assignments", ["handle"])
 
 
 def _fill_handles() -> None:
@@ -107,9 +142,11 @@ def _fill_handles() -> None:
 def downgrade():
     # Refused by the CHECK while a contributor exists: change their role first.
     roles = _roles(("admin", "editor"))
+    op.drop_table("assignments")
     if op.get_bind().dialect.name == "postgresql":
         op.drop_column("issues", "created_by_id")
         op.drop_column("users", "handle")
+        op.drop_column("users", "notify")
         op.execute(f"ALTER TABLE users DROP CONSTRAINT {CHECK}")
         op.execute(f"ALTER TABLE users ADD CONSTRAINT {CHECK} CHECK ({roles})")
     else:
@@ -118,6 +155,8 @@ def downgrade():
             batch.drop_column("created_by_id")
         with _rebuilt("users") as batch:
             batch.drop_constraint(op.f(UNIQUE), type_="unique")
+            batch.drop_constraint(op.f(NOTIFY), type_="check")
             batch.drop_column("handle")
+            batch.drop_column("notify")
             batch.drop_constraint(op.f(CHECK), type_="check")
             batch.create_check_constraint(op.f(CHECK), roles)

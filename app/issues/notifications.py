@@ -1,0 +1,158 @@
+"""Telling owners about placeholders that name them: once when the line first
+appears (or in the day's digest, or not at all: the user's ``notify``
+setting), by mail through the app's transport, from jobs in the worker.
+
+:func:`sync_assignments` runs whenever an issue's text is saved: new owner
+lines get an :class:`AssignmentRecord` and a job; lines that went away are
+marked done (and reopened without a second mail if they come back)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import select
+
+from app.auth.models import Notify, User
+from app.db import db, utcnow
+from app.issues.models import AssignmentRecord, Issue
+from app.jobs import JobContext, enqueue
+from app.mail import HeaderInjectionError
+from app.mail.message import strip_line_breaks
+from app.mail.transactional import send_transactional
+from app.rendering.placeholders import scan
+
+__all__ = ["DIGEST_KIND", "NOTIFY_KIND", "digest_job", "notify_job", "sync_assignments"]
+
+NOTIFY_KIND = "issues.assignments"
+DIGEST_KIND = "issues.assignment_digest"
+LINE_LIMIT = 500
+
+
+def _owner_lines(issue: Issue) -> dict[tuple[str, str], int]:
+    lines = (issue.body or "").replace("\r\n", "\n").split("\n")
+    found: dict[tuple[str, str], int] = {}
+    for placeholder in scan(issue.body or ""):
+        if placeholder.owner:
+            found.setdefault((placeholder.owner, lines[placeholder.line - 1].strip()[:LINE_LIMIT]), placeholder.line)
+    return found
+
+
+def sync_assignments(issue: Issue, by: User | None) -> list[int]:
+    """Record the issue's owner lines as they are now (flushes; the caller
+    commits, so the job exists exactly when the text does). Returns new ids."""
+    now = utcnow()
+    found = _owner_lines(issue)
+    known = {
+        (r.handle, r.line_text): r
+        for r in db.session.scalars(select(AssignmentRecord).where(AssignmentRecord.issue_id == issue.id))
+    }
+    new: list[AssignmentRecord] = []
+    for (handle, text), line in found.items():
+        record = known.get((handle, text))
+        if record is None:
+            record = AssignmentRecord(issue_id=issue.id, handle=handle, line_text=text, line=line, created_at=now)
+            record.assigned_by_id = by.id if by else None
+            if by is not None and by.handle == handle:
+                record.notified_at = now  # nobody needs telling what they wrote themselves
+            db.session.add(record)
+            new.append(record)
+        else:
+            record.line, record.done_at = line, None
+    for key, record in known.items():
+        if key not in found and record.done_at is None:
+            record.done_at = now
+    db.session.flush()
+    ids = [record.id for record in new if record.notified_at is None]
+    if ids:
+        enqueue(NOTIFY_KIND, {"ids": ids}, created_by_id=by.id if by else None)
+    return ids
+
+
+def _current_line(record: AssignmentRecord) -> int:
+    lines = [line.strip() for line in (record.issue.body or "").replace("\r\n", "\n").split("\n")]
+    return lines.index(record.line_text) + 1 if record.line_text in lines else record.line
+
+
+def _link(record: AssignmentRecord) -> str:
+    return f"{current_app.config['BASE_URL'].rstrip('/')}/admin/issues/{record.issue_id}#line-{_current_line(record)}"
+
+
+def _item(record: AssignmentRecord) -> str:
+    title = strip_line_breaks(record.issue.title or record.issue.slug)[:200]
+    return f"“{title}”, line {_current_line(record)}:\n\n    {record.line_text}\n\nOpen it: {_link(record)}\n"
+
+
+def _footer(user: User) -> str:
+    setting = {"immediately": "as soon as a placeholder names you", "digest": "once a day"}[user.notify]
+    account = f"{current_app.config['BASE_URL'].rstrip('/')}/admin/account"
+    return f"\nYou get these mails {setting}; change that on your account page: {account}\n"
+
+
+def _send(user: User, subject: str, text: str) -> None:
+    try:
+        send_transactional(user.email, subject, text)
+    except HeaderInjectionError:
+        current_app.logger.exception("assignment mail to user %s refused", user.id)
+
+
+def _owner(handle: str) -> User | None:
+    return db.session.scalar(select(User).where(User.handle == handle, User.is_enabled.is_(True)))
+
+
+def notify_job(context: JobContext) -> dict[str, int]:
+    """Mail each new assignment's owner (setting "immediately"); the others are
+    marked as handled ("off", no such user) or left for the digest. A
+    transport error fails the job, which the worker retries; an owner already
+    told is never told twice (each mail is committed with its mark)."""
+    mailed = 0
+    for record_id in context.payload.get("ids", []):
+        record = db.session.get(AssignmentRecord, int(record_id))
+        if record is None or record.notified_at is not None or record.done_at is not None:
+            continue
+        user = _owner(record.handle)
+        if user is not None and user.notify == Notify.DIGEST:
+            continue
+        if user is not None and user.notify == Notify.IMMEDIATELY:
+            who = record.assigned_by.display_name if record.assigned_by else "Someone"
+            subject = f"{strip_line_breaks(who)[:100]} assigned you a placeholder"
+            _send(
+                user,
+                subject,
+                f"Hello {user.display_name},\n\n{who} assigned you a placeholder in {_item(record)}{_footer(user)}",
+            )
+            mailed += 1
+        record.notified_at = utcnow()
+        db.session.commit()
+    return {"mailed": mailed}
+
+
+def digest_job(context: JobContext) -> dict[str, int]:
+    """Once a day: each "digest" user gets one mail with every assignment not yet told."""
+    mailed = 0
+    cutoff = utcnow() - timedelta(minutes=1)  # saves of this very minute go in tomorrow's
+    for user in db.session.scalars(select(User).where(User.notify == Notify.DIGEST, User.is_enabled.is_(True))).all():
+        records = db.session.scalars(
+            select(AssignmentRecord)
+            .where(
+                AssignmentRecord.handle == user.handle,
+                AssignmentRecord.notified_at.is_(None),
+                AssignmentRecord.done_at.is_(None),
+                AssignmentRecord.created_at <= cutoff,
+            )
+            .order_by(AssignmentRecord.id)
+        ).all()
+        if not records:
+            continue
+        items = "\n".join(_item(record) for record in records)
+        count = f"{len(records)} placeholder{'s' if len(records) != 1 else ''}"
+        _send(
+            user,
+            f"{count} waiting on you",
+            f"Hello {user.display_name},\n\n{count} named you:\n\n{items}{_footer(user)}",
+        )
+        for record in records:
+            record.notified_at = utcnow()
+        db.session.commit()
+        mailed += 1
+    return {"mailed": mailed}
