@@ -45,6 +45,9 @@ ALLOWED = {
     "admin.events_new",
     "admin.events_edit",
     "admin.events_duplicate",
+    "admin.comments_json",
+    "admin.comments_add",
+    "admin.comments_resolve",
 }
 
 

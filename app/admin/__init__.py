@@ -62,6 +62,7 @@ def _navigation() -> dict:
 
 
 from app.admin import (  # noqa: E402,F401  (views register themselves on bp)
+    comments,
     dashboard,
     events,
     imports,

@@ -156,6 +156,8 @@ class AssignmentRecord(Model):
     handle: Mapped[str] = mapped_column(String(40), index=True)
     line_text: Mapped[str] = mapped_column(String(500))
     line: Mapped[int]
+    # Set when a comment's @-mention, not a placeholder line, named the owner.
+    comment_id: Mapped[int | None] = mapped_column(ForeignKey("comments.id", ondelete="CASCADE"))
     assigned_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     notified_at: Mapped[datetime | None]
@@ -163,3 +165,26 @@ class AssignmentRecord(Model):
 
     issue: Mapped[Issue] = relationship()
     assigned_by: Mapped[User | None] = relationship()
+
+
+class Comment(Model):
+    """A note on lines of a draft for its writers: never part of the issue's
+    text, so it never reaches readers and preflight never sees it."""
+
+    __tablename__ = "comments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    issue_id: Mapped[int] = mapped_column(ForeignKey("issues.id", ondelete="CASCADE"), index=True)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    line_from: Mapped[int]
+    line_to: Mapped[int]
+    # The first line's text when the comment was made: where the comment belongs
+    # after lines above it were added or removed.
+    quote: Mapped[str] = mapped_column(String(500), default="")
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    resolved_at: Mapped[datetime | None]
+    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    author: Mapped[User | None] = relationship(foreign_keys=[author_id])
+    resolved_by: Mapped[User | None] = relationship(foreign_keys=[resolved_by_id])

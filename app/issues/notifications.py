@@ -15,14 +15,14 @@ from sqlalchemy import select
 
 from app.auth.models import Notify, User
 from app.db import db, utcnow
-from app.issues.models import AssignmentRecord, Issue
+from app.issues.models import AssignmentRecord, Comment, Issue
 from app.jobs import JobContext, enqueue
 from app.mail import HeaderInjectionError
 from app.mail.message import strip_line_breaks
 from app.mail.transactional import send_transactional
 from app.rendering.placeholders import scan
 
-__all__ = ["DIGEST_KIND", "NOTIFY_KIND", "digest_job", "notify_job", "sync_assignments"]
+__all__ = ["DIGEST_KIND", "NOTIFY_KIND", "digest_job", "notify_job", "record_mentions", "sync_assignments"]
 
 NOTIFY_KIND = "issues.assignments"
 DIGEST_KIND = "issues.assignment_digest"
@@ -45,7 +45,9 @@ def sync_assignments(issue: Issue, by: User | None) -> list[int]:
     found = _owner_lines(issue)
     known = {
         (r.handle, r.line_text): r
-        for r in db.session.scalars(select(AssignmentRecord).where(AssignmentRecord.issue_id == issue.id))
+        for r in db.session.scalars(
+            select(AssignmentRecord).where(AssignmentRecord.issue_id == issue.id, AssignmentRecord.comment_id.is_(None))
+        )
     }
     new: list[AssignmentRecord] = []
     for (handle, text), line in found.items():
@@ -69,6 +71,29 @@ def sync_assignments(issue: Issue, by: User | None) -> list[int]:
     return ids
 
 
+def record_mentions(comment: Comment, handles: list[str], by: User) -> list[int]:
+    """A comment's @-mentions, told like assignments (flushes; the caller commits)."""
+    excerpt = " ".join(comment.body.split())
+    records = [
+        AssignmentRecord(
+            issue_id=comment.issue_id,
+            handle=handle,
+            line_text=f"comment #{comment.id}: {excerpt}"[:LINE_LIMIT],
+            line=comment.line_from,
+            comment_id=comment.id,
+            assigned_by_id=by.id,
+            created_at=utcnow(),
+        )
+        for handle in handles
+    ]
+    db.session.add_all(records)
+    db.session.flush()
+    ids = [record.id for record in records]
+    if ids:
+        enqueue(NOTIFY_KIND, {"ids": ids}, created_by_id=by.id)
+    return ids
+
+
 def _current_line(record: AssignmentRecord) -> int:
     lines = [line.strip() for line in (record.issue.body or "").replace("\r\n", "\n").split("\n")]
     return lines.index(record.line_text) + 1 if record.line_text in lines else record.line
@@ -80,7 +105,8 @@ def _link(record: AssignmentRecord) -> str:
 
 def _item(record: AssignmentRecord) -> str:
     title = strip_line_breaks(record.issue.title or record.issue.slug)[:200]
-    return f"“{title}”, line {_current_line(record)}:\n\n    {record.line_text}\n\nOpen it: {_link(record)}\n"
+    shown = record.line_text.split(": ", 1)[1] if record.comment_id else record.line_text
+    return f"“{title}”, line {_current_line(record)}:\n\n    {shown}\n\nOpen it: {_link(record)}\n"
 
 
 def _footer(user: User) -> str:
@@ -115,12 +141,9 @@ def notify_job(context: JobContext) -> dict[str, int]:
             continue
         if user is not None and user.notify == Notify.IMMEDIATELY:
             who = record.assigned_by.display_name if record.assigned_by else "Someone"
-            subject = f"{strip_line_breaks(who)[:100]} assigned you a placeholder"
-            _send(
-                user,
-                subject,
-                f"Hello {user.display_name},\n\n{who} assigned you a placeholder in {_item(record)}{_footer(user)}",
-            )
+            what = "mentioned you in a comment" if record.comment_id else "assigned you a placeholder"
+            subject = f"{strip_line_breaks(who)[:100]} {what}"
+            _send(user, subject, f"Hello {user.display_name},\n\n{who} {what} in {_item(record)}{_footer(user)}")
             mailed += 1
         record.notified_at = utcnow()
         db.session.commit()

@@ -15,9 +15,11 @@ Create Date: 2026-12-03
   made to fit the handle pattern and numbered when taken, in id order.
 - ``users.notify`` (immediately, digest or off; default immediately): how a
   user hears about placeholders that name them.
-- ``assignments``: each placeholder line that names an owner, as first seen,
-  with when its owner was told and when the line went away. Empty at first
-  (the owner syntax is new): filled as issues are saved.
+- ``comments``: notes on a draft's lines for its writers (never part of the
+  text), resolvable.
+- ``assignments``: each placeholder line (or comment @-mention) that names an
+  owner, as first seen, with when its owner was told and when the line went
+  away. Empty at first (the owner syntax is new): filled as issues are saved.
 
 On PostgreSQL: the column is nullable (no table rewrite), the foreign key and
 the new CHECK are added NOT VALID and validated afterwards. On SQLite the two
@@ -71,6 +73,7 @@ def upgrade():
     op.add_column("users", sa.Column("handle", sa.String(length=40), nullable=True))
     _fill_handles()
     op.add_column("users", sa.Column("notify", sa.String(length=20), nullable=False, server_default="immediately"))
+    _create_comments()
     _create_assignments()
     if op.get_bind().dialect.name == "postgresql":
         op.execute(f"ALTER TABLE users ADD CONSTRAINT {NOTIFY} CHECK ({NOTIFY_CHECK}) NOT VALID")
@@ -100,6 +103,29 @@ def upgrade():
         op.execute(FILL)
 
 
+def _create_comments() -> None:
+    op.create_table(
+        "comments",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("issue_id", sa.Integer(), nullable=False),
+        sa.Column("author_id", sa.Integer(), nullable=True),
+        sa.Column("line_from", sa.Integer(), nullable=False),
+        sa.Column("line_to", sa.Integer(), nullable=False),
+        sa.Column("quote", sa.String(length=500), nullable=False),
+        sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("resolved_at", sa.DateTime(), nullable=True),
+        sa.Column("resolved_by_id", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(["issue_id"], ["issues.id"], name=op.f("fk_comments_issue_id_issues"), ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["author_id"], ["users.id"], name=op.f("fk_comments_author_id_users"), ondelete="SET NULL"),
+        sa.ForeignKeyConstraint(
+            ["resolved_by_id"], ["users.id"], name=op.f("fk_comments_resolved_by_id_users"), ondelete="SET NULL"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_comments")),
+    )
+    op.create_index(op.f("ix_comments_issue_id"), "comments", ["issue_id"])
+
+
 def _create_assignments() -> None:
     op.create_table(
         "assignments",
@@ -108,6 +134,7 @@ def _create_assignments() -> None:
         sa.Column("handle", sa.String(length=40), nullable=False),
         sa.Column("line_text", sa.String(length=500), nullable=False),
         sa.Column("line", sa.Integer(), nullable=False),
+        sa.Column("comment_id", sa.Integer(), nullable=True),
         sa.Column("assigned_by_id", sa.Integer(), nullable=True),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("notified_at", sa.DateTime(), nullable=True),
@@ -115,6 +142,9 @@ def _create_assignments() -> None:
         sa.ForeignKeyConstraint(["issue_id"], ["issues.id"], name=op.f("fk_assignments_issue_id_issues"), ondelete="CASCADE"),
         sa.ForeignKeyConstraint(
             ["assigned_by_id"], ["users.id"], name=op.f("fk_assignments_assigned_by_id_users"), ondelete="SET NULL"
+        ),
+        sa.ForeignKeyConstraint(
+            ["comment_id"], ["comments.id"], name=op.f("fk_assignments_comment_id_comments"), ondelete="CASCADE"
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_assignments")),
         sa.UniqueConstraint("issue_id", "handle", "line_text", name=op.f("uq_assignments_issue_id")),
@@ -143,6 +173,7 @@ def downgrade():
     # Refused by the CHECK while a contributor exists: change their role first.
     roles = _roles(("admin", "editor"))
     op.drop_table("assignments")
+    op.drop_table("comments")
     if op.get_bind().dialect.name == "postgresql":
         op.drop_column("issues", "created_by_id")
         op.drop_column("users", "handle")

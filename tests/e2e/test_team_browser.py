@@ -41,3 +41,26 @@ def test_contributor_follows_waiting_on_you_to_the_line(app, live_server, axe_pa
     assert page.locator("#test-send-form").count() == 0
     assert [v for v in violations(page) if v["impact"] in ("critical", "serious")] == []
     screenshots(page, "team-editor-contributor")
+
+
+def test_editor_comments_on_lines_and_resolves(app, live_server, axe_page, users) -> None:
+    issue = create_issue("December issue", user=users["editor"], body=BODY)
+    db.session.commit()
+    page = axe_page
+    browser_login(page, live_server, "editor@example.com")
+    page.goto(f"{live_server.url}/admin/issues/{issue.id}#line-3")
+    expect(page.locator("#comment-count")).to_have_text("0")
+    expect(page.locator(".cm-activeLine")).to_have_text("Welcome.")
+    page.click("#comment-button")
+    expect(page.locator("#comment-lines")).to_have_text("line 3")
+    page.fill("#comment-body", "Warmer, please. @ryan")
+    page.locator("#comment-dialog button[type=submit]").click()
+    expect(page.locator("#comment-count")).to_have_text("1")
+    expect(page.locator("#comment-list li")).to_contain_text("line 3 Eddie Editor: Warmer, please. @ryan")
+    expect(page.locator(".cm-comment-marker")).to_have_count(1)
+    assert page.locator(".cm-comment-marker").get_attribute("title") == "Eddie Editor: Warmer, please. @ryan"
+    assert [v for v in violations(page) if v["impact"] in ("critical", "serious")] == []
+    screenshots(page, "team-editor-comment")
+    page.get_by_role("button", name="Resolve the comment on line 3").click()
+    expect(page.locator("#comment-count")).to_have_text("0")
+    expect(page.locator(".cm-comment-marker")).to_have_count(0)

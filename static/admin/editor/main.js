@@ -3,6 +3,7 @@
 // Served by the app as ES modules (admin CSP is script-src 'self'; no inline script).
 import { EditorView, isolateHistory, openSearchPanel } from "../vendor/codemirror.js";
 import * as format from "./commands.js";
+import { Comments } from "./comments.js";
 import { askLink } from "./dialogs.js";
 import { Drafts, describeDraft } from "./drafts.js";
 import { Images } from "./images.js";
@@ -134,6 +135,9 @@ function start(form) {
   const initial = SidePanel.fromPage();
   showReport(view, { doc: view.state.doc, changes: null }, initial.problems,
              panel.render(initial.placeholders, initial.problems));
+  const commentsCard = field("comments-card");
+  if (commentsCard) new Comments(view, commentsCard).load();
+
   // A link to a line (#line-12, from "Waiting on you" and notifications) puts the cursor there.
   const wanted = /^#line-(\d+)$/.exec(window.location.hash);
   if (wanted) {

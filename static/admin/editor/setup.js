@@ -7,6 +7,7 @@ import {
   keymap, lineNumbers, markdown, markdownLanguage, search, searchKeymap, syntaxHighlighting, tags,
 } from "../vendor/codemirror.js";
 import { placeholderTooltip, textMarks } from "./marks.js";
+import { commentGutter } from "./comments.js";
 import { problemGutter } from "./problems.js";
 
 // Colours are CSS variables (static/admin/editor.css) so light and dark mode both keep
@@ -50,6 +51,7 @@ export function createEditor({ textarea, parent, editable, keys, extensions, onU
         lineNumbers(),
         highlightActiveLineGutter(),
         problemGutter,
+        commentGutter,
         history(),
         drawSelection(),
         dropCursor(),
