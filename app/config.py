@@ -23,6 +23,7 @@ DEFAULTS: dict[str, Any] = {
     "REPLY_TO": "",
     "REQUIRE_APPROVAL": True,
     "SEND_RATE": None,
+    "SEND_PREPARE_CHUNK": 100_000,  # subscribers per chunk of a send's deliveries (app.sending.preparation)
     "SES_CONFIGURATION_SET": None,
     "SNS_TOPIC_ARNS": "",
     "CONFIRM_TOKEN_MAX_AGE": 7 * 24 * 3600,

@@ -373,7 +373,7 @@ def test_admin_segment_editor_preview_and_send_to_a_segment(app, admin_client, r
     send = db.session.scalar(select(Send).where(Send.issue_id == issue.id))
     assert recipients(app, send) == {"ada@example.org", "dee@example.org"}
     detail = admin_client.get(f"/admin/sends/{send.id}").get_data(as_text=True)
-    assert "VIP pros" in detail and "evaluated when the send started" in detail
+    assert "VIP pros" in detail and "as it read when the send started" in detail
 
     gone = admin_client.post(
         "/admin/sends/new", data={"issue": make_issue("x").id, "when": "now", "audience": "segment", "segment": 999}

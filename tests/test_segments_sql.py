@@ -18,7 +18,7 @@ from app.segments import SegmentError, compile_segment, parse
 from app.segments.nodes import Call, Comparison, Field, Text
 from app.segments.sql_schema import SqlSegmentSchema
 from app.sending.models import Delivery, Send
-from app.sending.service import _recipients_select
+from app.sending.recipients import recipients_select
 from app.subscribers.models import Subscriber
 from tests.conftest import IS_POSTGRES
 from tests.support.segments import NOW, TYPES, World, attributes_column, build_world
@@ -207,7 +207,7 @@ def test_the_condition_works_inside_the_send_s_insert_select(world, attributes):
     send = Send(issue_id=db.session.get(Send, world.sends["S1"]).issue_id, status="running")
     db.session.add(send)
     db.session.flush()
-    rows = _recipients_select([news]).where(condition).subquery()
+    rows = recipients_select([news]).where(condition).subquery()
     db.session.execute(
         insert(Delivery).from_select(
             ["send_id", "subscriber_id", "list_id", "email", "status", "attempts"],
@@ -219,7 +219,7 @@ def test_the_condition_works_inside_the_send_s_insert_select(world, attributes):
     assert sorted(emails) == ["ada@example.org", "bob@example.com", "cy@sub.example.org"]
     count = db.session.scalar(
         select(func.count()).select_from(
-            _recipients_select([news])
+            recipients_select([news])
             .where(compile_segment(parse('attribs.tags contains "press"'), schema_for(world, attributes)))
             .subquery()
         )

@@ -60,6 +60,8 @@ class SqlSegmentSchema:
     """``list_ids``: the segment's lists (the send's lists). ``attributes``:
     the JSON column; by default ``subscribers.attributes`` once the model has
     it, else None (``attribs.*`` refused). ``now``: the clock for day windows.
+    ``as_of``: only sends finished by then count as "the last N sends" (a send
+    prepared in chunks judges every chunk alike).
     ``execute``: when given, "the last N sends" are looked up while compiling
     and written into the condition as constants (ids and their deliveries' id
     range), which lets PostgreSQL plan a hash join over those sends'
@@ -74,6 +76,7 @@ class SqlSegmentSchema:
         attribute_types: Mapping[str, AttributeType] | None = None,
         attributes: ColumnElement[Any] | None = None,
         now: datetime | None = None,
+        as_of: datetime | None = None,
         execute: Execute | None = None,
     ) -> None:
         self.list_ids = tuple(list_ids)
@@ -81,6 +84,7 @@ class SqlSegmentSchema:
         default = Subscriber.__table__.c.get("attributes")
         self._attributes = attributes if attributes is not None else default
         self.now = now
+        self.as_of = as_of  # "the last N sends" are those finished by then
         self._execute = execute
         self._resolved: dict[int, list[tuple[int, int | None, int | None]]] = {}
 
@@ -131,6 +135,8 @@ class SqlSegmentSchema:
         """Ids of the last ``count`` finished sends to the segment's lists."""
         send = aliased(Send)
         query = select(send.id).where(send.status == "finished")
+        if self.as_of is not None:
+            query = query.where(send.finished_at <= self.as_of)
         if self.list_ids:
             link = send_lists.alias()
             query = query.where(exists().where(link.c.send_id == send.id, link.c.list_id.in_(self.list_ids)))

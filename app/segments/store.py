@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -68,12 +69,14 @@ def _rows(query: Any) -> Sequence[Any]:
     return db.session.execute(query).all()
 
 
-def compile_expression(expression: str, list_ids: Sequence[int]) -> ColumnElement[bool]:
+def compile_expression(
+    expression: str, list_ids: Sequence[int], *, as_of: datetime | None = None
+) -> ColumnElement[bool]:
     """A WHERE clause on Subscriber for ``expression`` over ``list_ids``
-    (engagement counts the sends to those lists)."""
+    (engagement counts the sends to those lists), read as of ``as_of`` when given."""
     types = definitions()
     try:
-        schema = SqlSegmentSchema(list_ids, attribute_types=types, execute=_rows)
+        schema = SqlSegmentSchema(list_ids, attribute_types=types, now=as_of, as_of=as_of, execute=_rows)
         return compile_segment(parse(expression, attributes=types), schema)
     except SegmentError as exc:
         raise SegmentInputError(exc) from exc

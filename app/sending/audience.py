@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
 
 from flask import Flask, current_app
 from sqlalchemy.sql.elements import ColumnElement
@@ -20,8 +22,18 @@ from app.subscribers.models import MailingList
 
 __all__ = ["Audience", "Compiler", "Finder", "compile_condition", "find_audience", "init_app"]
 
-# (canonical expression text, the send's list ids) -> a WHERE clause on Subscriber.
-Compiler = Callable[[str, Sequence[int]], ColumnElement[bool]]
+
+class Compiler(Protocol):
+    """(canonical expression text, the send's list ids) -> a WHERE clause on
+    Subscriber; with ``as_of``, the condition as it read at that moment ("the
+    last N sends" are those finished by then, day windows end then), so every
+    chunk of a send's recipients is judged alike."""
+
+    def __call__(
+        self, expression: str, list_ids: Sequence[int], *, as_of: datetime | None = None
+    ) -> ColumnElement[bool]: ...
+
+
 _KEY = "pressroom.audience"
 _FINDER = "pressroom.audience.finder"
 
@@ -51,8 +63,10 @@ def find_audience(name: str) -> tuple[Audience, list[MailingList]] | None:
     return finder(name)
 
 
-def compile_condition(expression: str, list_ids: Sequence[int]) -> ColumnElement[bool]:
+def compile_condition(
+    expression: str, list_ids: Sequence[int], *, as_of: datetime | None = None
+) -> ColumnElement[bool]:
     compiler: Compiler | None = current_app.extensions.get(_KEY)
     if compiler is None:
         raise SendError("This send is for a segment, but no segment compiler is installed.")
-    return compiler(expression, list_ids)
+    return compiler(expression, list_ids, as_of=as_of)

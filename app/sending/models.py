@@ -65,6 +65,12 @@ class Send(Model):
     # The id range its deliveries were created in (workers scan it in order).
     first_delivery_id: Mapped[int | None] = mapped_column(BigInteger)
     last_delivery_id: Mapped[int | None] = mapped_column(BigInteger)
+    # Deliveries are created in chunks of subscriber ids (app.sending.preparation):
+    # the audience is every subscriber up to ``prepare_until`` (the highest id when
+    # the send started); ``prepared_through`` is how far the chunks got, None once
+    # every delivery exists. A send is never finished while it is not None.
+    prepare_until: Mapped[int | None]
+    prepared_through: Mapped[int | None]
     # Sent to part of its lists: the saved segment chosen (SET NULL if it is
     # deleted later), its name and its condition's canonical text as they were
     # when the send was scheduled. The condition is evaluated once, when the

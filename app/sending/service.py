@@ -12,8 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, exists, func, insert, literal, select, update
-from sqlalchemy.orm import aliased
+from sqlalchemy import func, select, update
 
 from app.auth.models import User
 from app.db import db, rowcount, utcnow
@@ -22,52 +21,21 @@ from app.issues.lifecycle import move
 from app.issues.models import Issue, IssueStatus
 from app.issues.rendering import freeze, preflight
 from app.rendering.preflight import has_errors
-from app.sending import tally
+from app.sending import preparation, tally
 from app.sending.audience import Audience, compile_condition
 from app.sending.errors import SendError
 from app.sending.models import Delivery, DeliveryStatus, Send, SendStatus
 from app.sending.pacing import current_rate, remaining_24h
+from app.sending.recipients import recipients_where
 from app.sending.schedule import refuse_past, to_utc
 from app.sending.states import move_send
 from app.settings import get_setting
-from app.subscribers.models import MailingList, Subscriber, Subscription, SubscriptionStatus
-from app.subscribers.suppression import reachable
+from app.subscribers.models import MailingList, Subscriber
 
 ACTIVE_SEND_STATES = (SendStatus.SCHEDULED, SendStatus.RUNNING, SendStatus.PAUSED)
 
 
-# --- recipients --------------------------------------------------------------
-
-
-def _active_on(list_ids: list[int]) -> tuple[type[Subscription], list[ColumnElement[bool]]]:
-    """A fresh alias of subscriptions and the test "an active subscription of
-    this subscriber to one of the lists" on it."""
-    sub = aliased(Subscription)
-    return sub, [sub.subscriber_id == Subscriber.id, sub.list_id.in_(list_ids), sub.status == SubscriptionStatus.ACTIVE]
-
-
-def _recipients_where(list_ids: list[int], segment: str | None) -> list[ColumnElement[bool]]:
-    """Who a send to ``list_ids`` (and the segment's condition, when there is
-    one) reaches: an active subscription to one of the lists, mail allowed to
-    the address (suppression), and the condition, all tested together on the
-    subscriber row, so no segment can reach a suppressed or unsubscribed reader.
-    A semi-join (EXISTS), not a join and GROUP BY: each address counts once
-    without sorting a million subscriptions."""
-    where = [exists().where(*_active_on(list_ids)[1]), reachable()]
-    if segment is not None:
-        where.append(compile_condition(segment, list_ids))
-    return where
-
-
-def _recipients_select(list_ids: list[int], segment: str | None = None):
-    """One row per recipient: (subscriber id, list id, email). The lowest list
-    id among their active subscriptions is the one whose unsubscribe link they get."""
-    if len(list_ids) == 1:
-        first_list: ColumnElement[int] = literal(list_ids[0])
-    else:
-        sub, active = _active_on(list_ids)
-        first_list = select(func.min(sub.list_id)).where(*active).scalar_subquery()
-    return select(Subscriber.id, first_list, Subscriber.email).where(*_recipients_where(list_ids, segment))
+# --- recipients (app.sending.recipients) ----------------------------------
 
 
 def count_recipients(lists: Iterable[MailingList], segment: str | None = None) -> int:
@@ -76,7 +44,7 @@ def count_recipients(lists: Iterable[MailingList], segment: str | None = None) -
     ids = [lst.id for lst in lists]
     if not ids:
         return 0
-    query = select(func.count()).select_from(Subscriber).where(*_recipients_where(ids, segment))
+    query = select(func.count()).select_from(Subscriber).where(*recipients_where(ids, segment))
     return db.session.scalar(query) or 0
 
 
@@ -85,7 +53,7 @@ def sample_recipients(lists: Iterable[MailingList], segment: str | None = None, 
     ids = [lst.id for lst in lists]
     if not ids or limit <= 0:
         return []
-    query = select(Subscriber.email).where(*_recipients_where(ids, segment)).order_by(Subscriber.email).limit(limit)
+    query = select(Subscriber.email).where(*recipients_where(ids, segment)).order_by(Subscriber.email).limit(limit)
     return list(db.session.scalars(query))
 
 
@@ -215,9 +183,9 @@ def create_send(
 
 
 def start_send(send_id: int) -> bool:
-    """Move a due scheduled send to running and create every delivery row with
-    one INSERT ... SELECT. Returns False when another worker started it first.
-    Flushes; the caller commits."""
+    """Move a due scheduled send to running, fix its audience and create the
+    first chunk of its deliveries (the rest follow, app.sending.preparation).
+    Returns False when another worker started it first. Flushes; the caller commits."""
     now = utcnow()
     if not move_send(send_id, SendStatus.RUNNING, expect=(SendStatus.SCHEDULED,), started_at=now):
         return False
@@ -227,30 +195,11 @@ def start_send(send_id: int) -> bool:
         # Scheduled before v0.2 froze renderings at approval: freeze it now.
         send.rendering = freeze(send.issue, send.created_by_id)
         send.subject = send.rendering.subject
-    list_ids = [lst.id for lst in send.lists]
-    if list_ids:
-        # The segment's condition is evaluated here, once, inside the INSERT ... SELECT.
-        rows = _recipients_select(list_ids, send.segment_expression).subquery()
-        db.session.execute(
-            insert(Delivery).from_select(
-                ["send_id", "subscriber_id", "list_id", "email", "status", "attempts", "updated_at"],
-                select(
-                    literal(send.id),
-                    rows.c[0],
-                    rows.c[1],
-                    rows.c[2],
-                    literal(DeliveryStatus.QUEUED.value),
-                    literal(0),
-                    literal(now),
-                ),
-            )
-        )
-    # Workers scan this id range for queued rows (no index on status: see Delivery).
-    count, first, last = db.session.execute(
-        select(func.count(), func.min(Delivery.id), func.max(Delivery.id)).where(Delivery.send_id == send.id)
-    ).one()
-    send.recipient_count, send.first_delivery_id, send.last_delivery_id = int(count or 0), first, last
-    tally.add({(send.id, DeliveryStatus.QUEUED.value): send.recipient_count})
+    # The first chunk of deliveries now; the workers write the rest (app.sending.preparation).
+    if send.lists:
+        preparation.begin(send)
+    else:
+        send.recipient_count, send.prepared_through = 0, None
     if send.issue.status != IssueStatus.SENDING:
         move(send.issue, IssueStatus.SENDING)
     db.session.flush()
@@ -268,9 +217,14 @@ def due_sends(now: datetime | None = None) -> list[int]:
 
 
 def finish_if_done(send_id: int) -> bool:
-    """A running send with nothing queued or claimed is finished; its issue is sent."""
+    """A running send with every delivery written and none queued or claimed is
+    finished; its issue is sent."""
     if tally.pending(send_id) or not move_send(
-        send_id, SendStatus.FINISHED, expect=(SendStatus.RUNNING,), finished_at=utcnow()
+        send_id,
+        SendStatus.FINISHED,
+        expect=(SendStatus.RUNNING,),
+        where=(Send.prepared_through.is_(None),),  # chunks still to write: not done
+        finished_at=utcnow(),
     ):
         return False
     send = db.session.get(Send, send_id)

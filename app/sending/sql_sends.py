@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.db import db
-from app.sending import service, tally
+from app.sending import preparation, service, tally
 from app.sending.models import Delivery, DeliveryStatus, Send, SendStatus
 
 __all__ = [
@@ -31,6 +31,7 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+PREPARE_BUDGET = 2.0  # seconds of delivery writing per housekeeping round (about one per second)
 D = DeliveryStatus
 # Rows back in the queue with a time: retries, released claims, resent unknowns
 # (the partial retry index holds exactly these).
@@ -39,7 +40,9 @@ REQUEUED: tuple[ColumnElement[bool], ...] = (Delivery.next_attempt_at.is_not(Non
 
 def start_due(now: datetime, pause_send: Callable[[int, str], None]) -> Iterator[tuple[int, str | None]]:
     """Start the scheduled sends that are due: (send id, None) for each started,
-    (send id, error) for one that could not start and was paused."""
+    (send id, error) for one that could not start and was paused. Then write
+    the next chunks of deliveries of started sends (for a couple of seconds:
+    the worker goes back to sending in between)."""
     for due in service.due_sends(now):
         try:
             started = service.start_send(due)
@@ -51,6 +54,14 @@ def start_due(now: datetime, pause_send: Callable[[int, str], None]) -> Iterator
             log.exception("send %s could not start", due)
             pause_send(due, f"Could not start: {exc}")
             yield due, str(exc)
+    for send_id in preparation.preparing():
+        try:
+            preparation.prepare_pending(PREPARE_BUDGET, only=send_id)
+        except Exception as exc:  # its segment no longer compiles, say: stop this send, not the worker
+            db.session.rollback()
+            log.exception("send %s: could not write its deliveries", send_id)
+            pause_send(send_id, f"Could not prepare its recipients: {exc}")
+            yield send_id, str(exc)
 
 
 def finish_done() -> None:
@@ -99,8 +110,9 @@ def work_pending(now: datetime) -> bool:
         select(Send.id).where(Send.status == SendStatus.SCHEDULED, Send.scheduled_at <= now).limit(1)
     )
     queued = bool(_running_with_queued())
+    preparing = bool(preparation.preparing())
     db.session.commit()
-    return due is not None or queued
+    return due is not None or queued or preparing
 
 
 def _due_retries() -> tuple[ColumnElement[bool], ...]:

@@ -71,6 +71,7 @@ class _Range:
     cursor: int
     rescan_at: float = 0.0
     rescanning: bool = False
+    growing: bool = True  # deliveries still being written: read the bounds again
 
 
 @dataclass
@@ -156,14 +157,19 @@ class SqlDeliveryStore:
     # --- claiming ----------------------------------------------------------------------
 
     def _range(self, send_id: int) -> _Range | None:
-        if send_id not in self.ranges:
+        span = self.ranges.get(send_id)
+        if span is None or span.growing:
+            # While its deliveries are still being written (app.sending.preparation)
+            # the range grows: read it again at every claim (a primary-key lookup).
             bounds = db.session.execute(
-                select(Send.first_delivery_id, Send.last_delivery_id).where(Send.id == send_id)
+                select(Send.first_delivery_id, Send.last_delivery_id, Send.prepared_through).where(Send.id == send_id)
             ).one_or_none()
             if bounds is None or bounds[0] is None or bounds[1] is None:
                 return None
-            self.ranges[send_id] = _Range(bounds[0], bounds[1], bounds[0] - 1)
-        return self.ranges[send_id]
+            if span is None:
+                span = self.ranges[send_id] = _Range(bounds[0], bounds[1], bounds[0] - 1)
+            span.first, span.last, span.growing = min(span.first, bounds[0]), bounds[1], bounds[2] is not None
+        return span
 
     def claim(self, send_id: int, limit: int, worker_id: str, lease: timedelta) -> tuple[int, list[RecipientRow]]:
         now = self.clock.now()
