@@ -115,3 +115,27 @@ def test_an_assignment_lets_the_contributor_in_until_it_is_done(app, team) -> No
     assert "#line-" not in contributor.get("/admin/").get_data(as_text=True)
     assert contributor.get(f"/admin/issues/{issue.id}").status_code == 403
     assert "December issue" not in contributor.get("/admin/issues").get_data(as_text=True)
+
+
+def test_an_archive_style_placeholder_proposes_its_owner_but_never_assigns(app, users) -> None:
+    from app.issues.assignments import propose_owners
+    from app.issues.models import AssignmentRecord
+
+    ryan = create_user("ryan@example.com", PASSWORD, "contributor", "Ryan Writer")
+    create_user("m@example.com", PASSWORD, "editor", "Micha Gorelick", handle="micha")
+    people = list(db.session.scalars(select(User)))
+    found = propose_owners(
+        [(0, ": add Ryan's article"), (1, ": link to Hilary's blogpost"), (2, ": ask micha"), (3, ": Ryan and Micha")],
+        people,
+    )
+    assert {index: user.handle for index, user in found.items()} == {0: "ryan", 2: "micha"}  # 3: two people, no guess
+
+    issue = create_issue("December issue", user=users["editor"], body="TODO: add Ryan's article\n")
+    db.session.commit()
+    client = login_client(app, users["editor"])
+    preview = client.post("/admin/issues/preview", json={"body": issue.body, "issue_id": issue.id}).get_json()
+    (placeholder,) = preview["placeholders"]
+    assert placeholder["owner"] is None and placeholder["proposed"] == {"handle": "ryan", "name": "Ryan Writer"}
+    assert 'data-proposed-handle="ryan"' in client.get(f"/admin/issues/{issue.id}").get_data(as_text=True)
+    assert db.session.scalar(select(AssignmentRecord)) is None  # a proposal is no assignment
+    assert "#line-" not in login_client(app, ryan).get("/admin/").get_data(as_text=True)

@@ -8,6 +8,7 @@ cancelled) have no open items."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from sqlalchemy import or_, select
@@ -17,7 +18,7 @@ from app.db import db
 from app.issues.models import Issue, IssueStatus
 from app.rendering.placeholders import Placeholder, scan
 
-__all__ = ["Assignment", "assigned_to", "mentions", "open_assignments", "waiting_on_others"]
+__all__ = ["Assignment", "assigned_to", "mentions", "open_assignments", "propose_owners", "waiting_on_others"]
 
 OPEN_STATES = (IssueStatus.DRAFT, IssueStatus.APPROVED, IssueStatus.SCHEDULED)
 
@@ -75,3 +76,32 @@ def waiting_on_others(user: User, limit: int = 50) -> list[tuple[Issue, dict[str
         if owners:
             found.append((issue, owners))
     return found[:limit]
+
+
+_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
+
+
+def _first_name(user: User) -> str | None:
+    words = (user.name or "").split()
+    return words[0].lower() if words else None
+
+
+def propose_owners(lines: list[tuple[int, str]], users: list[User]) -> dict[int, User]:
+    """For placeholder lines without an owner, (index, the line after the marker),
+    the one user the words name by first name or handle ("TODO: add Ryan's
+    article" -> Ryan), when exactly one does: a proposal the editor confirms
+    with a click, never an assignment by itself."""
+    by_word: dict[str, set[int]] = {}
+    for user in users:
+        for word in {_first_name(user), user.handle.lower()} - {None}:
+            by_word.setdefault(str(word), set()).add(user.id)
+    people = {user.id: user for user in users}
+    proposals: dict[int, User] = {}
+    for index, text in lines:
+        named: set[int] = set()
+        for word in _WORD.findall(text):
+            base = re.sub(r"['’]s$", "", word.lower())
+            named |= by_word.get(base, set())
+        if len(named) == 1:
+            proposals[index] = people[named.pop()]
+    return proposals

@@ -64,3 +64,18 @@ def test_editor_comments_on_lines_and_resolves(app, live_server, axe_page, users
     page.get_by_role("button", name="Resolve the comment on line 3").click()
     expect(page.locator("#comment-count")).to_have_text("0")
     expect(page.locator(".cm-comment-marker")).to_have_count(0)
+
+
+def test_the_editor_confirms_a_proposed_owner_with_one_click(app, live_server, page, users) -> None:
+    create_user("ryan@example.com", PASSWORD, "contributor", "Ryan Writer")
+    issue = create_issue("December issue", user=users["editor"], body="## Intro\n\nTODO: add Ryan's article\n")
+    db.session.commit()
+    browser_login(page, live_server, "editor@example.com")
+    page.goto(f"{live_server.url}/admin/issues/{issue.id}")
+    page.get_by_role("button", name="Assign to @ryan (Ryan Writer)?").click()
+    expect(page.locator(".cm-content")).to_contain_text("TODO(@ryan): add Ryan's article")
+    expect(page.locator("#placeholder-list")).to_contain_text("@ryan (Ryan Writer)")
+    expect(page.locator("#save-state")).to_have_text("Saved", timeout=15_000)
+    db.session.expire_all()
+    db.session.refresh(issue)
+    assert "TODO(@ryan): add Ryan's article" in issue.body

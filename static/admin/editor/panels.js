@@ -29,6 +29,18 @@ function ownerLabel(handle, name) {
   return label;
 }
 
+// "Assign to @ryan?" for a placeholder whose words name one user.
+function assignButton(index, p) {
+  const button = document.createElement("button");
+  button.type = "button";
+  button.className = "link assign";
+  button.dataset.index = index;
+  button.dataset.assign = p.proposed.handle;
+  button.dataset.marker = p.text;
+  button.textContent = "Assign to @" + p.proposed.handle + " (" + p.proposed.name + ")?";
+  return button;
+}
+
 export class SidePanel {
   constructor(view) {
     this.view = view;
@@ -36,6 +48,8 @@ export class SidePanel {
     this.problems = document.getElementById("problem-list");
     for (const list of [this.placeholders, this.problems]) {
       list.addEventListener("click", (event) => {
+        const assign = event.target.closest("button[data-assign]");
+        if (assign) { this.assign(Number(assign.dataset.index), assign.dataset.marker, assign.dataset.assign); return; }
         const button = event.target.closest("button[data-index]");
         if (button) this.jump(Number(button.dataset.index));
       });
@@ -48,7 +62,8 @@ export class SidePanel {
     return {
       placeholders: Array.from(document.querySelectorAll("#placeholder-list button[data-line]")).map((b) => (
         { line: number(b.dataset.line), col: number(b.dataset.col), text: b.dataset.text,
-          owner: b.dataset.owner || null, owner_name: b.dataset.ownerName || null })),
+          owner: b.dataset.owner || null, owner_name: b.dataset.ownerName || null,
+          proposed: b.dataset.proposedHandle ? { handle: b.dataset.proposedHandle, name: b.dataset.proposedName } : null })),
       problems: Array.from(document.querySelectorAll("#problem-list li[data-level]")).map((li) => (
         { level: li.dataset.level, line: number(li.dataset.line), col: number(li.dataset.col), message: li.dataset.message })),
     };
@@ -61,6 +76,7 @@ export class SidePanel {
       const item = document.createElement("li");
       item.append(jumpButton(targets.length, "line " + p.line + ": " + p.text));
       if (p.owner) item.append(" ", ownerLabel(p.owner, p.owner_name));
+      else if (p.proposed) item.append(" ", assignButton(targets.length, p));
       targets.push({ line: p.line, col: p.col });
       return item;
     }));
@@ -85,6 +101,17 @@ export class SidePanel {
     }));
     document.getElementById("problem-none").hidden = problems.length > 0;
     return targets;
+  }
+
+  // The editor's one-click confirmation of a proposed owner: "TODO: add Ryan's article"
+  // becomes "TODO(@ryan): add Ryan's article" (an edit like any other: saved, then mailed).
+  assign(index, marker, handle) {
+    const start = anchorOf(this.view.state, index);
+    if (start === undefined) return;
+    const end = start + marker.length;
+    if (this.view.state.doc.sliceString(start, end) !== marker) return;  // the text moved on: do nothing
+    this.view.dispatch({ changes: { from: end, insert: "(@" + handle + ")" }, userEvent: "input.assign" });
+    this.view.focus();
   }
 
   jump(index) {
