@@ -444,6 +444,10 @@ def _admin_list(client: Any, saved: dict[str, Any], list_id: int, repeat: int, r
                 value = _p95_ms(get(f"/admin/subscribers?segment={segment.id}{suffix}"), repeat)
                 results[f"page {label} {where}"] = value
                 print(f"  {label:22s} {where:6s} page {value:7.1f} ms  ({value / base:4.1f}x unfiltered)")
+            # The page fetches its match count afterwards (exact up to 100,000).
+            value = _p95_ms(get(f"/admin/subscribers/count.json?segment={segment.id}"), max(5, repeat // 4))
+            results[f"count {label} json"] = value
+            print(f"  {label:22s} count.json  {value:7.1f} ms  (fetched by the page after its rows)")
         return
     print(
         "admin list with a segment: this branch's /admin/subscribers does not apply ?segment= yet; "

@@ -98,3 +98,23 @@
   }
   window.setTimeout(poll, 500);
 })();
+
+// The match count of a segment-filtered list, fetched after the rows are shown
+// (counting up to 100,000 matches is the slow part of such a page at a million rows).
+(function () {
+  "use strict";
+  var total = document.getElementById("total");
+  if (!total || !total.dataset.countUrl) return;
+  var number = new Intl.NumberFormat("en-US");
+  fetch(total.dataset.countUrl, { headers: { Accept: "application/json" }, credentials: "same-origin" })
+    .then(function (response) { if (!response.ok) throw new Error(response.status); return response.json(); })
+    .then(function (found) {
+      var text = (found.exact ? "" : "about ") + number.format(found.value);
+      document.getElementById("total-count").textContent = text;
+      document.getElementById("total-note").hidden = found.exact;
+      var all = document.getElementById("all-count");
+      if (all) all.textContent = text;
+      total.dataset.count = found.value;
+    })
+    .catch(function () { document.getElementById("total-count").textContent = "(could not count)"; });
+})();

@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from app.db import db
+from app.segments.models import Segment
 from app.sending.models import Send
 from app.subscribers.models import Subscriber
 from tests.conftest import browser_login, eventually, screenshot, screenshots
@@ -72,6 +73,11 @@ def test_map_columns_build_a_segment_and_send_to_it(app, users, live_server, pag
     page.wait_for_selector("text=Segment “Engaged Europeans” saved.")
     page.goto(f"{live_server.url}/admin/segments")
     screenshots(page, "segments")
+    # The subscriber list filtered by the segment: rows at once, the count fetched after.
+    segment_id = db.session.scalar(select(Segment.id).where(Segment.name == "Engaged Europeans"))
+    page.goto(f"{live_server.url}/admin/subscribers?segment={segment_id}")
+    expect(page.locator("#total-count")).to_have_text("2")
+    expect(page.locator("#all-count")).to_have_text("2")
 
     issue = make_issue("for-europe")
     page.goto(f"{live_server.url}/admin/sends/new?issue={issue.id}")
