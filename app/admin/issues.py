@@ -11,12 +11,11 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from app.admin import bp
+from app.admin.issue_panels import placeholder_json
 from app.auth import contributors_allowed
-from app.auth.models import User
 from app.db import db
 from app.issues import lifecycle
 from app.issues.access import check_may_edit, may_edit
-from app.issues.assignments import propose_owners
 from app.issues.collection import deletable, issue_from_template, list_templates
 from app.issues.jekyll_import import import_jekyll, sources_from_upload
 from app.issues.models import Issue, IssueTemplate
@@ -77,44 +76,6 @@ def _list_ids(values: list[Any]) -> list[int]:
 def _placeholders(body: str) -> list[Any]:
 
     return scan(body or "")
-
-
-def _owner_names(placeholders: list[Any]) -> dict[str, str | None]:
-    """handle -> the user's display name, or None when no user has that handle."""
-    handles = {p.owner for p in placeholders if p.owner}
-    names: dict[str, str | None] = dict.fromkeys(handles)
-    if handles:
-        for user in db.session.scalars(select(User).where(User.handle.in_(handles))):
-            names[user.handle] = user.display_name
-    return names
-
-
-def _placeholder_json(placeholders: list[Any], body: str) -> list[dict[str, Any]]:
-    names = _owner_names(placeholders)
-    lines = body.replace("\r\n", "\n").split("\n")
-    # An unowned marker whose words name one user: offered, never assigned without a click.
-    unowned = [
-        (index, lines[p.line - 1][p.col - 1 + len(p.text) :])
-        for index, p in enumerate(placeholders)
-        if p.code == "placeholder" and not p.owner and p.line <= len(lines)
-    ]
-    users = list(db.session.scalars(select(User).where(User.is_enabled.is_(True)))) if unowned else []
-    proposals = propose_owners(unowned, users)
-    found = []
-    for index, p in enumerate(placeholders):
-        item = {
-            "line": p.line,
-            "col": p.col,
-            "code": p.code,
-            "text": p.text,
-            "owner": p.owner,
-            "owner_name": names.get(p.owner or ""),
-            "proposed": None,
-        }
-        if index in proposals:
-            item["proposed"] = {"handle": proposals[index].handle, "name": proposals[index].display_name}
-        found.append(item)
-    return found
 
 
 def _editable_issue(issue_id: int) -> Issue:
@@ -201,7 +162,7 @@ def _edit_page(issue: Issue, status: int = 200):
         lists=_all_lists(),
         editable=issue.status in ("draft", "approved") and may_edit(current_user, issue),
         **_workflow(issue),
-        placeholders=_placeholder_json(_placeholders(issue.body), issue.body or ""),
+        placeholders=placeholder_json(_placeholders(issue.body), issue.body or ""),
         problems=preflight(issue),
     ), status
 
@@ -301,7 +262,7 @@ def issues_preview():
         email_html=rendered.filled("email", {"unsubscribe": "#unsubscribe-preview"}, html=True),
         web_html=rendered.web_html,
         text=rendered.filled("text", {"unsubscribe": "(unsubscribe link)"}, html=False),
-        placeholders=_placeholder_json(_placeholders(draft.body), draft.body or ""),
+        placeholders=placeholder_json(_placeholders(draft.body), draft.body or ""),
         problems=[
             {"level": p.level, "line": p.line, "col": p.col, "code": p.code, "message": p.message}
             for p in preflight(draft)
