@@ -23,6 +23,7 @@ DEFAULTS: dict[str, Any] = {
     "REPLY_TO": "",
     "REQUIRE_APPROVAL": True,
     "SEND_RATE": None,
+    "ASSIGNMENT_LEAD_HOURS": 48,  # a placeholder is due this long before its issue goes out
     "SEND_PREPARE_CHUNK": 100_000,  # subscribers per chunk of a send's deliveries (app.sending.preparation)
     "SES_CONFIGURATION_SET": None,
     "SNS_TOPIC_ARNS": "",

@@ -12,6 +12,7 @@ from app.jobs import Handler, JobContext
 from app.reports.retention import apply_retention
 from app.segments.store import compile_expression
 from app.sending.erasure import erase_subscriber
+from app.sending.service import scheduled_times
 from app.subscribers import bulk, bulk_export
 from app.subscribers import jobs as subscriber_jobs
 
@@ -33,6 +34,11 @@ def _drop_old_exports(context: JobContext) -> dict[str, int]:
     return {"dropped": bulk_export.drop_old_exports(bulk.KIND)}
 
 
+def _assignment_reminders(context: JobContext) -> dict[str, int]:
+    """Issues know placeholders; when an issue's send is scheduled is the sends domain's."""
+    return notifications.reminder_job(context, scheduled_times)
+
+
 def handlers() -> dict[str, Handler]:
     return {
         "reports.retention": _retention,
@@ -43,6 +49,7 @@ def handlers() -> dict[str, Handler]:
         "subscribers.signup": subscriber_jobs.signup_job,
         notifications.NOTIFY_KIND: notifications.notify_job,
         notifications.DIGEST_KIND: notifications.digest_job,
+        notifications.REMIND_KIND: _assignment_reminders,
     }
 
 
@@ -50,4 +57,5 @@ PERIODIC = {
     "reports.retention": timedelta(hours=1),
     "subscribers.drop_old_exports": timedelta(hours=1),
     notifications.DIGEST_KIND: timedelta(days=1),
+    notifications.REMIND_KIND: timedelta(hours=1),
 }

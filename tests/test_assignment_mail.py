@@ -10,6 +10,7 @@ from pathlib import Path
 
 from sqlalchemy import select, update
 
+from app.auth.models import User
 from app.auth.service import create_user
 from app.db import db, utcnow
 from app.issues.models import AssignmentRecord
@@ -101,3 +102,41 @@ def test_the_account_page_sets_how_a_user_is_told(app, users) -> None:
     assert users["editor"].notify == "digest"
     refused = client.post("/admin/account/notifications", data={"notify": "hourly"})
     assert refused.status_code == 400 and "Choose one of" in refused.get_data(as_text=True)
+
+
+def test_an_open_placeholder_gets_one_reminder_at_the_lead_time(app, users) -> None:
+    from datetime import date
+
+    from app.jobs import enqueue
+
+    create_user("ryan@example.com", PASSWORD, "contributor", "Ryan Writer")
+    create_issue("Soon", user=users["editor"], body=f"{LINE}\n", issue_date=date.today() + timedelta(days=1))
+    create_issue("Later", user=users["editor"], body=f"{LINE}\n", issue_date=date.today() + timedelta(days=30))
+    done = create_issue(
+        "Done soon", user=users["editor"], body=f"{LINE}\n", issue_date=date.today() + timedelta(days=1)
+    )
+    save_issue(done, base_version=done.version, user=users["editor"], body="Written.\n")
+    for _ in range(3):  # the worker's jobs (the hourly reminder job among them), three times: one reminder
+        enqueue("issues.assignment_reminders")
+        run_jobs(app)
+    assigned = [m for m in _to(app, "ryan@example.com") if m["Subject"] == "Eddie Editor assigned you a placeholder"]
+    assert sorted(m.get_content().split("“")[1].split("”")[0] for m in assigned) == [
+        "Later",
+        "Soon",
+    ]  # not the done one
+    reminders = [m for m in _to(app, "ryan@example.com") if m["Subject"].startswith("Reminder")]
+    assert len(reminders) == 1
+    assert "“Soon”" in reminders[0].get_content() and "still open" in reminders[0].get_content()
+
+    board = (
+        login_client(app, db.session.scalar(select(User).where(User.handle == "ryan")))
+        .get("/admin/")
+        .get_data(as_text=True)
+    )
+    assert "overdue since" in board and "due " in board  # Soon is within 48 h; Later is not yet
+
+
+def test_the_reminders_run_hourly_in_the_worker(app) -> None:
+    from app.jobs import runner
+
+    assert runner("w", app).periodic["issues.assignment_reminders"] == timedelta(hours=1)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import or_, select
 
@@ -17,8 +19,9 @@ from app.auth.models import User
 from app.db import db
 from app.issues.models import Issue, IssueStatus
 from app.rendering.placeholders import Placeholder, scan
+from app.settings import get_setting
 
-__all__ = ["Assignment", "assigned_to", "mentions", "open_assignments", "propose_owners", "waiting_on_others"]
+__all__ = ["Assignment", "assigned_to", "mentions", "due_at", "open_assignments", "propose_owners", "waiting_on_others"]
 
 OPEN_STATES = (IssueStatus.DRAFT, IssueStatus.APPROVED, IssueStatus.SCHEDULED)
 
@@ -105,3 +108,17 @@ def propose_owners(lines: list[tuple[int, str]], users: list[User]) -> dict[int,
         if len(named) == 1:
             proposals[index] = people[named.pop()]
     return proposals
+
+
+def due_at(issue: Issue, lead: timedelta, scheduled_at: datetime | None = None) -> datetime | None:
+    """When a placeholder of ``issue`` is due (naive UTC): the lead time before
+    its scheduled send (``scheduled_at``, from the sends domain, which sits
+    above this one), else before the start of its issue date in the readers'
+    time zone; None when the issue has neither."""
+    if scheduled_at is not None:
+        return scheduled_at - lead
+    if issue.issue_date is None:
+        return None
+    zone = ZoneInfo(str(get_setting("reader_timezone") or "UTC"))
+    start = datetime.combine(issue.issue_date, time.min, tzinfo=zone).astimezone(UTC).replace(tzinfo=None)
+    return start - lead

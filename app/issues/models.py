@@ -161,6 +161,7 @@ class AssignmentRecord(Model):
     assigned_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     notified_at: Mapped[datetime | None]
+    reminded_at: Mapped[datetime | None]  # the one reminder at the lead time before it is due
     done_at: Mapped[datetime | None]
 
     issue: Mapped[Issue] = relationship()

@@ -8,13 +8,15 @@ marked done (and reopened without a second mail if they come back)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import select
 
 from app.auth.models import Notify, User
 from app.db import db, utcnow
+from app.issues.assignments import OPEN_STATES, due_at
 from app.issues.models import AssignmentRecord, Comment, Issue
 from app.jobs import JobContext, enqueue
 from app.mail import HeaderInjectionError
@@ -22,7 +24,16 @@ from app.mail.message import strip_line_breaks
 from app.mail.transactional import send_transactional
 from app.rendering.placeholders import scan
 
-__all__ = ["DIGEST_KIND", "NOTIFY_KIND", "digest_job", "notify_job", "record_mentions", "sync_assignments"]
+__all__ = [
+    "DIGEST_KIND",
+    "NOTIFY_KIND",
+    "REMIND_KIND",
+    "digest_job",
+    "notify_job",
+    "record_mentions",
+    "reminder_job",
+    "sync_assignments",
+]
 
 NOTIFY_KIND = "issues.assignments"
 DIGEST_KIND = "issues.assignment_digest"
@@ -179,3 +190,45 @@ def digest_job(context: JobContext) -> dict[str, int]:
         db.session.commit()
         mailed += 1
     return {"mailed": mailed}
+
+
+REMIND_KIND = "issues.assignment_reminders"
+
+
+def reminder_job(context: JobContext, scheduled_times: Callable[[list[int]], dict[int, datetime]]) -> dict[str, int]:
+    """Hourly: an open placeholder whose issue is due within the lead time
+    (``ASSIGNMENT_LEAD_HOURS``, default 48, before its scheduled send or its
+    issue date) gets its owner one reminder, unless they chose "off".
+    ``scheduled_times`` comes from the sends domain (issue id -> next send)."""
+    lead = timedelta(hours=float(current_app.config.get("ASSIGNMENT_LEAD_HOURS", 48)))
+    now = utcnow()
+    records = db.session.scalars(
+        select(AssignmentRecord)
+        .join(Issue, Issue.id == AssignmentRecord.issue_id)
+        .where(
+            AssignmentRecord.done_at.is_(None),
+            AssignmentRecord.reminded_at.is_(None),
+            AssignmentRecord.comment_id.is_(None),
+            Issue.status.in_(OPEN_STATES),
+        )
+        .order_by(AssignmentRecord.id)
+    ).all()
+    scheduled = scheduled_times(sorted({record.issue_id for record in records}))
+    reminded = 0
+    for record in records:
+        due = due_at(record.issue, lead, scheduled.get(record.issue_id))
+        if due is None or due > now:
+            continue
+        user = _owner(record.handle)
+        if user is not None and user.notify != Notify.OFF:
+            when = due + lead
+            subject = f"Reminder: a placeholder is still waiting on you ({when:%a %d %b})"
+            text = (
+                f"Hello {user.display_name},\n\nThis placeholder is still open, and the issue goes out on "
+                f"{when:%A %d %B %Y} (UTC):\n\n{_item(record)}{_footer(user)}"
+            )
+            _send(user, subject, text)
+            reminded += 1
+        record.reminded_at = now
+        db.session.commit()
+    return {"reminded": reminded}

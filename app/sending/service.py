@@ -342,3 +342,16 @@ def errors_by_reason(send: Send, limit: int = 20) -> list[tuple[str, str, int]]:
 def sent_rate(send: Send, window_seconds: int = 60) -> float:
     """Messages per second over about the last minute (for the send page)."""
     return tally.sent_rate(send.id, timedelta(seconds=window_seconds))
+
+
+def scheduled_times(issue_ids: Iterable[int]) -> dict[int, datetime]:
+    """Each issue's next scheduled send time (issues with none are left out)."""
+    ids = list(issue_ids)
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        select(Send.issue_id, func.min(Send.scheduled_at))
+        .where(Send.issue_id.in_(ids), Send.status == SendStatus.SCHEDULED)
+        .group_by(Send.issue_id)
+    ).all()
+    return {issue_id: at for issue_id, at in rows}

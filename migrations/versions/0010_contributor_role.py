@@ -138,6 +138,7 @@ def _create_assignments() -> None:
         sa.Column("assigned_by_id", sa.Integer(), nullable=True),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("notified_at", sa.DateTime(), nullable=True),
+        sa.Column("reminded_at", sa.DateTime(), nullable=True),
         sa.Column("done_at", sa.DateTime(), nullable=True),
         sa.ForeignKeyConstraint(["issue_id"], ["issues.id"], name=op.f("fk_assignments_issue_id_issues"), ondelete="CASCADE"),
         sa.ForeignKeyConstraint(
