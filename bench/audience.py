@@ -482,13 +482,13 @@ def _admin_list(client: Any, saved: dict[str, Any], list_id: int, repeat: int, r
             print(f"  {label:22s} {where:6s} page query {value:7.1f} ms  ({value / base:4.1f}x unfiltered)")
 
 
-def _login(app: Any, email: str) -> Any:
-    from app.auth.service import find_user, start_session
+def logged_in_client(app: Any, user: Any) -> Any:
+    """A test client with a real server-side login, as the tests' login_client."""
+    from app.auth.service import start_session
     from app.db import db
 
     client = app.test_client()
-    user = find_user(email)
-    start_session(user)  # a real server-side login, as the tests' login_client
+    start_session(user)
     db.session.commit()
     with client.session_transaction() as session:
         session["_user_id"] = user.get_id()
@@ -503,7 +503,10 @@ def _measure_existing(app: Any, args: Any) -> None:
     from app.subscribers.models import MailingList
 
     list_id = db.session.scalar(select(MailingList.id).where(MailingList.slug == "bench"))
-    measure(app, _login(app, "bench@example.com"), list_id, repeat=args.repeat, page_repeat=args.page_repeat)
+    from app.auth.service import find_user
+
+    client = logged_in_client(app, find_user("bench@example.com"))
+    measure(app, client, list_id, repeat=args.repeat, page_repeat=args.page_repeat)
     db.session.remove()
 
 
@@ -525,7 +528,7 @@ def main() -> None:
     from flask_migrate import upgrade
 
     from app import create_app
-    from app.auth.service import create_user, start_session
+    from app.auth.service import create_user
     from app.db import db
     from bench.subscribers import reset
 
@@ -576,13 +579,7 @@ def main() -> None:
         populate(list_id)
         if args.populate_only:
             return
-        client = app.test_client()
-        start_session(admin)  # a real server-side login, as the tests' login_client
-        db.session.commit()
-        with client.session_transaction() as session:
-            session["_user_id"] = admin.get_id()
-            session["_fresh"] = True
-        measure(app, client, list_id, repeat=args.repeat, page_repeat=args.page_repeat)
+        measure(app, logged_in_client(app, admin), list_id, repeat=args.repeat, page_repeat=args.page_repeat)
         db.session.remove()
 
 

@@ -110,7 +110,7 @@ def main() -> None:
     from flask_migrate import upgrade
 
     from app import create_app
-    from app.auth.service import create_user, start_session
+    from app.auth.service import create_user
     from app.db import db
 
     tmp = Path(tempfile.mkdtemp(prefix="pressroom-bench-"))
@@ -163,12 +163,9 @@ def main() -> None:
         bench_list = db.session.scalar(text("SELECT id FROM lists WHERE name = 'Bench'"))
         db.session.commit()
 
-        client = app.test_client()
-        start_session(admin)  # a real server-side login, as the tests' login_client
-        db.session.commit()
-        with client.session_transaction() as session:
-            session["_user_id"] = admin.get_id()
-            session["_fresh"] = True
+        from bench.audience import logged_in_client
+
+        client = logged_in_client(app, admin)
         client.get("/admin/subscribers")  # warm templates and the connection pool
         overhead = p95(client, "/healthz", args.repeat)
         pages = {
