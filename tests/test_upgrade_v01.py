@@ -53,7 +53,7 @@ HEAD_TABLES_NEW = {
     "audit_events",
 }
 # The newest revision in migrations/versions (what `db upgrade` reaches).
-HEAD = "0011_prepared_sends"
+HEAD = "0012_feedback_email_index"
 
 
 # --- the database of this test ------------------------------------------------------

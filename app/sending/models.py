@@ -221,6 +221,14 @@ class FeedbackEvent(Model):
         # conditions ("clicked one of the last 3 sends") read it index-only.
         Index("ix_feedback_send_kind_subscriber", "send_id", "kind", "subscriber_id"),
         Index("ix_feedback_delivery_kind", "delivery_id", "kind"),
+        # Erasure blanks a person's address here and their page lists their events by it:
+        # without this, each was a scan of every event (0.66 s at 3.1M; migration 0012).
+        Index(
+            "ix_feedback_events_email",
+            "email",
+            postgresql_where=text("email IS NOT NULL"),
+            sqlite_where=text("email IS NOT NULL"),
+        ),
         NO_ID_REUSE,
     )
 
