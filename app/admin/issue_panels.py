@@ -10,6 +10,7 @@ from sqlalchemy import select
 from app.auth.models import User
 from app.db import db
 from app.issues.assignments import propose_owners
+from app.rendering.placeholders import lines_of
 
 __all__ = ["placeholder_json"]
 
@@ -26,7 +27,7 @@ def _owner_names(placeholders: list[Any]) -> dict[str, str | None]:
 
 def placeholder_json(placeholders: list[Any], body: str) -> list[dict[str, Any]]:
     names = _owner_names(placeholders)
-    lines = body.replace("\r\n", "\n").split("\n")
+    lines = lines_of(body)
     # An unowned marker whose words name one user: offered, never assigned without a click.
     unowned = [
         (index, lines[p.line - 1][p.col - 1 + len(p.text) :])

@@ -1,10 +1,11 @@
 """Placeholders as work items: ``TODO(@ryan): add the licensing article`` is an
 open item of the user whose handle is ``ryan`` until the line is gone.
 
-Nothing is stored: the items are read from the issues' text whenever asked,
-so an item is done exactly when its placeholder is no longer in the text (the
-text is the one place editors change). Issues that no longer change (sent,
-cancelled) have no open items."""
+The items are read from the issues' text whenever asked, so an item is done
+exactly when its placeholder is no longer in the text (the text is the one
+place editors change); ``AssignmentRecord`` rows (app.issues.notifications)
+only remember whom we told. Issues that no longer change (sent, cancelled)
+have no open items."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from sqlalchemy import or_, select
 from app.auth.models import User
 from app.db import db
 from app.issues.models import Issue, IssueStatus
-from app.rendering.placeholders import Placeholder, scan
+from app.rendering.placeholders import Placeholder, lines_of, scan
 from app.settings import get_setting
 
 __all__ = ["Assignment", "assigned_to", "mentions", "due_at", "open_assignments", "propose_owners", "waiting_on_others"]
@@ -40,7 +41,7 @@ def mentions(handle: str):
 
 
 def assigned_to(issue: Issue, handle: str) -> list[Assignment]:
-    lines = (issue.body or "").replace("\r\n", "\n").split("\n")
+    lines = lines_of(issue.body)
     return [
         Assignment(issue, found, lines[found.line - 1].strip())
         for found in scan(issue.body or "")

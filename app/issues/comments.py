@@ -15,12 +15,13 @@ from app.db import db, utcnow
 from app.issues.errors import IssueError
 from app.issues.models import AssignmentRecord, Comment, Issue
 from app.issues.notifications import record_mentions
+from app.rendering.placeholders import HANDLE, lines_of
 
 __all__ = ["BODY_LIMIT", "CommentError", "Placed", "add_comment", "list_comments", "resolve_comment"]
 
 BODY_LIMIT = 2000
 LINE_LIMIT = 100_000
-_MENTION = re.compile(r"(?<![\w.@])@([A-Za-z0-9](?:[A-Za-z0-9._-]{0,38}[A-Za-z0-9])?)")
+_MENTION = re.compile(rf"(?<![\w.@])@({HANDLE})")
 
 
 class CommentError(IssueError):
@@ -34,10 +35,6 @@ class Placed:
     line_to: int
 
 
-def _lines(issue: Issue) -> list[str]:
-    return (issue.body or "").replace("\r\n", "\n").split("\n")
-
-
 def add_comment(issue: Issue, user: User, line_from: int, line_to: int, body: str, quote: str | None = None) -> Comment:
     """Flushes; the caller commits (the mention mails are queued in the same
     transaction). ``quote`` is the first line's text as the writer saw it (the
@@ -47,7 +44,7 @@ def add_comment(issue: Issue, user: User, line_from: int, line_to: int, body: st
         raise CommentError("Write something to comment.")
     if len(text) > BODY_LIMIT:
         raise CommentError(f"A comment holds at most {BODY_LIMIT} characters.")
-    lines = _lines(issue)
+    lines = lines_of(issue.body)
     if not 1 <= line_from <= line_to <= LINE_LIMIT:
         raise CommentError(f"Lines {line_from}-{line_to} are not lines of a text.")
     if quote is None:
@@ -94,6 +91,6 @@ def _placed(comment: Comment, lines: list[str]) -> Placed:
 def list_comments(issue: Issue, *, resolved: bool = False) -> list[Placed]:
     query = select(Comment).where(Comment.issue_id == issue.id)
     query = query.where(Comment.resolved_at.is_not(None) if resolved else Comment.resolved_at.is_(None))
-    lines = _lines(issue)
+    lines = lines_of(issue.body)
     placed = [_placed(comment, lines) for comment in db.session.scalars(query.order_by(Comment.id))]
     return sorted(placed, key=lambda p: (p.line_from, p.comment.id))

@@ -22,7 +22,7 @@ from app.jobs import JobContext, enqueue
 from app.mail import HeaderInjectionError
 from app.mail.message import strip_line_breaks
 from app.mail.transactional import send_transactional
-from app.rendering.placeholders import scan
+from app.rendering.placeholders import lines_of, scan
 
 __all__ = [
     "DIGEST_KIND",
@@ -41,7 +41,7 @@ LINE_LIMIT = 500
 
 
 def _owner_lines(issue: Issue) -> dict[tuple[str, str], int]:
-    lines = (issue.body or "").replace("\r\n", "\n").split("\n")
+    lines = lines_of(issue.body)
     found: dict[tuple[str, str], int] = {}
     for placeholder in scan(issue.body or ""):
         if placeholder.owner:
@@ -106,7 +106,7 @@ def record_mentions(comment: Comment, handles: list[str], by: User) -> list[int]
 
 
 def _current_line(record: AssignmentRecord) -> int:
-    lines = [line.strip() for line in (record.issue.body or "").replace("\r\n", "\n").split("\n")]
+    lines = [line.strip() for line in lines_of(record.issue.body)]
     return lines.index(record.line_text) + 1 if record.line_text in lines else record.line
 
 

@@ -38,8 +38,9 @@ _LINE_MARKUP = re.compile(r"[ \t>]*(?:(?:[*+-]|[0-9]+[.)]|#{1,6})[ \t]*)?")
 _TK = re.compile(r"(?<![A-Za-z0-9_])(?:TK)+(?![A-Za-z0-9_])")
 _EMPTY_LINK = re.compile(r"\]\(\s*(?:#\s*)?\)")
 # "(@ryan)" or " @ryan" between a marker and its colon.
-_HANDLE = r"[A-Za-z0-9](?:[A-Za-z0-9._-]{0,38}[A-Za-z0-9])?"
-_OWNER = re.compile(rf"(?:\(@({_HANDLE})\)|[ \t]+@({_HANDLE}))(?=[ \t]*:)")
+# A handle as written after @ (any case; app.auth.handles keeps them lower case).
+HANDLE = r"[A-Za-z0-9](?:[A-Za-z0-9._-]{0,38}[A-Za-z0-9])?"
+_OWNER = re.compile(rf"(?:\(@({HANDLE})\)|[ \t]+@({HANDLE}))(?=[ \t]*:)")
 # A scheme only where a word starts (and possessive): tried at every letter of a
 # 60 KB line, "[a-z][a-z0-9+.-]*://" walked to its end each time (quadratic).
 _URL = re.compile(r"(?:(?<![a-zA-Z0-9+.-])[a-zA-Z][a-zA-Z0-9+.-]*+://|www\.|mailto:)[^\s)>\]\"']+")
@@ -99,9 +100,14 @@ def scan_line(line: str, number: int) -> list[Placeholder]:
     return sorted(found, key=lambda p: (p.line, p.col))
 
 
+def lines_of(text: str | None) -> list[str]:
+    """The text's lines, as numbered by :func:`scan` (line N is item N - 1)."""
+    return (text or "").replace("\r\n", "\n").split("\n")
+
+
 def scan(text: str) -> list[Placeholder]:
     """Every placeholder in ``text``, in reading order."""
     found: list[Placeholder] = []
-    for number, line in enumerate(text.replace("\r\n", "\n").split("\n"), start=1):
+    for number, line in enumerate(lines_of(text), start=1):
         found.extend(scan_line(line, number))
     return found
