@@ -5,8 +5,6 @@ durable jobs in the worker."""
 from __future__ import annotations
 
 from datetime import timedelta
-from email import message_from_bytes, policy
-from pathlib import Path
 
 from sqlalchemy import select, update
 
@@ -17,18 +15,13 @@ from app.issues.models import AssignmentRecord
 from app.issues.service import create_issue, save_issue
 from tests.conftest import PASSWORD, login_client
 from tests.support.jobs import run_jobs
+from tests.support.outbox import outbox_mails
 
 LINE = "TODO(@ryan): add the licensing article"
 
 
-def _mails(app) -> list:
-    folder = Path(app.config["TRANSPORT"].removeprefix("outbox:"))
-    found = sorted(folder.glob("*.eml")) if folder.exists() else []
-    return [message_from_bytes(p.read_bytes(), policy=policy.default) for p in found]
-
-
 def _to(app, address: str) -> list:
-    return [m for m in _mails(app) if m["To"] == address]
+    return [m for m in outbox_mails(app) if m["To"] == address]
 
 
 def test_the_owner_is_mailed_once_with_a_link_to_the_line(app, users) -> None:
@@ -61,7 +54,7 @@ def test_off_self_and_unknown_owners_get_nothing(app, users) -> None:
     body = f"{LINE}\n\nTODO(@editor): the intro\n\nTODO(@nobody): x\n"
     create_issue("December issue", user=users["editor"], body=body)  # @editor is the author's own handle
     run_jobs(app)
-    assert _mails(app) == []
+    assert outbox_mails(app) == []
     assert db.session.scalar(select(AssignmentRecord).where(AssignmentRecord.notified_at.is_(None))) is None
 
 

@@ -5,8 +5,6 @@ like assignments, never in what readers get and never in preflight."""
 from __future__ import annotations
 
 import json
-from email import message_from_bytes, policy
-from pathlib import Path
 
 from app.auth.service import create_user
 from app.db import db
@@ -14,14 +12,9 @@ from app.issues.rendering import preflight, render
 from app.issues.service import create_issue, save_issue
 from tests.conftest import PASSWORD, login_client
 from tests.support.jobs import run_jobs
+from tests.support.outbox import outbox_mails
 
 BODY = "## Intro\n\nWelcome.\n\nThe licensing article.\n"
-
-
-def _mails(app) -> list:
-    folder = Path(app.config["TRANSPORT"].removeprefix("outbox:"))
-    found = sorted(folder.glob("*.eml")) if folder.exists() else []
-    return [message_from_bytes(p.read_bytes(), policy=policy.default) for p in found]
 
 
 def test_comment_follow_resolve_and_never_reach_readers(app, users) -> None:
@@ -83,11 +76,11 @@ def test_a_mention_mails_like_an_assignment_and_contributors_stay_in_their_draft
         content_type="application/json",
     )
     run_jobs(app)
-    mails = [m for m in _mails(app) if m["To"] == "ryan@example.com"]
+    mails = [m for m in outbox_mails(app) if m["To"] == "ryan@example.com"]
     assert [m["Subject"] for m in mails] == ["Eddie Editor mentioned you in a comment"]
     text = mails[0].get_content()
     assert "@ryan can you check this?" in text and f"/admin/issues/{issue.id}#line-5" in text
-    assert not [m for m in _mails(app) if m["To"] == "editor@example.com"]  # not told of their own comment
+    assert not [m for m in outbox_mails(app) if m["To"] == "editor@example.com"]  # not told of their own comment
 
     contributor = login_client(app, ryan)
     assert contributor.get(f"/admin/issues/{issue.id}/comments.json").status_code == 403

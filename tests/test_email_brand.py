@@ -6,8 +6,6 @@ on 4 March 2026"), filled per reader at send time."""
 from __future__ import annotations
 
 from datetime import datetime
-from email import message_from_bytes, policy
-from pathlib import Path
 
 from lxml import html as lxml_html
 from sqlalchemy import update
@@ -17,14 +15,10 @@ from app.sending import service
 from app.sending.worker import worker_for
 from app.settings import set_setting
 from app.subscribers.models import Subscription
+from tests.support.outbox import outbox_mails
 from tests.support.rendering import make_issue as body_issue
 from tests.support.rendering import render
 from tests.support.sending import make_issue, make_list
-
-
-def _outbox(app) -> list:
-    folder = Path(app.config["TRANSPORT"].removeprefix("outbox:"))
-    return [message_from_bytes(p.read_bytes(), policy=policy.default) for p in sorted(folder.glob("*.eml"))]
 
 
 def test_each_reader_is_told_why_and_the_brand_shows(app) -> None:
@@ -42,7 +36,7 @@ def test_each_reader_is_told_why_and_the_brand_shows(app) -> None:
     db.session.commit()
     worker_for(app).run(once=True)
 
-    mails = _outbox(app)
+    mails = outbox_mails(app)
     assert len(mails) == 2
     for mail in mails:
         html = mail.get_body(preferencelist=("html",)).get_content()

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import io
 import re
-from email import message_from_bytes, policy
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -18,16 +16,7 @@ from app.subscribers.lists import create_list
 from app.subscribers.models import Subscriber
 from tests.conftest import PASSWORD, login_client
 from tests.support.jobs import run_jobs
-
-
-def _mails(app) -> list:
-    folder = Path(app.config["TRANSPORT"].removeprefix("outbox:"))
-    return (
-        [message_from_bytes(p.read_bytes(), policy=policy.default) for p in sorted(folder.glob("*.eml"))]
-        if folder.exists()
-        else []
-    )
-
+from tests.support.outbox import outbox_mails
 
 # --- 4. editors cannot turn the app into a mail cannon ------------------------------
 
@@ -42,10 +31,10 @@ def test_pending_import_confirmations_respect_the_hourly_cap(app, editor_client)
         data={"file": (io.BytesIO(rows.encode()), "people.csv"), "list_name": name, "status": "pending"},
     )
     assert response.status_code == 302
-    assert _mails(app) == []  # nothing is mailed from the web process
+    assert outbox_mails(app) == []  # nothing is mailed from the web process
     run_jobs(app)
     run_jobs(app)
-    mails = _mails(app)
+    mails = outbox_mails(app)
     assert len(mails) == 3  # the cap; the other two wait for the next hour
     waiting = db.session.scalar(select(Job).where(Job.kind == "subscribers.confirmations"))
     assert waiting.state == JobState.QUEUED and len(waiting.payload["subscribers"]) == 2
@@ -60,7 +49,7 @@ def test_an_address_is_never_mailed_twice_within_the_interval(app, editor_client
             "/admin/subscribers/add", data={"email": "twice@example.com", "list_id": news.id, "status": "pending"}
         )
         run_jobs(app)
-    assert len(_mails(app)) == 1
+    assert len(outbox_mails(app)) == 1
 
 
 def test_adding_pending_subscribers_stops_at_the_cap(app, editor_client) -> None:
@@ -75,7 +64,7 @@ def test_adding_pending_subscribers_stops_at_the_cap(app, editor_client) -> None
         data={"email": "b@example.com", "list_id": news.id, "status": "pending"},
         follow_redirects=True,
     )
-    assert first.status_code == 302 and len(_mails(app)) == 1
+    assert first.status_code == 302 and len(outbox_mails(app)) == 1
     assert "the most allowed" in second.get_data(as_text=True)
     assert db.session.scalar(select(Subscriber).where(Subscriber.email == "b@example.com")) is None
 

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import io
 from datetime import timedelta
-from email import message_from_bytes, policy
-from pathlib import Path
 
 import nh3
 import pytest
@@ -23,6 +21,7 @@ from app.rendering.context import RenderContext
 from app.sending import service
 from app.sending.worker import worker_for
 from app.settings import set_setting
+from tests.support.outbox import outbox_mails
 from tests.support.rendering import make_issue
 from tests.support.sending import make_list
 
@@ -68,11 +67,6 @@ def test_nothing_edits_what_the_sanitiser_returned(app, monkeypatch) -> None:
 # --- 2. what readers get is what was approved -----------------------------------------
 
 
-def _outbox(app) -> list:
-    folder = Path(app.config["TRANSPORT"].removeprefix("outbox:"))
-    return [message_from_bytes(p.read_bytes(), policy=policy.default) for p in sorted(folder.glob("*.eml"))]
-
-
 def test_changes_after_approval_do_not_reach_readers(app, users) -> None:
     """Approve, schedule, then change an event, an image's alt text and the footer's
     postal address; the worker delivers the approved email, not today's rendering."""
@@ -115,7 +109,7 @@ def test_changes_after_approval_do_not_reach_readers(app, users) -> None:
     worker_for(app).run(once=True)
 
     assert service.counts(db.session.get(type(send), send.id))["sent"] == 2
-    for message in _outbox(app):
+    for message in outbox_mails(app):
         html = message.get_body(("html",)).get_content()
         text = message.get_body(("plain",)).get_content()
         assert "Approved meetup" in html and "Approved meetup" in text

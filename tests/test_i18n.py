@@ -9,7 +9,6 @@ import re
 import subprocess
 import sys
 from datetime import datetime
-from email import message_from_bytes, policy
 from io import BytesIO
 from pathlib import Path
 
@@ -27,6 +26,7 @@ from app.subscribers.lists import create_list
 from app.subscribers.models import Subscriber, Subscription
 from app.subscribers.service import unsubscribe_token_for
 from tests.support.jobs import run_jobs
+from tests.support.outbox import outbox_mails
 from tests.support.sending import make_issue, make_list
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,11 +42,6 @@ def _key(value):
     return tuple(value) if isinstance(value, list) else value
 
 
-def _mails(app) -> list:
-    folder = Path(app.config["TRANSPORT"].removeprefix("outbox:"))
-    return [message_from_bytes(p.read_bytes(), policy=policy.default) for p in sorted(folder.glob("*.eml"))]
-
-
 def test_a_german_lists_confirmation_email_and_pages_are_german(app, client) -> None:
     club = create_list("ml-de", public=True)
     club.display_name, club.language = "Maschinelles Lernen kompakt", "de"
@@ -57,7 +52,7 @@ def test_a_german_lists_confirmation_email_and_pages_are_german(app, client) -> 
     done = client.post("/subscribe", data={"email": "leserin@example.de"}).get_data(as_text=True)
     assert "Sehen Sie in Ihr Postfach" in done
     run_jobs(app)
-    [mail] = _mails(app)
+    [mail] = outbox_mails(app)
     assert str(mail["Subject"]) == "Bestätigen Sie Ihr Abonnement von Pressroom Newsletter"
     text = mail.get_body(preferencelist=("plain",)).get_content()
     assert text.startswith("Hallo,")
@@ -145,7 +140,7 @@ def test_an_issue_to_a_german_list_speaks_german_around_its_text(app) -> None:
     service.create_send(issue, [readers])
     db.session.commit()
     worker_for(app).run(once=True)
-    [mail] = _mails(app)
+    [mail] = outbox_mails(app)
     html = mail.get_body(preferencelist=("html",)).get_content()
     assert '<html lang="de"' in html and "Diese Ausgabe im Browser ansehen" in html
     assert "Sie erhalten diese E-Mail, weil Sie Die Wochenausgabe am 4. März 2026 abonniert haben." in html

@@ -4,10 +4,6 @@ Precedence header (app/rendering/message.py says why)."""
 
 from __future__ import annotations
 
-import email
-import email.policy
-from pathlib import Path
-
 from sqlalchemy import select
 
 from app.db import db
@@ -16,15 +12,8 @@ from app.sending import service
 from app.sending.models import Delivery
 from app.sending.worker import worker_for
 from app.subscribers.models import MailingList
+from tests.support.outbox import outbox_mails
 from tests.support.sending import make_issue, make_list
-
-
-def _outbox(app) -> list[email.message.EmailMessage]:
-    outbox = Path(app.config["TRANSPORT"].removeprefix("outbox:"))
-    return [
-        email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
-        for path in sorted(outbox.glob("*.eml"))
-    ]
 
 
 def test_each_reader_gets_their_lists_list_id_a_numeric_date_and_a_feedback_id(app) -> None:
@@ -43,7 +32,7 @@ def test_each_reader_gets_their_lists_list_id_a_numeric_date_and_a_feedback_id(a
     list_of = dict(
         db.session.execute(select(Delivery.email, Delivery.list_id).where(Delivery.send_id == send.id)).all()
     )
-    messages = _outbox(app)
+    messages = outbox_mails(app)
     assert len(messages) == 5
     for message in messages:
         reader = message["To"].addresses[0].addr_spec
